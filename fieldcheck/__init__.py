@@ -1,0 +1,57 @@
+"""fieldcheck: geotagged photo reports, rectification and monthly scoring for civilized-city inspections."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import config as config_module
+from .extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then FIELDCHECK_* environment, then test overrides. No I/O beyond config."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("FIELDCHECK_INSTANCE_DIR") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config_module.DEFAULTS)
+    app.config.from_prefixed_env("FIELDCHECK")
+    if test_config:
+        app.config.from_mapping(test_config)
+    config_module.resolve(app.config, app.instance_path)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+
+    from .auth.views import select_locale
+
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+
+    from .database import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from . import models  # noqa: F401  (every model registered before migrations compare)
+    from .api.views import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .home.views import bp as home_bp
+    from .web import register_error_handlers, register_template_helpers
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(api_bp)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    return app

@@ -1,0 +1,142 @@
+"""JSON API v1: tokens, the user, communities, locating a point and the checklist in force.
+
+Token clients send ``Authorization: Bearer``; the web pages call the same routes with their session
+cookie and an ``X-CSRFToken`` header. Errors are ``{"error": {"code", "message"}}``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import services as auth_services
+from ..calendar import local_month
+from ..checklist import services as checklist_services
+from ..errors import DomainError, Invalid, NotFound
+from ..extensions import csrf, db
+from ..geography import services as geo_services
+from ..geography.models import Community
+from ..types import utcnow
+from . import serializers
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+PUBLIC_ENDPOINTS = {"api.token", "api.openapi"}
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    if not current_user.is_authenticated:
+        raise Unauthorized(_("Log in or send a valid API token (Authorization: Bearer ...)."))
+    # Session-authenticated writes (from our own pages) need the CSRF token; bearer tokens do not.
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get("Authorization"):
+        csrf.protect()
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid(_("Send a JSON object."))
+    return body
+
+
+@bp.post("/auth/token")
+def token():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        body = request.form.to_dict()
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise Invalid(_("Send username and password."))
+    user = auth_services.authenticate(username, password)
+    if user is None:
+        raise Unauthorized(_("Wrong username or password."))
+    token, row = auth_services.issue_token(user, utcnow(), current_app.config["API_TOKEN_DAYS"])
+    db.session.commit()
+    return jsonify(token=token, expires_at=row.expires_at.isoformat(), user=serializers.user(user)), 201
+
+
+@bp.get("/me")
+def me():
+    return jsonify(serializers.user(current_user))
+
+
+@bp.get("/communities")
+def communities():
+    version = geo_services.current_boundary_version()
+    with_geometry = request.args.get("geometry") in ("1", "true", "yes")
+    rows = db.session.scalars(db.select(Community).order_by(Community.code)).all()
+    centroids = geo_services.centroids(version.id) if version else {}
+    geometries = geo_services.boundary_geometries(version.id) if version and with_geometry else {}
+    return jsonify(
+        boundary_version=version.id if version else None,
+        communities=[
+            serializers.community(c, centroids.get(c.id), geometries.get(c.id) if with_geometry else None)
+            for c in rows
+        ],
+    )
+
+
+def parse_coordinate(name: str, low: float, high: float) -> float:
+    raw = request.args.get(name, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise Invalid(_("%(name)s must be a number.", name=name)) from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise Invalid(_("%(name)s must lie between %(low)s and %(high)s.", name=name, low=low, high=high))
+    return value
+
+
+@bp.get("/locate")
+def locate():
+    lat = parse_coordinate("lat", -90, 90)
+    lon = parse_coordinate("lon", -180, 180)
+    community, version = geo_services.locate(lat, lon)
+    return jsonify(
+        community=serializers.community(community) if community else None,
+        boundary_version=version.id if version else None,
+    )
+
+
+@bp.get("/checklist")
+def checklist():
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    month = request.args.get("month") or local_month(utcnow(), tz)
+    if not _is_month(month):
+        raise Invalid(_("month must look like 2026-01."))
+    version = checklist_services.version_in_force(month)
+    if version is None:
+        raise NotFound(_("No checklist is in force for %(month)s.", month=month))
+    return jsonify(serializers.checklist(version, month))
+
+
+def _is_month(value: str) -> bool:
+    try:
+        datetime.strptime(value, "%Y-%m")
+    except ValueError:
+        return False
+    return len(value) == 7
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from .openapi import SPEC
+
+    return jsonify(SPEC)
+
+
+

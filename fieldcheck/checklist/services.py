@@ -1,0 +1,137 @@
+"""Storing checklist versions and calendar years, and finding the ones in force."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from importlib import resources
+
+from sqlalchemy import delete, select
+
+from ..calendar import CalendarError, WorkCalendar, parse_calendar
+from ..errors import Invalid
+from ..extensions import db
+from .models import CalendarDay, CalendarYear, ChecklistCategory, ChecklistItem, ChecklistVersion
+from .spec import Checklist, ChecklistError, checklist_to_dict, parse_checklist
+
+
+def default_checklist_text() -> str:
+    return resources.files("fieldcheck").joinpath("data/checklist-default.yaml").read_text("utf-8")
+
+
+def default_calendar_text() -> str:
+    return resources.files("fieldcheck").joinpath("data/calendar-2026.yaml").read_text("utf-8")
+
+
+def import_checklist(text: str | bytes, *, effective_month: str | None = None) -> ChecklistVersion:
+    """Validate a checklist file and stage it as a new version (the caller commits)."""
+    try:
+        checklist = parse_checklist(text, effective_month=effective_month)
+    except ChecklistError as exc:
+        raise Invalid(str(exc)) from None
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    return store_checklist(checklist, hashlib.sha256(raw).hexdigest())
+
+
+def store_checklist(checklist: Checklist, sha256: str) -> ChecklistVersion:
+    document = checklist_to_dict(checklist)
+    version = ChecklistVersion(
+        label=checklist.label,
+        effective_month=checklist.effective_month,
+        field_total=checklist.field_total,
+        rectification_total=checklist.rectification_total,
+        settings=document,
+        sha256=sha256,
+    )
+    db.session.add(version)
+    position = 0
+    for cpos, cat in enumerate(checklist.categories):
+        category = ChecklistCategory(
+            version=version,
+            code=cat.code,
+            name_zh=cat.name_zh,
+            name_en=cat.name_en,
+            weight=cat.weight,
+            applies_only_to=list(cat.applies_only_to),
+            position=cpos,
+        )
+        db.session.add(category)
+        for item in cat.items:
+            db.session.add(
+                ChecklistItem(
+                    version=version,
+                    category=category,
+                    code=item.code,
+                    name_zh=item.name_zh,
+                    name_en=item.name_en,
+                    spot_types=list(item.spot_types),
+                    severity=item.severity,
+                    points=item.points,
+                    cap=item.cap,
+                    std_codes=list(item.std_codes),
+                    position=position,
+                )
+            )
+            position += 1
+    db.session.flush()
+    return version
+
+
+def version_in_force(month: str) -> ChecklistVersion | None:
+    """The newest version whose first month is on or before ``month`` (YYYY-MM)."""
+    return db.session.scalar(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.effective_month <= month)
+        .order_by(ChecklistVersion.effective_month.desc(), ChecklistVersion.id.desc())
+        .limit(1)
+    )
+
+
+def checklist_in_force(month: str) -> Checklist | None:
+    version = version_in_force(month)
+    return parse_checklist_document(version) if version is not None else None
+
+
+def parse_checklist_document(version: ChecklistVersion) -> Checklist:
+    return parse_checklist(json.dumps(version.settings, ensure_ascii=False))
+
+
+def import_calendar(text: str | bytes, source_name: str) -> CalendarYear:
+    """Load (or replace) one year's holidays and make-up working days."""
+    try:
+        parsed = parse_calendar(text)
+    except CalendarError as exc:
+        raise Invalid(str(exc)) from None
+    db.session.execute(delete(CalendarDay).where(CalendarDay.year == parsed.year))
+    year = db.session.get(CalendarYear, parsed.year)
+    if year is None:
+        year = CalendarYear(year=parsed.year, source_name=parsed.source or source_name)
+        db.session.add(year)
+    else:
+        year.source_name = parsed.source or source_name
+    db.session.flush()
+    for day, name in parsed.holidays:
+        db.session.add(CalendarDay(day=day, year=parsed.year, kind="holiday", name=name))
+    for day in parsed.workdays:
+        db.session.add(CalendarDay(day=day, year=parsed.year, kind="workday", name=""))
+    db.session.flush()
+    return year
+
+
+def work_calendar() -> WorkCalendar:
+    days = db.session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+    years = db.session.scalars(select(CalendarYear.year)).all()
+    return WorkCalendar(
+        holidays=frozenset(d for d, kind in days if kind == "holiday"),
+        workdays=frozenset(d for d, kind in days if kind == "workday"),
+        loaded_years=frozenset(years),
+    )
+
+
+def calendar_years() -> list[int]:
+    return list(db.session.scalars(select(CalendarYear.year).order_by(CalendarYear.year)))
+
+
+def is_year_loaded(day: date) -> bool:
+    return db.session.get(CalendarYear, day.year) is not None

@@ -1,0 +1,157 @@
+"""The `fieldcheck` command: thin click commands over the services."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app
+from .errors import DomainError
+from .extensions import db
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def main() -> None:
+    """fieldcheck: civilized-city inspection reports, rectification and monthly ranking."""
+
+
+def _commit_or_fail(action):
+    """Run a service, commit once, and turn a domain error into a clear message and exit status 1."""
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _text(path: str) -> str:
+    try:
+        return _read(path).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path} is not UTF-8 text") from None
+
+
+@main.command("import-boundaries")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def import_boundaries(path: str) -> None:
+    """Load a GeoJSON FeatureCollection of community boundaries as a new boundary version."""
+    from .geography.services import import_boundaries as run
+
+    version = _commit_or_fail(lambda: run(_read(path), Path(path).name))
+    click.echo(f"boundary version {version.id}: {version.feature_count} communities from {Path(path).name}")
+
+
+@main.command("import-checklist")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--month", help="First month the version is in force (YYYY-MM); default: the file's effective_month.")
+@with_appcontext
+def import_checklist(path: str, month: str | None) -> None:
+    """Validate a checklist file (YAML or JSON) and store it as a new version."""
+    from .checklist.services import import_checklist as run
+
+    version = _commit_or_fail(lambda: run(_text(path), effective_month=month))
+    click.echo(
+        f"checklist {version.label} (version {version.id}): {len(version.items)} items, "
+        f"in force from {version.effective_month}"
+    )
+
+
+@main.command("import-calendar")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def import_calendar(path: str) -> None:
+    """Load one year's public holidays and make-up working days (replaces that year)."""
+    from .checklist.services import import_calendar as run
+
+    year = _commit_or_fail(lambda: run(_text(path), Path(path).name))
+    click.echo(f"calendar {year.year} loaded from {year.source_name}")
+
+
+@main.group()
+def users() -> None:
+    """Add or import user accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["inspector", "community", "subdistrict", "office", "admin"]))
+@click.option("--level", type=click.Choice(["city", "district", "subdistrict"]), help="Inspector level (found_by).")
+@click.option("--community", help="Community code, for community staff.")
+@click.option("--subdistrict", help="Sub-district code, for sub-district staff.")
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.password_option(help="Password (asked for when not given).")
+@with_appcontext
+def users_add(username, role, level, community, subdistrict, display_name, password) -> None:
+    """Add one user."""
+    from .auth.services import NewUser, add_user
+
+    spec = NewUser(username, password, role, level, community, subdistrict, display_name)
+    user = _commit_or_fail(lambda: add_user(spec))
+    click.echo(f"added {user.username} ({user.role})")
+
+
+@users.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def users_import(path: str) -> None:
+    """Import users from CSV: username,password,role,level,community,subdistrict,display_name."""
+    from .auth.services import import_users
+
+    added = _commit_or_fail(lambda: import_users(_text(path)))
+    click.echo(f"imported {len(added)} users")
+
+
+@main.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Fill an empty database with the demo district and demo accounts."""
+    from .demo import is_empty
+    from .demo import seed_demo as run
+
+    if not is_empty():
+        raise click.ClickException("the database already has users; seed-demo only fills an empty database")
+    summary = _commit_or_fail(run)
+    click.echo(
+        f"demo district: {summary['subdistricts']} sub-districts, {summary['communities']} communities, "
+        f"{summary['spots']} spots; accounts admin, office, inspector, subdistrict, community, community2 "
+        "(password demo12345)"
+    )
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def demo(host: str, port: int) -> None:
+    """Upgrade the database, seed the demo district if empty, and serve."""
+    from flask_migrate import upgrade
+
+    from .demo import is_empty
+    from .demo import seed_demo as run
+
+    upgrade()
+    if is_empty():
+        _commit_or_fail(run)
+        click.echo("seeded the demo district; log in as inspector / demo12345 (see README.md)")
+    db.session.remove()
+    url = f"http://{host}:{port}/"
+    click.echo(f"fieldcheck on {url} (database {current_app.config['SQLALCHEMY_DATABASE_URI']})")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Configuration defaults; FIELDCHECK_* environment variables override them.
+
+The factory applies, in order: these defaults, the environment (``FIELDCHECK_DATABASE_URL``,
+``FIELDCHECK_BLOB_DIR``, ``FIELDCHECK_SECRET_KEY``, ``FIELDCHECK_TIMEZONE`` ...), then test overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    # None means "SQLite file in the instance folder", resolved in the factory.
+    "DATABASE_URL": None,
+    # None means "blobs/ in the instance folder".
+    "BLOB_DIR": None,
+    "SECRET_KEY": None,
+    "TIMEZONE": "Asia/Shanghai",
+    "DEFAULT_LOCALE": "zh_CN",
+    # Requests larger than this are refused with 413 (several full-size phone photos fit).
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    # Photos with more pixels than this are refused as decompression bombs.
+    "MAX_IMAGE_PIXELS": 64_000_000,
+    "API_TOKEN_DAYS": 90,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # The demo serves over plain HTTP on localhost; a city deployment sets this to true behind TLS.
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+}
+
+
+def resolve(config: dict, instance_path: str) -> None:
+    """Fill the values that depend on the instance folder or need generating."""
+    instance = Path(instance_path)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'fieldcheck.db'}"
+    if not config.get("BLOB_DIR"):
+        config["BLOB_DIR"] = str(instance / "blobs")
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(instance)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    if isinstance(config.get("SESSION_COOKIE_SECURE"), str):
+        config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for plain postgresql:// URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(instance: Path) -> str:
+    """Keep a generated secret key in the instance folder so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,79 @@
+"""Sub-districts, communities, their boundary versions and spots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..types import UTCDateTime, utcnow
+
+SPOT_TYPES = ("RES", "ALY", "ROAD", "MKT", "XING", "WC", "CEN", "PARK")
+
+
+class Subdistrict(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    communities: Mapped[list[Community]] = relationship(back_populates="subdistrict", order_by="Community.code")
+
+
+class BoundaryVersion(db.Model):
+    """One import of community boundaries; the newest is the one in force."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    feature_count: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Community(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"), index=True)
+    # Spot types present in the community (RES, MKT, ...); categories bound to absent types are not scored.
+    spot_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    subdistrict: Mapped[Subdistrict] = relationship(back_populates="communities")
+    spots: Mapped[list[Spot]] = relationship(back_populates="community", order_by="Spot.code")
+
+
+class CommunityBoundary(db.Model):
+    """A community's polygon in one boundary version (GeoJSON geometry, WGS-84)."""
+
+    __table_args__ = (UniqueConstraint("version_id", "community_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("boundary_version.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    geometry: Mapped[str] = mapped_column(Text)
+    centroid_lat: Mapped[float] = mapped_column(Float)
+    centroid_lon: Mapped[float] = mapped_column(Float)
+
+    community: Mapped[Community] = relationship()
+
+
+class Spot(db.Model):
+    """A place inspectors check (点位): a residential estate, a market, a crossing..."""
+
+    __table_args__ = (
+        UniqueConstraint("code"),
+        CheckConstraint(
+            "spot_type IN ('RES', 'ALY', 'ROAD', 'MKT', 'XING', 'WC', 'CEN', 'PARK')", name="spot_type"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(48))
+    name: Mapped[str] = mapped_column(String(100))
+    spot_type: Mapped[str] = mapped_column(String(8))
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+
+    community: Mapped[Community] = relationship(back_populates="spots")

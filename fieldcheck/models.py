@@ -1,0 +1,11 @@
+"""Import every model so metadata is complete (migrations, tests)."""
+
+from .auth.models import ApiToken, User  # noqa: F401
+from .checklist.models import (  # noqa: F401
+    CalendarDay,
+    CalendarYear,
+    ChecklistCategory,
+    ChecklistItem,
+    ChecklistVersion,
+)
+from .geography.models import BoundaryVersion, Community, CommunityBoundary, Spot, Subdistrict  # noqa: F401

@@ -1,0 +1,113 @@
+"""Who may do what: pure predicates over plain values, enforced by thin helpers in the views.
+
+A predicate answers one question for one principal and one target. Views and API routes call an
+enforcer (``fieldcheck.web.require``) that turns a refusal into 403, or 404 where even the existence
+of the target must stay hidden from the user (another community's report).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INSPECTOR = "inspector"
+COMMUNITY = "community"
+SUBDISTRICT = "subdistrict"
+OFFICE = "office"
+ADMIN = "admin"
+
+ROLES = (INSPECTOR, COMMUNITY, SUBDISTRICT, OFFICE, ADMIN)
+LEVELS = ("city", "district", "subdistrict")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The facts about a user that permissions depend on."""
+
+    user_id: int
+    role: str
+    level: str | None = None
+    community_id: int | None = None
+    subdistrict_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a report or item belongs: its community (None while unassigned) and that community's sub-district."""
+
+    community_id: int | None
+    subdistrict_id: int | None
+    filed_by: int | None = None
+
+
+def is_staff_of_office(p: Principal) -> bool:
+    return p.role in (OFFICE, ADMIN)
+
+
+def can_view_place(p: Principal, place: Place) -> bool:
+    """Whether the user may see a report at this place (and its photos, except originals)."""
+    if is_staff_of_office(p):
+        return True
+    if p.role == INSPECTOR:
+        return place.filed_by is not None and place.filed_by == p.user_id
+    if p.role == COMMUNITY:
+        return place.community_id is not None and place.community_id == p.community_id
+    if p.role == SUBDISTRICT:
+        return place.subdistrict_id is not None and place.subdistrict_id == p.subdistrict_id
+    return False
+
+
+def can_view_originals(p: Principal) -> bool:
+    """Original photos are evidence with full metadata: office and admin only."""
+    return is_staff_of_office(p)
+
+
+def can_file_report(p: Principal) -> bool:
+    return p.role == INSPECTOR
+
+
+def can_view_community(p: Principal, community_id: int, subdistrict_id: int) -> bool:
+    """Scores, open items and the breakdown of one community."""
+    if is_staff_of_office(p) or p.role == INSPECTOR:
+        return True
+    if p.role == COMMUNITY:
+        return p.community_id == community_id
+    if p.role == SUBDISTRICT:
+        return p.subdistrict_id == subdistrict_id
+    return False
+
+
+def can_rectify(p: Principal, place: Place) -> bool:
+    return p.role == COMMUNITY and place.community_id is not None and place.community_id == p.community_id
+
+
+def can_appeal(p: Principal, place: Place) -> bool:
+    return can_rectify(p, place)
+
+
+def can_verify(p: Principal) -> bool:
+    """Accept or reject a rectification, void a report, decide appeals, assign, approve suspensions."""
+    return is_staff_of_office(p)
+
+
+def can_publish_ranking(p: Principal) -> bool:
+    return is_staff_of_office(p)
+
+
+def can_view_ranking(p: Principal) -> bool:
+    return p.role in (OFFICE, ADMIN, SUBDISTRICT, COMMUNITY)
+
+
+def can_administer(p: Principal) -> bool:
+    """Load boundaries, checklists, calendars and users."""
+    return p.role == ADMIN
+
+
+def home_endpoint(p: Principal) -> str:
+    """The page each role lands on after login."""
+    return {
+        INSPECTOR: "home.inspector",
+        COMMUNITY: "home.community",
+        SUBDISTRICT: "home.subdistrict",
+        OFFICE: "home.office",
+        ADMIN: "home.admin",
+    }[p.role]
