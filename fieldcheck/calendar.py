@@ -1,0 +1,356 @@
+"""Working days, rectification deadlines and local months (pure: the time zone is always an argument).
+
+Working days. A day is a working day if it is a make-up working day (调休上班), otherwise if it is not a
+public holiday and falls Monday to Friday. Holidays come from calendar files, one per year, loaded like
+the checklist; for a year with no file loaded only weekends are days off (``WorkCalendar.is_loaded``
+lets a page say so).
+
+Deadlines (the rule the office explains to communities):
+
+- ``Nh`` (S0 2 hours, S1 24 hours): N clock hours after dispatch, nights, weekends and holidays included.
+- ``Nwd`` (S2 3, S3 7 working days): the end of the N-th working day after the day of dispatch, in local
+  time. The day of dispatch never counts, whatever the hour and whether or not it is a working day.
+  Dispatched on Wednesday 2026-09-30 at any hour, 3 working days is the end of Saturday 2026-10-10
+  (10-01 to 10-07 are the National Day holiday, 10-08 and 10-09 are working days, 10-10 is a make-up
+  working Saturday).
+- ``plan`` (S4 挂账): the end of the plan date the office approved, or no deadline until there is one.
+
+"The end of a day" is stored as 23:59:59.999999 local time on that day, so the deadline shows as that
+date and anything done during that day is on time; a report is overdue when now > due.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from fieldcheck.checklist.spec import Deadline, load_document
+
+__all__ = [
+    "END_OF_DAY",
+    "CalendarError",
+    "CalendarFile",
+    "WorkCalendar",
+    "bundled_calendar_paths",
+    "due_at",
+    "end_of_local_day",
+    "local_date",
+    "local_month",
+    "month_bounds",
+    "parse_calendar",
+]
+
+#: The last representable moment of a day; a deadline "at the end of a day" is this local time.
+END_OF_DAY = time(23, 59, 59, 999999)
+
+_DATA_DIR = Path(__file__).resolve().parent / "data"
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_CALENDAR_KEYS = ("year", "source", "holidays", "workdays")
+_HOLIDAY_KEYS = ("name", "from", "to")
+_MAX_SOURCE = 255
+_MAX_NAME = 64
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime")
+
+
+def local_date(moment: datetime, tz: tzinfo) -> date:
+    """The calendar date of an aware moment in the city's time zone."""
+    _require_aware(moment, "moment")
+    return moment.astimezone(tz).date()
+
+
+def end_of_local_day(day: date, tz: tzinfo) -> datetime:
+    """The end of ``day`` in the city's time zone (23:59:59.999999 local), as an aware UTC datetime."""
+    return datetime.combine(day, END_OF_DAY, tzinfo=tz).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Public holidays and make-up working days for the loaded years."""
+
+    holidays: frozenset[date] = frozenset()
+    #: Make-up working days (调休上班): weekend days that are working days.
+    workdays: frozenset[date] = frozenset()
+    #: Years whose holiday schedule is loaded; other years count weekends only.
+    loaded_years: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        both = self.holidays & self.workdays
+        if both:
+            raise ValueError(f"{min(both).isoformat()} is both a holiday and a make-up working day")
+
+    @classmethod
+    def from_files(cls, files: Iterable[CalendarFile]) -> WorkCalendar:
+        """Combine calendar files, one per year."""
+        holidays: set[date] = set()
+        workdays: set[date] = set()
+        years: set[int] = set()
+        for calendar_file in files:
+            if calendar_file.year in years:
+                raise ValueError(f"calendar year {calendar_file.year} is given twice")
+            years.add(calendar_file.year)
+            holidays.update(day for day, _name in calendar_file.holidays)
+            workdays.update(calendar_file.workdays)
+        return cls(frozenset(holidays), frozenset(workdays), frozenset(years))
+
+    def is_loaded(self, year: int) -> bool:
+        """Whether the year's holiday schedule is loaded (if not, only weekends are days off)."""
+        return year in self.loaded_years
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def working_day_after(self, day: date, n: int) -> date:
+        """The n-th working day after ``day`` (``day`` itself never counts); n >= 1."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"the number of working days must be a whole number of at least 1, not {n!r}")
+        current = day
+        remaining = n
+        while remaining:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                remaining -= 1
+        return current
+
+    def add_working_days(self, start: datetime, n: int, tz: tzinfo) -> datetime:
+        """The end (23:59:59.999999 local) of the n-th working day after the local day of ``start``, as an
+        aware UTC datetime. The day of ``start`` never counts, working day or not."""
+        _require_aware(start, "start")
+        return end_of_local_day(self.working_day_after(local_date(start, tz), n), tz)
+
+
+def due_at(
+    severity_deadline: Deadline,
+    dispatched_at: datetime,
+    calendar: WorkCalendar,
+    tz: tzinfo,
+    plan_date: date | None = None,
+) -> datetime | None:
+    """When a report dispatched at ``dispatched_at`` must be rectified, as an aware UTC datetime.
+
+    hours: ``dispatched_at`` plus that many clock hours; working_days: the end of the n-th working day
+    after the local day of dispatch; plan: the end of ``plan_date`` (local), or None while there is no
+    approved plan date. ``plan_date`` is ignored for the other kinds.
+    """
+    _require_aware(dispatched_at, "dispatched_at")
+    if severity_deadline.kind == "hours":
+        if not severity_deadline.amount or severity_deadline.amount < 1:
+            raise ValueError(f"an hours deadline needs a positive amount, not {severity_deadline.amount!r}")
+        return (dispatched_at + timedelta(hours=severity_deadline.amount)).astimezone(UTC)
+    if severity_deadline.kind == "working_days":
+        if severity_deadline.amount is None:
+            raise ValueError("a working-days deadline needs an amount")
+        return calendar.add_working_days(dispatched_at, severity_deadline.amount, tz)
+    if severity_deadline.kind == "plan":
+        return None if plan_date is None else end_of_local_day(plan_date, tz)
+    raise ValueError(f"unknown deadline kind {severity_deadline.kind!r}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Months
+
+
+def month_bounds(month: str, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The month 'YYYY-MM' in local time as a half-open UTC range [start, end): start is local midnight on
+    the 1st, end local midnight on the 1st of the next month."""
+    match = _MONTH_RE.match(month) if isinstance(month, str) else None
+    if match is None:
+        raise ValueError(f"month must look like 2026-01, not {month!r}")
+    year, number = int(match.group(1)), int(match.group(2))
+    following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+    start = datetime.combine(date(year, number, 1), time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(following, time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def local_month(moment: datetime, tz: tzinfo) -> str:
+    """The local month ('YYYY-MM') an aware moment belongs to: 00:30 on the 1st local time is the new
+    month even though it is still the previous month in UTC."""
+    day = local_date(moment, tz)
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Calendar files
+
+
+class CalendarError(ValueError):
+    """A calendar file that cannot be used; ``problems`` lists every problem found, one per line."""
+
+    def __init__(self, problems: Iterable[str]):
+        self.problems: list[str] = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    """One year's holiday schedule, as in the State Council notice.
+
+    File format (YAML or JSON)::
+
+        year: 2026
+        source: 国务院办公厅关于2026年部分节假日安排的通知 (2025-11-04)
+        holidays:
+          - {name: 元旦, from: 2026-01-01, to: 2026-01-03}   # "to" may be left out for a single day
+        workdays: [2026-01-04, 2026-02-14]                  # make-up working days (weekend days)
+    """
+
+    year: int
+    source: str
+    #: Every holiday day, in date order, with the holiday's name.
+    holidays: tuple[tuple[date, str], ...]
+    #: Make-up working days, in date order.
+    workdays: tuple[date, ...]
+
+
+def bundled_calendar_paths() -> list[Path]:
+    """The calendar files shipped with the project (``fieldcheck/data/calendar-YYYY.yaml``), by year."""
+    return sorted(_DATA_DIR.glob("calendar-[0-9][0-9][0-9][0-9].yaml"))
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE_RE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def parse_calendar(text: str | bytes) -> CalendarFile:
+    """Parse and validate a calendar file; raises :class:`CalendarError` listing every problem."""
+    try:
+        data = load_document(text)
+    except ValueError as exc:
+        raise CalendarError([str(exc)]) from exc
+    if not isinstance(data, dict):
+        raise CalendarError(["the calendar must be a mapping with year, source, holidays and workdays"])
+
+    problems: list[str] = []
+    for key in data:
+        if key not in _CALENDAR_KEYS:
+            problems.append(f'unknown key "{key}" (allowed: {", ".join(_CALENDAR_KEYS)})')
+
+    year = data.get("year")
+    if year is None:
+        problems.append("missing year")
+    elif isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2999:
+        problems.append(f"year must be a year such as 2026, not {year!r}")
+        year = None
+
+    source = data.get("source")
+    if source is None or (isinstance(source, str) and not source.strip()):
+        problems.append("missing source (the notice the dates come from)")
+        source = None
+    elif not isinstance(source, str):
+        problems.append(f"source must be text, not {source!r}")
+        source = None
+    elif len(source.strip()) > _MAX_SOURCE:
+        problems.append(f"source is longer than {_MAX_SOURCE} characters")
+        source = None
+
+    def check_year(day: date, where: str) -> bool:
+        if year is not None and day.year != year:
+            problems.append(f"{where}: {day.isoformat()} is outside {year}")
+            return False
+        return True
+
+    holidays: dict[date, str] = {}
+    raw_holidays = data.get("holidays")
+    if raw_holidays is None:
+        raw_holidays = []
+    if not isinstance(raw_holidays, list):
+        problems.append("holidays must be a list of {name, from, to}")
+        raw_holidays = []
+    for index, raw in enumerate(raw_holidays, start=1):
+        where = f"holiday {index}"
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: must be a mapping with name, from and to")
+            continue
+        name = raw.get("name")
+        if isinstance(name, str) and name.strip():
+            name = name.strip()
+            where = f"holiday {name}"
+            if len(name) > _MAX_NAME:
+                problems.append(f"{where}: name is longer than {_MAX_NAME} characters")
+        else:
+            problems.append(f"{where}: missing name")
+            name = None
+        for key in raw:
+            if key not in _HOLIDAY_KEYS:
+                problems.append(f'{where}: unknown key "{key}" (allowed: {", ".join(_HOLIDAY_KEYS)})')
+        first = _as_date(raw.get("from"))
+        if first is None:
+            problems.append(f"{where}: from must be a date like 2026-01-01, not {raw.get('from')!r}")
+        last = first if raw.get("to") is None else _as_date(raw.get("to"))
+        if last is None and raw.get("to") is not None:
+            problems.append(f"{where}: to must be a date like 2026-01-03, not {raw.get('to')!r}")
+        if first is None or last is None:
+            continue
+        if first > last:
+            problems.append(f"{where}: from {first.isoformat()} is after to {last.isoformat()}")
+            continue
+        in_year = [check_year(first, where), check_year(last, where)]  # report both ends
+        if not all(in_year):
+            continue
+        day = first
+        while day <= last:
+            if day in holidays:
+                problems.append(f"{where}: {day.isoformat()} is already a holiday ({holidays[day]})")
+            elif name is not None:
+                holidays[day] = name
+            day += timedelta(days=1)
+
+    workdays: set[date] = set()
+    raw_workdays = data.get("workdays")
+    if raw_workdays is None:
+        raw_workdays = []
+    if not isinstance(raw_workdays, list):
+        problems.append("workdays must be a list of dates")
+        raw_workdays = []
+    for raw in raw_workdays:
+        day = _as_date(raw)
+        if day is None:
+            problems.append(f"workday: not a date like 2026-01-04: {raw!r}")
+            continue
+        where = f"workday {day.isoformat()}"
+        if not check_year(day, "workdays"):
+            continue
+        if day in workdays:
+            problems.append(f"{where}: listed twice")
+        elif day.weekday() < 5:
+            problems.append(
+                f"{where}: is a {_WEEKDAY_NAMES[day.weekday()]}, not a weekend day; "
+                "make-up working days are Saturdays or Sundays"
+            )
+        elif day in holidays:
+            problems.append(f"{where}: is also a holiday ({holidays[day]})")
+        else:
+            workdays.add(day)
+
+    if problems:
+        raise CalendarError(problems)
+    assert isinstance(year, int) and isinstance(source, str)
+    return CalendarFile(
+        year=year,
+        source=source.strip(),
+        holidays=tuple(sorted(holidays.items())),
+        workdays=tuple(sorted(workdays)),
+    )
