@@ -2,7 +2,7 @@
 
     python scripts/i18n.py            # extract, update and compile
     python scripts/i18n.py --check    # exit 1 if a string lacks a Chinese translation
-    python scripts/i18n.py --fill zh_CN pairs.tsv   # set translations from "english<TAB>chinese" lines
+    python scripts/i18n.py --fill zh pairs.tsv   # set translations from "english<TAB>chinese" lines
 
 tests/test_i18n.py runs the same check, so an untranslated string fails the suite.
 """
@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "fieldcheck" / "translations"
-LOCALES = ("zh_CN",)
+LOCALES = ("zh",)  # Babel parses zh_CN as zh_Hans_CN; gettext falls back to "zh"
 METHOD_MAP = [("fieldcheck/**.py", "python"), ("templates/**.html", "jinja2"), ("static/**.js", "javascript")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 

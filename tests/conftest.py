@@ -149,22 +149,27 @@ def small_district() -> dict:
     }
 
 
+# Fixtures that write data push an app context of their own and leave none behind: a test that holds
+# an app context while making requests would share flask.g between them (CSRF and login caches).
+
+
 @pytest.fixture
-def district(ctx):
-    """The small district with the default checklist and calendar loaded."""
+def district(app):
+    """The small district with the default checklist and calendar loaded; returns the boundary version id."""
     from fieldcheck.checklist import services as checklist_services
     from fieldcheck.geography import services as geo_services
 
-    version = geo_services.import_boundaries(json.dumps(small_district()).encode(), "small.geojson")
-    checklist_services.import_checklist(checklist_services.default_checklist_text())
-    checklist_services.import_calendar(checklist_services.default_calendar_text(), "calendar-2026.yaml")
-    db.session.commit()
-    return version
+    with app.app_context():
+        version = geo_services.import_boundaries(json.dumps(small_district()).encode(), "small.geojson")
+        checklist_services.import_checklist(checklist_services.default_checklist_text())
+        checklist_services.import_calendar(checklist_services.default_calendar_text(), "calendar-2026.yaml")
+        db.session.commit()
+        return version.id
 
 
 @pytest.fixture
-def make_user(ctx):
-    """Create users: make_user("community", community="C001") -> User (password pw-12345678)."""
+def make_user(app):
+    """Create users: make_user("community", community="C001") -> a detached User (password pw-12345678)."""
     from fieldcheck.auth.services import NewUser, add_user
 
     counter = iter(range(1, 10_000))
@@ -172,8 +177,11 @@ def make_user(ctx):
     def make(role: str, username: str | None = None, **kwargs):
         if role == "inspector":
             kwargs.setdefault("level", "city")
-        user = add_user(NewUser(username or f"{role}{next(counter)}", "pw-12345678", role, **kwargs))
-        db.session.commit()
-        return user
+        with app.app_context():
+            user = add_user(NewUser(username or f"{role}{next(counter)}", "pw-12345678", role, **kwargs))
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
 
     return make

@@ -54,7 +54,7 @@ def checklist(version: ChecklistVersion, month: str) -> dict:
         "month": month,
         "field_total": number(version.field_total),
         "rectification_total": number(version.rectification_total),
-        "found_by": scoring.get("found_by", {}),
+        "found_by": {k: number(Decimal(v)) for k, v in scoring.get("found_by", {}).items()},
         "repeat": scoring.get("repeat", {}),
         "severity_deadlines": settings.get("severity_deadlines", {}),
         "categories": [

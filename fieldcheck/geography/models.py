@@ -8,9 +8,8 @@ from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..geo import SPOT_TYPES  # noqa: F401  (re-exported for the models' users)
 from ..types import UTCDateTime, utcnow
-
-SPOT_TYPES = ("RES", "ALY", "ROAD", "MKT", "XING", "WC", "CEN", "PARK")
 
 
 class Subdistrict(db.Model):
@@ -55,6 +54,7 @@ class CommunityBoundary(db.Model):
     centroid_lat: Mapped[float] = mapped_column(Float)
     centroid_lon: Mapped[float] = mapped_column(Float)
 
+    version: Mapped[BoundaryVersion] = relationship()
     community: Mapped[Community] = relationship()
 
 

@@ -47,7 +47,7 @@ def import_boundaries(data: bytes, source_name: str) -> BoundaryVersion:
             CommunityBoundary(
                 version=version,
                 community=community,
-                geometry=json.dumps(feature.geojson, separators=(",", ":")),
+                geometry=json.dumps(feature.geometry_geojson, separators=(",", ":")),
                 centroid_lat=feature.centroid_lat,
                 centroid_lon=feature.centroid_lon,
             )
@@ -113,9 +113,9 @@ def add_spots(spots: list[dict]) -> None:
     """Stage spots given as dicts with code, name, spot_type, community code, lat and lon."""
     communities = {c.code: c for c in db.session.scalars(select(Community))}
     for s in spots:
-        community = communities.get(s["community"])
+        community = communities.get(s["community_code"])
         if community is None:
-            raise Invalid(f"spot {s['code']}: no community with code {s['community']!r}")
+            raise Invalid(f"spot {s['code']}: no community with code {s['community_code']!r}")
         db.session.add(
             Spot(
                 code=s["code"], name=s["name"], spot_type=s["spot_type"], community=community,

@@ -101,7 +101,7 @@ def test_open_redirect_after_login_is_ignored(client, district, make_user):
     assert response.headers["Location"].endswith("/office")
 
 
-def test_password_is_stored_hashed(ctx, district, make_user):
+def test_password_is_stored_hashed(district, make_user):
     user = make_user("office", username="office")
     assert "pw-12345678" not in user.password_hash
     assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
@@ -140,10 +140,12 @@ def test_token_endpoint_needs_both_fields(client):
     assert response.get_json()["error"]["code"] == "invalid"
 
 
-def test_inactive_user_cannot_log_in(ctx, client, district, make_user):
+def test_inactive_user_cannot_log_in(app, client, district, make_user):
+    from fieldcheck.auth.models import User
     from fieldcheck.extensions import db
 
     user = make_user("office", username="office")
-    user.active = False
-    db.session.commit()
+    with app.app_context():
+        db.session.get(User, user.id).active = False
+        db.session.commit()
     assert login(client, "office").status_code == 401
