@@ -45,6 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .api.views import bp as api_bp
+    from .reports import api as _reports_api  # noqa: F401  (adds report routes to the api blueprint)
+    from .reports.views import bp as reports_bp
+    from .storage import LocalBlobStore
     from .auth.views import bp as auth_bp
     from .home.views import bp as home_bp
     from .web import register_error_handlers, register_template_helpers
@@ -52,6 +55,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(reports_bp)
+    app.extensions["fieldcheck.storage"] = LocalBlobStore(Path(app.config["BLOB_DIR"]))
     register_error_handlers(app)
     register_template_helpers(app)
     return app

@@ -23,6 +23,8 @@ DEFAULTS = {
     # Photos with more pixels than this are refused as decompression bombs.
     "MAX_IMAGE_PIXELS": 64_000_000,
     "API_TOKEN_DAYS": 90,
+    # werkzeug's default (scrypt); the test suite lowers the cost, production never should.
+    "PASSWORD_HASH_METHOD": "scrypt",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # The demo serves over plain HTTP on localhost; a city deployment sets this to true behind TLS.

@@ -9,3 +9,4 @@ from .checklist.models import (  # noqa: F401
     ChecklistVersion,
 )
 from .geography.models import BoundaryVersion, Community, CommunityBoundary, Spot, Subdistrict  # noqa: F401
+from .reports.models import Event, Photo, Report, Visit  # noqa: F401, E402

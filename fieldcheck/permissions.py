@@ -105,7 +105,7 @@ def can_administer(p: Principal) -> bool:
 def home_endpoint(p: Principal) -> str:
     """The page each role lands on after login."""
     return {
-        INSPECTOR: "home.inspector",
+        INSPECTOR: "reports.capture",
         COMMUNITY: "home.community",
         SUBDISTRICT: "home.subdistrict",
         OFFICE: "home.office",

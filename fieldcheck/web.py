@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from zoneinfo import ZoneInfo
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -64,7 +67,7 @@ HTTP_CODES = {
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, exc.translated(_), exc.details)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -96,6 +99,10 @@ def register_template_helpers(app: Flask) -> None:
             "current_locale": locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else "en",
             "role_label": role_label,
+            "status_label": status_label,
+            "item_name": lambda obj: obj.name_zh if locale.startswith("zh") else obj.name_en,
+            "local_time": lambda dt: dt.astimezone(ZoneInfo(app.config["TIMEZONE"])).strftime("%m-%d %H:%M") if dt else "",
+            "uuid": lambda: str(uuid.uuid4()),
         }
 
     @app.after_request
@@ -114,3 +121,15 @@ def role_label(role: str) -> str:
         "office": _("Civilization office"),
         "admin": _("Administrator"),
     }.get(role, role)
+
+
+def status_label(status: str) -> str:
+    return {
+        "reported": _("Awaiting assignment"),
+        "dispatched": _("To rectify"),
+        "rectified": _("Awaiting verification"),
+        "closed": _("Closed"),
+        "voided": _("Voided"),
+        "appealed": _("Under appeal"),
+        "suspended": _("Suspended"),
+    }.get(status, status)

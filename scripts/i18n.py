@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "fieldcheck" / "translations"
 LOCALES = ("zh",)  # Babel parses zh_CN as zh_Hans_CN; gettext falls back to "zh"
 METHOD_MAP = [("fieldcheck/**.py", "python"), ("templates/**.html", "jinja2"), ("static/**.js", "javascript")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 
 def extract() -> Catalog:

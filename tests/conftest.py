@@ -80,6 +80,7 @@ def app(database_url, backend, tmp_path):
             "DATABASE_URL": database_url,
             "BLOB_DIR": str(tmp_path / "blobs"),
             "SECRET_KEY": "test-secret",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "SERVER_NAME": None,
         }
     )

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -68,7 +69,7 @@ def add_user(spec: NewUser) -> User:
     user = User(
         username=spec.username,
         display_name=spec.display_name or spec.username,
-        password_hash=generate_password_hash(spec.password),
+        password_hash=generate_password_hash(spec.password, method=current_app.config["PASSWORD_HASH_METHOD"]),
         role=spec.role,
         level=level,
         community=community,

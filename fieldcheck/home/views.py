@@ -12,7 +12,7 @@ from ..calendar import local_month
 from ..checklist import services as checklist_services
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
-from ..permissions import ADMIN, COMMUNITY, INSPECTOR, OFFICE, SUBDISTRICT, home_endpoint
+from ..permissions import ADMIN, COMMUNITY, OFFICE, SUBDISTRICT, home_endpoint
 from ..types import utcnow
 from ..web import current_principal, require
 
@@ -33,13 +33,6 @@ def _role_page(role: str, template: str, **context):
 
 def _month() -> str:
     return local_month(utcnow(), ZoneInfo(current_app.config["TIMEZONE"]))
-
-
-@bp.get("/inspector")
-@login_required
-def inspector():
-    version = checklist_services.version_in_force(_month())
-    return _role_page(INSPECTOR, "home/inspector.html", checklist=version)
 
 
 @bp.get("/community")

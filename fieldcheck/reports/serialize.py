@@ -1,0 +1,118 @@
+"""Reports as JSON-ready dicts (the API and the pages' scripts share them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+
+from .models import Photo, Report
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def photo(p: Photo, *, originals: bool) -> dict:
+    urls = {
+        "display": url_for("api.photo_file", photo_id=p.id, variant="display"),
+        "thumb": url_for("api.photo_file", photo_id=p.id, variant="thumb"),
+    }
+    if originals:
+        urls["original"] = url_for("api.photo_file", photo_id=p.id, variant="original")
+    return {
+        "id": p.id,
+        "kind": p.kind,
+        "sha256": p.sha256,
+        "phash": p.phash,
+        "size": p.size,
+        "mime": p.mime,
+        "width": p.width,
+        "height": p.height,
+        "event": p.event.seq if p.event else None,
+        "exif": {
+            "lat": p.exif_lat,
+            "lon": p.exif_lon,
+            "taken_at": p.exif_taken_at,
+            "make": p.exif_make,
+            "model": p.exif_model,
+        },
+        "urls": urls,
+    }
+
+
+def report(r: Report, *, now: datetime, originals: bool) -> dict:
+    open_states = ("reported", "dispatched", "appealed")
+    return {
+        "id": r.id,
+        "client_id": r.client_id,
+        "status": r.status,
+        "overdue": bool(r.due_at and r.status in open_states and now > r.due_at),
+        "item": {
+            "code": r.item.code,
+            "name_zh": r.item.name_zh,
+            "name_en": r.item.name_en,
+            "severity": r.item.severity,
+            "points": float(r.item.points),
+        },
+        "community": (
+            {
+                "code": r.community.code,
+                "name": r.community.name,
+                "subdistrict": {"code": r.community.subdistrict.code, "name": r.community.subdistrict.name},
+            }
+            if r.community
+            else None
+        ),
+        "boundary_version": r.boundary_version_id,
+        "spot": {"code": r.spot.code, "name": r.spot.name, "type": r.spot.spot_type} if r.spot else None,
+        "location": {
+            "lat": r.lat,
+            "lon": r.lon,
+            "accuracy_m": r.accuracy_m,
+            "location_source": r.location_source,
+        },
+        "observed_at": iso(r.observed_at),
+        "received_at": iso(r.received_at),
+        "due_at": iso(r.due_at),
+        "instances": r.instances,
+        "note": r.note,
+        "found_by": r.found_by,
+        "flags": list(r.flags or []),
+        "rework_count": r.rework_count,
+        "inspector": {"username": r.inspector.username, "display_name": r.inspector.display_name},
+        "events": [
+            {
+                "seq": e.seq,
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "at": iso(e.at),
+                "actor": e.actor.username,
+                "note": e.note,
+                "due_at": iso(e.due_at),
+                "location": {"lat": e.lat, "lon": e.lon} if e.lat is not None else None,
+            }
+            for e in r.events
+        ],
+        "photos": [photo(p, originals=originals) for p in r.photos],
+    }
+
+
+def visit(v) -> dict:
+    return {
+        "id": v.id,
+        "client_id": v.client_id,
+        "community": {"code": v.community.code, "name": v.community.name} if v.community else None,
+        "spot": v.spot.code if v.spot else None,
+        "location": {
+            "lat": v.lat,
+            "lon": v.lon,
+            "accuracy_m": v.accuracy_m,
+            "location_source": v.location_source,
+        },
+        "observed_at": iso(v.observed_at),
+        "received_at": iso(v.received_at),
+        "note": v.note,
+        "photos": [photo(p, originals=False) for p in v.photos],
+    }

@@ -1,0 +1,344 @@
+"""Filing reports and visits: one service for the API, the form post and (later) the offline queue.
+
+The unit of work here owns its commit, because photo files and rows must land together: files are
+written first (content-addressed, so a resend rewrites nothing), rows second, and if anything fails
+the files this request created and nobody references are removed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import geo
+from ..auth.models import User
+from ..calendar import due_at, local_month
+from ..checklist import services as checklist_services
+from ..checklist.models import ChecklistItem
+from ..checklist.spec import Deadline
+from ..errors import N_, Conflict, Invalid
+from ..extensions import db
+from ..geography import services as geo_services
+from ..geography.models import Community, Spot
+from ..photos import PhotoError, ProcessedPhoto, process_photo
+from ..storage import BlobStore
+from .intake import MAX_PHOTOS, Submission, review_flags
+from .models import Event, Photo, Report, Visit
+
+LEVEL_TO_FOUND_BY = {"city": "city", "district": "district", "subdistrict": "subdistrict"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a filing needs besides the submission: the clock, the city's zone, storage and limits."""
+
+    now: datetime
+    tz: ZoneInfo
+    storage: BlobStore
+    max_pixels: int
+
+
+@dataclass(frozen=True)
+class Filed:
+    record: Report | Visit
+    created: bool
+
+
+def photo_keys(sha256: str) -> tuple[str, str, str]:
+    """Storage keys of the original, the display copy and the thumbnail of one photo content."""
+    return (
+        f"originals/{sha256[:2]}/{sha256}",
+        f"display/{sha256[:2]}/{sha256}.jpg",
+        f"thumbs/{sha256[:2]}/{sha256}.jpg",
+    )
+
+
+def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context) -> Filed:
+    """File a report idempotently: the same client_id and content give the same report, other content 409."""
+    sub = _with_photo_hashes(sub, uploads)
+    existing = _existing(Report, sub)
+    if existing is not None:
+        return Filed(existing, False)
+    observed_at = sub.observed_at or ctx.now
+    month = local_month(observed_at, ctx.tz)
+    version = checklist_services.version_in_force(month)
+    if version is None:
+        raise Invalid(N_("No checklist is in force for %(month)s."), code="no_checklist", month=month)
+    item = db.session.scalar(
+        select(ChecklistItem).where(ChecklistItem.version_id == version.id, ChecklistItem.code == sub.item_code)
+    )
+    if item is None:
+        raise Invalid(
+            N_("Unknown checklist item %(item)s in checklist %(label)s."),
+            code="unknown_item",
+            item=sub.item_code,
+            label=version.label,
+        )
+    processed = _process_all(uploads, ctx.max_pixels)
+    place = _resolve_place(sub, processed)
+    flags = review_flags(
+        device=(sub.lat, sub.lon) if sub.lat is not None and sub.location_source == "device" else None,
+        exif=_first_exif_position(processed),
+        taken_at=_first_taken_at(processed, ctx.tz),
+        observed_at=observed_at,
+        manual=place.source == "manual",
+        assigned=place.community is not None,
+        distance_m=geo.distance_m,
+    )
+    status = "dispatched" if place.community is not None else "reported"
+    due = None
+    if status == "dispatched":
+        due = _deadline(version.settings, item.severity, ctx.now, ctx.tz)
+    report = Report(
+        client_id=sub.client_id,
+        content_hash=sub.content_hash(),
+        inspector_id=user.id,
+        item_id=item.id,
+        community_id=place.community.id if place.community else None,
+        boundary_version_id=place.boundary_version_id,
+        spot_id=place.spot.id if place.spot else None,
+        lat=place.lat,
+        lon=place.lon,
+        accuracy_m=sub.accuracy_m if place.source != "manual" else None,
+        location_source=place.source,
+        observed_at=observed_at,
+        received_at=ctx.now,
+        instances=sub.instances,
+        note=sub.note,
+        found_by=LEVEL_TO_FOUND_BY.get(user.level or "", "district"),
+        status=status,
+        due_at=due,
+        flags=flags,
+    )
+    events = [Event(seq=1, actor_id=user.id, at=ctx.now, action="file", from_status=None, to_status="reported",
+                    lat=place.lat, lon=place.lon)]
+    if status == "dispatched":
+        events.append(Event(seq=2, actor_id=user.id, at=ctx.now, action="dispatch", from_status="reported",
+                            to_status="dispatched", due_at=due))
+    report.events = events
+    report.photos = [_photo_row(p, "before") for p in processed]
+    for photo in report.photos:
+        photo.event = events[0]
+    return _save(Report, report, sub, list(zip(processed, uploads, strict=True)), ctx)
+
+
+def file_visit(user: User, sub: Submission, uploads: list[bytes], ctx: Context) -> Filed:
+    """Record an inspection without a problem (for coverage), with the same idempotency as reports."""
+    sub = _with_photo_hashes(sub, uploads, required=False)
+    existing = _existing(Visit, sub)
+    if existing is not None:
+        return Filed(existing, False)
+    processed = _process_all(uploads, ctx.max_pixels)
+    place = _resolve_place(sub, processed)
+    visit = Visit(
+        client_id=sub.client_id,
+        content_hash=sub.content_hash(),
+        inspector_id=user.id,
+        community_id=place.community.id if place.community else None,
+        boundary_version_id=place.boundary_version_id,
+        spot_id=place.spot.id if place.spot else None,
+        lat=place.lat,
+        lon=place.lon,
+        accuracy_m=sub.accuracy_m if place.source != "manual" else None,
+        location_source=place.source,
+        observed_at=sub.observed_at or ctx.now,
+        received_at=ctx.now,
+        note=sub.note,
+    )
+    visit.photos = [_photo_row(p, "visit") for p in processed]
+    return _save(Visit, visit, sub, list(zip(processed, uploads, strict=True)), ctx)
+
+
+def _with_photo_hashes(sub: Submission, uploads: list[bytes], *, required: bool = True) -> Submission:
+    if required and not uploads:
+        raise Invalid(N_("Add at least one photo."), code="no_photo")
+    if len(uploads) > MAX_PHOTOS:
+        raise Invalid(N_("Send at most %(max)s photos."), code="too_many_photos", max=MAX_PHOTOS)
+    return replace(sub, photo_hashes=tuple(hashlib.sha256(data).hexdigest() for data in uploads))
+
+
+def _existing(model, sub: Submission):
+    row = db.session.scalar(select(model).where(model.client_id == sub.client_id))
+    if row is None:
+        return None
+    if row.content_hash != sub.content_hash():
+        raise Conflict(
+            N_("This client_id was already used for different content."),
+            code="client_id_conflict",
+            details={"id": row.id},
+        )
+    return row
+
+
+def _process_all(uploads: list[bytes], max_pixels: int) -> list[ProcessedPhoto]:
+    out = []
+    for number, data in enumerate(uploads, start=1):
+        try:
+            out.append(process_photo(data, max_pixels=max_pixels))
+        except PhotoError as exc:
+            raise Invalid(
+                N_("Photo %(n)s: %(reason)s"), code="photo_" + exc.code, n=number, reason=PHOTO_REASONS[exc.code]
+            ) from None
+    return out
+
+
+PHOTO_REASONS = {
+    "empty": N_("the file is empty."),
+    "not_an_image": N_("the file is not a photo (JPEG, PNG, WebP or HEIC)."),
+    "unsupported_format": N_("this image format is not accepted; send JPEG, PNG, WebP or HEIC."),
+    "truncated": N_("the file is incomplete (the upload may have been cut off)."),
+    "too_many_pixels": N_("the image has too many pixels."),
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    lat: float | None
+    lon: float | None
+    source: str
+    community: Community | None
+    boundary_version_id: int | None
+    spot: Spot | None
+
+
+def _resolve_place(sub: Submission, processed: list[ProcessedPhoto]) -> Place:
+    """Device position first, EXIF GPS second, a community picked by hand last (flagged manual)."""
+    spot = None
+    if sub.spot_code:
+        spot = db.session.scalar(select(Spot).where(Spot.code == sub.spot_code))
+        if spot is None:
+            raise Invalid(N_("Unknown spot %(spot)s."), code="unknown_spot", spot=sub.spot_code)
+    chosen = None
+    if sub.community_code:
+        chosen = db.session.scalar(select(Community).where(Community.code == sub.community_code))
+        if chosen is None:
+            raise Invalid(N_("Unknown community %(community)s."), code="unknown_community", community=sub.community_code)
+    if spot is not None and chosen is not None and spot.community_id != chosen.id:
+        raise Invalid(N_("Spot %(spot)s is not in community %(community)s."), code="spot_mismatch",
+                      spot=spot.code, community=chosen.code)
+    version = geo_services.current_boundary_version()
+    version_id = version.id if version else None
+    if sub.location_source == "manual" or (sub.lat is None and _first_exif_position(processed) is None):
+        community = chosen or (spot.community if spot else None)
+        if community is None:
+            raise Invalid(
+                N_("No location: allow the phone to share its position, or choose the community by hand."),
+                code="no_location",
+            )
+        return Place(sub.lat, sub.lon, "manual", community, version_id, spot)
+    if sub.lat is not None:
+        lat, lon, source = sub.lat, sub.lon, sub.location_source
+    else:
+        lat, lon = _first_exif_position(processed)
+        source = "exif"
+    community = chosen
+    if community is None:
+        located, located_version = geo_services.locate(lat, lon)
+        community = located if located is not None else (spot.community if spot else None)
+    return Place(lat, lon, source, community, version_id, spot)
+
+
+def _first_exif_position(processed: list[ProcessedPhoto]) -> tuple[float, float] | None:
+    for p in processed:
+        if p.exif.lat is not None and p.exif.lon is not None:
+            return (p.exif.lat, p.exif.lon)
+    return None
+
+
+def _first_taken_at(processed: list[ProcessedPhoto], tz: ZoneInfo) -> datetime | None:
+    """The capture time of the oldest photo, read in the city's zone when the camera gave no offset."""
+    times = []
+    for p in processed:
+        t = p.exif.taken_at
+        if t is not None:
+            times.append((t if t.tzinfo else t.replace(tzinfo=tz)).astimezone(UTC))
+    return min(times) if times else None
+
+
+def _deadline(settings: dict, severity: str, dispatched_at: datetime, tz: ZoneInfo) -> datetime | None:
+    from ..checklist.spec import parse_deadline
+
+    spec: Deadline = parse_deadline(settings["severity_deadlines"][severity])
+    return due_at(spec, dispatched_at, checklist_services.work_calendar(), tz)
+
+
+def _photo_row(p: ProcessedPhoto, kind: str) -> Photo:
+    original, display, thumb = photo_keys(p.sha256)
+    taken = p.exif.taken_at
+    return Photo(
+        kind=kind,
+        sha256=p.sha256,
+        phash=p.phash,
+        size=p.size,
+        mime=p.mime,
+        width=p.width,
+        height=p.height,
+        exif_lat=p.exif.lat,
+        exif_lon=p.exif.lon,
+        exif_taken_at=taken.isoformat() if taken else None,
+        exif_make=p.exif.make,
+        exif_model=p.exif.model,
+        original_key=original,
+        display_key=display,
+        thumb_key=thumb,
+    )
+
+
+def _save(model, record, sub: Submission, photos: list[tuple[ProcessedPhoto, bytes]], ctx: Context) -> Filed:
+    created_keys: list[str] = []
+    try:
+        write_photo_files(photos, ctx.storage, created_keys)
+        try:
+            with db.session.begin_nested():
+                db.session.add(record)
+        except IntegrityError:
+            # A concurrent request with the same client_id won: answer with its record, or 409.
+            db.session.rollback()
+            existing = _existing(model, sub)
+            if existing is None:
+                raise
+            remove_unreferenced(ctx.storage, created_keys)
+            return Filed(existing, False)
+        db.session.commit()
+        return Filed(record, True)
+    except BaseException:
+        db.session.rollback()
+        remove_unreferenced(ctx.storage, created_keys)
+        raise
+
+
+def write_photo_files(photos: list[tuple[ProcessedPhoto, bytes]], storage: BlobStore, created: list[str]) -> None:
+    """Write original, display copy and thumbnail of each photo, noting which keys this call created."""
+    for p, original_bytes in photos:
+        original, display, thumb = photo_keys(p.sha256)
+        for key, data in ((original, original_bytes), (display, p.display), (thumb, p.thumb)):
+            if not storage.exists(key):
+                storage.put(key, data)
+                created.append(key)
+
+
+def remove_unreferenced(storage: BlobStore, keys: list[str]) -> None:
+    """Delete files this request created unless a committed photo row now refers to their content."""
+    if not keys:
+        return
+    shas = {key.rsplit("/", 1)[-1].split(".")[0] for key in keys}
+    with db.engine.connect() as conn:
+        referenced = set(conn.scalars(select(Photo.sha256).where(Photo.sha256.in_(shas))))
+    for key in keys:
+        if key.rsplit("/", 1)[-1].split(".")[0] not in referenced:
+            storage.delete(key)
+
+
+def count_rows() -> dict[str, int]:
+    """Row counts for tests and health checks."""
+    return {
+        "report": db.session.scalar(select(func.count(Report.id))),
+        "photo": db.session.scalar(select(func.count(Photo.id))),
+        "visit": db.session.scalar(select(func.count(Visit.id))),
+        "event": db.session.scalar(select(func.count(Event.id))),
+    }
