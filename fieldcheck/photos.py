@@ -1,0 +1,704 @@
+"""Photo intake: bytes in, plain data out.
+
+This module is deliberately pure (no Flask, no database, no file system). :func:`process_photo`
+takes the bytes a phone uploaded and returns a :class:`ProcessedPhoto` with
+
+* the identity of the original (SHA-256, size, format, MIME type). The original itself is never
+  re-encoded: the caller stores the uploaded bytes unchanged as evidence;
+* what its EXIF says (:class:`Exif`: GPS position, capture time, orientation, make and model),
+  read with exifread from the original bytes and never trusted: a broken field is dropped, a broken
+  EXIF block is ignored, the photo is kept;
+* a display copy (JPEG, long edge <= 1600 px, upright, sRGB, no metadata at all) and a thumbnail
+  (JPEG, long edge <= 320 px) made from the display copy;
+* a 64-bit perceptual hash (dHash) of the display copy, to spot the same scene uploaded twice.
+
+Formats are decided by content, never by file name or client-declared type: JPEG, PNG, WebP and
+HEIC/HEIF are accepted; anything else raises :class:`PhotoError` with a stable ``code``.
+
+Speed: a 12 MP JPEG is decoded by libjpeg at a reduced DCT scale (draft mode, 1/2 or 1/4) straight to
+the smallest size that still has a long edge of at least 1600 px, so most of the full-resolution
+work is never done.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import math
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import exifread
+import pillow_heif
+from PIL import Image, ImageCms, ImageFile, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+from pillow_heif.as_plugin import HeifImageFile
+
+# Let Pillow's own Image.open() recognise HEIC/HEIF everywhere in the application too.
+pillow_heif.register_heif_opener()
+
+__all__ = [
+    "DISPLAY_MAX_EDGE",
+    "DEFAULT_MAX_PIXELS",
+    "Exif",
+    "PhotoError",
+    "ProcessedPhoto",
+    "THUMB_MAX_EDGE",
+    "phash_distance",
+    "process_photo",
+]
+
+DISPLAY_MAX_EDGE = 1600
+THUMB_MAX_EDGE = 320
+DEFAULT_MAX_PIXELS = 64_000_000
+DISPLAY_QUALITY = 82
+# After draft decoding the display resize is a mild one (2016 -> 1600 for a 12 MP photo), where
+# HAMMING is close to LANCZOS in quality at half the cost; see bench/ingest.py.
+DISPLAY_FILTER = Image.Resampling.HAMMING
+THUMB_QUALITY = 80
+
+ACCEPTED = "JPEG, PNG, WebP or HEIC"
+
+_MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heif"}
+_LABEL = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "heif": "HEIC"}
+
+# Pillow plugin classes, instantiated directly once the magic bytes have named the format (see _open).
+_PLUGINS: dict[str, type[ImageFile.ImageFile]] = {
+    "jpeg": JpegImagePlugin.JpegImageFile,
+    "png": PngImagePlugin.PngImageFile,
+    "webp": WebPImagePlugin.WebPImageFile,
+    "heif": HeifImageFile,
+}
+
+# ISO-BMFF brands: HEVC-coded HEIF (what phones write) and the generic image brands.
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+
+# EXIF orientation -> the Pillow transpose that makes the pixels upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class PhotoError(ValueError):
+    """An upload that is not a usable photo. ``code`` is stable and meant for API error bodies.
+
+    Codes: ``empty``, ``not_an_image``, ``unsupported_format``, ``truncated``, ``too_many_pixels``.
+    The message is plain English, safe to show to the user.
+    """
+
+    CODES = frozenset({"empty", "not_an_image", "unsupported_format", "truncated", "too_many_pixels"})
+
+    def __init__(self, code: str, message: str) -> None:
+        if code not in self.CODES:
+            raise ValueError(f"unknown PhotoError code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __reduce__(self):  # keep code and message when pickled (e.g. across a process pool)
+        return (type(self), (self.code, self.message))
+
+
+@dataclass(frozen=True)
+class Exif:
+    """What the photo's EXIF claims. Every field is None when absent, unreadable or implausible.
+
+    ``lat``/``lon``: WGS 84 decimal degrees, south and west negative. A position of exactly (0, 0),
+    a value out of range, a zero denominator or a GPSStatus of "V" (void fix) all count as absent.
+
+    ``taken_at``: DateTimeOriginal (else DateTimeDigitized) exactly as the camera wrote it, which is
+    the camera's local wall-clock time, not UTC. It is naive unless the matching OffsetTimeOriginal
+    (OffsetTimeDigitized) tag is present, in which case it is aware with that fixed offset. Never
+    assume a naive value is UTC; the camera clock may also simply be wrong.
+
+    ``orientation``: the EXIF Orientation tag (1..8) as written. For JPEG, PNG and WebP it is what
+    :func:`process_photo` applies; for HEIC/HEIF the container's own rotation is authoritative and is
+    applied by the decoder, so there the tag is informational only. The display copy is always upright.
+
+    ``make``/``model``: stripped of padding (spaces and NULs), at most 128 characters.
+    """
+
+    lat: float | None = None
+    lon: float | None = None
+    taken_at: datetime | None = None
+    orientation: int | None = None
+    make: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """The result of :func:`process_photo`.
+
+    ``sha256``, ``size``, ``format`` and ``mime`` describe the original bytes (``format`` is one of
+    ``jpeg``, ``png``, ``webp``, ``heif``). ``width``/``height`` are the full-resolution size in
+    display orientation (after EXIF rotation). ``display`` and ``thumb`` are JPEG bytes without any
+    metadata; their sizes are ``(width, height)``. ``phash`` is a 64-bit dHash of the display image
+    as 16 hex digits; compare two with :func:`phash_distance`.
+    """
+
+    sha256: str
+    size: int
+    format: str
+    mime: str
+    width: int
+    height: int
+    exif: Exif
+    display: bytes
+    display_size: tuple[int, int]
+    thumb: bytes
+    thumb_size: tuple[int, int]
+    phash: str
+
+
+def process_photo(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ProcessedPhoto:
+    """Check, describe and render one uploaded photo. Raises :class:`PhotoError` for bad input.
+
+    ``max_pixels`` caps width x height as declared in the file header; it is checked before any
+    pixel is decoded, so a small file claiming a huge image (a decompression bomb) costs nothing.
+    """
+    if not data:
+        raise PhotoError("empty", "the file is empty")
+    data = bytes(data)
+    fmt = _sniff(data)
+    digest = _Background(_sha256, data)  # overlaps header parsing and decoding
+    try:
+        # Pillow never sees a JPEG's EXIF: exifread is our EXIF reader, and Pillow's own parser warns
+        # on broken EXIF while opening, which would make the outcome depend on warning filters.
+        pixels, exif_block = _strip_jpeg_exif(data) if fmt == "jpeg" else (data, None)
+        with _open(pixels, fmt) as img:
+            width, height = img.size
+            _check_pixels(width, height, max_pixels)
+            exif = _read_exif(data, exif_block if fmt == "jpeg" else img.info.get("exif"), img.info)
+            mime = _mime(img, fmt)
+            # HEIF decoders apply the container's rotation and mirroring; the EXIF tag is then stale.
+            orientation = (exif.orientation or 1) if fmt != "heif" else 1
+            _decode(img, fmt)
+            _check_pixels(*img.size, max_pixels)
+            display = _render_display(img, orientation)
+    finally:
+        sha256 = digest.result()
+    if orientation >= 5:
+        width, height = height, width
+    # reducing_gap=1: box-average by the whole factor (1600 -> 320 is exactly 5x), LANCZOS any remainder.
+    thumb = display.resize(_fit(display.size, THUMB_MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=1.0)
+    return ProcessedPhoto(
+        sha256=sha256,
+        size=len(data),
+        format=fmt,
+        mime=mime,
+        width=width,
+        height=height,
+        exif=exif,
+        display=_encode_jpeg(display, DISPLAY_QUALITY),
+        display_size=display.size,
+        thumb=_encode_jpeg(thumb, THUMB_QUALITY),
+        thumb_size=thumb.size,
+        phash=_dhash(thumb),
+    )
+
+
+class _Background:
+    """Run ``fn(*args)`` on a helper thread; :meth:`result` waits and returns it (or re-raises).
+
+    Used where the work releases the GIL (hashlib on large buffers, Pillow's resampling), so that on a
+    machine with a free core it costs no wall time. See bench/ingest.py for the figures.
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), name="photo-worker", daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def phash_distance(a: str, b: str) -> int:
+    """Number of differing bits between two 16-hex-digit hashes (0 = same picture, 64 = opposite)."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+# --------------------------------------------------------------------------------------------------
+# Format detection and decoding
+
+
+def _sniff(data: bytes) -> str:
+    """Name the format from the leading bytes, or raise the right PhotoError."""
+    head = data[:64]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp":
+        box_size = int.from_bytes(head[:4], "big")
+        major = head[8:12]
+        brands = {major} | {head[i : i + 4] for i in range(16, min(box_size, len(head)) - 3, 4)}
+        hevc = brands & (_HEIF_BRANDS - {b"mif1", b"msf1"})
+        if major in _AVIF_BRANDS or (brands & _AVIF_BRANDS and not hevc):
+            raise _unsupported("AVIF")
+        if brands & _HEIF_BRANDS:
+            return "heif"
+        raise _not_an_image()  # MP4, MOV and other ISO-BMFF files
+    other = _other_image_format(head)
+    if other:
+        raise _unsupported(other)
+    raise _not_an_image()
+
+
+def _other_image_format(head: bytes) -> str | None:
+    signatures = [
+        (b"GIF87a", "GIF"),
+        (b"GIF89a", "GIF"),
+        (b"BM", "BMP"),
+        (b"II*\x00", "TIFF"),
+        (b"MM\x00*", "TIFF"),
+        (b"\x00\x00\x01\x00", "ICO"),
+        (b"8BPS", "Photoshop"),
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"),
+        (b"\xff\x4f\xff\x51", "JPEG 2000"),
+        (b"\xff\x0a", "JPEG XL"),
+        (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "JPEG XL"),
+        (b"qoif", "QOI"),
+    ]
+    for magic, name in signatures:
+        if head.startswith(magic):
+            return name
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
+        return "SVG"
+    return None
+
+
+def _not_an_image() -> PhotoError:
+    return PhotoError("not_an_image", f"the file is not an image ({ACCEPTED})")
+
+
+def _unsupported(name: str) -> PhotoError:
+    return PhotoError("unsupported_format", f"{name} images are not supported; upload a {ACCEPTED} photo")
+
+
+def _strip_jpeg_exif(data: bytes) -> tuple[bytes, bytes | None]:
+    """The JPEG without its APP1 EXIF segments, and the first EXIF block (``Exif\\0\\0`` + TIFF).
+
+    Walks the marker segments up to the first scan; if they do not parse, the bytes are returned
+    unchanged and Pillow decides.
+    """
+    pos, start, parts, block = 2, 2, [data[:2]], None
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan / end of image: no more metadata
+            break
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        end = pos + 2 + length
+        if length < 2 or end > len(data):
+            return data, block
+        if marker == 0xE1 and data[pos + 4 : pos + 10] == b"Exif\x00\x00":
+            block = block or data[pos + 4 : end]
+            parts.append(data[start:pos])
+            start = end
+        pos = end
+    if start == 2:
+        return data, block
+    parts.append(data[start:])
+    return b"".join(parts), block
+
+
+def _open(data: bytes, fmt: str) -> ImageFile.ImageFile:
+    """Parse the header only.
+
+    The plugin class for the sniffed format is instantiated directly instead of ``Image.open``: only
+    that one parser ever sees the bytes, and Pillow's process-wide decompression-bomb limit (a
+    *warning* first, which pytest turns into an error and production merely logs) is replaced by
+    our own explicit ``max_pixels`` check, so the outcome never depends on global warning filters.
+    """
+    try:
+        return _PLUGINS[fmt](io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoError("too_many_pixels", "the image has too many pixels") from exc
+    except MemoryError as exc:
+        raise PhotoError("too_many_pixels", "the image is too large to open") from exc
+    except Exception as exc:  # any parser failure on a file whose magic bytes matched
+        raise PhotoError("truncated", f"the {_LABEL[fmt]} file is damaged or truncated") from exc
+
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width <= 0 or height <= 0:
+        raise PhotoError("truncated", "the image has no pixels")
+    if width * height > max_pixels:
+        raise PhotoError(
+            "too_many_pixels",
+            f"the image has too many pixels ({width}x{height}; the limit is {max_pixels:,} pixels)",
+        )
+
+
+def _mime(img: ImageFile.ImageFile, fmt: str) -> str:
+    if fmt == "heif":
+        declared = getattr(img, "custom_mimetype", None)
+        if declared in ("image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"):
+            return declared
+    return _MIME[fmt]
+
+
+def _decode(img: ImageFile.ImageFile, fmt: str) -> None:
+    """Decode the pixels in place; a JPEG at the smallest DCT scale keeping a long edge >= 1600 px."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # With it on, Pillow pads a cut-off file with grey instead of failing; we would accept it.
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False for photo intake")
+    if fmt == "jpeg" and img.mode in ("RGB", "L"):
+        target = _fit(img.size, DISPLAY_MAX_EDGE, round_up=True)
+        if target != img.size:
+            img.draft(img.mode, target)  # libjpeg picks the largest 1/2, 1/4, 1/8 scale >= target
+    try:
+        img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError) as exc:
+        raise PhotoError("too_many_pixels", "the image has too many pixels") from exc
+    except Exception as exc:  # OSError "image file is truncated", broken streams, libheif errors
+        raise PhotoError("truncated", f"the {_LABEL[fmt]} file is truncated or damaged") from exc
+
+
+def _fit(size: tuple[int, int], limit: int, *, round_up: bool = False) -> tuple[int, int]:
+    """Scale (w, h) so the long edge is at most ``limit``, keeping the aspect ratio."""
+    width, height = size
+    longest = max(width, height)
+    if longest <= limit:
+        return size
+    scale = limit / longest
+    rnd = math.ceil if round_up else round
+    return max(1, min(limit, rnd(width * scale))), max(1, min(limit, rnd(height * scale)))
+
+
+# --------------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _render_display(img: Image.Image, orientation: int) -> Image.Image:
+    """Flatten to RGB, shrink to <= 1600 px, convert to sRGB, turn upright. Returns a new image."""
+    source = img
+    icc = img.info.get("icc_profile")
+    img = _normalise_mode(img)
+    size = _fit(img.size, DISPLAY_MAX_EDGE)
+    if size != img.size:
+        img = _resize(img, size, DISPLAY_FILTER)
+    if img.mode in ("RGBA", "LA"):  # resized premultiplied above; now put it on white
+        background = Image.new("RGB", img.size, (255, 255, 255))
+        background.paste(img.convert("RGBA"), mask=img.getchannel("A"))
+        img = background
+    if icc:
+        img = _to_srgb(img, icc)
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    transpose = _TRANSPOSE.get(orientation)
+    if transpose is not None:
+        img = img.transpose(transpose)
+    if img is source:  # small upright RGB photo: nothing above made a new image
+        img = img.copy()
+    img.info = {}  # no EXIF, ICC or XMP may follow the pixels into the display copy
+    return img
+
+
+def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling) -> Image.Image:
+    """``img.resize`` with the top and bottom halves computed on two threads.
+
+    Pillow releases the GIL while resampling and each output row depends only on its own source
+    rows (taps may reach across the cut; they read the whole source), so the halves are the same
+    pixels a single call would give. Small images are not worth a thread.
+    """
+    if size[1] < 400 or size[0] * size[1] < 500_000:
+        return img.resize(size, resample, reducing_gap=2.0)
+    half = size[1] // 2
+    cut = half * img.height / size[1]
+    top = _Background(img.resize, (size[0], half), resample, (0, 0, img.width, cut), 2.0)
+    bottom = img.resize((size[0], size[1] - half), resample, (0, cut, img.width, img.height), 2.0)
+    out = Image.new(img.mode, size)
+    out.paste(top.result(), (0, 0))
+    out.paste(bottom, (0, half))
+    return out
+
+
+def _normalise_mode(img: Image.Image) -> Image.Image:
+    """Bring any decoded mode to RGB, L, CMYK (for the ICC step) or RGBA/LA (flattened later)."""
+    mode = img.mode
+    if mode in ("RGB", "L", "RGBA", "LA", "CMYK"):
+        if "transparency" in img.info and mode in ("RGB", "L"):
+            return img.convert("RGBA")
+        return img
+    if mode == "P":
+        return img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if mode == "PA":
+        return img.convert("RGBA")
+    if mode == "1":
+        return img.convert("L")
+    if mode.startswith("I;16") or mode == "I":  # 16-bit grey PNG
+        wide = img if mode == "I" else img.convert("I")
+        return wide.point(lambda v: v * (1 / 257)).convert("L")
+    return img.convert("RGB")
+
+
+_SRGB = ImageCms.createProfile("sRGB")
+_ICC_SPACE = {"RGB": "RGB", "CMYK": "CMYK", "L": "GRAY"}
+
+
+@functools.lru_cache(maxsize=32)
+def _srgb_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """A transform from the embedded profile to sRGB, or None when not needed or not usable."""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if profile.profile.xcolor_space.strip() != _ICC_SPACE.get(mode):
+            return None
+        if mode == "RGB" and "srgb" in ImageCms.getProfileDescription(profile).lower().replace(" ", ""):
+            return None
+        return ImageCms.buildTransform(
+            profile, _SRGB, mode, "RGB", renderingIntent=ImageCms.Intent.PERCEPTUAL
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def _to_srgb(img: Image.Image, icc: Any) -> Image.Image:
+    if not isinstance(icc, bytes):
+        return img
+    transform = _srgb_transform(icc, img.mode)
+    if transform is None:
+        return img
+    try:
+        return ImageCms.applyTransform(img, transform) or img
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return img
+
+
+def _encode_jpeg(img: Image.Image, quality: int) -> bytes:
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=quality, optimize=False, progressive=False)
+    return out.getvalue()
+
+
+def _dhash(img: Image.Image) -> str:
+    """Difference hash: 9x8 grey area averages, one bit per horizontal neighbour pair (left > right).
+
+    Bits are row-major, most significant first. Robust to re-encoding and rescaling; not to crops.
+    """
+    small = img.convert("L").resize((9, 8), Image.Resampling.BOX)
+    px = small.tobytes()
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            bits = (bits << 1) | (px[row * 9 + col] > px[row * 9 + col + 1])
+    return f"{bits:016x}"
+
+
+# --------------------------------------------------------------------------------------------------
+# EXIF
+
+
+def _read_exif(data: bytes, block: Any, info: dict[str, Any]) -> Exif:
+    """EXIF via exifread from the original file. When exifread finds nothing there (or crashes) but
+    the decoder found an EXIF block, that bare block is read with exifread, then with Pillow's
+    parser. Never raises: unreadable EXIF is no EXIF."""
+    tags = _exifread(data)
+    if tags:
+        return _exif_from_exifread(tags)
+    if not isinstance(block, bytes) or not block:
+        return Exif()
+    tiff = block[6:] if block.startswith(b"Exif\x00\x00") else block
+    # pillow-heif resets the orientation in its copy of a HEIF EXIF block to 1; it keeps the value
+    # the camera wrote in info["original_orientation"].
+    written = info.get("original_orientation")
+    tags = _exifread(tiff)
+    if tags:
+        exif = _exif_from_exifread(tags)
+        return exif if written is None else replace(exif, orientation=_safe(lambda: _orientation(written)))
+    try:
+        return _exif_from_pillow(tiff, written)
+    except Exception:  # Pillow's TIFF parser on hostile bytes: same policy as for exifread
+        return Exif()
+
+
+def _exifread(data: bytes) -> dict[str, Any]:
+    try:
+        return exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False) or {}
+    except Exception:  # exifread has crashed on real files before; never lose the photo over it
+        return {}
+
+
+def _exif_from_exifread(tags: dict[str, Any]) -> Exif:
+    def values(name: str) -> Any:
+        tag = tags.get(name)
+        return None if tag is None else getattr(tag, "values", None)
+
+    lat, lon = _safe(
+        lambda: _position(
+            values("GPS GPSLatitude"),
+            values("GPS GPSLatitudeRef"),
+            values("GPS GPSLongitude"),
+            values("GPS GPSLongitudeRef"),
+            values("GPS GPSStatus"),
+        ),
+        (None, None),
+    )
+    return Exif(
+        lat=lat,
+        lon=lon,
+        taken_at=_safe(
+            lambda: _taken_at(
+                values("EXIF DateTimeOriginal"),
+                values("EXIF OffsetTimeOriginal"),
+                values("EXIF DateTimeDigitized"),
+                values("EXIF OffsetTimeDigitized"),
+            )
+        ),
+        orientation=_safe(lambda: _orientation(values("Image Orientation"))),
+        make=_safe(lambda: _text(values("Image Make"))),
+        model=_safe(lambda: _text(values("Image Model"))),
+    )
+
+
+def _exif_from_pillow(tiff: bytes, written_orientation: Any) -> Exif:
+    exif = Image.Exif()
+    exif.load(tiff)
+    gps = _safe(lambda: dict(exif.get_ifd(0x8825)), {})
+    sub = _safe(lambda: dict(exif.get_ifd(0x8769)), {})
+    lat, lon = _safe(lambda: _position(gps.get(2), gps.get(1), gps.get(4), gps.get(3), gps.get(9)), (None, None))
+    orientation = written_orientation if written_orientation is not None else exif.get(0x0112)
+    return Exif(
+        lat=lat,
+        lon=lon,
+        taken_at=_safe(lambda: _taken_at(sub.get(0x9003), sub.get(0x9011), sub.get(0x9004), sub.get(0x9012))),
+        orientation=_safe(lambda: _orientation(orientation)),
+        make=_safe(lambda: _text(exif.get(0x010F))),
+        model=_safe(lambda: _text(exif.get(0x0110))),
+    )
+
+
+def _safe(fn, default: Any = None) -> Any:
+    """Run one field's parser; anything it raises means 'this field is absent'."""
+    try:
+        return fn()
+    except Exception:
+        return default
+
+
+def _number(value: Any) -> float | None:
+    """A finite float from an int, a float, an exifread Ratio or a Pillow IFDRational."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        num, den = value, 1
+    elif hasattr(value, "numerator") and hasattr(value, "denominator"):
+        num, den = value.numerator, value.denominator  # read raw: a zero denominator must not divide
+    else:
+        return None
+    if not isinstance(num, int | float) or not isinstance(den, int | float) or den == 0:
+        return None
+    result = num / den
+    return result if math.isfinite(result) else None
+
+
+def _first(value: Any) -> Any:
+    """exifread wraps single values in a list (Orientation = [6]); Pillow does not."""
+    if isinstance(value, list | tuple) and len(value) == 1:
+        return value[0]
+    return value
+
+
+def _text(value: Any) -> str | None:
+    value = _first(value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    value = "".join(ch for ch in value if ch.isprintable()).strip(" \x00")
+    return value[:128] or None
+
+
+def _coordinate(raw: Any, ref: Any, refs: tuple[str, str], limit: float) -> float | None:
+    """Degrees from one to three rationals (degrees, minutes, seconds; any of them may have decimals)."""
+    parts = [_number(v) for v in raw] if isinstance(raw, list | tuple) else [_number(raw)]
+    if not 1 <= len(parts) <= 3 or any(p is None or p < 0 for p in parts):
+        return None
+    if any(p >= 60 for p in parts[1:]):  # type: ignore[operator]
+        return None
+    degrees = sum(p / 60**i for i, p in enumerate(parts))  # type: ignore[operator]
+    hemisphere = (_text(ref) or "")[:1].upper()
+    if degrees > limit or hemisphere not in refs:
+        return None
+    return -degrees if hemisphere == refs[1] else degrees
+
+
+def _position(lat: Any, lat_ref: Any, lon: Any, lon_ref: Any, status: Any) -> tuple[float | None, float | None]:
+    if lat is None or lon is None:
+        return None, None
+    if (_text(status) or "").upper().startswith("V"):  # receiver reported a void fix
+        return None, None
+    latitude = _coordinate(lat, lat_ref, ("N", "S"), 90.0)
+    longitude = _coordinate(lon, lon_ref, ("E", "W"), 180.0)
+    if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
+        return None, None
+    return latitude, longitude
+
+
+_DATETIME = re.compile(r"(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+
+
+def _taken_at(original: Any, original_offset: Any, digitized: Any, digitized_offset: Any) -> datetime | None:
+    for stamp, offset in ((original, original_offset), (digitized, digitized_offset)):
+        parsed = _safe(lambda s=stamp, o=offset: _datetime(s, o))
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _datetime(stamp: Any, offset: Any) -> datetime | None:
+    text = _text(stamp)
+    match = _DATETIME.match(text or "")
+    if not match:
+        return None
+    parsed = datetime(*(int(part) for part in match.groups()))  # ValueError for 0000:00:00 etc.
+    if not 1900 <= parsed.year <= 2100:
+        return None
+    zone = _OFFSET.fullmatch(_text(offset) or "")
+    if zone:
+        sign = -1 if zone.group(1) == "-" else 1
+        delta = timedelta(hours=int(zone.group(2)), minutes=int(zone.group(3)))
+        if delta <= timedelta(hours=14) and int(zone.group(3)) < 60:
+            parsed = parsed.replace(tzinfo=timezone(sign * delta))
+    return parsed
+
+
+def _orientation(value: Any) -> int | None:
+    value = _first(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 8:
+        return value
+    return None
