@@ -139,6 +139,7 @@ def seed_demo() -> None:
 def demo(host: str, port: int) -> None:
     """Upgrade the database, seed the demo district if empty, and serve."""
     from flask_migrate import upgrade
+    from werkzeug.serving import run_simple
 
     from .demo import is_empty
     from .demo import seed_demo as run
@@ -150,7 +151,8 @@ def demo(host: str, port: int) -> None:
     db.session.remove()
     url = f"http://{host}:{port}/"
     click.echo(f"fieldcheck on {url} (database {current_app.config['SQLALCHEMY_DATABASE_URI']})")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Not app.run(): FlaskGroup sets FLASK_RUN_FROM_CLI, which turns app.run() into a no-op.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,6 +43,8 @@ def add_user(spec: NewUser) -> User:
         raise Invalid(f"username {spec.username!r}: use 2-64 letters, digits, '.', '_' or '-'")
     if db.session.scalar(select(User.id).where(User.username == spec.username)) is not None:
         raise Invalid(f"username {spec.username!r} is already taken")
+    if len(spec.display_name or "") > 100:
+        raise Invalid(f"user {spec.username}: the display name is longer than 100 characters")
     if spec.role not in ROLES:
         raise Invalid(f"user {spec.username}: unknown role {spec.role!r} (one of {', '.join(ROLES)})")
     if len(spec.password or "") < MIN_PASSWORD:

@@ -27,7 +27,8 @@ def import_boundaries(data: bytes, source_name: str) -> BoundaryVersion:
         source_name=source_name, sha256=hashlib.sha256(data).hexdigest(), feature_count=len(features)
     )
     db.session.add(version)
-    for feature in features:
+    for number, feature in enumerate(features, start=1):
+        _check_lengths(number, feature)
         sub = subdistricts.get(feature.subdistrict_code)
         if sub is None:
             sub = subdistricts[feature.subdistrict_code] = Subdistrict(code=feature.subdistrict_code, name="")
@@ -56,6 +57,17 @@ def import_boundaries(data: bytes, source_name: str) -> BoundaryVersion:
     return version
 
 
+LIMITS = {"community_code": 32, "community_name": 100, "subdistrict_code": 32, "subdistrict_name": 100}
+
+
+def _check_lengths(number: int, feature) -> None:
+    for name, limit in LIMITS.items():
+        if len(getattr(feature, name)) > limit:
+            raise Invalid(
+                f"feature {number} (community {feature.community_code[:32]}): {name} is longer than {limit} characters"
+            )
+
+
 def current_boundary_version() -> BoundaryVersion | None:
     return db.session.scalar(select(BoundaryVersion).order_by(BoundaryVersion.id.desc()).limit(1))
 
@@ -72,11 +84,12 @@ def locator_for(version: BoundaryVersion) -> Locator:
     if cached is not None:
         return cached
     rows = db.session.execute(
-        select(CommunityBoundary.community_id, CommunityBoundary.geometry).where(
-            CommunityBoundary.version_id == version.id
-        )
+        select(Community.code, CommunityBoundary.community_id, CommunityBoundary.geometry)
+        .join(Community, Community.id == CommunityBoundary.community_id)
+        .where(CommunityBoundary.version_id == version.id)
     ).all()
-    locator = Locator([(cid, shape(json.loads(geometry))) for cid, geometry in rows])
+    # Keyed by (code, id): where boundaries meet, the code that sorts first wins (README), not import order.
+    locator = Locator([((code, cid), shape(json.loads(geometry))) for code, cid, geometry in rows])
     with _lock:
         _locators[key] = locator
     return locator
@@ -87,8 +100,8 @@ def locate(lat: float, lon: float) -> tuple[Community | None, BoundaryVersion | 
     version = current_boundary_version()
     if version is None:
         return None, None
-    community_id = locator_for(version).locate(lat, lon)
-    return (db.session.get(Community, community_id) if community_id is not None else None), version
+    key = locator_for(version).locate(lat, lon)
+    return (db.session.get(Community, key[1]) if key is not None else None), version
 
 
 def boundary_geometries(version_id: int) -> dict[int, dict]:

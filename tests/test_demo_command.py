@@ -1,0 +1,170 @@
+"""The README's first command as a new user runs it: `fieldcheck demo` migrates, seeds once and serves."""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import csrf_token_from
+
+FIELDCHECK = Path(sys.executable).parent / "fieldcheck"
+STARTUP_SECONDS = 60
+DEMO_USERS = 6
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def new_user_environment(instance: Path, database_url: str | None) -> dict[str, str]:
+    """This environment without any FIELDCHECK_ or FLASK_ setting, as on a new user's machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDCHECK_", "FLASK_"))}
+    env["FIELDCHECK_INSTANCE_DIR"] = str(instance)
+    env["PYTHONUNBUFFERED"] = "1"
+    if database_url:
+        env["FIELDCHECK_DATABASE_URL"] = database_url
+    return env
+
+
+@contextlib.contextmanager
+def running_demo(instance: Path, log: Path, database_url: str | None = None):
+    """Start `fieldcheck demo` on a free port, wait until it answers, yield its base URL; stop it after."""
+    assert FIELDCHECK.exists(), f"no console script at {FIELDCHECK}; install the project (pip install -e .)"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(FIELDCHECK), "demo", "--port", str(port)],
+            env=new_user_environment(instance, database_url),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"fieldcheck demo exited with status {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/login", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"fieldcheck demo did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
+            time.sleep(0.25)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def browser() -> urllib.request.OpenerDirector:
+    """A client that keeps cookies and follows redirects, like a phone browser."""
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+
+def log_in(base: str, username: str, password: str = "demo12345"):
+    """GET the login page, post the form with its CSRF token; returns (login page HTML, final response)."""
+    client = browser()
+    with client.open(f"{base}/login", timeout=10) as page:
+        html = page.read().decode("utf-8")
+    form = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrf_token": csrf_token_from(html)}
+    ).encode()
+    response = client.open(f"{base}/login", data=form, timeout=10)
+    return html, response
+
+
+def assert_demo_works(base: str) -> None:
+    html, response = log_in(base, "inspector")
+    assert 'lang="zh-CN"' in html
+    assert "登录" in html
+    with response:
+        assert response.status == 200
+        assert urllib.parse.urlsplit(response.geturl()).path == "/inspector"
+        assert 'lang="zh-CN"' in response.read().decode("utf-8")
+
+
+def sqlite_count(db_file: Path, table: str) -> int:
+    with contextlib.closing(sqlite3.connect(db_file)) as conn:
+        return conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+
+
+def test_demo_serves_the_seeded_district_in_chinese(tmp_path):
+    instance = tmp_path / "instance"
+    with running_demo(instance, tmp_path / "demo.log") as base:
+        assert_demo_works(base)
+    db_file = instance / "fieldcheck.db"
+    assert db_file.exists()  # the embedded SQLite default, in the instance folder
+    assert (instance / "secret_key").exists()
+    assert sqlite_count(db_file, "user") == DEMO_USERS
+    assert sqlite_count(db_file, "community") >= 84
+    assert "seeded the demo district" in (tmp_path / "demo.log").read_text()
+
+
+def test_demo_on_the_same_instance_folder_does_not_seed_again(tmp_path):
+    instance = tmp_path / "instance"
+    db_file = instance / "fieldcheck.db"
+    with running_demo(instance, tmp_path / "first.log"):
+        pass
+    counts = {
+        table: sqlite_count(db_file, table) for table in ("user", "community", "boundary_version", "spot")
+    }
+    assert counts["user"] == DEMO_USERS
+
+    with running_demo(instance, tmp_path / "second.log") as base:
+        assert_demo_works(base)  # the same accounts, and the kept secret key signs the new session
+    assert {table: sqlite_count(db_file, table) for table in counts} == counts
+    assert "seeded the demo district" not in (tmp_path / "second.log").read_text()
+
+
+@pytest.fixture
+def pg_empty_database(pg_database):
+    """A database of its own: the shared test database already has tables made by create_all."""
+    server = make_url(pg_database)
+    name = f"fieldcheck_demo_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.postgres
+def test_demo_on_postgresql(tmp_path, pg_empty_database):
+    instance = tmp_path / "instance"
+    with running_demo(instance, tmp_path / "demo.log", database_url=pg_empty_database) as base:
+        assert_demo_works(base)
+    assert not (instance / "fieldcheck.db").exists()
+    engine = create_engine(pg_empty_database)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text('SELECT count(*) FROM "user"')).scalar_one() == DEMO_USERS
+            assert conn.execute(text("SELECT count(*) FROM subdistrict")).scalar_one() == 15
+    finally:
+        engine.dispose()
