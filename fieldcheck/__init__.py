@@ -45,11 +45,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .api.views import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .home.views import bp as home_bp
     from .reports import api as _reports_api  # noqa: F401  (adds report routes to the api blueprint)
     from .reports.views import bp as reports_bp
     from .storage import LocalBlobStore
-    from .auth.views import bp as auth_bp
-    from .home.views import bp as home_bp
     from .web import register_error_handlers, register_template_helpers
 
     app.register_blueprint(auth_bp)

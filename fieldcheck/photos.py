@@ -10,14 +10,19 @@ takes the bytes a phone uploaded and returns a :class:`ProcessedPhoto` with
   EXIF block is ignored, the photo is kept;
 * a display copy (JPEG, long edge <= 1600 px, upright, sRGB, no metadata at all) and a thumbnail
   (JPEG, long edge <= 320 px) made from the display copy;
-* a 64-bit perceptual hash (dHash) of the display copy, to spot the same scene uploaded twice.
+* a 64-bit perceptual hash (dHash), computed from the in-memory thumbnail (itself made from the
+  display copy, never from the original), to spot the same scene uploaded twice.
 
 Formats are decided by content, never by file name or client-declared type: JPEG, PNG, WebP and
 HEIC/HEIF are accepted; anything else raises :class:`PhotoError` with a stable ``code``.
 
 Speed: a 12 MP JPEG is decoded by libjpeg at a reduced DCT scale (draft mode, 1/2 or 1/4) straight to
 the smallest size that still has a long edge of at least 1600 px, so most of the full-resolution
-work is never done.
+work is never done; the SHA-256 of the upload and half of the display resize run on a helper thread
+(both release the GIL). bench/ingest.py measures it against a naive pipeline and against the
+half-scale decode alone.
+
+Thread safety: process_photo keeps no state between calls and may run in several threads at once.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import hashlib
 import io
 import math
 import re
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -144,8 +150,10 @@ class ProcessedPhoto:
     ``sha256``, ``size``, ``format`` and ``mime`` describe the original bytes (``format`` is one of
     ``jpeg``, ``png``, ``webp``, ``heif``). ``width``/``height`` are the full-resolution size in
     display orientation (after EXIF rotation). ``display`` and ``thumb`` are JPEG bytes without any
-    metadata; their sizes are ``(width, height)``. ``phash`` is a 64-bit dHash of the display image
-    as 16 hex digits; compare two with :func:`phash_distance`.
+    metadata; their sizes are ``(width, height)``. ``phash`` is a 64-bit dHash of the rendered
+    picture as 16 hex digits; compare two with :func:`phash_distance` (re-encodings and rescalings of
+    one photo differ by a few bits, unrelated photos by 20 or more; a flat, featureless picture
+    hashes to all zeros, so do not treat equal hashes of such pictures as duplicates).
     """
 
     sha256: str
@@ -180,7 +188,7 @@ def process_photo(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Proce
         with _open(pixels, fmt) as img:
             width, height = img.size
             _check_pixels(width, height, max_pixels)
-            exif = _read_exif(data, exif_block if fmt == "jpeg" else img.info.get("exif"), img.info)
+            exif = _read_exif(exif_block if fmt == "jpeg" else img.info.get("exif"), img.info)
             mime = _mime(img, fmt)
             # HEIF decoders apply the container's rotation and mirroring; the EXIF tag is then stale.
             orientation = (exif.orientation or 1) if fmt != "heif" else 1
@@ -352,7 +360,6 @@ def _open(data: bytes, fmt: str) -> ImageFile.ImageFile:
         raise PhotoError("truncated", f"the {_LABEL[fmt]} file is damaged or truncated") from exc
 
 
-
 def _check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width <= 0 or height <= 0:
         raise PhotoError("truncated", "the image has no pixels")
@@ -479,8 +486,14 @@ def _srgb_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
             return None
         if mode == "RGB" and "srgb" in ImageCms.getProfileDescription(profile).lower().replace(" ", ""):
             return None
+        # NOCACHE: the transform is shared between threads, and LittleCMS's one-pixel cache is not.
         return ImageCms.buildTransform(
-            profile, _SRGB, mode, "RGB", renderingIntent=ImageCms.Intent.PERCEPTUAL
+            profile,
+            _SRGB,
+            mode,
+            "RGB",
+            renderingIntent=ImageCms.Intent.PERCEPTUAL,
+            flags=ImageCms.Flags.NOCACHE,
         )
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError, AttributeError):
         return None
@@ -522,34 +535,102 @@ def _dhash(img: Image.Image) -> str:
 # EXIF
 
 
-def _read_exif(data: bytes, block: Any, info: dict[str, Any]) -> Exif:
-    """EXIF via exifread from the original file. When exifread finds nothing there (or crashes) but
-    the decoder found an EXIF block, that bare block is read with exifread, then with Pillow's
-    parser. Never raises: unreadable EXIF is no EXIF."""
-    tags = _exifread(data)
-    if tags:
-        return _exif_from_exifread(tags)
+def _read_exif(block: Any, info: dict[str, Any]) -> Exif:
+    """EXIF from the original file's EXIF block (``Exif\\0\\0`` + TIFF, or bare TIFF), read with
+    exifread; Pillow's parser is the fallback when exifread fails. Never raises: unreadable EXIF is
+    no EXIF. The block comes from the container (JPEG APP1, PNG eXIf, WebP EXIF chunk, HEIF Exif item).
+    """
     if not isinstance(block, bytes) or not block:
         return Exif()
     tiff = block[6:] if block.startswith(b"Exif\x00\x00") else block
+    if not _exif_walk_is_bounded(tiff):
+        return Exif()
     # pillow-heif resets the orientation in its copy of a HEIF EXIF block to 1; it keeps the value
     # the camera wrote in info["original_orientation"].
     written = info.get("original_orientation")
-    tags = _exifread(tiff)
+    try:
+        tags = exifread.process_file(io.BytesIO(tiff), details=False, extract_thumbnail=False)
+    except Exception:  # exifread has crashed on real files before; never lose the photo over it
+        tags = None
     if tags:
         exif = _exif_from_exifread(tags)
         return exif if written is None else replace(exif, orientation=_safe(lambda: _orientation(written)))
     try:
         return _exif_from_pillow(tiff, written)
-    except Exception:  # Pillow's TIFF parser on hostile bytes: same policy as for exifread
+    except Exception:  # Pillow's TIFF parser on hostile bytes: same policy
         return Exif()
 
 
-def _exifread(data: bytes) -> dict[str, Any]:
-    try:
-        return exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False) or {}
-    except Exception:  # exifread has crashed on real files before; never lose the photo over it
-        return {}
+_MAX_IFD_ENTRIES = 1000  # per IFD; real ones hold a few dozen
+_MAX_EXIF_ENTRIES = 5000  # over every IFD visit exifread would make
+_MAX_IFD_CHAIN = 16
+_SUB_IFDS = (0x8825, 0xA005)  # GPS and Interoperability pointers, followed from IFD0/1.. and EXIF IFD
+_INT_TYPES = {1: "B", 3: "H", 4: "I", 6: "b", 7: "B", 8: "h", 9: "i", 13: "I"}  # TIFF integer types
+
+
+def _exif_walk_is_bounded(tiff: bytes) -> bool:
+    """Whether exifread can read this TIFF block in bounded time.
+
+    exifread visits as many entries as an IFD *claims* to hold, even past the end of the data, and
+    dumps a GPS or Interop IFD once per pointer to it, so a crafted 64 kB block can keep it busy for
+    minutes. This mirrors its walk (IFD chain, EXIF IFD from IFD0, GPS/Interop pointers, each pointer
+    resolved as exifread does) and refuses blocks that would make it visit an IFD overrunning the
+    data or more than _MAX_EXIF_ENTRIES entries in all.
+    """
+    if len(tiff) < 8 or tiff[:4] not in (b"II*\x00", b"MM\x00*"):
+        return True  # exifread gives up on these at once
+    order = "<" if tiff[:1] == b"I" else ">"
+    budget = _MAX_EXIF_ENTRIES
+
+    def read(fmt: str, at: int) -> int | None:
+        size = struct.calcsize(fmt)
+        return struct.unpack_from(order + fmt, tiff, at)[0] if at >= 0 and at + size <= len(tiff) else None
+
+    def entries(offset: int) -> list[tuple[int, int, int, int]] | None:
+        """(tag, type, count, position) of each entry; None when this IFD must not be walked."""
+        nonlocal budget
+        count = read("H", offset)
+        if count is None:
+            return []  # nothing there: exifread reads zero entries
+        budget -= max(count, 1)
+        if count > _MAX_IFD_ENTRIES or offset + 2 + 12 * count > len(tiff) or budget < 0:
+            return None
+        positions = range(offset + 2, offset + 2 + 12 * count, 12)
+        return [(*struct.unpack_from(order + "HHI", tiff, at), at) for at in positions]
+
+    def target(kind: int, count: int, at: int) -> int | None:
+        """The IFD offset exifread takes from this entry (its first value), or None for no visit."""
+        fmt = _INT_TYPES.get(kind)
+        if fmt is None or count == 0:
+            return None  # exifread fails on the value and skips the sub-IFD
+        inline = count * struct.calcsize(fmt) <= 4
+        where = at + 8 if inline else read("I", at + 8)
+        value = read(fmt, where) if where is not None else None
+        return 0 if value is None else value  # a short read gives 0 there: the TIFF header as an IFD
+
+    def sub_ifds_ok(ifd: list[tuple[int, int, int, int]]) -> bool:
+        for tag, kind, count, at in ifd:
+            if tag in _SUB_IFDS:
+                offset = target(kind, count, at)
+                if offset is not None and offset >= 0 and entries(offset) is None:
+                    return False
+        return True
+
+    seen: set[int] = set()
+    offset, exif_ifd = read("I", 4) or 0, None
+    while offset and offset not in seen:
+        seen.add(offset)
+        ifd = entries(offset)
+        if ifd is None or len(seen) > _MAX_IFD_CHAIN or not sub_ifds_ok(ifd):
+            return False
+        if len(seen) == 1:
+            exif_ifd = next((target(k, c, at) for tag, k, c, at in reversed(ifd) if tag == 0x8769), None)
+        offset = read("I", offset + 2 + 12 * len(ifd)) or 0
+    if exif_ifd is not None and exif_ifd >= 0:
+        ifd = entries(exif_ifd)
+        if ifd is None or not sub_ifds_ok(ifd):
+            return False
+    return True
 
 
 def _exif_from_exifread(tags: dict[str, Any]) -> Exif:
@@ -589,7 +670,9 @@ def _exif_from_pillow(tiff: bytes, written_orientation: Any) -> Exif:
     exif.load(tiff)
     gps = _safe(lambda: dict(exif.get_ifd(0x8825)), {})
     sub = _safe(lambda: dict(exif.get_ifd(0x8769)), {})
-    lat, lon = _safe(lambda: _position(gps.get(2), gps.get(1), gps.get(4), gps.get(3), gps.get(9)), (None, None))
+    lat, lon = _safe(
+        lambda: _position(gps.get(2), gps.get(1), gps.get(4), gps.get(3), gps.get(9)), (None, None)
+    )
     orientation = written_orientation if written_orientation is not None else exif.get(0x0112)
     return Exif(
         lat=lat,
@@ -656,7 +739,9 @@ def _coordinate(raw: Any, ref: Any, refs: tuple[str, str], limit: float) -> floa
     return -degrees if hemisphere == refs[1] else degrees
 
 
-def _position(lat: Any, lat_ref: Any, lon: Any, lon_ref: Any, status: Any) -> tuple[float | None, float | None]:
+def _position(
+    lat: Any, lat_ref: Any, lon: Any, lon_ref: Any, status: Any
+) -> tuple[float | None, float | None]:
     if lat is None or lon is None:
         return None, None
     if (_text(status) or "").upper().startswith("V"):  # receiver reported a void fix

@@ -30,7 +30,9 @@ def filing_context() -> services.Context:
 
 
 def uploaded_photos() -> list[bytes]:
-    return [f.read() for f in request.files.getlist("photos") if f is not None]
+    # A file field left empty arrives as a part without a name or content: that is "no photo", not an empty one.
+    parts = [(f.filename, f.read()) for f in request.files.getlist("photos") if f is not None]
+    return [data for name, data in parts if name or data]
 
 
 def _file(kind: str):

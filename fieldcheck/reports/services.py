@@ -89,7 +89,7 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
         manual=place.source == "manual",
         assigned=place.community is not None,
         distance_m=geo.distance_m,
-    )
+    ) + (["community_chosen"] if place.overridden else [])
     status = "dispatched" if place.community is not None else "reported"
     due = None
     if status == "dispatched":
@@ -204,6 +204,8 @@ class Place:
     community: Community | None
     boundary_version_id: int | None
     spot: Spot | None
+    # The inspector chose a community other than the one the position lies in.
+    overridden: bool = False
 
 
 def _resolve_place(sub: Submission, processed: list[ProcessedPhoto]) -> Place:
@@ -236,11 +238,9 @@ def _resolve_place(sub: Submission, processed: list[ProcessedPhoto]) -> Place:
     else:
         lat, lon = _first_exif_position(processed)
         source = "exif"
-    community = chosen
-    if community is None:
-        located, located_version = geo_services.locate(lat, lon)
-        community = located if located is not None else (spot.community if spot else None)
-    return Place(lat, lon, source, community, version_id, spot)
+    located, _version = geo_services.locate(lat, lon)
+    community = chosen or located or (spot.community if spot else None)
+    return Place(lat, lon, source, community, version_id, spot, chosen is not None and chosen != located)
 
 
 def _first_exif_position(processed: list[ProcessedPhoto]) -> tuple[float, float] | None:

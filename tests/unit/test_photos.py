@@ -13,6 +13,7 @@ import io
 import pickle
 import random
 import struct
+import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -245,7 +246,9 @@ def _manifest() -> list[dict[str, str]]:
 
 
 MANIFEST = _manifest()
-NO_REAL_PHOTOS = pytest.param(None, marks=pytest.mark.skip(reason=f"real test photos not available ({PHOTOS})"))
+NO_REAL_PHOTOS = pytest.param(
+    None, marks=pytest.mark.skip(reason=f"real test photos not available ({PHOTOS})")
+)
 
 
 def manifest_params(predicate=lambda row: True):
@@ -679,7 +682,9 @@ def test_real_orientation_photos_all_look_the_same(kind, orientation):
 )
 @pytest.mark.parametrize("fmt", ["JPEG", "HEIF", "PNG", "WEBP"])
 def test_gps_in_all_four_hemispheres(lat, lon, fmt):
-    data = encode(scene(64, 48), fmt, exif=exif_bytes(lat=lat, lon=lon), **({"quality": 80} if fmt != "PNG" else {}))
+    data = encode(
+        scene(64, 48), fmt, exif=exif_bytes(lat=lat, lon=lon), **({"quality": 80} if fmt != "PNG" else {})
+    )
     exif = process_photo(data).exif
     assert exif.lat == pytest.approx(lat, abs=1e-6)
     assert exif.lon == pytest.approx(lon, abs=1e-6)
@@ -694,10 +699,22 @@ def test_gps_in_all_four_hemispheres(lat, lon, fmt):
             (43.467157, 11.885395),
             id="dms-fine-seconds",
         ),
-        pytest.param(((43, 1), (2356783, 50000), (0, 1)), ((11, 1), (703858, 50000), (0, 1)), (43.785594, 11.234619), id="decimal-minutes"),
-        pytest.param(((4378559, 100000), (0, 1), (0, 1)), ((1123462, 100000), (0, 1), (0, 1)), (43.78559, 11.23462), id="decimal-degrees"),
+        pytest.param(
+            ((43, 1), (2356783, 50000), (0, 1)),
+            ((11, 1), (703858, 50000), (0, 1)),
+            (43.785594, 11.234619),
+            id="decimal-minutes",
+        ),
+        pytest.param(
+            ((4378559, 100000), (0, 1), (0, 1)),
+            ((1123462, 100000), (0, 1), (0, 1)),
+            (43.78559, 11.23462),
+            id="decimal-degrees",
+        ),
         pytest.param(((4378559, 100000),), ((1123462, 100000),), (43.78559, 11.23462), id="single-rational"),
-        pytest.param(((51, 1), (1, 1), (30, 1)), ((7, 1), (35, 1), (31, 1)), (51.025, 7.591944), id="whole-numbers"),
+        pytest.param(
+            ((51, 1), (1, 1), (30, 1)), ((7, 1), (35, 1), (31, 1)), (51.025, 7.591944), id="whole-numbers"
+        ),
     ],
 )
 def test_gps_rational_encodings(lat_value, lon_value, expected):
@@ -727,15 +744,29 @@ def _gps_variant(**replace) -> list[tuple]:
 @pytest.mark.parametrize(
     "gps",
     [
-        pytest.param(_gps_variant(lat=(RATIONAL, 3, rationals((33, 1), (51, 0), (3540, 100)))), id="zero-den-minutes"),
-        pytest.param(_gps_variant(lat=(RATIONAL, 3, rationals((33, 0), (51, 1), (3540, 100)))), id="zero-den-degrees"),
+        pytest.param(
+            _gps_variant(lat=(RATIONAL, 3, rationals((33, 1), (51, 0), (3540, 100)))), id="zero-den-minutes"
+        ),
+        pytest.param(
+            _gps_variant(lat=(RATIONAL, 3, rationals((33, 0), (51, 1), (3540, 100)))), id="zero-den-degrees"
+        ),
         pytest.param(_gps_variant(lon=(RATIONAL, 3, rationals((0, 0), (0, 0), (0, 0)))), id="all-zero-den"),
-        pytest.param(_gps_variant(lat=(RATIONAL, 3, rationals((95, 1), (0, 1), (0, 1)))), id="lat-out-of-range"),
-        pytest.param(_gps_variant(lon=(RATIONAL, 3, rationals((181, 1), (0, 1), (0, 1)))), id="lon-out-of-range"),
-        pytest.param(_gps_variant(lat=(RATIONAL, 3, rationals((33, 1), (75, 1), (0, 1)))), id="minutes-over-60"),
+        pytest.param(
+            _gps_variant(lat=(RATIONAL, 3, rationals((95, 1), (0, 1), (0, 1)))), id="lat-out-of-range"
+        ),
+        pytest.param(
+            _gps_variant(lon=(RATIONAL, 3, rationals((181, 1), (0, 1), (0, 1)))), id="lon-out-of-range"
+        ),
+        pytest.param(
+            _gps_variant(lat=(RATIONAL, 3, rationals((33, 1), (75, 1), (0, 1)))), id="minutes-over-60"
+        ),
         pytest.param(_gps_variant(lat=(ASCII, 8, b"33.8512\0")), id="lat-as-text"),
-        pytest.param(_gps_variant(lat=(SRATIONAL, 3, rationals((-33, 1), (51, 1), (0, 1), signed=True))), id="negative"),
-        pytest.param(_gps_variant(lat=(RATIONAL, 4, rationals((33, 1), (51, 1), (0, 1), (1, 1)))), id="four-values"),
+        pytest.param(
+            _gps_variant(lat=(SRATIONAL, 3, rationals((-33, 1), (51, 1), (0, 1), signed=True))), id="negative"
+        ),
+        pytest.param(
+            _gps_variant(lat=(RATIONAL, 4, rationals((33, 1), (51, 1), (0, 1), (1, 1)))), id="four-values"
+        ),
         pytest.param(_gps_variant(lat_ref=None), id="no-lat-ref"),
         pytest.param(_gps_variant(lon_ref=(ASCII, 2, b"X\0")), id="bad-lon-ref"),
         pytest.param(_gps_variant(lat=None), id="no-lat"),
@@ -783,7 +814,9 @@ def test_taken_at_is_naive_as_the_camera_wrote_it():
     assert exif.taken_at.tzinfo is None
 
 
-@pytest.mark.parametrize(("offset", "hours"), [("+08:00", 8), ("-05:00", -5), ("+05:45", 5.75), ("+00:00", 0)])
+@pytest.mark.parametrize(
+    ("offset", "hours"), [("+08:00", 8), ("-05:00", -5), ("+05:45", 5.75), ("+00:00", 0)]
+)
 def test_taken_at_with_offset_is_aware(offset, hours):
     exif = process_photo(jpeg(original="2024:05:06 07:08:09", offset=offset)).exif
     assert exif.taken_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone(timedelta(hours=hours)))
@@ -796,7 +829,14 @@ def test_digitized_time_is_the_fallback():
 
 @pytest.mark.parametrize(
     "stamp",
-    ["0000:00:00 00:00:00", "    :  :     :  :  ", "2024:13:45 99:00:00", "yesterday", "", "1492:10:12 10:00:00"],
+    [
+        "0000:00:00 00:00:00",
+        "    :  :     :  :  ",
+        "2024:13:45 99:00:00",
+        "yesterday",
+        "",
+        "1492:10:12 10:00:00",
+    ],
 )
 def test_unusable_capture_times_are_absent(stamp):
     assert process_photo(jpeg(original=stamp or " ")).exif.taken_at is None
@@ -851,13 +891,64 @@ def test_broken_exif_is_ignored_and_the_photo_kept(raw):
 
 
 @settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(payload=st.binary(max_size=600), header=st.sampled_from([b"", b"II*\x00\x08\x00\x00\x00", b"MM\x00*\x00\x00\x00\x08"]))
+@given(
+    payload=st.binary(max_size=600),
+    header=st.sampled_from([b"", b"II*\x00\x08\x00\x00\x00", b"MM\x00*\x00\x00\x00\x08"]),
+)
 def test_random_exif_never_breaks_processing(payload, header):
     data = encode(Image.new("RGB", (16, 16), (90, 120, 150)), "JPEG", exif=b"Exif\x00\x00" + header + payload)
     result = process_photo(data)
     assert result.display_size == (16, 16)
     assert result.exif.lat is None or -90 <= result.exif.lat <= 90
     assert result.exif.orientation is None or 1 <= result.exif.orientation <= 8
+
+
+def exif_busy_block(n: int = 2700) -> bytes:
+    """IFD0 of n GPS pointers, all to one GPS IFD of n entries: exifread would walk n x n entries."""
+    gps_at = 8 + 2 + 12 * n + 4
+    ifd0 = struct.pack("<H", n) + struct.pack("<HHII", 0x8825, LONG, 1, gps_at) * n + b"\0\0\0\0"
+    gps = struct.pack("<H", n) + struct.pack("<HHIHH", 0x0100, SHORT, 1, 1, 0) * n + b"\0\0\0\0"
+    return b"II*\x00" + struct.pack("<I", 8) + ifd0 + gps
+
+
+def test_exif_crafted_to_keep_exifread_busy_is_ignored_quickly():
+    crafted = exif_busy_block()
+    assert len(crafted) < 65_000  # fits one APP1 segment
+    started = time.perf_counter()
+    result = process_photo(encode(scene(96, 64), "JPEG", exif=b"Exif\x00\x00" + crafted))
+    assert time.perf_counter() - started < 2.0  # unguarded: minutes
+    assert result.exif == Exif()
+
+
+def test_ifd_claiming_more_entries_than_it_holds_is_ignored_quickly():
+    started = time.perf_counter()
+    result = process_photo(jpeg_with_raw_exif(b"II*\x00\x08\x00\x00\x00\xff\xff" + b"\x01" * 30))
+    assert time.perf_counter() - started < 0.5
+    assert result.exif == Exif()
+
+
+def test_gps_pointer_with_no_value_is_tolerated():
+    """tests/45-gps_ifd.jpg in the exif-samples collection: a GPSInfo tag with count 0."""
+    raw = tiff([MAKE, (0x8825, LONG, 0, b"")])
+    assert process_photo(jpeg_with_raw_exif(raw)).exif.make == "Cam"
+
+
+def test_exif_after_an_xmp_segment_is_found():
+    """Photoshop writes XMP first; exifread on the whole file stops there (no_exif.jpg)."""
+    data = jpeg(lat=59.3293, lon=18.0686, make="Cam")
+    xmp = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"
+    segment = b"\xff\xe1" + struct.pack(">H", len(xmp) + 2) + xmp
+    spliced = data[:2] + segment + data[2:]
+    exif = process_photo(spliced).exif
+    assert exif.lat == pytest.approx(59.3293, abs=1e-6) and exif.make == "Cam"
+
+
+def test_only_the_first_exif_segment_counts():
+    first = jpeg(make="First")
+    second_segment = next(p for m, p in jpeg_segments(jpeg(make="Second")) if m == 0xE1)
+    segment = b"\xff\xe1" + struct.pack(">H", len(second_segment) + 2) + second_segment
+    sos = first.find(b"\xff\xdb")  # before the quantisation tables, after the first APP1
+    assert process_photo(first[:sos] + segment + first[sos:]).exif.make == "First"
 
 
 def test_exifread_crash_falls_back_to_pillow(monkeypatch):
@@ -973,7 +1064,7 @@ def test_photo_error():
     assert (again.code, again.message) == ("empty", "the file is empty")
     with pytest.raises(ValueError):
         PhotoError("nope", "unknown code")
-    assert PhotoError.CODES == {"empty", "not_an_image", "unsupported_format", "truncated", "too_many_pixels"}
+    assert {"empty", "not_an_image", "unsupported_format", "truncated", "too_many_pixels"} == PhotoError.CODES
 
 
 # --------------------------------------------------------------------------------------------------
@@ -981,7 +1072,11 @@ def test_photo_error():
 
 
 def test_parallel_resize_matches_a_single_resize():
-    for mode, src, dst in [("RGB", (2016, 1512), (1600, 1200)), ("RGBA", (1500, 2000), (1200, 1600)), ("L", (4032, 3024), (1600, 1200))]:
+    for mode, src, dst in [
+        ("RGB", (2016, 1512), (1600, 1200)),
+        ("RGBA", (1500, 2000), (1200, 1600)),
+        ("L", (4032, 3024), (1600, 1200)),
+    ]:
         img = Image.effect_noise(src, 60).convert(mode)
         whole = img.resize(dst, photos.DISPLAY_FILTER, reducing_gap=2.0)
         halves = photos._resize(img, dst, photos.DISPLAY_FILTER)
@@ -994,9 +1089,9 @@ def test_parallel_resize_matches_a_single_resize():
 # Real photos against MANIFEST.tsv
 
 
-# Where we knowingly differ from what exifread 3.5 reports on the whole file (MANIFEST.tsv).
-# no_exif.jpg does hold an EXIF block (written by Photoshop, after an XMP APP1 segment); exifread
-# stops at the XMP segment and misses it, our fallback reads the bare block and finds Orientation 1.
+# Where we knowingly differ from what exifread 3.5 reports when given the whole file (MANIFEST.tsv).
+# no_exif.jpg does hold an EXIF block (written by Photoshop, after an XMP APP1 segment): exifread
+# stops at the XMP segment and misses it; we hand it the EXIF segment itself and get Orientation 1.
 MANIFEST_DIFFERENCES = {"no_exif.jpg": {"orientation": "Horizontal (normal)"}}
 
 
@@ -1031,7 +1126,7 @@ def test_real_photo_matches_manifest(row):
     assert (result.width, result.height) == (opened[::-1] if turned else opened)
     assert max(result.display_size) == min(1600, max(opened))
     assert max(result.thumb_size) == min(320, max(opened))
-    assert result.display_size[0] >= result.display_size[1] if result.width >= result.height else True
+    assert (result.display_size[0] >= result.display_size[1]) == (result.width >= result.height)
 
 
 @pytest.mark.parametrize("name", real_files("tests/*.jp*g", "invalid/*.jpg", "corrupted.jpg"))

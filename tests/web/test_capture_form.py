@@ -138,6 +138,7 @@ def test_real_photos_through_the_upload_path(app, client, district, make_user, n
     # unless the inspector chose a community by hand, as here.
     assert body["location"]["location_source"] == "exif"
     assert body["community"]["code"] == "C001"
+    assert "community_chosen" in body["flags"]
     display = client.get(photo["urls"]["display"], headers=headers)
     assert display.status_code == 200 and display.headers["Content-Type"] == "image/jpeg"
     assert len(blob_files(app)) == 3
