@@ -42,6 +42,20 @@ def pg_database():
     admin.dispose()
 
 
+@pytest.fixture
+def pg_empty_database(pg_database):
+    """An empty PostgreSQL database of its own (the shared test database has tables from create_all)."""
+    server = make_url(pg_database)
+    name = f"fieldcheck_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_schema_ready(request):
     """Create the tables once per session on the PostgreSQL test database."""

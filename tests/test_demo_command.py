@@ -13,12 +13,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from tests.conftest import csrf_token_from
 
@@ -139,20 +137,6 @@ def test_demo_on_the_same_instance_folder_does_not_seed_again(tmp_path):
         assert_demo_works(base)  # the same accounts, and the kept secret key signs the new session
     assert {table: sqlite_count(db_file, table) for table in counts} == counts
     assert "seeded the demo district" not in (tmp_path / "second.log").read_text()
-
-
-@pytest.fixture
-def pg_empty_database(pg_database):
-    """A database of its own: the shared test database already has tables made by create_all."""
-    server = make_url(pg_database)
-    name = f"fieldcheck_demo_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.mark.postgres

@@ -29,25 +29,6 @@ def empty_database_url(backend, tmp_path, request):
     return f"sqlite:///{tmp_path / 'migrations.db'}"
 
 
-@pytest.fixture
-def pg_empty_database(pg_database):
-    """A database of its own: the shared test database already has tables made by create_all."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    server = make_url(pg_database)
-    name = f"fieldcheck_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def test_migrations_build_the_models(empty_database_url, tmp_path):
     app = create_app({"DATABASE_URL": empty_database_url, "SECRET_KEY": "x", "BLOB_DIR": str(tmp_path)})
     with app.app_context():

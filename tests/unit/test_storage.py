@@ -197,6 +197,15 @@ def test_delete(store):
     store.delete("never/was/here")
 
 
+def test_a_key_prefix_is_not_a_blob(store):
+    store.put("originals/aa/bb", b"x")
+    assert not store.exists("originals/aa")
+    with pytest.raises(BlobNotFound):
+        store.get("originals/aa")
+    store.delete("originals/aa")  # nothing happens to the blobs under it
+    assert store.get("originals/aa/bb") == b"x"
+
+
 def test_keys_lists_everything_sorted_and_skips_strangers(store, tmp_path):
     assert list(store.keys()) == []  # root not created yet
     for key in ("thumbs/bb/2", "originals/aa/1", "display/aa/1", "originals/ab/0"):
