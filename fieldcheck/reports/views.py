@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import permissions as perm
 from ..calendar import local_month
@@ -47,7 +48,11 @@ def _capture_context() -> dict:
                 recent.append(item)
             if len(recent) == 5:
                 break
-    subdistricts = db.session.scalars(select(Subdistrict).order_by(Subdistrict.code)).all()
+    subdistricts = db.session.scalars(
+        select(Subdistrict)
+        .order_by(Subdistrict.code)
+        .options(selectinload(Subdistrict.communities).selectinload(Community.spots))
+    ).all()
     return {"checklist": version, "recent": recent, "subdistricts": subdistricts}
 
 

@@ -175,6 +175,20 @@
     loc.setAttribute('data-state', state);
     locText.textContent = text;
     markLikelyItems();
+    filterSpots(picker.value || (located && located.code) || '');
+  }
+
+  // Offer only the spots of the chosen (or located) community.
+  var spotPick = f.spot;
+  function filterSpots(code) {
+    if (!spotPick) return;
+    [].forEach.call(spotPick.querySelectorAll('optgroup'), function (g) {
+      var other = code && g.getAttribute('data-community') !== code;
+      g.hidden = !!other;
+      g.disabled = !!other;
+    });
+    var sel = spotPick.selectedOptions && spotPick.selectedOptions[0];
+    if (sel && sel.parentNode.disabled) spotPick.value = '';
   }
 
   picker.addEventListener('change', function () { setSource(); show(); });

@@ -344,3 +344,35 @@ def test_visit_records_an_inspection_without_a_problem(app, client, people):
     assert again.status_code == 200 and again.get_json()["id"] == body["id"]
     form["note"] = "changed"
     assert client.post("/api/v1/visits", data=form, headers=people["insp"]).status_code == 409
+
+
+@pytest.fixture
+def spots(app, district):
+    from fieldcheck.geography.services import add_spots
+
+    with app.app_context():
+        add_spots(
+            [
+                {"code": "C001-RES-1", "name": "王城社区 3号院", "spot_type": "RES", "community_code": "C001"},
+                {"code": "C002-MKT-1", "name": "青年宫农贸市场", "spot_type": "MKT", "community_code": "C002"},
+            ]
+        )
+        db.session.commit()
+
+
+def test_a_spot_picked_by_hand_gives_its_community(client, people, spots):
+    body = post_report(
+        client, people["insp"], lat=None, lon=None, accuracy_m=None, location_source=None, spot="C002-MKT-1"
+    ).get_json()
+    assert body["spot"] == {"code": "C002-MKT-1", "name": "青年宫农贸市场", "type": "MKT"}
+    assert body["community"]["code"] == "C002"
+    assert body["location"]["location_source"] == "manual"
+
+
+def test_a_spot_of_another_community_is_refused(app, client, people, spots):
+    before = counts(app)
+    response = post_report(client, people["insp"], community="C001", spot="C002-MKT-1", location_source="manual")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "spot_mismatch"
+    assert post_report(client, people["insp"], spot="NOPE").get_json()["error"]["code"] == "unknown_spot"
+    assert counts(app) == before
