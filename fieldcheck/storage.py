@@ -157,8 +157,11 @@ class LocalBlobStore:
         return self.path(key).is_file()
 
     def delete(self, key: str) -> None:
+        path = self.path(key)
+        if path.is_dir():  # a key prefix, not a blob
+            return
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            self.path(key).unlink()
+            path.unlink()
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         if not self.root.is_dir():
