@@ -6,8 +6,8 @@ takes the bytes a phone uploaded and returns a :class:`ProcessedPhoto` with
 * the identity of the original (SHA-256, size, format, MIME type). The original itself is never
   re-encoded: the caller stores the uploaded bytes unchanged as evidence;
 * what its EXIF says (:class:`Exif`: GPS position, capture time, orientation, make and model),
-  read with exifread from the original bytes and never trusted: a broken field is dropped, a broken
-  EXIF block is ignored, the photo is kept;
+  read with exifread (details=False) from the EXIF block of the original file and never trusted: a
+  broken field is dropped, a broken or hostile EXIF block is ignored, the photo is kept;
 * a display copy (JPEG, long edge <= 1600 px, upright, sRGB, no metadata at all) and a thumbnail
   (JPEG, long edge <= 320 px) made from the display copy;
 * a 64-bit perceptual hash (dHash), computed from the in-memory thumbnail (itself made from the
@@ -31,6 +31,7 @@ import functools
 import hashlib
 import io
 import math
+import os
 import re
 import struct
 import threading
@@ -62,8 +63,9 @@ DISPLAY_MAX_EDGE = 1600
 THUMB_MAX_EDGE = 320
 DEFAULT_MAX_PIXELS = 64_000_000
 DISPLAY_QUALITY = 82
-# After draft decoding the display resize is a mild one (2016 -> 1600 for a 12 MP photo), where
-# HAMMING is close to LANCZOS in quality at half the cost; see bench/ingest.py.
+# After draft decoding the display resize is a mild one (2016 -> 1600 for a 12 MP photo). There
+# HAMMING is within about 1 dB of LANCZOS after JPEG encoding at half its cost (32 vs 70 ms here).
+# BOX would save another 9 ms but samples unevenly at such ratios (visible on fine lines and text).
 DISPLAY_FILTER = Image.Resampling.HAMMING
 THUMB_QUALITY = 80
 
@@ -435,14 +437,20 @@ def _render_display(img: Image.Image, orientation: int) -> Image.Image:
     return img
 
 
-def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling) -> Image.Image:
-    """``img.resize`` with the top and bottom halves computed on two threads.
+# Split the display resize over two threads (see _resize). It lowers latency when a second core is
+# free (bench/ingest.py: about 15 ms of 100 for a 12 MP photo) and costs a few ms of CPU; turn it off
+# when every core is busy with other requests anyway.
+PARALLEL_RESIZE = (os.cpu_count() or 1) > 1
 
-    Pillow releases the GIL while resampling and each output row depends only on its own source
-    rows (taps may reach across the cut; they read the whole source), so the halves are the same
-    pixels a single call would give. Small images are not worth a thread.
+
+def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling) -> Image.Image:
+    """``img.resize``, with the top and bottom halves computed on two threads for large outputs.
+
+    Pillow releases the GIL while resampling, and each output row depends only on source rows
+    (taps may reach across the cut: they read the whole source), so the halves are the pixels one
+    call would give, give or take 1 in rounding. Small images are not worth a thread.
     """
-    if size[1] < 400 or size[0] * size[1] < 500_000:
+    if not PARALLEL_RESIZE or size[1] < 400 or size[0] * size[1] < 500_000:
         return img.resize(size, resample, reducing_gap=2.0)
     half = size[1] // 2
     cut = half * img.height / size[1]

@@ -297,10 +297,19 @@ def test_accepts_bytearray_and_memoryview():
 
 
 def test_concurrent_calls_give_the_same_results():
-    data = jpeg(scene(2000, 1500))
+    data = jpeg(scene(2000, 1500), lat=1.0, lon=2.0)
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: process_photo(data), range(8)))
-    assert len({(r.sha256, r.phash, r.display, r.thumb) for r in results}) == 1
+    assert len({(r.sha256, r.phash, r.display, r.thumb, r.exif) for r in results}) == 1
+
+
+def test_single_threaded_resize_gives_the_same_picture(monkeypatch):
+    data = jpeg(scene(3000, 2000))
+    parallel = process_photo(data)
+    monkeypatch.setattr(photos, "PARALLEL_RESIZE", False)
+    single = process_photo(data)
+    assert single.display_size == parallel.display_size == (1600, 1067)
+    assert mean_abs_diff(decode(single.display), decode(parallel.display)) < 0.5
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1071,7 +1080,8 @@ def test_photo_error():
 # Internals worth pinning
 
 
-def test_parallel_resize_matches_a_single_resize():
+def test_parallel_resize_matches_a_single_resize(monkeypatch):
+    monkeypatch.setattr(photos, "PARALLEL_RESIZE", True)
     for mode, src, dst in [
         ("RGB", (2016, 1512), (1600, 1200)),
         ("RGBA", (1500, 2000), (1200, 1600)),
