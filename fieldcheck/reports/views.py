@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from .. import permissions as perm
 from ..calendar import local_month
 from ..checklist import services as checklist_services
+from ..checklist.models import ChecklistItem
 from ..errors import DomainError
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
@@ -32,20 +33,18 @@ def _capture_context() -> dict:
     version = checklist_services.version_in_force(local_month(utcnow(), tz))
     recent = []
     if version is not None:
-        rows = db.session.execute(
-            select(Report.item_id).where(Report.inspector_id == current_user.id).order_by(Report.id.desc()).limit(50)
-        ).scalars()
-        seen = []
-        for item_id in rows:
-            if item_id not in seen:
-                seen.append(item_id)
-        by_id = {item.id: item for item in version.items}
+        # Recently used items, matched by code so an item of an older checklist version maps to the current one.
+        codes = db.session.scalars(
+            select(ChecklistItem.code)
+            .join(Report, Report.item_id == ChecklistItem.id)
+            .where(Report.inspector_id == current_user.id)
+            .order_by(Report.id.desc())
+            .limit(50)
+        ).all()
         by_code = {item.code: item for item in version.items}
-        # Recently used items of the version in force (an older version's item maps by code).
-        for item_id in seen:
-            item = by_id.get(item_id) or by_code.get(_code_of(item_id))
-            if item is not None and item not in recent:
-                recent.append(item)
+        for code in dict.fromkeys(codes):
+            if code in by_code:
+                recent.append(by_code[code])
             if len(recent) == 5:
                 break
     subdistricts = db.session.scalars(
@@ -54,13 +53,6 @@ def _capture_context() -> dict:
         .options(selectinload(Subdistrict.communities).selectinload(Community.spots))
     ).all()
     return {"checklist": version, "recent": recent, "subdistricts": subdistricts}
-
-
-def _code_of(item_id: int) -> str | None:
-    from ..checklist.models import ChecklistItem
-
-    item = db.session.get(ChecklistItem, item_id)
-    return item.code if item else None
 
 
 @bp.get("")
