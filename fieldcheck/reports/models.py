@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -45,6 +46,7 @@ class Report(db.Model):
         Index("ix_report_community_observed", "community_id", "observed_at"),
         Index("ix_report_inspector_observed", "inspector_id", "observed_at"),
         Index("ix_report_status_due", "status", "due_at"),
+        Index("ix_report_community_due", "community_id", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,8 +68,19 @@ class Report(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     found_by: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12))
+    # When the community got it (filing, or the office's assignment): deadlines count from here.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest rectification (None until the community first reports it fixed) and the acceptance.
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    # While appealed: the status an upheld report returns to.
+    appeal_from: Mapped[str | None] = mapped_column(String(12))
+    # A suspension (挂账) the community asked for and the office has not yet decided: the planned date.
+    suspension_requested: Mapped[date | None] = mapped_column(Date)
+    # The approved plan date of a suspended report (its deadline is the end of that local day).
+    planned_date: Mapped[date | None] = mapped_column(Date)
     # Reasons for a second look: exif_far, photo_old, manual_location, outside_boundaries.
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Bumped by every transition; a transition based on a stale version loses with 409.

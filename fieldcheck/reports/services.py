@@ -112,6 +112,7 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
         note=sub.note,
         found_by=LEVEL_TO_FOUND_BY.get(user.level or "", "district"),
         status=status,
+        dispatched_at=ctx.now if status == "dispatched" else None,
         due_at=due,
         flags=flags,
     )
