@@ -124,12 +124,6 @@ def role_label(role: str) -> str:
 
 
 def status_label(status: str) -> str:
-    return {
-        "reported": _("Awaiting assignment"),
-        "dispatched": _("To rectify"),
-        "rectified": _("Awaiting verification"),
-        "closed": _("Closed"),
-        "voided": _("Voided"),
-        "appealed": _("Under appeal"),
-        "suspended": _("Suspended"),
-    }.get(status, status)
+    from .workflow.rules import STATUS_NAMES
+
+    return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status
