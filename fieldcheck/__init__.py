@@ -51,11 +51,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reports.views import bp as reports_bp
     from .storage import LocalBlobStore
     from .web import register_error_handlers, register_template_helpers
+    from .workflow import api as _workflow_api  # noqa: F401  (adds workflow moves to the api blueprint)
+    from .workflow.views import bp as workflow_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(workflow_bp)
     app.extensions["fieldcheck.storage"] = LocalBlobStore(Path(app.config["BLOB_DIR"]))
     register_error_handlers(app)
     register_template_helpers(app)

@@ -63,3 +63,10 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class Unavailable(DomainError):
+    """Something the server needs (storage, the database) failed for now: the client should retry."""
+
+    status = 503
+    code = "unavailable"

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import url_for
 
+from ..workflow.rules import is_overdue
 from .models import Photo, Report
 
 
@@ -41,13 +42,14 @@ def photo(p: Photo, *, originals: bool) -> dict:
     }
 
 
-def report(r: Report, *, now: datetime, originals: bool) -> dict:
-    open_states = ("reported", "dispatched", "appealed")
-    return {
+def report(r: Report, *, now: datetime, originals: bool, actions: list[str] | None = None) -> dict:
+    """A report with its location, photos and ordered events; ``actions`` lists the moves the reader may make."""
+    body = {
         "id": r.id,
         "client_id": r.client_id,
         "status": r.status,
-        "overdue": bool(r.due_at and r.status in open_states and now > r.due_at),
+        "version": r.version,
+        "overdue": is_overdue(r.status, r.due_at, now),
         "item": {
             "code": r.item.code,
             "name_zh": r.item.name_zh,
@@ -74,7 +76,13 @@ def report(r: Report, *, now: datetime, originals: bool) -> dict:
         },
         "observed_at": iso(r.observed_at),
         "received_at": iso(r.received_at),
+        "dispatched_at": iso(r.dispatched_at),
         "due_at": iso(r.due_at),
+        "rectified_at": iso(r.rectified_at),
+        "closed_at": iso(r.closed_at),
+        "appeal_from": r.appeal_from,
+        "suspension_requested": r.suspension_requested.isoformat() if r.suspension_requested else None,
+        "planned_date": r.planned_date.isoformat() if r.planned_date else None,
         "instances": r.instances,
         "note": r.note,
         "found_by": r.found_by,
@@ -92,11 +100,15 @@ def report(r: Report, *, now: datetime, originals: bool) -> dict:
                 "note": e.note,
                 "due_at": iso(e.due_at),
                 "location": {"lat": e.lat, "lon": e.lon} if e.lat is not None else None,
+                "photos": [p.id for p in e.photos],
             }
             for e in r.events
         ],
         "photos": [photo(p, originals=originals) for p in r.photos],
     }
+    if actions is not None:
+        body["actions"] = [str(a) for a in actions]
+    return body
 
 
 def visit(v) -> dict:

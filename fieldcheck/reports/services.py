@@ -79,7 +79,7 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
             item=sub.item_code,
             label=version.label,
         )
-    processed = _process_all(uploads, ctx.max_pixels)
+    processed = process_photos(uploads, ctx.max_pixels)
     place = _resolve_place(sub, processed)
     flags = review_flags(
         device=(sub.lat, sub.lon) if sub.lat is not None and sub.location_source == "device" else None,
@@ -93,7 +93,7 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
     status = "dispatched" if place.community is not None else "reported"
     due = None
     if status == "dispatched":
-        due = _deadline(version.settings, item.severity, ctx.now, ctx.tz)
+        due = deadline_for(version.settings, item.severity, ctx.now, ctx.tz)
     report = Report(
         client_id=sub.client_id,
         content_hash=sub.content_hash(),
@@ -122,7 +122,7 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
         events.append(Event(seq=2, actor_id=user.id, at=ctx.now, action="dispatch", from_status="reported",
                             to_status="dispatched", due_at=due))
     report.events = events
-    report.photos = [_photo_row(p, "before") for p in processed]
+    report.photos = [photo_row(p, "before") for p in processed]
     for photo in report.photos:
         photo.event = events[0]
     return _save(Report, report, sub, list(zip(processed, uploads, strict=True)), ctx)
@@ -134,7 +134,7 @@ def file_visit(user: User, sub: Submission, uploads: list[bytes], ctx: Context) 
     existing = _existing(Visit, sub)
     if existing is not None:
         return Filed(existing, False)
-    processed = _process_all(uploads, ctx.max_pixels)
+    processed = process_photos(uploads, ctx.max_pixels)
     place = _resolve_place(sub, processed)
     visit = Visit(
         client_id=sub.client_id,
@@ -151,7 +151,7 @@ def file_visit(user: User, sub: Submission, uploads: list[bytes], ctx: Context) 
         received_at=ctx.now,
         note=sub.note,
     )
-    visit.photos = [_photo_row(p, "visit") for p in processed]
+    visit.photos = [photo_row(p, "visit") for p in processed]
     return _save(Visit, visit, sub, list(zip(processed, uploads, strict=True)), ctx)
 
 
@@ -176,7 +176,7 @@ def _existing(model, sub: Submission):
     return row
 
 
-def _process_all(uploads: list[bytes], max_pixels: int) -> list[ProcessedPhoto]:
+def process_photos(uploads: list[bytes], max_pixels: int) -> list[ProcessedPhoto]:
     out = []
     for number, data in enumerate(uploads, start=1):
         try:
@@ -261,14 +261,15 @@ def _first_taken_at(processed: list[ProcessedPhoto], tz: ZoneInfo) -> datetime |
     return min(times) if times else None
 
 
-def _deadline(settings: dict, severity: str, dispatched_at: datetime, tz: ZoneInfo) -> datetime | None:
+def deadline_for(settings: dict, severity: str, dispatched_at: datetime, tz: ZoneInfo) -> datetime | None:
+    """The deadline of an item of this severity dispatched at that moment (None for a planned date)."""
     from ..checklist.spec import parse_deadline
 
     spec: Deadline = parse_deadline(settings["severity_deadlines"][severity])
     return due_at(spec, dispatched_at, checklist_services.work_calendar(), tz)
 
 
-def _photo_row(p: ProcessedPhoto, kind: str) -> Photo:
+def photo_row(p: ProcessedPhoto, kind: str) -> Photo:
     original, display, thumb = photo_keys(p.sha256)
     taken = p.exif.taken_at
     return Photo(

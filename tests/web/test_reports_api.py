@@ -7,74 +7,19 @@ import threading
 import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from fieldcheck.extensions import db
-from fieldcheck.reports.models import Event, Photo, Report
 from tests.photo_factory import jpeg
-
-INSIDE_C001 = (34.655, 112.405)
-INSIDE_C003 = (34.655, 112.425)
-
-
-def token_for(client, username):
-    response = client.post("/api/v1/auth/token", json={"username": username, "password": "pw-12345678"})
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
-
-
-@pytest.fixture
-def people(client, district, make_user):
-    make_user("inspector", username="insp", level="city")
-    make_user("inspector", username="insp2", level="subdistrict")
-    make_user("community", username="c1", community="C001")
-    make_user("community", username="c2", community="C002")
-    make_user("subdistrict", username="sd1", subdistrict="SD01")
-    make_user("subdistrict", username="sd2", subdistrict="SD02")
-    make_user("office", username="office")
-    return {name: token_for(client, name) for name in ("insp", "insp2", "c1", "c2", "sd1", "sd2", "office")}
-
-
-def report_form(photos=None, **fields):
-    data = {
-        "client_id": str(uuid.uuid4()),
-        "item_code": "ENV-02",
-        "lat": str(INSIDE_C001[0]),
-        "lon": str(INSIDE_C001[1]),
-        "accuracy_m": "8",
-        "location_source": "device",
-        "instances": "1",
-        "note": "3号楼2单元楼道堆物",
-    }
-    data.update({k: v for k, v in fields.items() if v is not None})
-    for k, v in fields.items():
-        if v is None:
-            data.pop(k, None)
-    if photos is None:
-        photos = [jpeg()]
-    data["photos"] = [(io.BytesIO(p), name) for p, name in ((p, f"image{i}.jpg") for i, p in enumerate(photos))]
-    return data
-
-
-def post_report(client, headers, photos=None, **fields):
-    return client.post("/api/v1/reports", data=report_form(photos, **fields), headers=headers, content_type="multipart/form-data")
-
-
-def blob_files(app) -> list[Path]:
-    root = Path(app.config["BLOB_DIR"])
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
-def counts(app) -> dict:
-    with app.app_context():
-        return {
-            "report": db.session.query(Report).count(),
-            "photo": db.session.query(Photo).count(),
-            "event": db.session.query(Event).count(),
-            "files": len(blob_files(app)),
-        }
+from tests.web.reporting import (
+    INSIDE_C001,
+    INSIDE_C003,
+    counts,
+    post_report,
+    report_form,
+)
 
 
 def test_file_a_report(app, client, people):

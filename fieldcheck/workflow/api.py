@@ -1,0 +1,151 @@
+"""API routes for workflow moves on one report (registered on the api blueprint).
+
+Each route takes JSON or form fields, answers 200 with the whole report (its ordered events included)
+and refuses with the same rules as the pages: 404 for a report the user may not see, 403 for a move
+their role does not own, 409 with the current status for a move the state does not allow or that lost
+a race, 400 for a failed guard.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify, request
+from flask_login import current_user
+
+from .. import permissions as perm
+from ..api.views import bp
+from ..errors import N_, Invalid
+from ..reports import serialize
+from ..reports.api import filing_context, uploaded_photos
+from ..web import current_principal
+from . import services
+from .rules import Action
+from .services import Move
+
+DECISIONS = {
+    "review": {"accept": Action.ACCEPT, "reject": Action.REJECT},
+    "appeal/decide": {"uphold": Action.UPHOLD, "void": Action.GRANT},
+    "suspension/decide": {"approve": Action.APPROVE_SUSPENSION, "refuse": Action.REFUSE_SUSPENSION},
+}
+
+
+def fields() -> dict:
+    """The request's fields, from a JSON object or a form."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise Invalid(N_("Send a JSON object."), code="invalid_json")
+        return data
+    return request.form.to_dict()
+
+
+def text(data: dict, *names: str) -> str:
+    for name in names:
+        value = data.get(name)
+        if value is not None:
+            if not isinstance(value, str):
+                raise Invalid(N_("%(field)s must be text."), code="invalid_" + name, field=name)
+            return value
+    return ""
+
+
+def parse_move(action: Action, data: dict) -> Move:
+    """Validate the common fields of a move; guards that depend on the report are the rules' job."""
+    version = data.get("version")
+    if version is not None and version != "":
+        try:
+            version = int(version)
+        except (TypeError, ValueError):
+            raise Invalid(N_("version must be a whole number."), code="invalid_version") from None
+    else:
+        version = None
+    planned = text(data, "planned_date").strip() or None
+    if planned is not None:
+        try:
+            planned = date.fromisoformat(planned)
+        except ValueError:
+            raise Invalid(N_("planned_date must be a date such as 2026-05-31."), code="invalid_planned_date") from None
+    lat, lon = _position(data)
+    return Move(
+        action=action,
+        note=text(data, "note", "reason"),
+        community_code=text(data, "community").strip() or None,
+        planned_date=planned,
+        expected_version=version,
+        lat=lat,
+        lon=lon,
+    )
+
+
+def _position(data: dict) -> tuple[float | None, float | None]:
+    raw = [data.get("lat"), data.get("lon")]
+    if all(v in (None, "") for v in raw):
+        return None, None
+    try:
+        lat, lon = (float(v) for v in raw)
+    except (TypeError, ValueError):
+        raise Invalid(N_("Send lat and lon together, as numbers."), code="invalid_location") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise Invalid(N_("lat and lon are out of range."), code="invalid_location")
+    return lat, lon
+
+
+def decision(kind: str, data: dict) -> Action:
+    choices = DECISIONS[kind]
+    value = text(data, "decision")
+    if value not in choices:
+        raise Invalid(N_("decision must be one of %(choices)s."), code="invalid_decision", choices=", ".join(choices))
+    return choices[value]
+
+
+def answer(report_id: int, action: Action, data: dict, uploads: list[bytes] | None = None):
+    ctx = filing_context()
+    report = services.transition(current_user, report_id, parse_move(action, data), uploads or [], ctx)
+    p = current_principal()
+    body = serialize.report(report, now=ctx.now, originals=perm.can_view_originals(p),
+                            actions=services.allowed_actions(current_user, report))
+    return jsonify(body)
+
+
+@bp.post("/reports/<int:report_id>/rectify")
+def rectify(report_id: int):
+    return answer(report_id, Action.RECTIFY, request.form.to_dict(), uploaded_photos())
+
+
+@bp.post("/reports/<int:report_id>/review")
+def review(report_id: int):
+    data = fields()
+    return answer(report_id, decision("review", data), data)
+
+
+@bp.post("/reports/<int:report_id>/void")
+def void(report_id: int):
+    return answer(report_id, Action.VOID, fields())
+
+
+@bp.post("/reports/<int:report_id>/appeal")
+def appeal(report_id: int):
+    return answer(report_id, Action.APPEAL, fields())
+
+
+@bp.post("/reports/<int:report_id>/appeal/decide")
+def decide_appeal(report_id: int):
+    data = fields()
+    return answer(report_id, decision("appeal/decide", data), data)
+
+
+@bp.post("/reports/<int:report_id>/assign")
+def assign(report_id: int):
+    return answer(report_id, Action.ASSIGN, fields())
+
+
+@bp.post("/reports/<int:report_id>/suspension")
+def request_suspension(report_id: int):
+    return answer(report_id, Action.REQUEST_SUSPENSION, fields())
+
+
+@bp.post("/reports/<int:report_id>/suspension/decide")
+def decide_suspension(report_id: int):
+    data = fields()
+    return answer(report_id, decision("suspension/decide", data), data)

@@ -1,0 +1,165 @@
+"""Moving reports through the workflow: one service for the pages and the API.
+
+A move is decided by the pure rules (``rules.decide``), then written as one unit: after-photo files
+first (content-addressed), then a single guarded UPDATE of the report (``WHERE version = <the version
+this request read>``), the event and the photo rows, one commit. Two people acting on the same report
+at once: the UPDATE of the second matches no row, so it answers 409 with the state the first left, and
+nothing of it is kept. Any failure midway removes the files this request created and nobody references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+
+from ..auth.models import User
+from ..calendar import end_of_local_day, local_date
+from ..checklist.models import ChecklistItem
+from ..errors import N_, Conflict, Invalid, NotFound, Unavailable
+from ..extensions import db
+from ..geography.models import Community
+from ..permissions import can_view_place
+from ..reports import queries
+from ..reports.models import Event, Photo, Report
+from ..reports.services import (
+    Context,
+    deadline_for,
+    photo_row,
+    process_photos,
+    remove_unreferenced,
+    write_photo_files,
+)
+from ..web import principal_of
+from . import rules
+from .rules import Action, Clock, Item, Request
+
+MAX_AFTER_PHOTOS = 9
+
+
+@dataclass(frozen=True)
+class Move:
+    """One move as the user asked for it (plain values from a form or a JSON body)."""
+
+    action: Action
+    note: str = ""
+    community_code: str | None = None
+    planned_date: date | None = None
+    # The report version the user was looking at; a stale one loses with 409.
+    expected_version: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+def visible(user: User, report_id: int) -> Report:
+    """The report, or 404 when it does not exist or this user may not know it does."""
+    report = db.session.get(Report, report_id)
+    if report is None or not can_view_place(principal_of(user), queries.place_of(report)):
+        raise NotFound(N_("Not found."))
+    return report
+
+
+def item_of(report: Report) -> Item:
+    return Item(
+        status=report.status,
+        place=queries.place_of(report),
+        due_at=report.due_at,
+        rework_count=report.rework_count,
+        appeal_from=report.appeal_from,
+        appealed_at=_last_appeal_at(report) if report.status == rules.APPEALED else None,
+        suspension_requested=report.suspension_requested,
+    )
+
+
+def clock_for(report: Report, ctx: Context) -> Clock:
+    item: ChecklistItem = report.item
+    settings = item.version.settings
+    return Clock(
+        now=ctx.now,
+        today=local_date(ctx.now, ctx.tz),
+        deadline_from=lambda moment: deadline_for(settings, item.severity, moment, ctx.tz),
+        end_of_day=lambda day: end_of_local_day(day, ctx.tz),
+    )
+
+
+def allowed_actions(user: User, report: Report) -> list[Action]:
+    return rules.allowed_actions(principal_of(user), item_of(report))
+
+
+def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx: Context) -> Report:
+    """Make one move on one report, or refuse it with 403/404/409/400 and leave everything as it was."""
+    report = visible(user, report_id)
+    read_version = report.version
+    if move.expected_version is not None and move.expected_version != read_version:
+        raise _stale(report)
+    if len(uploads) > MAX_AFTER_PHOTOS:
+        raise Invalid(N_("Send at most %(max)s photos."), code="too_many_photos", max=MAX_AFTER_PHOTOS)
+    community_id = _community_id(move.community_code) if move.action is Action.ASSIGN else None
+    request = Request(move.action, note=move.note, photos=len(uploads), community_id=community_id,
+                      planned_date=move.planned_date)
+    change = rules.decide(principal_of(user), item_of(report), request, clock_for(report, ctx))
+    processed = process_photos(uploads, ctx.max_pixels) if uploads else []
+    created: list[str] = []
+    try:
+        try:
+            write_photo_files(list(zip(processed, uploads, strict=True)), ctx.storage, created)
+        except OSError as exc:
+            raise Unavailable(N_("Photo storage is not available; nothing was changed. Try again shortly."),
+                              code="storage_unavailable") from exc
+        won = db.session.execute(
+            update(Report)
+            .where(Report.id == report.id, Report.version == read_version)
+            .values(status=change.to_status, version=read_version + 1, **change.fields)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won != 1:
+            db.session.rollback()
+            raise _stale(db.session.get(Report, report_id, populate_existing=True))
+        seq = db.session.scalar(select(func.max(Event.seq)).where(Event.report_id == report.id)) or 0
+        event = Event(
+            report_id=report.id, seq=seq + 1, actor_id=user.id, at=ctx.now, action=change.action.value,
+            from_status=change.from_status, to_status=change.to_status, note=move.note.strip(),
+            lat=move.lat, lon=move.lon, due_at=change.event_due_at,
+        )
+        db.session.add(event)
+        for p in processed:
+            photo = photo_row(p, "after")
+            photo.report_id = report.id
+            photo.event = event
+            db.session.add(photo)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        remove_unreferenced(ctx.storage, created)
+        raise
+    db.session.expire(report)
+    return report
+
+
+def _stale(current: Report) -> Conflict:
+    return Conflict(
+        N_("Someone else changed this report a moment ago; it is now \u201c%(status)s\u201d. Reload and check."),
+        code="stale",
+        details={"status": current.status, "version": current.version},
+        status=rules.STATUS_NAMES.get(current.status, current.status),
+    )
+
+
+def _community_id(code: str | None) -> int | None:
+    if not code:
+        return None
+    community_id = db.session.scalar(select(Community.id).where(Community.code == code))
+    if community_id is None:
+        raise Invalid(N_("Unknown community %(community)s."), code="unknown_community", community=code)
+    return community_id
+
+
+def _last_appeal_at(report: Report) -> datetime | None:
+    return db.session.scalar(
+        select(func.max(Event.at)).where(Event.report_id == report.id, Event.action == Action.APPEAL.value)
+    )
+
+
+def after_photos(report: Report) -> list[Photo]:
+    return [p for p in report.photos if p.kind == "after"]

@@ -1,0 +1,61 @@
+"""Shared helpers for tests that file reports and act on them through the API."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+
+from fieldcheck.extensions import db
+from fieldcheck.reports.models import Event, Photo, Report
+from tests.photo_factory import jpeg
+
+INSIDE_C001 = (34.655, 112.405)
+INSIDE_C003 = (34.655, 112.425)
+
+
+def token_for(client, username):
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": "pw-12345678"})
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def report_form(photos=None, **fields):
+    data = {
+        "client_id": str(uuid.uuid4()),
+        "item_code": "ENV-02",
+        "lat": str(INSIDE_C001[0]),
+        "lon": str(INSIDE_C001[1]),
+        "accuracy_m": "8",
+        "location_source": "device",
+        "instances": "1",
+        "note": "3号楼2单元楼道堆物",
+    }
+    data.update({k: v for k, v in fields.items() if v is not None})
+    for k, v in fields.items():
+        if v is None:
+            data.pop(k, None)
+    if photos is None:
+        photos = [jpeg()]
+    data["photos"] = [(io.BytesIO(p), name) for p, name in ((p, f"image{i}.jpg") for i, p in enumerate(photos))]
+    return data
+
+
+def post_report(client, headers, photos=None, **fields):
+    return client.post("/api/v1/reports", data=report_form(photos, **fields), headers=headers, content_type="multipart/form-data")
+
+
+def blob_files(app) -> list[Path]:
+    root = Path(app.config["BLOB_DIR"])
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def counts(app) -> dict:
+    with app.app_context():
+        return {
+            "report": db.session.query(Report).count(),
+            "photo": db.session.query(Photo).count(),
+            "event": db.session.query(Event).count(),
+            "files": len(blob_files(app)),
+        }
+
+
