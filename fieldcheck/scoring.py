@@ -1,0 +1,555 @@
+"""Scoring a month: each community's score, the ranking, sub-districts, coverage, red and black lists
+and the indicators (pure: plain data in, plain data out; the clock, the month and the checklist are
+arguments). Every number comes from the checklist version given; nothing here holds a point value.
+
+Which reports count (``ReportFact`` rows; the loader may pass more, this module picks):
+
+- A field report: observed in the month (``start <= observed_at < end``, the city's month), assigned to a
+  community, not voided. Reports still awaiting assignment (no community) are nobody's.
+- An item due: its current deadline ``due_at`` falls in the month and has passed at the reference time,
+  assigned, neither voided nor suspended (挂账). It may have been observed in an earlier month.
+- A closure that makes a later report a repeat (回潮): any report closed (status closed) within
+  ``repeat.window_days`` before the later report's ``observed_at``, possibly in an earlier month.
+
+The reference time is ``min(now, end of month)``: "closed by month end" and "overdue at month end", so a
+past month only moves when a report is voided, granted on appeal or assigned late.
+
+1. Field score (实地测评). A report deducts ``instances × points × found_by multiplier × repeat
+   multiplier``; the repeat multiplier applies when an earlier report of the same item code at the same
+   spot, or within ``repeat.radius_m`` metres, was closed within ``repeat.window_days`` before this one was
+   observed. Per item, the month's deductions are capped at the item's cap; per category, at the
+   category's weight (扣完为止). A category applies to a community when the community has one of the
+   category's spot types (a community with no spot types recorded has them all); the others are left
+   out, and ``field = field_total × Σ(weight − deducted) / Σ weight`` over the applicable categories, so a
+   community without a market is neither favoured nor punished. A report against a category that does
+   not apply, or an item the checklist in force does not have, deducts nothing and is listed with the
+   reason.
+2. Rectification score (整改落实) over the items due: ``on_time × on-time rate + closure × closure rate
+   + rework × (1 − rework rate)``. Closed = accepted by the reference time; on time = closed and last
+   rectified no later than its deadline; rework rate = items returned at least once / items that reached
+   verification; no items due: full marks. Overdue open = due, neither closed nor rectified by the
+   reference time (a rectification older than the latest return does not count), not under appeal.
+3. Score = field + rectification, exact (``Fraction``); round only for display.
+4. Ranking of the inspected communities, by score descending; ties go to fewer overdue open items, then
+   the higher on-time rate (no items due counts as 100 %), then fewer reports, then the community code,
+   so the order is total and never depends on the input order. A community with no field report and no
+   visit in the month is not inspected: it gets no field score, no score and no rank.
+5. Sub-district score: the mean score of its inspected communities; ranked the same way on summed
+   indicators (then by code).
+6. Red list: the top ``red_list_size`` ranked communities not below ``black_list_below``. Black list:
+   every ranked community below ``black_list_below``, and the bottom ``black_list_size`` not on the red
+   list. No community is on both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from fractions import Fraction
+from typing import NamedTuple
+
+from .calendar import WorkCalendar
+from .checklist.spec import Category, Checklist, Item
+from .geo import distance_m
+
+VOIDED, SUSPENDED, CLOSED, APPEALED = "voided", "suspended", "closed", "appealed"
+_M_PER_DEG = 6_371_008.8 * math.pi / 180
+_ZERO = Decimal(0)
+_ONE = Fraction(1)
+
+#: The tie-breaks in order, as stated on exported sheets.
+TIE_BREAKS = (
+    "score, higher first",
+    "fewer overdue open items",
+    "higher on-time rate (no items due counts as 100%)",
+    "fewer reports",
+    "community code (A before B)",
+)
+TIE_BREAKS_ZH = (
+    "总分高者在前",
+    "超期未结数少者在前",
+    "按期结案率高者在前（无应结案视为100%）",
+    "问题数少者在前",
+    "社区编码顺序",
+)
+
+
+class ReportFact(NamedTuple):
+    """The facts of one report that scoring reads (a named tuple: built fast for 200,000 rows)."""
+
+    id: int
+    community_id: int | None
+    item_code: str
+    status: str
+    observed_at: datetime
+    instances: int = 1
+    found_by: str = "district"
+    spot_id: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    dispatched_at: datetime | None = None
+    due_at: datetime | None = None
+    rectified_at: datetime | None = None
+    closed_at: datetime | None = None
+    rework_count: int = 0
+
+
+@dataclass(frozen=True)
+class CommunityFact:
+    id: int
+    code: str
+    name: str
+    subdistrict_code: str
+    subdistrict_name: str
+    #: Spot types the community has; empty means not recorded, and every category applies.
+    spot_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MonthFacts:
+    """Everything a month is scored from. ``start``/``end``: the city's month as aware UTC bounds."""
+
+    month: str
+    start: datetime
+    end: datetime
+    communities: Sequence[CommunityFact]
+    reports: Sequence[ReportFact]
+    #: Communities with a visit (an inspection that found nothing) in the month.
+    visited: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """One field report's deduction before caps (``amount``); ``excluded`` says why it deducts nothing."""
+
+    report_id: int
+    community_id: int
+    item_code: str
+    category_code: str | None
+    instances: int
+    points: Decimal
+    found_by: str
+    found_by_multiplier: Decimal
+    repeat_of: int | None
+    repeat_multiplier: Decimal
+    amount: Decimal
+    excluded: str | None = None  # "category_not_applicable" | "item_not_in_checklist"
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    code: str
+    raw: Decimal
+    cap: Decimal
+    deducted: Decimal
+    report_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CategoryScore:
+    code: str
+    weight: Decimal
+    applicable: bool
+    raw: Decimal  # sum of the capped item deductions
+    deducted: Decimal  # min(raw, weight); 0 when not applicable
+    items: tuple[ItemScore, ...]
+
+
+@dataclass
+class Indicators:
+    """Counts for one community, one sub-district or the whole district; rates are exact fractions."""
+
+    reports: int = 0
+    repeats: int = 0
+    due: int = 0
+    closed: int = 0
+    on_time: int = 0
+    overdue_open: int = 0
+    reached_verification: int = 0
+    rework: int = 0
+    rectified_timed: int = 0
+    rectify_hours: Fraction = Fraction(0)
+
+    def add(self, other: Indicators) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def closure_rate(self) -> Fraction | None:
+        return Fraction(self.closed, self.due) if self.due else None
+
+    @property
+    def on_time_rate(self) -> Fraction | None:
+        return Fraction(self.on_time, self.due) if self.due else None
+
+    @property
+    def rework_rate(self) -> Fraction | None:
+        return Fraction(self.rework, self.reached_verification) if self.reached_verification else None
+
+    @property
+    def mean_hours_to_rectify(self) -> Fraction | None:
+        return self.rectify_hours / self.rectified_timed if self.rectified_timed else None
+
+
+@dataclass
+class CommunityScore:
+    community: CommunityFact
+    inspected: bool
+    field_score: Fraction | None
+    rectification_score: Fraction
+    score: Fraction | None
+    #: Field points lost: field_total − field score (0 when not inspected).
+    deductions: Fraction
+    categories: tuple[CategoryScore, ...]
+    entries: tuple[Deduction, ...]
+    indicators: Indicators
+    rank: int | None = None
+
+
+@dataclass
+class SubdistrictScore:
+    code: str
+    name: str
+    score: Fraction | None
+    communities: int
+    inspected: int
+    indicators: Indicators
+    rank: int | None = None
+
+
+@dataclass
+class MonthResult:
+    month: str
+    reference: datetime
+    #: Ranked communities in rank order, then the ones not inspected by code.
+    communities: list[CommunityScore]
+    subdistricts: list[SubdistrictScore]
+    red_list: list[str]
+    black_list: list[str]
+    indicators: Indicators
+    coverage: tuple[int, int] = field(default=(0, 0))  # (inspected, communities)
+
+    def community(self, code: str) -> CommunityScore | None:
+        return next((s for s in self.communities if s.community.code == code), None)
+
+    def communities_by_code(self) -> list[CommunityScore]:
+        return sorted(self.communities, key=lambda s: s.community.code)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rules, one function each
+
+
+def category_applies(category: Category, spot_types: Iterable[str]) -> bool:
+    """Whether a community with these spot types is scored on the category (none recorded: all apply)."""
+    have = set(spot_types)
+    return not have or bool(have.intersection(category.spot_types))
+
+
+def item_deduction(amounts: Iterable[Decimal], cap: Decimal) -> Decimal:
+    """An item's deduction in a month: the sum of its reports' amounts, at most its cap."""
+    return min(sum(amounts, _ZERO), cap)
+
+
+def category_deduction(item_deductions: Iterable[Decimal], weight: Decimal) -> Decimal:
+    """A category's deduction: the sum of its capped items, at most its weight (扣完为止)."""
+    return min(sum(item_deductions, _ZERO), weight)
+
+
+def field_score(field_total: Decimal, applicable: Iterable[tuple[Decimal, Decimal]]) -> Fraction:
+    """``field_total × Σ(weight − deducted) / Σ weight`` over the applicable (weight, deducted) pairs."""
+    pairs = list(applicable)
+    weights = sum((w for w, _d in pairs), _ZERO)
+    if weights == 0:
+        return Fraction(field_total)
+    kept = sum((w - min(d, w) for w, d in pairs), _ZERO)
+    return Fraction(field_total) * Fraction(kept) / Fraction(weights)
+
+
+def rectification_score(checklist: Checklist, ind: Indicators) -> Fraction:
+    """on_time × on-time rate + closure × closure rate + rework × (1 − rework rate); nothing due: full."""
+    weights = checklist.rectification
+    if not ind.due:
+        return Fraction(weights.total)
+    rework_rate = ind.rework_rate or Fraction(0)
+    return (
+        Fraction(weights.on_time) * ind.on_time_rate
+        + Fraction(weights.closure) * ind.closure_rate
+        + Fraction(weights.rework) * (1 - rework_rate)
+    )
+
+
+def rank_key(score: Fraction, ind: Indicators, code: str) -> tuple:
+    """Sort key of the ranking: see TIE_BREAKS."""
+    on_time = ind.on_time_rate if ind.due else _ONE
+    return (-score, ind.overdue_open, -on_time, ind.reports, code)
+
+
+def is_field_report(r: ReportFact, start: datetime, end: datetime) -> bool:
+    return r.community_id is not None and r.status != VOIDED and start <= r.observed_at < end
+
+
+def is_due(r: ReportFact, start: datetime, end: datetime, reference: datetime) -> bool:
+    return (
+        r.community_id is not None
+        and r.status not in (VOIDED, SUSPENDED)
+        and r.due_at is not None
+        and start <= r.due_at < end
+        and r.due_at < reference
+    )
+
+
+def rectified_by(r: ReportFact, reference: datetime) -> bool:
+    """Rectified by the reference time and not returned since (a return sets a new dispatch time)."""
+    return (
+        r.rectified_at is not None
+        and r.rectified_at <= reference
+        and (r.dispatched_at is None or r.rectified_at >= r.dispatched_at)
+    )
+
+
+def closed_by(r: ReportFact, reference: datetime) -> bool:
+    return r.status == CLOSED and r.closed_at is not None and r.closed_at <= reference
+
+
+def due_indicators(r: ReportFact, reference: datetime, hours=None) -> Indicators:
+    """The counts one due item adds (``hours``: a function giving working hours between two moments)."""
+    ind = Indicators(due=1)
+    closed = closed_by(r, reference)
+    if closed:
+        ind.closed = 1
+        if r.rectified_at is not None and r.rectified_at <= r.due_at:
+            ind.on_time = 1
+    elif not rectified_by(r, reference) and r.status != APPEALED:
+        ind.overdue_open = 1
+    if r.rectified_at is not None:
+        ind.reached_verification = 1
+        ind.rework = 1 if r.rework_count > 0 else 0
+        if hours is not None and r.dispatched_at is not None and r.rectified_at >= r.dispatched_at:
+            ind.rectified_timed = 1
+            ind.rectify_hours = hours(r.dispatched_at, r.rectified_at)
+    return ind
+
+
+class WorkingHours:
+    """Working hours between two moments: the part of the interval on local working days (cached)."""
+
+    def __init__(self, calendar: WorkCalendar, tz: tzinfo):
+        self.calendar, self.tz = calendar, tz
+        self._working: dict = {}
+        self._between: dict = {}
+
+    def _is_working(self, day) -> bool:
+        cached = self._working.get(day)
+        if cached is None:
+            cached = self._working[day] = self.calendar.is_working_day(day)
+        return cached
+
+    def _days_between(self, first, last) -> int:
+        """Working days strictly between two dates."""
+        key = (first, last)
+        cached = self._between.get(key)
+        if cached is None:
+            count, current = 0, first + timedelta(days=1)
+            while current < last:
+                count += self._is_working(current)
+                current += timedelta(days=1)
+            cached = self._between[key] = count
+        return cached
+
+    def __call__(self, start: datetime, end: datetime) -> Fraction:
+        s, e = start.astimezone(self.tz), end.astimezone(self.tz)
+        sd, ed = s.date(), e.date()
+        s_sec = s.hour * 3600 + s.minute * 60 + s.second
+        e_sec = e.hour * 3600 + e.minute * 60 + e.second
+        if sd == ed:
+            return Fraction(e_sec - s_sec, 3600) if self._is_working(sd) else Fraction(0)
+        total = (86400 - s_sec) if self._is_working(sd) else 0
+        total += self._days_between(sd, ed) * 86400
+        total += e_sec if self._is_working(ed) else 0
+        return Fraction(total, 3600)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Repeats (回潮)
+
+
+class RepeatIndex:
+    """Closed reports by item code and spot, and on a grid of cells at least ``radius_m`` wide."""
+
+    def __init__(self, closed: Iterable[ReportFact], radius_m: float, window: timedelta):
+        self.radius, self.window = radius_m, window
+        self.by_spot: dict[tuple, list[tuple[datetime, int]]] = defaultdict(list)
+        self.by_cell: dict[tuple, list[tuple[datetime, int, float, float]]] = defaultdict(list)
+        closed = [r for r in closed if r.status == CLOSED and r.closed_at is not None]
+        lats = [abs(r.lat) for r in closed if r.lat is not None]
+        self.dlat = max(radius_m, 1e-6) / _M_PER_DEG
+        self.dlon = self.dlat / max(math.cos(math.radians(min(max(lats, default=0.0), 89.0))), 1e-6)
+        for r in closed:
+            if r.spot_id is not None:
+                self.by_spot[(r.item_code, r.spot_id)].append((r.closed_at, r.id))
+            if r.lat is not None and r.lon is not None:
+                key = (r.item_code, math.floor(r.lat / self.dlat), math.floor(r.lon / self.dlon))
+                self.by_cell[key].append((r.closed_at, r.id, r.lat, r.lon))
+
+    def earlier(self, r: ReportFact) -> int | None:
+        """The id of the latest closing that makes ``r`` a repeat, or None."""
+        low = r.observed_at - self.window
+        best: tuple[datetime, int] | None = None
+        if r.spot_id is not None:
+            for closed_at, rid in self.by_spot.get((r.item_code, r.spot_id), ()):
+                if rid != r.id and low <= closed_at <= r.observed_at and (best is None or (closed_at, -rid) > best):
+                    best = (closed_at, -rid)
+        if r.lat is not None and r.lon is not None and self.by_cell:
+            cy, cx = math.floor(r.lat / self.dlat), math.floor(r.lon / self.dlon)
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    for closed_at, rid, lat, lon in self.by_cell.get((r.item_code, cy + dy, cx + dx), ()):
+                        if (
+                            rid != r.id
+                            and low <= closed_at <= r.observed_at
+                            and (best is None or (closed_at, -rid) > best)
+                            and distance_m(r.lat, r.lon, lat, lon) <= self.radius
+                        ):
+                            best = (closed_at, -rid)
+        return -best[1] if best is not None else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# The month
+
+
+def score_month(
+    checklist: Checklist,
+    facts: MonthFacts,
+    now: datetime,
+    *,
+    calendar: WorkCalendar | None = None,
+    tz: tzinfo = UTC,
+) -> MonthResult:
+    """Score every community for the month, rank them and the sub-districts, and draw up the lists."""
+    start, end = facts.start, facts.end
+    reference = min(now, end)
+    items: dict[str, tuple[Item, Category]] = {i.code: (i, c) for c in checklist.categories for i in c.items}
+    repeat = checklist.repeat
+    index = RepeatIndex(facts.reports, float(repeat.radius_m), timedelta(days=repeat.window_days))
+    hours = WorkingHours(calendar, tz) if calendar is not None else None
+
+    field_by: dict[int, list[ReportFact]] = defaultdict(list)
+    ind_by: dict[int, Indicators] = defaultdict(Indicators)
+    for r in facts.reports:
+        if is_field_report(r, start, end):
+            field_by[r.community_id].append(r)
+        if is_due(r, start, end, reference):
+            ind_by[r.community_id].add(due_indicators(r, reference, hours))
+
+    factors: dict[tuple[str, str], Decimal] = {}
+    scores = []
+    for community in facts.communities:
+        reports = field_by.get(community.id, [])
+        ind = ind_by.get(community.id) or Indicators()
+        entries = []
+        for r in sorted(reports, key=lambda x: x.id):
+            hit = items.get(r.item_code)
+            multiplier = checklist.found_by.get(r.found_by, Decimal(1))
+            repeat_of = index.earlier(r) if hit is not None else None
+            if repeat_of is not None:
+                ind.repeats += 1
+            if hit is None:
+                entries.append(Deduction(r.id, community.id, r.item_code, None, r.instances, _ZERO, r.found_by,
+                                         multiplier, None, Decimal(1), _ZERO, "item_not_in_checklist"))
+                continue
+            item, category = hit
+            key = (r.item_code, r.found_by)
+            base = factors.get(key)
+            if base is None:
+                base = factors[key] = item.points * multiplier
+            rmult = repeat.multiplier if repeat_of is not None else Decimal(1)
+            amount = base * r.instances * rmult
+            excluded = None if category_applies(category, community.spot_types) else "category_not_applicable"
+            entries.append(Deduction(r.id, community.id, r.item_code, category.code, r.instances, item.points,
+                                     r.found_by, multiplier, repeat_of, rmult, amount, excluded))
+        ind.reports = len(reports)
+        scores.append(_community_score(checklist, community, entries, ind, community.id in facts.visited))
+
+    ranked = sorted((s for s in scores if s.inspected), key=lambda s: rank_key(s.score, s.indicators, s.community.code))
+    for position, s in enumerate(ranked, 1):
+        s.rank = position
+    rest = sorted((s for s in scores if not s.inspected), key=lambda s: s.community.code)
+    total = Indicators()
+    for s in scores:
+        total.add(s.indicators)
+    red, black = red_black_lists(checklist, ranked)
+    return MonthResult(
+        month=facts.month,
+        reference=reference,
+        communities=ranked + rest,
+        subdistricts=subdistrict_scores(scores),
+        red_list=red,
+        black_list=black,
+        indicators=total,
+        coverage=(len(ranked), len(scores)),
+    )
+
+
+def _community_score(checklist, community, entries, ind, visited) -> CommunityScore:
+    by_item: dict[str, list[Deduction]] = defaultdict(list)
+    for e in entries:
+        if e.excluded is None:
+            by_item[e.item_code].append(e)
+    categories = []
+    for category in checklist.categories:
+        applicable = category_applies(category, community.spot_types)
+        item_scores = []
+        for item in category.items:
+            hits = by_item.get(item.code)
+            if hits:
+                raw = sum((e.amount for e in hits), _ZERO)
+                item_scores.append(ItemScore(item.code, raw, item.cap, min(raw, item.cap), tuple(e.report_id for e in hits)))
+        raw = sum((i.deducted for i in item_scores), _ZERO)
+        deducted = category_deduction([raw], category.weight) if applicable else _ZERO
+        categories.append(CategoryScore(category.code, category.weight, applicable, raw, deducted, tuple(item_scores)))
+    inspected = ind.reports > 0 or visited
+    rect = rectification_score(checklist, ind)
+    if inspected:
+        field = field_score(checklist.field_total, ((c.weight, c.deducted) for c in categories if c.applicable))
+        score = field + rect
+        lost = Fraction(checklist.field_total) - field
+    else:
+        field = score = None
+        lost = Fraction(0)
+    return CommunityScore(community, inspected, field, rect, score, lost, tuple(categories), tuple(entries), ind)
+
+
+def subdistrict_scores(scores: Sequence[CommunityScore]) -> list[SubdistrictScore]:
+    """Each sub-district's mean score over its inspected communities, ranked like communities."""
+    groups: dict[str, list[CommunityScore]] = defaultdict(list)
+    for s in scores:
+        groups[s.community.subdistrict_code].append(s)
+    out = []
+    for code, members in groups.items():
+        ind = Indicators()
+        for s in members:
+            ind.add(s.indicators)
+        inspected = [s.score for s in members if s.inspected]
+        mean = sum(inspected, Fraction(0)) / len(inspected) if inspected else None
+        out.append(SubdistrictScore(code, members[0].community.subdistrict_name, mean, len(members), len(inspected), ind))
+    ranked = sorted((s for s in out if s.score is not None), key=lambda s: rank_key(s.score, s.indicators, s.code))
+    for position, s in enumerate(ranked, 1):
+        s.rank = position
+    return ranked + sorted((s for s in out if s.score is None), key=lambda s: s.code)
+
+
+def red_black_lists(checklist: Checklist, ranked: Sequence[CommunityScore]) -> tuple[list[str], list[str]]:
+    """Red: top N not below the threshold. Black: below the threshold, plus the bottom M not on the red list."""
+    below = Fraction(checklist.black_list_below)
+    red = [s.community.code for s in ranked if s.score >= below][: checklist.red_list_size]
+    black = [s.community.code for s in ranked if s.score < below]
+    candidates = [s.community.code for s in ranked if s.community.code not in red]
+    bottom = candidates[-checklist.black_list_size :] if checklist.black_list_size else []
+    black_set = set(black) | set(bottom)
+    return red, [s.community.code for s in ranked if s.community.code in black_set]
