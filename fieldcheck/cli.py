@@ -115,6 +115,41 @@ def users_import(path: str) -> None:
     click.echo(f"imported {len(added)} users")
 
 
+@main.command("overdue")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--at", "at", help="Judge overdue at this ISO 8601 time with offset (default: now).")
+@with_appcontext
+def overdue(fmt: str, output: str | None, at: str | None) -> None:
+    """List overdue items per community (for a daily reminder job)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from .types import utcnow
+    from .workflow.reminders import as_csv, as_text, overdue_items
+
+    now = utcnow()
+    if at:
+        try:
+            now = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.ClickException("--at must be an ISO 8601 time such as 2026-11-27T08:00+08:00") from None
+        if now.tzinfo is None:
+            raise click.ClickException("--at needs a UTC offset, such as 2026-11-27T08:00+08:00")
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    items = overdue_items(now)
+    text = as_csv(items, tz) if fmt == "csv" else as_text(items, now, tz)
+    if output:
+        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+        try:
+            Path(output).write_text(text, encoding=encoding, newline="")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+        click.echo(f"{len(items)} overdue items written to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
 @main.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
