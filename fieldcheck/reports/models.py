@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -184,3 +185,10 @@ class Photo(db.Model):
     report: Mapped[Report | None] = relationship(back_populates="photos")
     visit: Mapped[Visit | None] = relationship(back_populates="photos")
     event: Mapped[Event | None] = relationship(back_populates="photos")
+
+
+@event.listens_for(Event, "before_update")
+@event.listens_for(Event, "before_delete")
+def _events_are_append_only(mapper, connection, target: Event) -> None:
+    """The history of a report is evidence: an event, once written, is never changed or removed."""
+    raise RuntimeError(f"event {target.id} of report {target.report_id} is append-only")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import PHOTOS, csrf_token_from, login
 from tests.photo_factory import jpeg
-from tests.web.test_reports_api import blob_files, counts, token_for
+from tests.web.reporting import blob_files, counts, token_for
 
 
 @pytest.fixture

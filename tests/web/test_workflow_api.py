@@ -348,3 +348,19 @@ def test_a_suspension_cannot_be_decided_without_a_request(client, people):
     r = act(client, people["office"], report["id"], "suspension/decide", decision="approve")
     assert r.status_code == 409
     assert error_of(r)["code"] == "no_suspension_request"
+
+
+def test_events_are_append_only(app, client, people):
+    report = file(client, people)
+    with app.app_context():
+        row = db.session.scalar(db.select(Event).filter_by(report_id=report["id"], seq=1))
+        row.note = "rewritten"
+        with pytest.raises(RuntimeError, match="append-only"):
+            db.session.commit()
+        db.session.rollback()
+        db.session.delete(db.session.scalar(db.select(Event).filter_by(report_id=report["id"], seq=1)))
+        with pytest.raises(RuntimeError, match="append-only"):
+            db.session.commit()
+        db.session.rollback()
+    events = client.get(f"/api/v1/reports/{report['id']}", headers=people["office"]).get_json()["events"]
+    assert [e["note"] for e in events] == ["", ""]
