@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .home.views import bp as home_bp
+    from .ranking import api as _ranking_api  # noqa: F401  (adds ranking routes to the api blueprint)
     from .reports import api as _reports_api  # noqa: F401  (adds report routes to the api blueprint)
     from .reports.views import bp as reports_bp
     from .storage import LocalBlobStore

@@ -76,6 +76,18 @@ def can_view_community(p: Principal, community_id: int, subdistrict_id: int) -> 
     return False
 
 
+def can_view_subdistrict_scores(p: Principal, subdistrict_id: int | None, own_subdistrict_id: int | None = None) -> bool:
+    """A sub-district's aggregate scores: the office, its staff, and staff of one of its communities
+    (``own_subdistrict_id``: the sub-district of the user's community)."""
+    if is_staff_of_office(p):
+        return True
+    if p.role == SUBDISTRICT:
+        return subdistrict_id is not None and p.subdistrict_id == subdistrict_id
+    if p.role == COMMUNITY:
+        return subdistrict_id is not None and own_subdistrict_id == subdistrict_id
+    return False
+
+
 def can_rectify(p: Principal, place: Place) -> bool:
     return p.role == COMMUNITY and place.community_id is not None and place.community_id == p.community_id
 

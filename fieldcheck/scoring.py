@@ -107,6 +107,7 @@ class CommunityFact:
     subdistrict_name: str
     #: Spot types the community has; empty means not recorded, and every category applies.
     spot_types: tuple[str, ...] = ()
+    subdistrict_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ class CommunityScore:
 
 @dataclass
 class SubdistrictScore:
+    id: int | None
     code: str
     name: str
     score: Fraction | None
@@ -537,7 +539,8 @@ def subdistrict_scores(scores: Sequence[CommunityScore]) -> list[SubdistrictScor
             ind.add(s.indicators)
         inspected = [s.score for s in members if s.inspected]
         mean = sum(inspected, Fraction(0)) / len(inspected) if inspected else None
-        out.append(SubdistrictScore(code, members[0].community.subdistrict_name, mean, len(members), len(inspected), ind))
+        first = members[0].community
+        out.append(SubdistrictScore(first.subdistrict_id, code, first.subdistrict_name, mean, len(members), len(inspected), ind))
     ranked = sorted((s for s in out if s.score is not None), key=lambda s: rank_key(s.score, s.indicators, s.code))
     for position, s in enumerate(ranked, 1):
         s.rank = position

@@ -1,0 +1,70 @@
+"""Ranking routes on the API blueprint: the month as JSON, XLSX or CSV, and publishing.
+
+GET  /api/v1/rankings/YYYY-MM[.json|.xlsx|.csv]   ?live=1  ?breakdowns=1  ?community=CODE
+POST /api/v1/rankings/YYYY-MM/publish              office and admin
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from .. import permissions as perm
+from ..api.views import bp
+from ..errors import N_, Conflict, Invalid
+from ..extensions import db
+from ..types import utcnow
+from ..web import current_principal, require
+from . import exports, services
+
+FORMATS = ("json", "xlsx", "csv")
+_TRUE = ("1", "true", "yes")
+
+
+def _split(spec: str) -> tuple[str, str]:
+    month, dot, fmt = spec.partition(".")
+    if dot and fmt not in FORMATS:
+        raise Invalid(N_("Unknown format %(format)s: use .json, .xlsx or .csv."), code="bad_format", format=fmt)
+    return services.parse_month(month), fmt or "json"
+
+
+@bp.get("/rankings/<spec>")
+def get_ranking(spec: str):
+    """The month's ranking (published if it is, else live), cut down to what the user may see."""
+    p = current_principal()
+    require(perm.can_view_ranking(p))
+    month, fmt = _split(spec)
+    live = request.args.get("live", "").lower() in _TRUE
+    document = services.ranking(month, now=utcnow(), tz_name=current_app.config["TIMEZONE"], live=live)
+    if fmt == "json":
+        community = request.args.get("community") or None
+        with_breakdowns = community is not None or request.args.get("breakdowns", "").lower() in _TRUE
+        return jsonify(services.visible_to(document, p, breakdowns=with_breakdowns, community=community))
+    shown = services.visible_to(document, p)
+    base = request.host_url.rstrip("/")
+    if fmt == "xlsx":
+        body, mime = exports.to_xlsx(shown, base_url=base), exports.XLSX_MIME
+    else:
+        body, mime = exports.to_csv(shown), exports.CSV_MIME
+    name = f"ranking-{month}.{fmt}"
+    return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.post("/rankings/<month>/publish")
+def publish_ranking(month: str):
+    """Freeze the month as it computes now (first publication or a correction): 201 with the snapshot."""
+    p = current_principal()
+    require(perm.can_publish_ranking(p))
+    now = utcnow()
+    snapshot = services.publish(month, current_user.id, now=now, tz_name=current_app.config["TIMEZONE"])
+    sequence, sha = snapshot.sequence, snapshot.sha256
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(N_("Someone else published this month at the same moment; reload and check."),
+                       code="publish_race") from None
+    return jsonify(month=snapshot.month, sequence=sequence, sha256=sha, created_at=now.isoformat(),
+                   created_by=current_user.username, checklist_version_id=snapshot.checklist_version_id,
+                   correction=sequence > 1), 201

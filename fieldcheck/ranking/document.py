@@ -1,0 +1,208 @@
+"""The ranking document: a month's scoring result as plain JSON-ready data (pure).
+
+Numbers that are points or rates are strings holding exact decimals ("68.25", "0.333333"): scores are
+exact fractions in scoring.py, written here to six decimal places (rounded half up), with trailing zeros
+dropped down to two places. Round to two places only for display. Counts are integers. The same
+document is what the API returns, what a snapshot stores and what the exports are written from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from ..checklist.spec import Checklist
+from ..scoring import TIE_BREAKS, TIE_BREAKS_ZH, CommunityScore, Indicators, MonthResult
+
+_PLACES = Decimal("0.000001")
+_CENT = Decimal("0.01")
+
+
+def exact(value: Fraction | Decimal | int | None) -> str | None:
+    """A decimal string to six places, trailing zeros dropped down to two: 68.25, 63.333333, 100.00."""
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        d = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(_PLACES, ROUND_HALF_UP)
+        # Division at 28 digits then rounding to 6 places is exact for the magnitudes scores have.
+    else:
+        d = Decimal(value).quantize(_PLACES, ROUND_HALF_UP)
+    text = format(d.normalize(), "f") if d != 0 else "0"
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def display(value: str | None) -> Decimal | None:
+    """A document number rounded for display (two places, half up)."""
+    return None if value is None else Decimal(value).quantize(_CENT, ROUND_HALF_UP)
+
+
+def indicators(ind: Indicators) -> dict:
+    return {
+        "reports": ind.reports,
+        "repeats": ind.repeats,
+        "due": ind.due,
+        "closed": ind.closed,
+        "on_time": ind.on_time,
+        "overdue_open": ind.overdue_open,
+        "rework": ind.rework,
+        "reached_verification": ind.reached_verification,
+        "closure_rate": exact(ind.closure_rate),
+        "on_time_rate": exact(ind.on_time_rate),
+        "rework_rate": exact(ind.rework_rate),
+        "mean_hours_to_rectify": exact(ind.mean_hours_to_rectify),
+    }
+
+
+def _community(s: CommunityScore) -> dict:
+    c = s.community
+    return {
+        "rank": s.rank,
+        "id": c.id,
+        "code": c.code,
+        "name": c.name,
+        "subdistrict_code": c.subdistrict_code,
+        "subdistrict": c.subdistrict_name,
+        "subdistrict_id": c.subdistrict_id,
+        "inspected": s.inspected,
+        "score": exact(s.score),
+        "field_score": exact(s.field_score),
+        "rectification_score": exact(s.rectification_score),
+        "deductions": exact(s.deductions),
+        **indicators(s.indicators),
+    }
+
+
+def _breakdown(s: CommunityScore, checklist: Checklist) -> dict:
+    names = {c.code: c for c in checklist.categories}
+    items = {i.code: i for c in checklist.categories for i in c.items}
+    categories = []
+    for cat in s.categories:
+        if not cat.items and cat.applicable:
+            continue
+        meta = names[cat.code]
+        categories.append(
+            {
+                "code": cat.code,
+                "name_zh": meta.name_zh,
+                "name_en": meta.name_en,
+                "weight": exact(cat.weight),
+                "applicable": cat.applicable,
+                "raw": exact(cat.raw),
+                "deducted": exact(cat.deducted),
+                "items": [
+                    {
+                        "code": i.code,
+                        "name_zh": items[i.code].name_zh,
+                        "name_en": items[i.code].name_en,
+                        "raw": exact(i.raw),
+                        "cap": exact(i.cap),
+                        "deducted": exact(i.deducted),
+                        "report_ids": list(i.report_ids),
+                    }
+                    for i in cat.items
+                ],
+            }
+        )
+    return {
+        "categories": categories,
+        "deductions": [
+            {
+                "report_id": e.report_id,
+                "item_code": e.item_code,
+                "item_name_zh": items[e.item_code].name_zh if e.item_code in items else None,
+                "category_code": e.category_code,
+                "instances": e.instances,
+                "points": exact(e.points),
+                "found_by": e.found_by,
+                "found_by_multiplier": exact(e.found_by_multiplier),
+                "repeat_of": e.repeat_of,
+                "repeat_multiplier": exact(e.repeat_multiplier),
+                "amount": exact(e.amount),
+                "excluded": e.excluded,
+            }
+            for e in s.entries
+        ],
+    }
+
+
+def build(result: MonthResult, checklist: Checklist, version_id: int, timezone: str) -> dict:
+    """The full document of a month's result, breakdowns included (what a snapshot stores)."""
+    inspected, total = result.coverage
+    return {
+        "month": result.month,
+        "timezone": timezone,
+        "reference": result.reference.isoformat(),
+        "checklist": {
+            "id": version_id,
+            "label": checklist.label,
+            "effective_month": checklist.effective_month,
+            "field_total": exact(checklist.field_total),
+            "rectification_total": exact(checklist.rectification_total),
+        },
+        "tie_breaks": list(TIE_BREAKS),
+        "tie_breaks_zh": list(TIE_BREAKS_ZH),
+        "coverage": {
+            "communities": total,
+            "inspected": inspected,
+            "rate": exact(Fraction(inspected, total)) if total else None,
+        },
+        "communities": [_community(s) for s in result.communities],
+        "subdistricts": [
+            {
+                "rank": sd.rank,
+                "id": sd.id,
+                "code": sd.code,
+                "name": sd.name,
+                "score": exact(sd.score),
+                "communities": sd.communities,
+                "inspected": sd.inspected,
+                **indicators(sd.indicators),
+            }
+            for sd in result.subdistricts
+        ],
+        "red_list": result.red_list,
+        "black_list": result.black_list,
+        "indicators": indicators(result.indicators),
+        "breakdowns": {s.community.code: _breakdown(s, checklist) for s in result.communities},
+    }
+
+
+def canonical(document: dict) -> str:
+    """The stored form: sorted keys, no spaces, UTF-8 text (so equal documents hash equally)."""
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def digest(document: dict) -> str:
+    return hashlib.sha256(canonical(document).encode("utf-8")).hexdigest()
+
+
+def differences(published: dict, live: dict) -> list[dict]:
+    """Communities whose score, rank or inspection differs between two documents, with the change."""
+    before = {c["code"]: c for c in published["communities"]}
+    after = {c["code"]: c for c in live["communities"]}
+    out = []
+    for code in sorted(before.keys() | after.keys()):
+        b, a = before.get(code), after.get(code)
+        fields = ("score", "rank", "inspected", "field_score", "rectification_score")
+        if b is not None and a is not None and all(b[f] == a[f] for f in fields):
+            continue
+        b_score = b["score"] if b else None
+        a_score = a["score"] if a else None
+        delta = exact(Decimal(a_score) - Decimal(b_score)) if a_score is not None and b_score is not None else None
+        out.append(
+            {
+                "code": code,
+                "name": (a or b)["name"],
+                "published_score": b_score,
+                "score": a_score,
+                "delta": delta,
+                "published_rank": b["rank"] if b else None,
+                "rank": a["rank"] if a else None,
+                "published_inspected": b["inspected"] if b else None,
+                "inspected": a["inspected"] if a else None,
+            }
+        )
+    return out

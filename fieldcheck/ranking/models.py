@@ -1,0 +1,33 @@
+"""Published rankings: each publication (and each later correction) of a month is a snapshot, kept forever."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..checklist.models import ChecklistVersion
+from ..extensions import db
+from ..types import UTCDateTime, utcnow
+
+
+class RankingSnapshot(db.Model):
+    """A month's ranking as the office published it: sequence 1 is the first publication, 2 the first
+    correction, and so on. ``document`` is the computed ranking as canonical JSON (exact decimals as
+    strings; see ranking/document.py), ``sha256`` its digest."""
+
+    __table_args__ = (UniqueConstraint("month", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_version.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    document: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    checklist_version: Mapped[ChecklistVersion] = relationship()
+    created_by: Mapped[User] = relationship()

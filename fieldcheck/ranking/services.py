@@ -1,0 +1,277 @@
+"""The monthly ranking: load a month's facts in a few set-based queries, score them, compare with what the
+office published, publish snapshots, and cut the document down to what a user may see.
+
+Used by the API, the CLI and the ranking pages alike; every function takes plain values (month text,
+time zone name, ``now``) and never reads the request. Nothing here commits: the caller does.
+
+Queries per computation, whatever the number of communities and reports: the checklist version, the
+communities with their sub-districts, the reports (one query: observed in the month, due in the month, or
+closed in the repeat window before or during it, with their item codes), the communities visited, and, for a
+published month, its latest snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+
+from ..calendar import month_bounds
+from ..checklist import services as checklist_services
+from ..checklist.models import ChecklistItem, ChecklistVersion
+from ..checklist.spec import Checklist
+from ..errors import N_, Conflict, Invalid, NotFound
+from ..extensions import db
+from ..geography.models import Community, Subdistrict
+from ..permissions import Principal, can_view_community, can_view_subdistrict_scores, is_staff_of_office
+from ..reports.models import Report, Visit
+from ..scoring import CommunityFact, MonthFacts, MonthResult, ReportFact, score_month
+from . import document as doc_module
+from .models import RankingSnapshot
+
+__all__ = [
+    "Computed",
+    "compute",
+    "latest_snapshot",
+    "load_facts",
+    "parse_month",
+    "previous_month",
+    "publish",
+    "ranking",
+    "snapshot_history",
+    "visible_to",
+]
+
+
+def parse_month(value: str | None) -> str:
+    """'YYYY-MM' or Invalid (400) with a message saying what a month looks like."""
+    if not isinstance(value, str) or len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit():
+        raise Invalid(N_("The month must look like 2026-03 (year, dash, two-digit month)."), code="bad_month")
+    if not 1 <= int(value[5:]) <= 12 or int(value[:4]) < 1900:
+        raise Invalid(N_("The month must look like 2026-03 (year, dash, two-digit month)."), code="bad_month")
+    return value
+
+
+def previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
+    """Everything scoring reads for the month, in four queries."""
+    start, end = month_bounds(month, tz)
+    communities = [
+        CommunityFact(cid, code, name, sd_code, sd_name, tuple(spots or ()), sd_id)
+        for cid, code, name, spots, sd_id, sd_code, sd_name in db.session.execute(
+            select(Community.id, Community.code, Community.name, Community.spot_types, Subdistrict.id, Subdistrict.code,
+                   Subdistrict.name)
+            .join(Subdistrict, Community.subdistrict_id == Subdistrict.id)
+            .order_by(Community.code)
+        )
+    ]
+    window_start = start - timedelta(days=checklist.repeat.window_days)
+    rows = db.session.execute(
+        select(
+            Report.id,
+            Report.community_id,
+            ChecklistItem.code,
+            Report.status,
+            Report.observed_at,
+            Report.instances,
+            Report.found_by,
+            Report.spot_id,
+            Report.lat,
+            Report.lon,
+            Report.dispatched_at,
+            Report.due_at,
+            Report.rectified_at,
+            Report.closed_at,
+            Report.rework_count,
+        )
+        .join(ChecklistItem, Report.item_id == ChecklistItem.id)
+        .where(
+            Report.community_id.is_not(None),
+            Report.status != "voided",
+            or_(
+                and_(Report.observed_at >= start, Report.observed_at < end),
+                and_(Report.due_at >= start, Report.due_at < end),
+                and_(Report.status == "closed", Report.closed_at >= window_start, Report.closed_at < end),
+            ),
+        )
+    )
+    reports = [ReportFact._make(row) for row in rows]
+    visited = frozenset(
+        db.session.scalars(
+            select(Visit.community_id)
+            .where(Visit.community_id.is_not(None), Visit.observed_at >= start, Visit.observed_at < end)
+            .distinct()
+        )
+    )
+    return MonthFacts(month, start, end, communities, reports, visited)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Computing
+
+
+@dataclass
+class Computed:
+    """A month computed now: the checklist version used, the scoring result and its document."""
+
+    month: str
+    version: ChecklistVersion
+    checklist: Checklist
+    result: MonthResult
+    document: dict
+
+    @property
+    def sha256(self) -> str:
+        return doc_module.digest(self.document)
+
+
+def _version_for(month: str) -> ChecklistVersion:
+    """A published month keeps the version it was published with; otherwise the version in force."""
+    snapshot = latest_snapshot(month)
+    if snapshot is not None:
+        return snapshot.checklist_version
+    version = checklist_services.version_in_force(month)
+    if version is None:
+        raise NotFound(N_("No checklist is in force for %(month)s: load one first."), code="no_checklist", month=month)
+    return version
+
+
+def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersion | None = None) -> Computed:
+    """Score the month as the data stands now."""
+    month = parse_month(month)
+    tz = ZoneInfo(tz_name)
+    version = version or _version_for(month)
+    checklist = checklist_services.parse_checklist_document(version)
+    facts = load_facts(month, tz, checklist)
+    result = score_month(checklist, facts, now, calendar=checklist_services.work_calendar(), tz=tz)
+    return Computed(month, version, checklist, result, doc_module.build(result, checklist, version.id, tz_name))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Snapshots
+
+
+def latest_snapshot(month: str) -> RankingSnapshot | None:
+    return db.session.scalar(
+        select(RankingSnapshot).where(RankingSnapshot.month == month).order_by(RankingSnapshot.sequence.desc()).limit(1)
+    )
+
+
+def snapshot_history(month: str) -> list[dict]:
+    """Every publication of the month, oldest first, without the documents."""
+    from ..auth.models import User
+
+    rows = db.session.execute(
+        select(RankingSnapshot.sequence, RankingSnapshot.created_at, User.username, RankingSnapshot.sha256,
+               RankingSnapshot.checklist_version_id)
+        .join(User, RankingSnapshot.created_by_id == User.id)
+        .where(RankingSnapshot.month == month)
+        .order_by(RankingSnapshot.sequence)
+    )
+    return [
+        {"sequence": seq, "created_at": at.isoformat(), "created_by": who, "sha256": sha, "checklist_version_id": vid}
+        for seq, at, who, sha, vid in rows
+    ]
+
+
+def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> RankingSnapshot:
+    """Freeze the month as computed now, as the next snapshot (the first publication or a correction).
+
+    Refused (409) before the month is over, and when the figures equal the latest snapshot's. The caller
+    commits; a concurrent publication of the same sequence fails on the unique (month, sequence).
+    """
+    month = parse_month(month)
+    _start, end = month_bounds(month, ZoneInfo(tz_name))
+    if now < end:
+        raise Conflict(N_("%(month)s is not over yet; publish it once the month has ended."), code="month_not_over",
+                       month=month)
+    previous = latest_snapshot(month)
+    computed = compute(month, now=now, tz_name=tz_name, version=previous.checklist_version if previous else None)
+    if previous is not None and previous.sha256 == computed.sha256:
+        raise Conflict(
+            N_("%(month)s is already published with these figures (publication %(sequence)s)."),
+            code="unchanged",
+            month=month,
+            sequence=previous.sequence,
+        )
+    snapshot = RankingSnapshot(
+        month=month,
+        sequence=(previous.sequence + 1) if previous else 1,
+        checklist_version_id=computed.version.id,
+        created_at=now,
+        created_by_id=user_id,
+        document=doc_module.canonical(computed.document),
+        sha256=computed.sha256,
+    )
+    db.session.add(snapshot)
+    db.session.flush()
+    return snapshot
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the API, the pages and the exports show
+
+
+def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> dict:
+    """The month's ranking document for display.
+
+    Unpublished: the live computation, ``"source": "live"``, ``"published": null``. Published: the latest
+    snapshot as published (``"source": "published"``), or with ``live`` the recomputation
+    (``"source": "live"``); either way ``"published"`` holds the snapshot's sequence, time, author and
+    digest, the history of publications, ``differs`` (whether a recomputation now gives other figures)
+    and ``differences`` (per community: published and recomputed score, the delta, ranks).
+    """
+    month = parse_month(month)
+    snapshot = latest_snapshot(month)
+    computed = compute(month, now=now, tz_name=tz_name, version=snapshot.checklist_version if snapshot else None)
+    if snapshot is None:
+        return {**computed.document, "source": "live", "computed_at": now.isoformat(), "published": None}
+    frozen = json.loads(snapshot.document)
+    differs = snapshot.sha256 != computed.sha256
+    published = {
+        "sequence": snapshot.sequence,
+        "created_at": snapshot.created_at.isoformat(),
+        "created_by": snapshot.created_by.username,
+        "sha256": snapshot.sha256,
+        "checklist_version_id": snapshot.checklist_version_id,
+        "differs": differs,
+        "differences": doc_module.differences(frozen, computed.document) if differs else [],
+        "history": snapshot_history(month),
+    }
+    shown = computed.document if live else frozen
+    return {**shown, "source": "live" if live else "published", "computed_at": now.isoformat(), "published": published}
+
+
+def visible_to(document: dict, p: Principal, *, breakdowns: bool = True, community: str | None = None) -> dict:
+    """The document cut down to what ``p`` may see: the office everything; sub-district staff their
+    communities and sub-district; community staff their own community (with its rank) and sub-district.
+    Red and black lists and the published differences keep only visible communities; coverage and the
+    district's indicators stay. ``breakdowns`` False drops them; ``community`` keeps only that one's."""
+    everything = is_staff_of_office(p)
+    rows = [c for c in document["communities"] if everything or can_view_community(p, c["id"], c["subdistrict_id"])]
+    codes = {c["code"] for c in rows}
+    own_sd = next((c["subdistrict_id"] for c in document["communities"] if c["id"] == p.community_id), None)
+    out = dict(document)
+    out["communities"] = rows
+    out["subdistricts"] = [s for s in document["subdistricts"] if everything or can_view_subdistrict_scores(p, s["id"], own_sd)]
+    out["red_list"] = [c for c in document["red_list"] if c in codes]
+    out["black_list"] = [c for c in document["black_list"] if c in codes]
+    keep = codes if community is None else codes & {community}
+    out["breakdowns"] = {k: v for k, v in document["breakdowns"].items() if k in keep} if breakdowns else {}
+    if document.get("published"):
+        published = dict(document["published"])
+        published["differences"] = [d for d in published["differences"] if d["code"] in codes]
+        out["published"] = published
+    return out
+
