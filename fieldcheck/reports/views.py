@@ -1,13 +1,34 @@
-"""The inspector's pages: the capture form (a plain form that scripts enhance) and their own list."""
+"""The inspector's pages: the capture form (a plain form that scripts enhance) and their own list.
+
+Offline use (static/js/sw.js, static/js/queue.js): the service worker is served from /inspector/sw.js with
+``Service-Worker-Allowed: /inspector`` so that it controls /inspector itself. It keeps the capture page as
+a shell and revalidates it with If-None-Match: the page's ETag ignores the per-request CSRF token and
+client_id (the script replaces both), so an unchanged page costs a 304 and no body.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -55,11 +76,22 @@ def _capture_context() -> dict:
     return {"checklist": version, "recent": recent, "subdistricts": subdistricts}
 
 
+# The parts of the capture page that differ on every request; the shell's ETag ignores them.
+VOLATILE = re.compile(rb'(name="(?:csrf_token|client_id)" value=")[^"]*"')
+
+
 @bp.get("")
 @login_required
 def capture():
     require(perm.can_file_report(current_principal()))
-    return render_template("reports/capture.html", **_capture_context(), form={}, error=None)
+    body = render_template("reports/capture.html", **_capture_context(), form={}, error=None).encode()
+    etag = hashlib.sha256(VOLATILE.sub(rb'\1"', body)).hexdigest()[:32]
+    # no-store: a browser's own cache must never replay a page with a used client_id; only the service
+    # worker keeps a copy, and asks with If-None-Match whether it is still current.
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "no-store"}
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers=headers)
+    return Response(body, mimetype="text/html", headers=headers)
 
 
 def _form_post(kind: str):
@@ -117,3 +149,68 @@ def communities_for_picker():
             {"code": c.code, "name": c.name, "subdistrict": c.subdistrict.name, "spot_types": c.spot_types} for c in rows
         ]
     }
+
+
+# What the service worker keeps for offline use besides the capture page (static paths).
+SHELL_STATIC = ("css/app.css", "js/queue.js", "js/capture.js", "icons/icon.svg")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, with its version (a hash of everything it caches) and its file list."""
+    static = current_app.static_folder
+    source = Path(static, "js", "sw.js").read_bytes()
+    digest = hashlib.sha256(source)
+    for name in SHELL_STATIC:
+        digest.update(Path(static, name).read_bytes())
+    config = {
+        "version": digest.hexdigest()[:16],
+        "shell": url_for("reports.capture"),
+        "scope": url_for("reports.capture"),
+        "session": url_for("reports.session_info"),
+        "static": [url_for("static", filename=name) for name in SHELL_STATIC],
+        "queue": url_for("static", filename="js/queue.js"),
+    }
+    body = b"self.FC = " + json.dumps(config).encode() + b";\n" + source
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = url_for("reports.capture")
+    response.headers["Cache-Control"] = "no-cache"
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    return response.make_conditional(request)
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest (fetched by browsers without cookies: public, in the default language)."""
+    icons = [
+        {"src": url_for("static", filename=f"icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png",
+         "purpose": "any maskable"}
+        for size in (192, 512)
+    ]
+    icons.append({"src": url_for("static", filename="icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"})
+    body = {
+        "name": _("fieldcheck inspection"),
+        "short_name": _("Inspection"),
+        "start_url": url_for("reports.capture"),
+        "scope": url_for("reports.capture"),
+        "display": "standalone",
+        "background_color": "#f6f6f8",
+        "theme_color": "#b71c1c",
+        "icons": icons,
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/session.json")
+def session_info():
+    """Who is logged in and a fresh CSRF token, for the queue before it sends; 401 when the session ended."""
+    if not current_user.is_authenticated:
+        response = jsonify(error={"code": "unauthorized", "message": _("Please log in.")})
+        response.status_code = 401
+    else:
+        response = jsonify(user=current_user.id, csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response

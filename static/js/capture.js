@@ -109,9 +109,11 @@
 
   function onFix(pos) {
     var c = pos.coords, now = Date.now();
-    if (best && c.accuracy >= best.accuracy && now - best.at < STALE_MS) return;
+    if (best && !recalled && c.accuracy >= best.accuracy && now - best.at < STALE_MS) return;
     best = { lat: c.latitude, lon: c.longitude, accuracy: c.accuracy, at: now };
     geoError = null;
+    recalled = false;
+    remember();
     f.lat.value = best.lat.toFixed(7);
     f.lon.value = best.lon.toFixed(7);
     f.accuracy_m.value = Math.round(best.accuracy * 10) / 10;
@@ -142,7 +144,7 @@
     fetch(locateUrl + '?lat=' + q.lat.toFixed(7) + '&lon=' + q.lon.toFixed(7),
       { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (data) { located = data.community || false; lookedUp = q; })
+      .then(function (data) { located = data.community || false; lookedUp = q; remember(); })
       .catch(function () { located = null; })   // offline: the server finds the community on arrival
       .then(function () {
         lookingUp = false;
@@ -163,7 +165,8 @@
       text = T.manual;
     } else if (best) {
       state = best.accuracy <= POOR_M ? 'good' : 'poor';
-      text = T.accuracy.replace('{m}', Math.round(best.accuracy)) + ' · ' +
+      text = (recalled ? T.ago.replace('{min}', Math.round((Date.now() - best.at) / 60000)) + ', ' : '') +
+        T.accuracy.replace('{m}', Math.round(best.accuracy)) + ' · ' +
         (located ? located.name : located === false ? T.outside : located === null ? T.offline : T.checking);
     } else if (geoError || !navigator.geolocation) {
       state = 'none';
@@ -268,36 +271,178 @@
   // Start with every category closed (the list of categories fits a phone), unless an item is chosen.
   if (!form.querySelector('.item input:checked')) each(cats, function (d) { d.open = false; });
 
-  /* ---- Sending: every way out of this page goes through send(). */
-  // Today it completes the form and lets the browser post it (a full-page POST). The offline queue
-  // (a later issue) will store the form data in IndexedDB here first and post it from there.
-  function send(target, event) {
+  /* ---- Sending: every report goes to the phone's queue first (static/js/queue.js), then to the server.
+   * Without IndexedDB (or when keeping fails and the phone is online) the browser posts the form itself. */
+  var saved = $('saved'), visitButton = $('visit'), lastButton = null, busy = false, fixing = null;
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16)), h = [];
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    for (var i = 0; i < 16; i++) h.push((b[i] + 256).toString(16).slice(1));
+    return h.slice(0, 4).join('') + '-' + h.slice(4, 6).join('') + '-' + h.slice(6, 8).join('') + '-' +
+      h.slice(8, 10).join('') + '-' + h.slice(10).join('');
+  }
+
+  // A copy served by the service worker carries an old client_id: every opened form gets its own.
+  if (window.FCQ) f.client_id.value = newId();
+
+  var EXT = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp', 'image/heic': '.heic', 'image/heif': '.heif' };
+
+  // The queued record: the form's fields, and the photos as Blobs renamed uniquely (iOS calls every shot image.jpg).
+  function collect(visit) {
+    var id = f.client_id.value, fields = { client_id: id, observed_at: new Date().toISOString() };
+    var names = ['lat', 'lon', 'accuracy_m', 'location_source', 'community', 'spot', 'note'];
+    if (!visit) names.push('item_code', 'instances');
+    names.forEach(function (name) {
+      var field = f[name];
+      var value = field && (field.value !== undefined ? field.value : '');
+      if (name === 'item_code') value = (form.querySelector('input[name=item_code]:checked') || {}).value || '';
+      fields[name] = value || '';
+    });
+    var list = visit ? [] : chosenFiles();
+    return Promise.all(list.map(function (file) { return file.arrayBuffer(); })).then(function (buffers) {
+      return {
+        client_id: id,
+        kind: visit ? 'visit' : 'report',
+        url: form.getAttribute(visit ? 'data-visit-url' : 'data-report-url'),
+        user: FCQ.user,
+        created: Date.now(),
+        label: visit ? T.visit : chosen.textContent,
+        fields: fields,
+        photos: buffers.map(function (buf, i) {
+          var type = list[i].type || 'image/jpeg';
+          return { name: id.slice(0, 8) + '-' + (i + 1) + (EXT[type] || ''), type: type, blob: new Blob([buf], { type: type }) };
+        }),
+      };
+    });
+  }
+
+  // Ready for the next report: a new client_id, no photos, no item; the place stays (same stairwell).
+  function reset() {
+    f.client_id.value = newId();
+    files = [];
+    if (canSetFiles) syncFiles();
+    else { camera.value = ''; if (album) album.value = ''; }
+    render();
+    each(form.querySelectorAll('input[name=item_code]:checked'), function (r) { r.checked = false; });
+    f.note.value = '';
+    f.instances.value = 1;
+    search.value = '';
+    filter();
+    onItem();
+    delete form.dataset.dirty;
+    fixing = null;
+  }
+
+  function say(text, bad) {
+    saved.textContent = text;
+    saved.className = bad ? 'error card' : 'flash';
+    saved.setAttribute('role', bad ? 'alert' : 'status');
+    saved.hidden = false;
+    window.scrollTo(0, 0);
+  }
+
+  function queue(visit) {
+    busy = true;
+    var replaced = fixing;
+    collect(visit).then(function (item) {
+      return FCQ.add(item).then(function () {
+        if (replaced && replaced !== item.client_id) FCQ.del(replaced);
+        say(T.queued.replace('{item}', item.label));
+        reset();
+        watch();
+      });
+    }).catch(function (err) {
+      say(T.not_kept.replace('{reason}', (err && err.name) || String(err)), true);
+    }).then(function () { busy = false; });
+  }
+
+  form.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('button[type=submit]');
+    if (b) lastButton = b;
+  });
+  form.addEventListener('input', function () { form.dataset.dirty = '1'; });
+  form.addEventListener('submit', function (e) {
+    var visit = (e.submitter || lastButton) === visitButton;
+    lastButton = null;
+    if (!window.FCQ || !window.indexedDB) { send(form, e, visit); return; }
+    e.preventDefault();
+    if (busy) return;
+    stopWatch();
+    queue(visit);
+  });
+
+  // Without the queue: complete the form and let the browser post it (a full-page POST).
+  function send(target, event, visit) {
     if (sending) { event.preventDefault(); return; }
     sending = true;
     stopWatch();
     target.elements.observed_at.value = new Date().toISOString();
     each(target.querySelectorAll('input[type=file]'), function (input) {
-      if (!input.files.length) input.disabled = true;   // an empty file field would arrive as an empty photo
+      if (!input.files.length || visit) input.disabled = true;   // an empty file field would arrive as an empty photo
     });
-    var button = target.querySelector('[type=submit]');
+    var button = visit ? visitButton : target.querySelector('[type=submit]');
     // Disabled after the browser has built the form data.
     setTimeout(function () { button.disabled = true; button.textContent = T.sending; }, 0);
   }
 
-  form.addEventListener('submit', function (e) { send(form, e); });
-
-  var visit = $('visit-form');
-  if (visit) {
-    visit.addEventListener('submit', function (e) {
-      ['lat', 'lon', 'accuracy_m', 'location_source', 'community'].forEach(function (name) {
-        visit.elements[name].value = f[name].value;
-      });
-      send(visit, e);
-    });
-  }
-
   // Back to a page already sent (bfcache): load a fresh one with a new client_id.
   window.addEventListener('pageshow', function (e) { if (e.persisted && sending) location.reload(); });
+
+  // "Fix" on a report the server refused: back into the form, to correct and submit again.
+  function loadFix(id) {
+    FCQ.get(id).then(function (item) {
+      if (!item) return;
+      fixing = id;
+      // A 409 means the server holds other content under this client_id: the corrected report needs its own.
+      f.client_id.value = /client_id/.test(item.error || '') ? newId() : id;
+      var v = item.fields;
+      ['lat', 'lon', 'accuracy_m', 'location_source', 'community', 'spot', 'note', 'instances'].forEach(function (name) {
+        if (f[name] && v[name] !== undefined) f[name].value = v[name];
+      });
+      var radio = form.querySelector('.item input[value="' + (v.item_code || '').replace(/"/g, '') + '"]');
+      if (radio) { radio.checked = true; radio.closest('details').open = true; }
+      if (canSetFiles) {
+        files = item.photos.map(function (p) { return new File([FCQ.blobOf(p)], p.name, { type: p.type }); });
+        syncFiles();
+      }
+      if (v.lat && v.lon) best = { lat: +v.lat, lon: +v.lon, accuracy: +v.accuracy_m || 9999, at: Date.now() - STALE_MS };
+      render();
+      onItem();
+      setSource();
+      show();
+      form.dataset.dirty = '1';
+      say(T.fixing + ' ' + item.error, true);
+    });
+  }
+  function onHash() {
+    var m = /^#fix=([0-9a-f-]{36})$/.exec(location.hash);
+    if (m && window.FCQ) loadFix(m[1]);
+  }
+  window.addEventListener('hashchange', onHash);
+
+  /* ---- The last position, kept for a page opened offline (a basement gets no fix). */
+  var LAST = 'fieldcheck-position', LAST_MAX_MS = 30 * 60000;
+  function remember() {
+    try {
+      localStorage.setItem(LAST, JSON.stringify({ fix: best, located: located === undefined ? null : located, near: lookedUp }));
+    } catch (e) { /* private mode or full: not worth a warning */ }
+  }
+  function recall() {
+    try {
+      var last = JSON.parse(localStorage.getItem(LAST) || 'null');
+      if (!last || !last.fix || Date.now() - last.fix.at > LAST_MAX_MS) return;
+      best = last.fix;
+      recalled = true;
+      if (last.located !== null && last.near) { located = last.located; lookedUp = last.near; }
+      f.lat.value = best.lat.toFixed(7);
+      f.lon.value = best.lon.toFixed(7);
+      f.accuracy_m.value = Math.round(best.accuracy * 10) / 10;
+    } catch (e) { /* ignore a damaged entry */ }
+  }
+  var recalled = false;
 
   // A page re-rendered after an error carries the last position: keep it until a new fix arrives.
   if (f.lat.value && f.lon.value && f.location_source.value !== 'exif') {
@@ -305,9 +450,12 @@
     lookUp();
   } else {
     f.lat.value = f.lon.value = f.accuracy_m.value = '';
+    recall();
+    if (best && located === undefined) lookUp();
   }
   setSource();
   onItem();
   show();
   watch();
+  onHash();
 })();

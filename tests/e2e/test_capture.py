@@ -124,10 +124,21 @@ def tap_item(page, code: str):
     expect(radio).to_be_checked()
 
 
-def submit(page):
-    with page.expect_navigation() as navigation:
-        page.locator("#report-form button[type=submit]").tap()
-    return navigation.value
+SEND_TIMEOUT_MS = 30_000
+
+
+def wait_until_sent(page):
+    """The phone's queue (static/js/queue.js) is empty: everything filed has reached the server."""
+    expect(page.locator("html")).to_have_attribute("data-queued", "0", timeout=SEND_TIMEOUT_MS)
+
+
+def submit(page, button="#report-form button.primary"):
+    """Submit: the report is kept on the phone (the form resets for the next one), then sent."""
+    client_id = page.locator("#report-form input[name=client_id]").input_value()
+    page.locator(button).tap()
+    expect(page.locator("#saved")).to_be_visible()
+    expect(page.locator("#report-form input[name=client_id]")).not_to_have_value(client_id)
+    return client_id
 
 
 # --------------------------------------------------------------------------------------------------
@@ -169,8 +180,11 @@ def test_inspector_files_a_report_with_the_phone_position(live_server, phone_fac
 
     before = all_reports(app)
     assert before == []
-    response = submit(page)
-    assert response.status == 200
+    client_id = submit(page)
+    expect(page.locator("#thumbs figure")).to_have_count(0)
+    expect(page.locator("#chosen")).to_be_hidden()
+    wait_until_sent(page)
+    page.locator("#report-form .head a").tap()
     expect(page).to_have_url(f"{live_server.url}/inspector/mine")
     row = page.locator("li.report").first
     expect(row).to_contain_text(item["name_zh"])
@@ -187,6 +201,7 @@ def test_inspector_files_a_report_with_the_phone_position(live_server, phone_fac
     reports = all_reports(app)
     assert len(reports) == 1
     report = reports[0]
+    assert report["client_id"] == client_id
     assert report["item"] == STAIRWELL_ITEM
     assert report["location_source"] == "device"
     assert report["community"] == code
@@ -244,9 +259,9 @@ def test_without_geolocation_the_community_is_picked_by_hand(live_server, phone_
     page.locator("input[name=instances]").fill("3")
     page.locator("textarea[name=note]").fill("3号楼2单元")
 
-    response = submit(page)
-    assert response.status == 200
-    expect(page).to_have_url(f"{live_server.url}/inspector/mine")
+    submit(page)
+    wait_until_sent(page)
+    page.goto(f"{live_server.url}/inspector/mine")
     expect(page.locator("li.report").first).to_contain_text(item["name_zh"])
 
     reports = all_reports(app)
@@ -260,7 +275,7 @@ def test_without_geolocation_the_community_is_picked_by_hand(live_server, phone_
     assert report["item"] == CLUTTER_ITEM
 
 
-def test_a_report_without_a_photo_gets_the_server_error(live_server, phone_factory):
+def test_a_report_without_a_photo_gets_the_server_error(live_server, phone_factory, tmp_path):
     app = live_server.app
     lat, lon = demo_point(app, community_of(app, "community"))
     page = phone_factory(geolocation={"latitude": lat, "longitude": lon, "accuracy": 12})
@@ -272,16 +287,27 @@ def test_a_report_without_a_photo_gets_the_server_error(live_server, phone_facto
     tap_item(page, STAIRWELL_ITEM)
     client_id = page.locator("#report-form input[name=client_id]").input_value()
 
-    response = submit(page)
-    assert response.status == 400
-    alert = page.get_by_role("alert")
-    expect(alert).to_have_text(zh(app, "Add at least one photo."))
-    # The form is shown again as it was: same client_id and item, so a retry is the same report.
-    expect(page.locator("#report-form input[name=client_id]")).to_have_value(client_id)
-    expect(page.locator(f"input[name=item_code][value='{STAIRWELL_ITEM}']").last).to_be_checked()
-    expect(page.locator("#report-form button[type=submit]")).to_be_enabled()
+    assert submit(page) == client_id
+    # The server refuses it: the phone keeps it, marked with the server's message, to fix or discard.
+    message = zh(app, "Add at least one photo.")
+    row = page.locator(f"#queue li.qitem[data-id='{client_id}']")
+    expect(row.locator(".qerror")).to_have_text(message, timeout=SEND_TIMEOUT_MS)
+    expect(page.locator("#qcount")).to_have_text("1")
     assert_no_horizontal_scroll(page)
     assert all_reports(app) == []
+
+    # Fix: back in the form as it was (same client_id and item, so a retry is the same report).
+    row.locator("a.button").tap()
+    expect(page.get_by_role("alert")).to_contain_text(message)
+    expect(page.locator("#report-form input[name=client_id]")).to_have_value(client_id)
+    expect(page.locator(f"input[name=item_code][value='{STAIRWELL_ITEM}']").last).to_be_checked()
+    photo = make_jpeg(tmp_path / "fixed.jpg")
+    page.set_input_files("#photo-camera", str(photo))
+    assert submit(page) == client_id
+    wait_until_sent(page)
+    [report] = all_reports(app)
+    assert report["client_id"] == client_id
+    assert report["photos"] == [hashlib.sha256(photo.read_bytes()).hexdigest()]
 
 
 def test_a_double_tap_files_one_report(live_server, phone_factory, tmp_path):
@@ -292,10 +318,9 @@ def test_a_double_tap_files_one_report(live_server, phone_factory, tmp_path):
     expect(page.locator("#loc")).to_have_attribute("data-state", "good")
     page.set_input_files("#photo-camera", str(make_jpeg(tmp_path / "a.jpg")))
     tap_item(page, STAIRWELL_ITEM)
-    button = page.locator("#report-form button[type=submit]")
-    with page.expect_navigation():
-        button.dblclick()
-    expect(page).to_have_url(f"{live_server.url}/inspector/mine")
+    page.locator("#report-form button.primary").dblclick()
+    expect(page.locator("#saved")).to_be_visible()
+    wait_until_sent(page)
     assert len(all_reports(app)) == 1
 
 
@@ -313,21 +338,25 @@ def test_photos_from_camera_and_album_add_up_and_can_be_removed(live_server, pho
     expect(page.locator("#thumbs figure")).to_have_count(2)
     tap_item(page, STAIRWELL_ITEM)
     submit(page)
-    expect(page).to_have_url(f"{live_server.url}/inspector/mine")
+    wait_until_sent(page)
     reports = all_reports(app)
     assert len(reports) == 1
     assert reports[0]["photos"] == [hashlib.sha256(p.read_bytes()).hexdigest() for p in (first, third)]
 
 
 def test_the_capture_page_is_light(live_server, phone):
-    """Page-weight goal: HTML, CSS and JS of the capture page under 60 KB compressed."""
+    """Page-weight goal: everything the capture page loads under 60 KB compressed (bench/pageweight.py
+    measures it in the browser, first and repeat visit)."""
     login(phone, live_server.url, "inspector")
     request = phone.request
-    html = request.get(f"{live_server.url}/inspector").body()
-    css = request.get(f"{live_server.url}/static/css/app.css").body()
-    js = request.get(f"{live_server.url}/static/js/capture.js").body()
-    assert len(js) < 13_000, f"capture.js is {len(js)} bytes"
-    total = sum(len(gzip.compress(part, 9)) for part in (html, css, js))
+    paths = [
+        "/inspector", "/static/css/app.css", "/static/js/capture.js", "/static/js/queue.js", "/inspector/sw.js",
+        "/inspector/manifest.webmanifest", "/static/icons/icon.svg",
+    ]
+    parts = [request.get(live_server.url + path).body() for path in paths]
+    scripts = sum(len(gzip.compress(part, 9)) for path, part in zip(paths, parts, strict=True) if path.endswith(".js"))
+    assert scripts < 16_000, f"the capture page's scripts weigh {scripts} bytes compressed"
+    total = sum(len(gzip.compress(part, 9)) for part in parts)
     assert total < 60_000, f"the capture page weighs {total} bytes compressed"
 
 
@@ -340,10 +369,9 @@ def test_inspected_no_problem_records_a_visit_where_the_phone_is(live_server, ph
     page = phone_factory(geolocation={"latitude": lat, "longitude": lon, "accuracy": 15})
     login(page, live_server.url, "inspector")
     expect(page.locator("#loc")).to_contain_text(community_name(app, code))
-    with page.expect_navigation() as navigation:
-        page.locator("#visit-form button[type=submit]").tap()
-    assert navigation.value.status == 200
-    expect(page).to_have_url(f"{live_server.url}/inspector/mine")
+    page.locator("#visit").tap()  # no photo, no item: the form does not ask for them
+    expect(page.locator("#saved")).to_contain_text(zh(app, "Inspected, no problem"))
+    wait_until_sent(page)
     with app.app_context():
         try:
             visits = db.session.scalars(select(Visit)).all()
