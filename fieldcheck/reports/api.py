@@ -102,8 +102,11 @@ def visible_report(report_id: int) -> Report:
 
 @bp.get("/reports/<int:report_id>")
 def get_report(report_id: int):
+    from ..workflow.services import allowed_actions
+
     report = visible_report(report_id)
-    return jsonify(serialize.report(report, now=utcnow(), originals=perm.can_view_originals(current_principal())))
+    return jsonify(serialize.report(report, now=utcnow(), originals=perm.can_view_originals(current_principal()),
+                                    actions=allowed_actions(current_user, report)))
 
 
 VARIANTS = ("display", "thumb", "original")

@@ -364,3 +364,12 @@ def test_events_are_append_only(app, client, people):
         db.session.rollback()
     events = client.get(f"/api/v1/reports/{report['id']}", headers=people["office"]).get_json()["events"]
     assert [e["note"] for e in events] == ["", ""]
+
+
+def test_the_report_lists_the_moves_its_reader_may_make(client, people):
+    report = file(client, people)
+    url = f"/api/v1/reports/{report['id']}"
+    assert client.get(url, headers=people["c1"]).get_json()["actions"] == ["rectify", "appeal", "request_suspension"]
+    assert client.get(url, headers=people["office"]).get_json()["actions"] == ["void"]
+    assert client.get(url, headers=people["insp"]).get_json()["actions"] == []
+    assert client.get(url, headers=people["sd1"]).get_json()["actions"] == []
