@@ -1,7 +1,191 @@
-"""Pages for rectification and verification (community, sub-district and office staff)."""
+"""Pages for rectification and verification (community, sub-district and office staff).
+
+One page per report (GET /reports/ID, for everyone who may see it) shows only the forms of the moves
+``services.allowed_actions`` gives the reader. Each form posts to POST /reports/ID/<action>, carries
+the CSRF token and the report version the page showed, and goes through ``services.transition`` like
+the API. A move that works redirects (Post/Redirect/Get) with a flashed confirmation; a refused one
+shows the report page again with the message and the refusal's status (400, 403, 409), and a report
+the user may not see answers 404. The office's queues list reports waiting for one kind of decision,
+with the same forms inline.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import permissions as perm
+from ..calendar import local_date
+from ..errors import N_, DomainError, NotFound
+from ..extensions import db
+from ..reports.api import filing_context, uploaded_photos
+from ..types import utcnow
+from ..web import current_principal, require
+from . import queries, rules, services
+from .api import parse_move
+from .rules import Action
 
 bp = Blueprint("workflow", __name__)
+
+# What the timeline calls each event (filing and dispatch are written by the reports service).
+EVENT_NAMES = {
+    "file": N_("Filed"),
+    "dispatch": N_("Dispatched to the community"),
+    Action.RECTIFY.value: N_("Rectified"),
+    Action.ACCEPT.value: N_("Accepted: closed"),
+    Action.REJECT.value: N_("Rejected: back for rework"),
+    Action.VOID.value: N_("Voided"),
+    Action.APPEAL.value: N_("Appealed"),
+    Action.UPHOLD.value: N_("Appeal refused: the report stands"),
+    Action.GRANT.value: N_("Appeal granted: voided"),
+    Action.ASSIGN.value: N_("Assigned to a community"),
+    Action.REQUEST_SUSPENSION.value: N_("Suspension requested"),
+    Action.APPROVE_SUSPENSION.value: N_("Suspension approved"),
+    Action.REFUSE_SUSPENSION.value: N_("Suspension refused"),
+}
+
+# The flashed confirmation of each move.
+DONE = {
+    Action.RECTIFY: N_("Marked as rectified; the office will verify it."),
+    Action.ACCEPT: N_("Accepted: the report is closed."),
+    Action.REJECT: N_("Rejected: the report is back with the community for rework."),
+    Action.VOID: N_("The report is voided."),
+    Action.APPEAL: N_("Your appeal has been sent to the office."),
+    Action.UPHOLD: N_("Appeal refused: the report stands."),
+    Action.GRANT: N_("Appeal granted: the report is voided."),
+    Action.ASSIGN: N_("Assigned: the community can see it now."),
+    Action.REQUEST_SUSPENSION: N_("Suspension requested; the office will decide."),
+    Action.APPROVE_SUSPENSION: N_("Suspension approved with the planned date."),
+    Action.REFUSE_SUSPENSION: N_("Suspension refused: the deadline stands."),
+}
+
+LOCATION_SOURCES = {
+    "device": N_("phone position"),
+    "exif": N_("photo GPS"),
+    "manual": N_("chosen by hand"),
+}
+
+QUEUE_TITLES = {
+    "verify": N_("To verify"),
+    "appeals": N_("Appeals"),
+    "unassigned": N_("Unassigned"),
+    "suspensions": N_("Suspension requests"),
+}
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def duration_text(delta: timedelta) -> str:
+    """A short duration: days and hours, hours and minutes under a day, minutes under an hour."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)s d %(h)s h", d=days, h=hours)
+    if hours:
+        return _("%(h)s h %(m)s min", h=hours, m=mins)
+    return _("%(m)s min", m=mins)
+
+
+def time_left(report, now: datetime) -> str:
+    """How long the community has left, or how long it is overdue; empty when no deadline runs."""
+    if report.due_at is None or report.status not in rules.AWAITING_FIX:
+        return ""
+    if rules.is_overdue(report.status, report.due_at, now):
+        return _("overdue by %(time)s", time=duration_text(now - report.due_at))
+    return _("%(time)s left", time=duration_text(report.due_at - now))
+
+
+@bp.app_context_processor
+def helpers():
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    return {
+        "time_left": time_left,
+        "event_label": lambda action: _(EVENT_NAMES[action]) if action in EVENT_NAMES else action,
+        "location_source_label": lambda s: _(LOCATION_SOURCES[s]) if s in LOCATION_SOURCES else s,
+        "local_datetime": lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "",
+    }
+
+
+def _safe_next(target: str | None) -> str | None:
+    """A same-site path to return to after a move, or None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def _item_page(report_id: int, *, error: str | None = None, failed: str | None = None, status: int = 200):
+    report = services.visible(current_user, report_id)
+    report = queries.report_page(report.id)
+    now = utcnow()
+    p = current_principal()
+    actions = services.allowed_actions(current_user, report)
+    context = {
+        "report": report,
+        "row": queries.Row(report, rules.is_overdue(report.status, report.due_at, now), tuple(actions)),
+        "now": now,
+        "actions": actions,
+        "originals": perm.can_view_originals(p),
+        "subdistricts": queries.subdistricts_with_communities() if Action.ASSIGN in actions else [],
+        "tomorrow": local_date(now, _tz()) + timedelta(days=1),
+        "error": error,
+        "failed": failed,
+        "form": request.form if failed else {},
+    }
+    return render_template("workflow/item.html", **context), status
+
+
+@bp.get("/reports/<int:report_id>")
+@login_required
+def item(report_id: int):
+    return _item_page(report_id)
+
+
+@bp.post("/reports/<int:report_id>/<action>")
+@login_required
+def act(report_id: int, action: str):
+    try:
+        move_action = Action(action)
+    except ValueError:
+        abort(404)
+    uploads = uploaded_photos() if move_action is Action.RECTIFY else []
+    try:
+        move = parse_move(move_action, request.form.to_dict())
+        services.transition(current_user, report_id, move, uploads, filing_context())
+    except NotFound:
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        return _item_page(report_id, error=exc.translated(_), failed=move_action.value, status=exc.status)
+    flash(_(DONE[move_action]))
+    return redirect(_safe_next(request.form.get("next")) or url_for("workflow.item", report_id=report_id))
+
+
+@bp.get("/office/queue/<name>")
+@login_required
+def office_queue(name: str):
+    p = current_principal()
+    require(perm.can_verify(p))
+    if name not in queries.QUEUES:
+        abort(404)
+    now = utcnow()
+    rows = queries.queue(p, name, now)
+    return render_template(
+        "workflow/queue.html",
+        name=name,
+        title=_(QUEUE_TITLES[name]),
+        titles=QUEUE_TITLES,
+        rows=rows,
+        counts=queries.queue_counts(p),
+        now=now,
+        subdistricts=queries.subdistricts_with_communities() if name == "unassigned" else [],
+        tomorrow=local_date(now, _tz()) + timedelta(days=1),
+        form={},
+        failed=None,
+    )

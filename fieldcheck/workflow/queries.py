@@ -1,0 +1,180 @@
+"""The lists behind the workflow pages: open items, queues and counts, each in a fixed number of queries.
+
+Every list is scoped by ``reports.queries.scoped`` (what the user may see) and loads what its page
+shows with ``selectinload`` (one query per relationship for the whole page, never one per item).
+
+Overdue is derived, never stored. Rows carry ``rules.is_overdue`` computed in Python; where the
+database must sort or count by it, ``overdue_clause`` states the same rule in SQL (status still owed a
+fix and the deadline passed), and the page tests check that the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..geography.models import Community, Subdistrict
+from ..permissions import Principal
+from ..reports.models import Event, Photo, Report
+from ..reports.queries import place_of, scoped
+from . import rules
+
+# The queues of the office, each a filter over open reports.
+QUEUES = ("verify", "appeals", "unassigned", "suspensions")
+
+
+def overdue_clause(now: datetime):
+    """``rules.is_overdue`` as SQL: the community still owes the fix and the deadline has passed."""
+    return and_(Report.status.in_(rules.AWAITING_FIX), Report.due_at.is_not(None), Report.due_at < now)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One report as a list shows it."""
+
+    report: Report
+    overdue: bool
+    # The moves the reader may make on it (for the inline forms of the office's queues).
+    actions: tuple[rules.Action, ...] = ()
+
+    @property
+    def before(self) -> list[Photo]:
+        return [p for p in self.report.photos if p.kind == "before"]
+
+    @property
+    def after(self) -> list[Photo]:
+        """The after-photos of the latest rectification (earlier rounds stay in the timeline)."""
+        after = [p for p in self.report.photos if p.kind == "after" and p.event_id is not None]
+        if not after:
+            return []
+        latest = max(p.event_id for p in after)
+        return [p for p in after if p.event_id == latest]
+
+
+def _loaded(query: Select) -> Select:
+    return query.options(
+        selectinload(Report.photos),
+        selectinload(Report.item),
+        selectinload(Report.spot),
+        selectinload(Report.inspector),
+        selectinload(Report.community).selectinload(Community.subdistrict),
+    )
+
+
+def _rows(query: Select, p: Principal, now: datetime, *, with_actions: bool = False) -> list[Row]:
+    reports = db.session.scalars(query).all()
+    out = []
+    for r in reports:
+        actions: tuple[rules.Action, ...] = ()
+        if with_actions:
+            # allowed_actions reads status, place and the pending suspension only (no query per item).
+            item = rules.Item(status=r.status, place=place_of(r), suspension_requested=r.suspension_requested)
+            actions = tuple(rules.allowed_actions(p, item))
+        out.append(Row(r, rules.is_overdue(r.status, r.due_at, now), actions))
+    return out
+
+
+def open_items(p: Principal, now: datetime, *, community_id: int | None = None, limit: int = 500) -> list[Row]:
+    """The open reports the user may see, overdue first, then by deadline (none last), then oldest first."""
+    query = scoped(select(Report), p).where(Report.status.in_(rules.OPEN))
+    if community_id is not None:
+        query = query.where(Report.community_id == community_id)
+    overdue_first = case((overdue_clause(now), 0), else_=1)
+    no_deadline_last = case((Report.due_at.is_(None), 1), else_=0)
+    query = query.order_by(overdue_first, no_deadline_last, Report.due_at, Report.id).limit(limit)
+    return _rows(_loaded(query), p, now)
+
+
+def queue(p: Principal, name: str, now: datetime, *, limit: int = 100) -> list[Row]:
+    """One of the office's queues, oldest first, with the moves the user may make on each report."""
+    query = _queue_filter(scoped(select(Report), p), name).order_by(Report.id).limit(limit)
+    # The events carry the community's note on its rectification, appeal or suspension request.
+    query = query.options(selectinload(Report.events))
+    return _rows(_loaded(query), p, now, with_actions=True)
+
+
+def _queue_filter(query: Select, name: str) -> Select:
+    if name == "verify":
+        return query.where(Report.status == rules.RECTIFIED)
+    if name == "appeals":
+        return query.where(Report.status == rules.APPEALED)
+    if name == "unassigned":
+        return query.where(Report.status == rules.REPORTED)
+    if name == "suspensions":
+        return query.where(Report.status == rules.DISPATCHED, Report.suspension_requested.is_not(None))
+    raise ValueError(f"unknown queue {name!r}")
+
+
+def queue_counts(p: Principal) -> dict[str, int]:
+    """How many reports wait in each of the office's queues (one query)."""
+    columns = [
+        func.count(case((Report.status == rules.RECTIFIED, 1))).label("verify"),
+        func.count(case((Report.status == rules.APPEALED, 1))).label("appeals"),
+        func.count(case((Report.status == rules.REPORTED, 1))).label("unassigned"),
+        func.count(
+            case((and_(Report.status == rules.DISPATCHED, Report.suspension_requested.is_not(None)), 1))
+        ).label("suspensions"),
+    ]
+    row = db.session.execute(scoped(select(*columns).select_from(Report), p)).one()
+    return dict(row._mapping)
+
+
+@dataclass(frozen=True)
+class CommunityCounts:
+    community: Community
+    open: int
+    overdue: int
+    rectified: int
+
+
+def counts_by_community(
+    p: Principal, now: datetime, *, subdistrict_id: int | None = None, community_id: int | None = None
+) -> list[CommunityCounts]:
+    """Open, overdue and awaiting-verification counts per community (zeros included), in two queries."""
+    grouped = (
+        scoped(
+            select(
+                Report.community_id,
+                func.count().label("open"),
+                func.count(case((overdue_clause(now), 1))).label("overdue"),
+                func.count(case((Report.status == rules.RECTIFIED, 1))).label("rectified"),
+            ),
+            p,
+        )
+        .where(Report.status.in_(rules.OPEN), Report.community_id.is_not(None))
+        .group_by(Report.community_id)
+    )
+    by_id = {row.community_id: row for row in db.session.execute(grouped)}
+    communities = select(Community).options(selectinload(Community.subdistrict)).order_by(Community.code)
+    if subdistrict_id is not None:
+        communities = communities.where(Community.subdistrict_id == subdistrict_id)
+    if community_id is not None:
+        communities = communities.where(Community.id == community_id)
+    out = []
+    for c in db.session.scalars(communities):
+        row = by_id.get(c.id)
+        out.append(CommunityCounts(c, row.open if row else 0, row.overdue if row else 0, row.rectified if row else 0))
+    return out
+
+
+def subdistricts_with_communities() -> list[Subdistrict]:
+    """All sub-districts and their communities (for the office's community picker), in two queries."""
+    return list(
+        db.session.scalars(
+            select(Subdistrict).order_by(Subdistrict.code).options(selectinload(Subdistrict.communities))
+        )
+    )
+
+
+def report_page(report_id: int) -> Report | None:
+    """One report with everything its page shows, loaded up front."""
+    return db.session.scalar(
+        _loaded(select(Report).where(Report.id == report_id)).options(
+            selectinload(Report.events).selectinload(Event.actor),
+            selectinload(Report.events).selectinload(Event.photos),
+        )
+    )
