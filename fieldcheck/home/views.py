@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -15,6 +15,7 @@ from ..geography.models import Community, Subdistrict
 from ..permissions import ADMIN, COMMUNITY, OFFICE, SUBDISTRICT, home_endpoint
 from ..types import utcnow
 from ..web import current_principal, require
+from ..workflow import queries as workflow_queries
 
 bp = Blueprint("home", __name__)
 
@@ -38,24 +39,51 @@ def _month() -> str:
 @bp.get("/community")
 @login_required
 def community():
-    return _role_page(COMMUNITY, "home/community.html", community=current_user.community)
+    """The community's open items, overdue first, with the time each has left."""
+    p = current_principal()
+    require(p.role == COMMUNITY)
+    now = utcnow()
+    rows = workflow_queries.open_items(p, now)
+    counts = workflow_queries.counts_by_community(p, now, community_id=p.community_id)
+    return render_template("home/community.html", community=current_user.community, rows=rows, now=now,
+                           counts=counts[0] if counts else None)
 
 
 @bp.get("/subdistrict")
 @login_required
 def subdistrict():
-    sub = current_user.subdistrict
-    return _role_page(SUBDISTRICT, "home/subdistrict.html", subdistrict=sub, communities=sub.communities if sub else [])
+    """Every community of the sub-district with its open and overdue counts; the open items below."""
+    p = current_principal()
+    require(p.role == SUBDISTRICT)
+    now = utcnow()
+    counts = workflow_queries.counts_by_community(p, now, subdistrict_id=p.subdistrict_id)
+    chosen = None
+    code = request.args.get("community")
+    if code:
+        chosen = next((c.community for c in counts if c.community.code == code), None)
+        if chosen is None:
+            abort(404)
+    rows = workflow_queries.open_items(p, now, community_id=chosen.id if chosen else None)
+    return render_template("home/subdistrict.html", subdistrict=current_user.subdistrict, counts=counts,
+                           rows=rows, chosen=chosen, now=now)
 
 
 @bp.get("/office")
 @login_required
 def office():
+    p = current_principal()
+    require(p.role == OFFICE)
+    now = utcnow()
     counts = {
         "subdistricts": db.session.scalar(select(func.count(Subdistrict.id))),
         "communities": db.session.scalar(select(func.count(Community.id))),
     }
-    return _role_page(OFFICE, "home/office.html", counts=counts, month=_month())
+    by_community = workflow_queries.counts_by_community(p, now)
+    lagging = sorted((c for c in by_community if c.overdue), key=lambda c: (-c.overdue, c.community.code))
+    return render_template(
+        "home/office.html", counts=counts, month=_month(), queues=workflow_queries.queue_counts(p),
+        overdue=sum(c.overdue for c in by_community), lagging=lagging,
+    )
 
 
 @bp.get("/admin")
