@@ -1,0 +1,190 @@
+"""The ranking API: who sees what, bad months, publishing, corrections and the differences they show."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+
+from fieldcheck.extensions import db
+from fieldcheck.ranking.models import RankingSnapshot
+from fieldcheck.reports.models import Report
+from tests.ranking_district import AFTER, build, token_for
+
+IN_MARCH = datetime(2026, 3, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def people(app, client, make_user):
+    inspector = make_user("inspector", username="insp", level="district")
+    ids = build(app, inspector_id=inspector.id)
+    make_user("office", username="office")
+    make_user("admin", username="admin")
+    make_user("community", username="c1", community="C001")
+    make_user("subdistrict", username="sd1", subdistrict="SD01")
+    tokens = {name: token_for(client, name) for name in ("insp", "office", "admin", "c1", "sd1")}
+    return tokens, ids
+
+
+def call(client, method, path, headers, now=AFTER):
+    with mock.patch("fieldcheck.ranking.api.utcnow", return_value=now):
+        return client.open(path, method=method, headers=headers)
+
+
+def get(client, path, headers, now=AFTER):
+    return call(client, "GET", path, headers, now)
+
+
+def publish(client, headers, month="2026-03", now=AFTER):
+    return call(client, "POST", f"/api/v1/rankings/{month}/publish", headers, now)
+
+
+def codes(body):
+    return [c["code"] for c in body["communities"]]
+
+
+def test_not_logged_in_gets_401_and_inspectors_get_403(client, people):
+    tokens, _ = people
+    assert client.get("/api/v1/rankings/2026-03").status_code == 401
+    response = get(client, "/api/v1/rankings/2026-03", tokens["insp"])
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+    assert get(client, "/api/v1/rankings/2026-03.xlsx", tokens["insp"]).status_code == 403
+
+
+@pytest.mark.parametrize("who", ["office", "admin"])
+def test_the_office_sees_every_community(client, people, who):
+    tokens, _ = people
+    body = get(client, "/api/v1/rankings/2026-03", tokens[who]).get_json()
+    assert codes(body) == ["C003", "C002", "C001", "C004"]
+    assert body["breakdowns"] == {}  # only on request
+    assert [s["code"] for s in body["subdistricts"]] == ["SD02", "SD01"]
+
+
+def test_sub_district_staff_see_their_communities_and_sub_district(client, people):
+    tokens, _ = people
+    body = get(client, "/api/v1/rankings/2026-03?breakdowns=1", tokens["sd1"]).get_json()
+    assert codes(body) == ["C002", "C001"]
+    assert [c["rank"] for c in body["communities"]] == [2, 3]
+    assert [s["code"] for s in body["subdistricts"]] == ["SD01"]
+    assert set(body["breakdowns"]) == {"C001", "C002"}
+    assert body["red_list"] == ["C002"] and body["black_list"] == ["C001"]
+    assert body["coverage"]["communities"] == 4
+
+
+def test_community_staff_see_their_own_row_with_its_rank(client, people):
+    tokens, _ = people
+    body = get(client, "/api/v1/rankings/2026-03?community=C001", tokens["c1"]).get_json()
+    assert codes(body) == ["C001"]
+    assert body["communities"][0]["rank"] == 3 and body["communities"][0]["score"] == "77.041667"
+    assert list(body["breakdowns"]) == ["C001"]
+    assert [s["code"] for s in body["subdistricts"]] == ["SD01"]
+    assert body["red_list"] == [] and body["black_list"] == ["C001"]
+    other = get(client, "/api/v1/rankings/2026-03?community=C002", tokens["c1"]).get_json()
+    assert other["breakdowns"] == {} and codes(other) == ["C001"]
+
+
+def test_community_staff_exports_hold_only_their_own_community(client, people):
+    tokens, _ = people
+    wb = load_workbook(io.BytesIO(get(client, "/api/v1/rankings/2026-03.xlsx", tokens["c1"]).data))
+    rows = [r for r in wb["社区排名"].iter_rows(min_row=2, values_only=True) if r[1] and str(r[1]).startswith("C")]
+    assert [(r[0], r[1]) for r in rows] == [(3, "C001")]
+    deduction_codes = {r[0] for r in wb["扣分明细"].iter_rows(min_row=2, values_only=True)}
+    assert deduction_codes == {"C001"}
+    text = get(client, "/api/v1/rankings/2026-03.csv", tokens["c1"]).data.decode("utf-8-sig")
+    assert len(text.strip().splitlines()) == 2 and ",C001," in text
+
+
+@pytest.mark.parametrize("spec", ["2026-13", "2026-3", "march", "2026-03-01", "0000-01", "2026-03.pdf", "2026_03"])
+def test_a_malformed_month_or_format_is_400_with_a_message(client, people, spec):
+    tokens, _ = people
+    response = get(client, f"/api/v1/rankings/{spec}", tokens["office"])
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] in ("bad_month", "bad_format") and error["message"]
+
+
+def test_a_month_before_any_checklist_is_404_with_a_message(client, people):
+    tokens, _ = people
+    response = get(client, "/api/v1/rankings/2026-02", tokens["office"])
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "no_checklist"
+    assert "2026-02" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("who", ["c1", "sd1", "insp"])
+def test_only_the_office_publishes(client, people, who):
+    tokens, _ = people
+    assert publish(client, tokens[who]).status_code == 403
+
+
+def test_a_month_is_published_only_once_it_is_over(client, people):
+    tokens, _ = people
+    response = publish(client, tokens["office"], now=IN_MARCH)
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "month_not_over"
+
+
+def test_publish_then_a_late_void_shows_the_difference_and_a_correction_keeps_the_history(app, client, people):
+    tokens, ids = people
+    office = tokens["office"]
+    first = publish(client, office)
+    assert first.status_code == 201
+    assert first.get_json()["sequence"] == 1 and first.get_json()["correction"] is False
+    again = publish(client, office)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "unchanged"
+
+    body = get(client, "/api/v1/rankings/2026-03", office).get_json()
+    assert body["source"] == "published" and body["published"]["sequence"] == 1
+    assert body["published"]["differs"] is False and body["published"]["differences"] == []
+
+    # The office voids r3 (the overdue repeat) after publishing. C001 loses neither ORD points nor its
+    # overdue item any more: field 70 × (37 + 40)/80 = 67.375; due r1, r2: 15 × 1/2 + 10 × 2/2 + 5 = 22.5;
+    # score 89.875, up by 89.875 − 77.041667 = 12.833333; still third (C002 has 90.625).
+    with app.app_context():
+        db.session.execute(update(Report).where(Report.id == ids["r3"]).values(status="voided"))
+        db.session.commit()
+    body = get(client, "/api/v1/rankings/2026-03", office).get_json()
+    c001 = next(c for c in body["communities"] if c["code"] == "C001")
+    assert c001["score"] == "77.041667"  # the published figure does not change silently
+    assert body["published"]["differs"] is True
+    assert body["published"]["differences"] == [
+        {
+            "code": "C001", "name": "王城社区", "published_score": "77.041667", "score": "89.875", "delta": "12.833333",
+            "published_rank": 3, "rank": 3, "published_inspected": True, "inspected": True,
+        }
+    ]
+    live = get(client, "/api/v1/rankings/2026-03?live=1", office).get_json()
+    assert live["source"] == "live" and next(c for c in live["communities"] if c["code"] == "C001")["score"] == "89.875"
+    # Community staff of C001 see the difference for their community too.
+    mine = get(client, "/api/v1/rankings/2026-03", tokens["c1"]).get_json()
+    assert [d["code"] for d in mine["published"]["differences"]] == ["C001"]
+
+    correction = publish(client, office)
+    assert correction.status_code == 201
+    assert correction.get_json()["sequence"] == 2 and correction.get_json()["correction"] is True
+    body = get(client, "/api/v1/rankings/2026-03", office).get_json()
+    assert body["published"]["sequence"] == 2 and body["published"]["differs"] is False
+    assert [h["sequence"] for h in body["published"]["history"]] == [1, 2]
+    assert next(c for c in body["communities"] if c["code"] == "C001")["score"] == "89.875"
+    with app.app_context():
+        snapshots = db.session.scalars(select(RankingSnapshot).order_by(RankingSnapshot.sequence)).all()
+        assert [s.sequence for s in snapshots] == [1, 2]
+        assert '"score":"77.041667"' in snapshots[0].document  # the first publication is kept as it was
+        assert all(len(s.sha256) == 64 for s in snapshots)
+
+
+def test_a_published_month_keeps_its_checklist_version(app, client, people):
+    from fieldcheck.checklist import services as checklist_services
+    from tests.ranking_district import CHECKLIST
+
+    tokens, _ = people
+    assert publish(client, tokens["office"]).status_code == 201
+    with app.app_context():
+        # A new version for March with ENV-01 capped at 1 would change C001's score if it were used.
+        checklist_services.import_checklist(CHECKLIST.replace("label: worked-2026", "label: later").replace("cap: 3", "cap: 1"))
+        db.session.commit()
+    body = get(client, "/api/v1/rankings/2026-03?live=1", tokens["office"]).get_json()
+    assert body["checklist"]["label"] == "worked-2026" and body["published"]["differs"] is False
