@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from sqlalchemy import select
 
+from fieldcheck.extensions import db
 from tests.conftest import PHOTOS, csrf_token_from, login
 from tests.photo_factory import jpeg
-from tests.web.reporting import blob_files, counts, token_for
+from tests.web.reporting import INSIDE_C001, blob_files, counts, token_for
 
 
 @pytest.fixture
@@ -159,3 +164,178 @@ def test_corrupted_real_photo_keeps_the_photo_or_refuses_cleanly(app, client, di
         }
         response = client.post("/api/v1/reports", data=data, headers=headers, content_type="multipart/form-data")
         assert response.status_code in (201, 400), (path.name, response.status_code)
+
+
+# --------------------------------------------------------------------------------------------------
+# Without scripts, "Inspected, no problem" posts the report form (with its position and community)
+
+
+class FormReader(HTMLParser):
+    """The controls of #report-form as a browser would submit them, and its submit buttons."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth = 0  # > 0 inside #report-form
+        self.fields: dict[str, str] = {}
+        self.buttons: list[dict] = []
+        self.select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("id") == "report-form":
+            self.depth = 1
+            return
+        if not self.depth:
+            return
+        if tag == "form":
+            self.depth += 1
+        elif tag == "button":
+            self.buttons.append(a)
+        elif tag == "input" and a.get("type") not in ("file", "radio", "search") and a.get("name"):
+            self.fields[a["name"]] = a.get("value") or ""
+        elif tag == "select":
+            self.select = a.get("name")
+            self.fields[self.select] = ""
+        elif tag == "textarea":
+            self.fields[a["name"]] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.depth:
+            self.depth -= 1
+        elif tag == "select":
+            self.select = None
+
+
+def read_form(html: str) -> FormReader:
+    reader = FormReader()
+    reader.feed(html)
+    return reader
+
+
+def visits(app) -> list:
+    from fieldcheck.reports.models import Visit
+
+    with app.app_context():
+        rows = db.session.scalars(select(Visit).order_by(Visit.id)).all()
+        return [(v.location_source, v.community.code if v.community else None, v.lat, v.lon) for v in rows]
+
+
+def test_the_visit_button_submits_the_report_form_to_the_visits_route(inspector):
+    form = read_form(inspector.get("/inspector").get_data(as_text=True))
+    [visit] = [b for b in form.buttons if b.get("formaction")]
+    assert visit["formaction"] == "/inspector/visits"
+    assert "formnovalidate" in visit and visit.get("type") == "submit"
+    # The default button (first in the form) still files a report.
+    assert form.buttons[0].get("type") == "submit" and not form.buttons[0].get("formaction")
+    for name in ("csrf_token", "client_id", "lat", "lon", "accuracy_m", "location_source", "community", "spot"):
+        assert name in form.fields, name
+
+
+def test_a_visit_without_scripts_carries_the_community_chosen_in_the_form(app, inspector):
+    form = read_form(inspector.get("/inspector").get_data(as_text=True))
+    data = dict(form.fields, community="C003")  # no position without scripts: the community picker
+    data["photos"] = (io.BytesIO(b""), "")  # an empty file field, as browsers send it
+    response = inspector.post("/inspector/visits", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert visits(app) == [("manual", "C003", None, None)]
+
+
+def test_a_visit_without_scripts_carries_the_position_of_a_re_rendered_form(app, inspector):
+    page = inspector.get("/inspector").get_data(as_text=True)
+    # A report refused by the server re-renders the form with the position it had.
+    refused = form_fields(page, lat=str(INSIDE_C001[0]), lon=str(INSIDE_C001[1]), item_code="NOPE-1")
+    refused["photos"] = [(io.BytesIO(jpeg()), "image.jpg")]
+    again = inspector.post("/inspector/reports", data=refused, content_type="multipart/form-data")
+    assert again.status_code == 400
+    form = read_form(again.get_data(as_text=True))
+    assert form.fields["lat"] == str(INSIDE_C001[0]) and form.fields["location_source"] == "device"
+    response = inspector.post("/inspector/visits", data=form.fields, content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert visits(app) == [("device", "C001", pytest.approx(INSIDE_C001[0]), pytest.approx(INSIDE_C001[1]))]
+
+
+# --------------------------------------------------------------------------------------------------
+# Offline support: the shell's ETag, the service worker, the manifest, the session check
+
+
+def test_the_capture_page_revalidates_with_an_etag_that_ignores_tokens(client, district, make_user):
+    make_user("inspector", username="insp")
+    make_user("inspector", username="insp2", display_name="Other Inspector")
+    login(client, "insp")
+    first, second = client.get("/inspector"), client.get("/inspector")
+    assert first.headers["Cache-Control"] == "no-store"  # never replayed by the browser's own cache
+    ids = [read_form(r.get_data(as_text=True)).fields["client_id"] for r in (first, second)]
+    assert ids[0] != ids[1]
+    assert first.headers["ETag"] == second.headers["ETag"]
+    unchanged = client.get("/inspector", headers={"If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304 and unchanged.data == b""
+    client.post("/logout", data={"csrf_token": csrf_token_from(first.get_data(as_text=True))})
+    login(client, "insp2")
+    other = client.get("/inspector", headers={"If-None-Match": first.headers["ETag"]})
+    assert other.status_code == 200 and other.headers["ETag"] != first.headers["ETag"]
+
+
+def test_the_service_worker_controls_the_inspector_pages(client, district):
+    response = client.get("/inspector/sw.js")  # public, as browsers check it for updates
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/inspector"
+    assert response.headers["Cache-Control"] == "no-cache"
+    body = response.get_data(as_text=True)
+    config = json.loads(body[len("self.FC = ") : body.index(";\n")])
+    assert config["shell"] == "/inspector" and config["session"] == "/inspector/session.json"
+    for url in config["static"]:
+        assert client.get(url).status_code == 200, url
+    assert "addEventListener('fetch'" in body
+    again = client.get("/inspector/sw.js", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_the_manifest_makes_an_installable_app(client, district):
+    response = client.get("/inspector/manifest.webmanifest")
+    assert response.status_code == 200 and response.mimetype == "application/manifest+json"
+    manifest = response.get_json()
+    assert manifest["start_url"] == "/inspector" and manifest["scope"] == "/inspector"
+    assert manifest["display"] == "standalone"
+    assert manifest["name"] == "文明城市督查"
+    sizes = set()
+    for icon in manifest["icons"]:
+        file = client.get(icon["src"])
+        assert file.status_code == 200, icon["src"]
+        if icon["type"] == "image/png":
+            with Image.open(io.BytesIO(file.data)) as image:
+                assert f"{image.width}x{image.height}" == icon["sizes"]
+            sizes.add(icon["sizes"])
+    assert {"192x192", "512x512"} <= sizes
+
+
+def test_the_queue_gets_a_fresh_csrf_token_or_a_401(app, client, district, make_user):
+    gone = client.get("/inspector/session.json")
+    assert gone.status_code == 401
+    assert gone.get_json()["error"]["code"] == "unauthorized"
+    assert gone.headers["Cache-Control"] == "no-store"
+    user = make_user("inspector", username="insp")
+    login(client, "insp")
+    session = client.get("/inspector/session.json").get_json()
+    assert session["user"] == user.id
+    data = {
+        "client_id": str(uuid.uuid4()),
+        "item_code": "ENV-02",
+        "lat": str(INSIDE_C001[0]),
+        "lon": str(INSIDE_C001[1]),
+        "observed_at": "2026-11-27T08:00:00+08:00",
+    }
+
+    def send(headers):
+        form = dict(data, photos=(io.BytesIO(jpeg()), "a1b2c3d4-1.jpg"))
+        return client.post("/api/v1/reports", data=form, headers=headers, content_type="multipart/form-data")
+
+    refused = send({})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "csrf"
+    headers = {"X-CSRFToken": session["csrf_token"], "Accept": "application/json"}
+    assert send(headers).status_code == 201
+    assert send(headers).status_code == 200  # a resend is the same report
+    assert counts(app)["report"] == 1
+    client.post("/logout", data={"csrf_token": session["csrf_token"]})
+    expired = send(headers)
+    assert expired.status_code == 401 and expired.get_json()["error"]["code"] == "unauthorized"
