@@ -190,5 +190,33 @@ def demo(host: str, port: int) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
+@main.command("ranking")
+@click.argument("month")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), default="xlsx", show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (- for stdout).")
+@click.option("--live", is_flag=True, help="For a published month: the recomputation, not the published figures.")
+@with_appcontext
+def ranking(month: str, fmt: str, output: str, live: bool) -> None:
+    """Export a month's ranking (YYYY-MM) as XLSX, CSV or JSON: published figures if published, else live."""
+    from .ranking import exports
+    from .ranking.services import ranking as run
+    from .types import utcnow
+
+    try:
+        document = run(month, now=utcnow(), tz_name=current_app.config["TIMEZONE"], live=live)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    body = {"xlsx": exports.to_xlsx, "csv": exports.to_csv, "json": exports.to_json}[fmt](document)
+    if output == "-":
+        click.get_binary_stream("stdout").write(body)
+        return
+    try:
+        Path(output).write_bytes(body)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    state = f"published #{document['published']['sequence']}" if document["published"] else "not published"
+    click.echo(f"ranking {document['month']} ({state}, {document['source']}): {len(document['communities'])} communities → {output}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -188,3 +188,36 @@ def test_a_published_month_keeps_its_checklist_version(app, client, people):
         db.session.commit()
     body = get(client, "/api/v1/rankings/2026-03?live=1", tokens["office"]).get_json()
     assert body["checklist"]["label"] == "worked-2026" and body["published"]["differs"] is False
+
+
+# --- the `fieldcheck ranking` command ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "json"])
+def test_the_ranking_command_writes_the_month(app, people, tmp_path, fmt):
+    import json as json_module
+
+    from fieldcheck.cli import main
+
+    out = tmp_path / f"march.{fmt}"
+    result = app.test_cli_runner().invoke(main, ["ranking", "2026-03", "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ranking 2026-03 (not published, live): 4 communities" in result.output
+    data = out.read_bytes()
+    if fmt == "xlsx":
+        rows = list(load_workbook(io.BytesIO(data))["社区排名"].iter_rows(min_row=2, max_row=5, values_only=True))
+        assert [r[1] for r in rows] == ["C003", "C002", "C001", "C004"]
+    elif fmt == "csv":
+        assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig").splitlines()[3].startswith("3,C001,")
+    else:
+        body = json_module.loads(data)
+        assert body["communities"][2]["score"] == "77.041667" and "C001" in body["breakdowns"]
+
+
+@pytest.mark.parametrize(("month", "message"), [("2026-3", "must look like 2026-03"), ("2025-01", "No checklist")])
+def test_the_ranking_command_refuses_a_bad_month_clearly(app, people, tmp_path, month, message):
+    from fieldcheck.cli import main
+
+    out = tmp_path / "x.json"
+    result = app.test_cli_runner().invoke(main, ["ranking", month, "--format", "json", "-o", str(out)])
+    assert result.exit_code == 1 and message in result.output and not out.exists()
