@@ -393,3 +393,23 @@ def test_unknown_moves_and_outside_next_targets(app, browser_for, file_report):
     assert post_move(browser_for("office"), report_id, "close-everything").status_code == 404
     response = post_move(browser_for("office"), report_id, "void", note="重复", next="//evil.example/")
     assert response.status_code == 302 and response.headers["Location"] == f"/reports/{report_id}"
+
+
+def test_an_after_photo_that_is_not_an_image_is_refused_on_the_page(app, browser_for, file_report):
+    report_id = file_report()
+    c1 = browser_for("c1")
+    data = form_of(html(c1.get(f"/reports/{report_id}")), report_id)
+    data["photos"] = [(io.BytesIO(b"not an image at all"), "image.jpg")]
+    response = c1.post(f"/reports/{report_id}/rectify", data=data, content_type="multipart/form-data")
+    assert 400 <= response.status_code < 500
+    assert 'id="move-error"' in html(response)
+    assert report_state(app, report_id)[0] == "dispatched"
+
+
+def test_a_closed_report_shows_when_it_was_closed(app, browser_for, file_report):
+    report_id = file_report()
+    assert post_move(browser_for("c1"), report_id, "rectify", photos=1).status_code == 302
+    assert post_move(browser_for("office"), report_id, "accept").status_code == 302
+    page = html(browser_for("c1").get(f"/reports/{report_id}"))
+    assert zh(app, "Closed on %(when)s", when="")[:3] in page and "还剩" not in page
+    assert report_id not in item_ids(html(browser_for("c1").get("/community")))
