@@ -413,3 +413,14 @@ def test_a_closed_report_shows_when_it_was_closed(app, browser_for, file_report)
     page = html(browser_for("c1").get(f"/reports/{report_id}"))
     assert zh(app, "Closed on %(when)s", when="")[:3] in page and "还剩" not in page
     assert report_id not in item_ids(html(browser_for("c1").get("/community")))
+
+
+def test_pages_read_in_english_too(app, browser_for, file_report):
+    report_id = file_report()
+    c1 = browser_for("c1")
+    c1.set_cookie("lang", "en")
+    page = html(c1.get(f"/reports/{report_id}"))
+    assert "Mark as rectified" in page and "left" in page and "phone position" in page
+    response = post_move(c1, report_id, "rectify", note="done")
+    assert response.status_code == 400 and "Add at least one photo of the fixed problem." in html(response)
+    assert "Open items" in html(c1.get("/community"))
