@@ -16,13 +16,15 @@ takes the bytes a phone uploaded and returns a :class:`ProcessedPhoto` with
 Formats are decided by content, never by file name or client-declared type: JPEG, PNG, WebP and
 HEIC/HEIF are accepted; anything else raises :class:`PhotoError` with a stable ``code``.
 
-Speed: a 12 MP JPEG is decoded by libjpeg at a reduced DCT scale (draft mode, 1/2 or 1/4) straight to
-the smallest size that still has a long edge of at least 1600 px, so most of the full-resolution
-work is never done; the SHA-256 of the upload and half of the display resize run on a helper thread
-(both release the GIL). bench/ingest.py measures it against a naive pipeline and against the
-half-scale decode alone.
+Speed: a JPEG is decoded by libjpeg at a reduced DCT scale (draft mode: 1/2, 1/4 or 1/8, see
+:func:`draft_scale`) straight to the smallest size that still has a long edge of at least 1600 px,
+so most of the full-resolution work is never done. The SHA-256 of the upload, half of the display
+resize and the thumbnail are offered to helper threads (they release the GIL); a job that no helper
+has started when its result is needed is run by the caller, so a busy machine costs no waiting.
+bench/ingest.py measures it against a naive pipeline and against the reduced-scale decode alone.
 
-Thread safety: process_photo keeps no state between calls and may run in several threads at once.
+Thread safety: process_photo keeps no state between calls (the helper pool is shared and locked)
+and may run in several threads at once.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import re
 import struct
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -55,6 +58,7 @@ __all__ = [
     "PhotoError",
     "ProcessedPhoto",
     "THUMB_MAX_EDGE",
+    "draft_scale",
     "phash_distance",
     "process_photo",
 ]
@@ -182,67 +186,109 @@ def process_photo(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Proce
         raise PhotoError("empty", "the file is empty")
     data = bytes(data)
     fmt = _sniff(data)
-    digest = _Background(_sha256, data)  # overlaps header parsing and decoding
+    digest = _Job(_sha256, data)  # overlaps header parsing and decoding
     try:
-        # Pillow never sees a JPEG's EXIF: exifread is our EXIF reader, and Pillow's own parser warns
-        # on broken EXIF while opening, which would make the outcome depend on warning filters.
-        pixels, exif_block = _strip_jpeg_exif(data) if fmt == "jpeg" else (data, None)
-        with _open(pixels, fmt) as img:
-            width, height = img.size
-            _check_pixels(width, height, max_pixels)
-            exif = _read_exif(exif_block if fmt == "jpeg" else img.info.get("exif"), img.info)
-            mime = _mime(img, fmt)
-            # HEIF decoders apply the container's rotation and mirroring; the EXIF tag is then stale.
-            orientation = (exif.orientation or 1) if fmt != "heif" else 1
-            _decode(img, fmt)
-            _check_pixels(*img.size, max_pixels)
-            display = _render_display(img, orientation)
-    finally:
-        sha256 = digest.result()
-    if orientation >= 5:
-        width, height = height, width
-    # reducing_gap=1: box-average by the whole factor (1600 -> 320 is exactly 5x), LANCZOS any remainder.
-    thumb = display.resize(_fit(display.size, THUMB_MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=1.0)
+        width, height, exif, mime, display = _describe_and_render(data, fmt, max_pixels)
+    except BaseException:
+        digest.cancel()
+        raise
+    thumbnail = _Job(_thumbnail, display)  # while the display copy is encoded
+    display_jpeg = _encode_jpeg(display, DISPLAY_QUALITY)
+    thumb, thumb_jpeg, phash = thumbnail.result()
     return ProcessedPhoto(
-        sha256=sha256,
+        sha256=digest.result(),
         size=len(data),
         format=fmt,
         mime=mime,
         width=width,
         height=height,
         exif=exif,
-        display=_encode_jpeg(display, DISPLAY_QUALITY),
+        display=display_jpeg,
         display_size=display.size,
-        thumb=_encode_jpeg(thumb, THUMB_QUALITY),
+        thumb=thumb_jpeg,
         thumb_size=thumb.size,
-        phash=_dhash(thumb),
+        phash=phash,
     )
 
 
-class _Background:
-    """Run ``fn(*args)`` on a helper thread; :meth:`result` waits and returns it (or re-raises).
+def _describe_and_render(data: bytes, fmt: str, max_pixels: int) -> tuple[int, int, Exif, str, Image.Image]:
+    """Full-resolution size in display orientation, EXIF, MIME type and the display copy."""
+    # Pillow never sees a JPEG's EXIF: exifread is our EXIF reader, and Pillow's own parser warns
+    # on broken EXIF while opening, which would make the outcome depend on warning filters.
+    pixels, exif_block = _strip_jpeg_exif(data) if fmt == "jpeg" else (data, None)
+    with _open(pixels, fmt) as img:
+        width, height = img.size
+        _check_pixels(width, height, max_pixels)
+        exif = _read_exif(exif_block if fmt == "jpeg" else img.info.get("exif"), img.info)
+        mime = _mime(img, fmt)
+        # HEIF decoders apply the container's rotation and mirroring; the EXIF tag is then stale.
+        orientation = (exif.orientation or 1) if fmt != "heif" else 1
+        _decode(img, fmt)
+        _check_pixels(*img.size, max_pixels)
+        display = _render_display(img, orientation)
+    if orientation >= 5:
+        width, height = height, width
+    return width, height, exif, mime, display
 
-    Used where the work releases the GIL (hashlib on large buffers, Pillow's resampling), so that on a
-    machine with a free core it costs no wall time. See bench/ingest.py for the figures.
-    """
+
+def _thumbnail(display: Image.Image) -> tuple[Image.Image, bytes, str]:
+    """The thumbnail of a display copy, its JPEG bytes and its dHash."""
+    # reducing_gap=1: box-average by the whole factor (1600 -> 320 is exactly 5x), LANCZOS any remainder.
+    thumb = display.resize(_fit(display.size, THUMB_MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=1.0)
+    return thumb, _encode_jpeg(thumb, THUMB_QUALITY), _dhash(thumb)
+
+
+# --------------------------------------------------------------------------------------------------
+# Helper threads
+#
+# Hashing, resampling and JPEG encoding release the GIL, so a second core can take some of them.
+# They go to a small pool of helper threads per process, and the caller takes a job back and runs it
+# itself when no helper has started it by the time the result is needed (Future.cancel succeeds
+# only for a job that has not started). So a free core shortens a photo, and a busy machine never
+# makes it wait for a helper thread to be scheduled: it then costs what the serial pipeline costs.
+
+PARALLEL = (os.cpu_count() or 1) > 1
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _helpers() -> ThreadPoolExecutor | None:
+    global _pool
+    if not PARALLEL:
+        return None
+    with _pool_lock:
+        if _pool is None:
+            workers = max(1, min(4, (os.cpu_count() or 2) - 1))
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photo-worker")
+        return _pool
+
+
+def _forget_helpers_after_fork() -> None:
+    """A forked child (gunicorn worker) has none of the parent's threads: start a fresh pool there."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_helpers_after_fork)
+
+
+class _Job:
+    """``fn(*args)``, run once: by a helper thread if one starts it first, else by :meth:`result`."""
 
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(fn, args), name="photo-worker", daemon=True)
-        self._thread.start()
+        self._fn, self._args = fn, args
+        pool = _helpers()
+        self._future: Future[Any] | None = pool.submit(fn, *args) if pool is not None else None
 
-    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        try:
-            self._value = fn(*args)
-        except BaseException as exc:  # handed to the caller by result()
-            self._error = exc
+    def cancel(self) -> None:
+        """Drop the job if no helper has started it (used when the caller gives up on the photo)."""
+        if self._future is not None:
+            self._future.cancel()
 
     def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
+        if self._future is None or self._future.cancel():
+            return self._fn(*self._args)  # no helper got to it: do it here rather than wait
+        return self._future.result()  # re-raises what fn raised
 
 
 def _sha256(data: bytes) -> str:
@@ -386,9 +432,13 @@ def _decode(img: ImageFile.ImageFile, fmt: str) -> None:
         # With it on, Pillow pads a cut-off file with grey instead of failing; we would accept it.
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False for photo intake")
     if fmt == "jpeg" and img.mode in ("RGB", "L"):
-        target = _fit(img.size, DISPLAY_MAX_EDGE, round_up=True)
-        if target != img.size:
-            img.draft(img.mode, target)  # libjpeg picks the largest 1/2, 1/4, 1/8 scale >= target
+        scale = draft_scale(img.size)
+        if scale > 1:
+            # Pillow picks the largest of 1/8, 1/4, 1/2 with size // requested >= that scale on both
+            # axes; asking for exactly size // scale makes that our scale (a short edge under
+            # ``scale`` px may make it pick a finer one, which is only slower).
+            width, height = img.size
+            img.draft(img.mode, (max(1, width // scale), max(1, height // scale)))
     try:
         img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError) as exc:
@@ -397,15 +447,29 @@ def _decode(img: ImageFile.ImageFile, fmt: str) -> None:
         raise PhotoError("truncated", f"the {_LABEL[fmt]} file is truncated or damaged") from exc
 
 
-def _fit(size: tuple[int, int], limit: int, *, round_up: bool = False) -> tuple[int, int]:
+def draft_scale(size: tuple[int, int]) -> int:
+    """The JPEG DCT scale denominator (1, 2, 4 or 8) :func:`process_photo` decodes ``size`` at.
+
+    The largest one whose decoded long edge (rounded up, as libjpeg does) is still at least
+    DISPLAY_MAX_EDGE, so the display copy of any photo with a long edge of 1600 px or more is
+    exactly 1600 px long, resampled from at least as many pixels: 4000x3000 decodes at 1/2
+    (2000x1500), 6400x4800 at 1/4 (1600x1200), 6396x4797 at 1/2, 3198x2398 at full size.
+    """
+    longest = max(size)
+    for scale in (8, 4, 2):
+        if -(-longest // scale) >= DISPLAY_MAX_EDGE:
+            return scale
+    return 1
+
+
+def _fit(size: tuple[int, int], limit: int) -> tuple[int, int]:
     """Scale (w, h) so the long edge is at most ``limit``, keeping the aspect ratio."""
     width, height = size
     longest = max(width, height)
     if longest <= limit:
         return size
     scale = limit / longest
-    rnd = math.ceil if round_up else round
-    return max(1, min(limit, rnd(width * scale))), max(1, min(limit, rnd(height * scale)))
+    return max(1, min(limit, round(width * scale))), max(1, min(limit, round(height * scale)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -437,24 +501,18 @@ def _render_display(img: Image.Image, orientation: int) -> Image.Image:
     return img
 
 
-# Split the display resize over two threads (see _resize). It lowers latency when a second core is
-# free (bench/ingest.py: about 15 ms of 100 for a 12 MP photo) and costs a few ms of CPU; turn it off
-# when every core is busy with other requests anyway.
-PARALLEL_RESIZE = (os.cpu_count() or 1) > 1
-
-
 def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling) -> Image.Image:
-    """``img.resize``, with the top and bottom halves computed on two threads for large outputs.
+    """``img.resize``, with the top half offered to a helper thread for large outputs (see _Job).
 
     Pillow releases the GIL while resampling, and each output row depends only on source rows
     (taps may reach across the cut: they read the whole source), so the halves are the pixels one
     call would give, give or take 1 in rounding. Small images are not worth a thread.
     """
-    if not PARALLEL_RESIZE or size[1] < 400 or size[0] * size[1] < 500_000:
+    if not PARALLEL or size[1] < 400 or size[0] * size[1] < 500_000:
         return img.resize(size, resample, reducing_gap=2.0)
     half = size[1] // 2
     cut = half * img.height / size[1]
-    top = _Background(img.resize, (size[0], half), resample, (0, 0, img.width, cut), 2.0)
+    top = _Job(img.resize, (size[0], half), resample, (0, 0, img.width, cut), 2.0)
     bottom = img.resize((size[0], size[1] - half), resample, (0, cut, img.width, img.height), 2.0)
     out = Image.new(img.mode, size)
     out.paste(top.result(), (0, 0))

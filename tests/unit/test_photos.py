@@ -13,6 +13,7 @@ import io
 import pickle
 import random
 import struct
+import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -306,7 +307,7 @@ def test_concurrent_calls_give_the_same_results():
 def test_single_threaded_resize_gives_the_same_picture(monkeypatch):
     data = jpeg(scene(3000, 2000))
     parallel = process_photo(data)
-    monkeypatch.setattr(photos, "PARALLEL_RESIZE", False)
+    monkeypatch.setattr(photos, "PARALLEL", False)
     single = process_photo(data)
     assert single.display_size == parallel.display_size == (1600, 1067)
     assert mean_abs_diff(decode(single.display), decode(parallel.display)) < 0.5
@@ -536,18 +537,60 @@ def test_display_and_thumbnail_sizes(size, fmt, display, thumb):
 
 def test_jpeg_is_decoded_at_the_smallest_dct_scale_that_keeps_1600(monkeypatch):
     sizes = []
-    real_draft = JpegImagePlugin.JpegImageFile.draft
+    real_load = JpegImagePlugin.JpegImageFile.load
 
-    def spy(self, mode, size):
-        result = real_draft(self, mode, size)
-        sizes.append(self.size)
-        return result
+    def spy(self):
+        if not getattr(self, "spied", False):  # load() runs more than once per image
+            self.spied = True
+            sizes.append(self.size)  # the size the decoder will produce
+        return real_load(self)
 
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
     process_photo(jpeg(scene(4000, 3000)))
     process_photo(jpeg(scene(6600, 4400)))
     process_photo(jpeg(scene(3100, 2000)))
     assert sizes == [(2000, 1500), (1650, 1100), (3100, 2000)]
+
+
+@pytest.mark.parametrize(
+    ("size", "scale"),
+    [
+        ((6400, 4800), 4),  # exactly 1600 at 1/4
+        ((6397, 4797), 4),  # libjpeg rounds up: 1600x1200
+        ((6396, 4797), 2),  # 1/4 would give 1599
+        ((6400, 4801), 4),  # Pillow's own choice for a (1600, 1201) request would be 1/2
+        ((4800, 6400), 4),
+        ((8160, 6120), 4),  # 50 MP phone
+        ((4000, 3000), 2),
+        ((3200, 2400), 2),
+        ((3199, 2399), 2),
+        ((3198, 2398), 1),
+        ((12800, 300), 8),
+        ((1600, 1200), 1),
+        ((640, 480), 1),
+    ],
+)
+def test_draft_scale_is_the_smallest_that_keeps_a_1600_px_long_edge(size, scale):
+    assert photos.draft_scale(size) == scale
+    decoded = [-(-edge // scale) for edge in size]
+    assert max(decoded) >= min(1600, max(size))
+    if scale < 8:
+        assert max(-(-edge // (scale * 2)) for edge in size) < 1600  # the next scale would be too small
+
+
+@pytest.mark.parametrize(("size", "decoded"), [((6400, 4801), (1600, 1201)), ((3200, 2400), (1600, 1200))])
+def test_jpeg_decoded_at_the_chosen_scale_gives_a_1600_px_display(monkeypatch, size, decoded):
+    seen = []
+    real_load = JpegImagePlugin.JpegImageFile.load
+
+    def spy(self):
+        seen.append(self.size)  # first call: the size the decoder will produce
+        return real_load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
+    result = process_photo(encode(Image.new("RGB", size, (90, 120, 150)), "JPEG", quality=50))
+    assert seen[0] == decoded
+    assert max(result.display_size) == 1600 and max(decode(result.display).size) == 1600
 
 
 def test_display_and_thumbnail_carry_no_metadata():
@@ -1081,7 +1124,7 @@ def test_photo_error():
 
 
 def test_parallel_resize_matches_a_single_resize(monkeypatch):
-    monkeypatch.setattr(photos, "PARALLEL_RESIZE", True)
+    monkeypatch.setattr(photos, "PARALLEL", True)
     for mode, src, dst in [
         ("RGB", (2016, 1512), (1600, 1200)),
         ("RGBA", (1500, 2000), (1200, 1600)),
@@ -1093,6 +1136,50 @@ def test_parallel_resize_matches_a_single_resize(monkeypatch):
         extrema = ImageChops.difference(whole, halves).getextrema()
         worst = max(hi for _, hi in extrema) if isinstance(extrema[0], tuple) else extrema[1]
         assert worst <= 1, (mode, src)
+
+
+def test_a_job_no_helper_has_started_is_run_by_the_caller(monkeypatch):
+    """A busy (here: blocked) helper pool never makes a photo wait: the caller takes its jobs back."""
+    pool = ThreadPoolExecutor(1)
+    release, started = threading.Event(), threading.Event()
+
+    def block() -> bool:
+        started.set()
+        return release.wait(30)  # True when released by the test, False if it had to time out
+
+    blocker = pool.submit(block)
+    started.wait(30)
+    data = jpeg(scene(3000, 2000), lat=1.0, lon=2.0)
+    monkeypatch.setattr(photos, "PARALLEL", True)
+    expected = process_photo(data)  # halves resized by the helpers, when they are free
+    monkeypatch.setattr(photos, "_helpers", lambda: pool)
+    try:
+        result = process_photo(data)
+    finally:
+        release.set()
+        assert blocker.result() is True  # process_photo returned while the only helper was still busy
+        pool.shutdown()
+    assert result == expected
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_failing_helper_job_raises_in_the_caller(monkeypatch):
+    monkeypatch.setattr(photos, "PARALLEL", True)
+
+    def boom() -> None:
+        raise PhotoError("truncated", "boom")
+
+    with pytest.raises(PhotoError, match="boom"):
+        photos._Job(boom).result()
+
+
+def test_helper_pool_is_started_afresh_after_fork(monkeypatch):
+    monkeypatch.setattr(photos, "PARALLEL", True)
+    before = photos._helpers()
+    assert photos._helpers() is before
+    photos._forget_helpers_after_fork()  # what os.register_at_fork runs in a forked child
+    after = photos._helpers()
+    assert after is not before and after.submit(sum, (1, 2)).result() == 3
 
 
 # --------------------------------------------------------------------------------------------------
