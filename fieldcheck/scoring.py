@@ -123,8 +123,7 @@ class MonthFacts:
     visited: frozenset[int] = frozenset()
 
 
-@dataclass(frozen=True)
-class Deduction:
+class Deduction(NamedTuple):
     """One field report's deduction before caps (``amount``); ``excluded`` says why it deducts nothing."""
 
     report_id: int
@@ -173,7 +172,7 @@ class Indicators:
     reached_verification: int = 0
     rework: int = 0
     rectified_timed: int = 0
-    rectify_hours: Fraction = Fraction(0)
+    rectify_seconds: int = 0  # working seconds from dispatch to rectification, summed
 
     def add(self, other: Indicators) -> None:
         for name in self.__dataclass_fields__:
@@ -193,7 +192,7 @@ class Indicators:
 
     @property
     def mean_hours_to_rectify(self) -> Fraction | None:
-        return self.rectify_hours / self.rectified_timed if self.rectified_timed else None
+        return Fraction(self.rectify_seconds, 3600 * self.rectified_timed) if self.rectified_timed else None
 
 
 @dataclass
@@ -318,27 +317,26 @@ def closed_by(r: ReportFact, reference: datetime) -> bool:
     return r.status == CLOSED and r.closed_at is not None and r.closed_at <= reference
 
 
-def due_indicators(r: ReportFact, reference: datetime, hours=None) -> Indicators:
-    """The counts one due item adds (``hours``: a function giving working hours between two moments)."""
-    ind = Indicators(due=1)
-    closed = closed_by(r, reference)
-    if closed:
-        ind.closed = 1
+def count_due(ind: Indicators, r: ReportFact, reference: datetime, hours=None) -> None:
+    """Add one due item to the counts (``hours``: working seconds between two moments, or None)."""
+    ind.due += 1
+    if closed_by(r, reference):
+        ind.closed += 1
         if r.rectified_at is not None and r.rectified_at <= r.due_at:
-            ind.on_time = 1
+            ind.on_time += 1
     elif not rectified_by(r, reference) and r.status != APPEALED:
-        ind.overdue_open = 1
+        ind.overdue_open += 1
     if r.rectified_at is not None:
-        ind.reached_verification = 1
-        ind.rework = 1 if r.rework_count > 0 else 0
+        ind.reached_verification += 1
+        if r.rework_count > 0:
+            ind.rework += 1
         if hours is not None and r.dispatched_at is not None and r.rectified_at >= r.dispatched_at:
-            ind.rectified_timed = 1
-            ind.rectify_hours = hours(r.dispatched_at, r.rectified_at)
-    return ind
+            ind.rectified_timed += 1
+            ind.rectify_seconds += hours(r.dispatched_at, r.rectified_at)
 
 
 class WorkingHours:
-    """Working hours between two moments: the part of the interval on local working days (cached)."""
+    """Working time between two moments in seconds: the part of the interval on local working days."""
 
     def __init__(self, calendar: WorkCalendar, tz: tzinfo):
         self.calendar, self.tz = calendar, tz
@@ -363,17 +361,17 @@ class WorkingHours:
             cached = self._between[key] = count
         return cached
 
-    def __call__(self, start: datetime, end: datetime) -> Fraction:
+    def __call__(self, start: datetime, end: datetime) -> int:
         s, e = start.astimezone(self.tz), end.astimezone(self.tz)
         sd, ed = s.date(), e.date()
         s_sec = s.hour * 3600 + s.minute * 60 + s.second
         e_sec = e.hour * 3600 + e.minute * 60 + e.second
         if sd == ed:
-            return Fraction(e_sec - s_sec, 3600) if self._is_working(sd) else Fraction(0)
+            return e_sec - s_sec if self._is_working(sd) else 0
         total = (86400 - s_sec) if self._is_working(sd) else 0
         total += self._days_between(sd, ed) * 86400
         total += e_sec if self._is_working(ed) else 0
-        return Fraction(total, 3600)
+        return total
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -381,43 +379,62 @@ class WorkingHours:
 
 
 class RepeatIndex:
-    """Closed reports by item code and spot, and on a grid of cells at least ``radius_m`` wide."""
+    """Closed reports by item code and spot, and by item code on a grid of cells at least twice
+    ``radius_m`` wide: a match then lies in the report's cell or in the three cells around the corner of
+    it the report is nearest to."""
+
+    # Cell key = row × _ROW + column: one int, cheap to hash, and mixed in its low bits (a power of two
+    # here would put a whole column of cells in one dict slot chain). Two cells sharing a key only cost a
+    # distance check, never a wrong match.
+    _ROW = 1_000_003
 
     def __init__(self, closed: Iterable[ReportFact], radius_m: float, window: timedelta):
         self.radius, self.window = radius_m, window
         self.by_spot: dict[tuple, list[tuple[datetime, int]]] = defaultdict(list)
-        self.by_cell: dict[tuple, list[tuple[datetime, int, float, float]]] = defaultdict(list)
+        self.by_cell: dict[str, dict[int, list[tuple[datetime, int, float, float]]]] = {}
         closed = [r for r in closed if r.status == CLOSED and r.closed_at is not None]
         lats = [abs(r.lat) for r in closed if r.lat is not None]
-        self.dlat = max(radius_m, 1e-6) / _M_PER_DEG
+        self.dlat = 2 * max(radius_m, 1e-6) / _M_PER_DEG
         self.dlon = self.dlat / max(math.cos(math.radians(min(max(lats, default=0.0), 89.0))), 1e-6)
         for r in closed:
             if r.spot_id is not None:
                 self.by_spot[(r.item_code, r.spot_id)].append((r.closed_at, r.id))
             if r.lat is not None and r.lon is not None:
-                key = (r.item_code, math.floor(r.lat / self.dlat), math.floor(r.lon / self.dlon))
-                self.by_cell[key].append((r.closed_at, r.id, r.lat, r.lon))
+                cells = self.by_cell.setdefault(r.item_code, {})
+                cells.setdefault(self._cell(r.lat, r.lon), []).append((r.closed_at, r.id, r.lat, r.lon))
+
+    def _cell(self, lat: float, lon: float) -> int:
+        return math.floor(lat / self.dlat) * self._ROW + math.floor(lon / self.dlon)
+
+    def _block(self, lat: float, lon: float) -> tuple[int, int, int, int]:
+        """The report's cell and the three cells around its nearest corner."""
+        y, x = lat / self.dlat, lon / self.dlon
+        row, col = math.floor(y), math.floor(x)
+        dy = self._ROW if y - row >= 0.5 else -self._ROW
+        dx = 1 if x - col >= 0.5 else -1
+        base = row * self._ROW + col
+        return base, base + dy, base + dx, base + dy + dx
 
     def earlier(self, r: ReportFact) -> int | None:
-        """The id of the latest closing that makes ``r`` a repeat, or None."""
-        low = r.observed_at - self.window
+        """The id of the latest closing that makes ``r`` a repeat (ties: the lowest id), or None."""
+        observed = r.observed_at
+        low = observed - self.window
         best: tuple[datetime, int] | None = None
         if r.spot_id is not None:
             for closed_at, rid in self.by_spot.get((r.item_code, r.spot_id), ()):
-                if rid != r.id and low <= closed_at <= r.observed_at and (best is None or (closed_at, -rid) > best):
+                if rid != r.id and low <= closed_at <= observed and (best is None or (closed_at, -rid) > best):
                     best = (closed_at, -rid)
-        if r.lat is not None and r.lon is not None and self.by_cell:
-            cy, cx = math.floor(r.lat / self.dlat), math.floor(r.lon / self.dlon)
-            for dy in (-1, 0, 1):
-                for dx in (-1, 0, 1):
-                    for closed_at, rid, lat, lon in self.by_cell.get((r.item_code, cy + dy, cx + dx), ()):
-                        if (
-                            rid != r.id
-                            and low <= closed_at <= r.observed_at
-                            and (best is None or (closed_at, -rid) > best)
-                            and distance_m(r.lat, r.lon, lat, lon) <= self.radius
-                        ):
-                            best = (closed_at, -rid)
+        cells = self.by_cell.get(r.item_code) if r.lat is not None and r.lon is not None else None
+        if cells:
+            for key in self._block(r.lat, r.lon):
+                for closed_at, rid, lat, lon in cells.get(key, ()):
+                    if (
+                        rid != r.id
+                        and low <= closed_at <= observed
+                        and (best is None or (closed_at, -rid) > best)
+                        and distance_m(r.lat, r.lon, lat, lon) <= self.radius
+                    ):
+                        best = (closed_at, -rid)
         return -best[1] if best is not None else None
 
 
@@ -440,43 +457,54 @@ def score_month(
     repeat = checklist.repeat
     index = RepeatIndex(facts.reports, float(repeat.radius_m), timedelta(days=repeat.window_days))
     hours = WorkingHours(calendar, tz) if calendar is not None else None
+    category_spots = {c.code: frozenset(c.spot_types) for c in checklist.categories}  # see category_applies
 
     field_by: dict[int, list[ReportFact]] = defaultdict(list)
     ind_by: dict[int, Indicators] = defaultdict(Indicators)
-    for r in facts.reports:
-        if is_field_report(r, start, end):
-            field_by[r.community_id].append(r)
-        if is_due(r, start, end, reference):
-            ind_by[r.community_id].add(due_indicators(r, reference, hours))
+    for r in facts.reports:  # is_field_report and is_due, inlined: this loop sees every report
+        cid, status = r.community_id, r.status
+        if cid is None or status == VOIDED:
+            continue
+        if start <= r.observed_at < end:
+            field_by[cid].append(r)
+        due_at = r.due_at
+        if due_at is not None and start <= due_at < end and due_at < reference and status != SUSPENDED:
+            count_due(ind_by[cid], r, reference, hours)
 
-    factors: dict[tuple[str, str], Decimal] = {}
+    # (item, found_by, instances, repeat?) → (found_by multiplier, amount, repeat multiplier)
+    amounts: dict[tuple, tuple[Decimal, Decimal, Decimal]] = {}
+    one = Decimal(1)
     scores = []
     for community in facts.communities:
         reports = field_by.get(community.id, [])
         ind = ind_by.get(community.id) or Indicators()
+        have = set(community.spot_types)
+        applies = {code: not have or bool(have & spots) for code, spots in category_spots.items()}
         entries = []
-        for r in sorted(reports, key=lambda x: x.id):
+        reports.sort()  # by id (ids are unique, so the tuples compare on their first field)
+        for r in reports:
             hit = items.get(r.item_code)
-            multiplier = checklist.found_by.get(r.found_by, Decimal(1))
-            repeat_of = index.earlier(r) if hit is not None else None
-            if repeat_of is not None:
-                ind.repeats += 1
             if hit is None:
+                multiplier = checklist.found_by.get(r.found_by, one)
                 entries.append(Deduction(r.id, community.id, r.item_code, None, r.instances, _ZERO, r.found_by,
-                                         multiplier, None, Decimal(1), _ZERO, "item_not_in_checklist"))
+                                         multiplier, None, one, _ZERO, "item_not_in_checklist"))
                 continue
             item, category = hit
-            key = (r.item_code, r.found_by)
-            base = factors.get(key)
-            if base is None:
-                base = factors[key] = item.points * multiplier
-            rmult = repeat.multiplier if repeat_of is not None else Decimal(1)
-            amount = base * r.instances * rmult
-            excluded = None if category_applies(category, community.spot_types) else "category_not_applicable"
+            repeat_of = index.earlier(r)
+            if repeat_of is not None:
+                ind.repeats += 1
+            key = (r.item_code, r.found_by, r.instances, repeat_of is not None)
+            known = amounts.get(key)
+            if known is None:
+                multiplier = checklist.found_by.get(r.found_by, one)
+                rmult = repeat.multiplier if repeat_of is not None else one
+                known = amounts[key] = (multiplier, item.points * multiplier * r.instances * rmult, rmult)
+            multiplier, amount, rmult = known
+            excluded = None if applies[category.code] else "category_not_applicable"
             entries.append(Deduction(r.id, community.id, r.item_code, category.code, r.instances, item.points,
                                      r.found_by, multiplier, repeat_of, rmult, amount, excluded))
         ind.reports = len(reports)
-        scores.append(_community_score(checklist, community, entries, ind, community.id in facts.visited))
+        scores.append(_community_score(checklist, community, entries, ind, community.id in facts.visited, applies))
 
     ranked = sorted((s for s in scores if s.inspected), key=lambda s: rank_key(s.score, s.indicators, s.community.code))
     for position, s in enumerate(ranked, 1):
@@ -498,21 +526,22 @@ def score_month(
     )
 
 
-def _community_score(checklist, community, entries, ind, visited) -> CommunityScore:
+def _community_score(checklist, community, entries, ind, visited, applies) -> CommunityScore:
     by_item: dict[str, list[Deduction]] = defaultdict(list)
     for e in entries:
         if e.excluded is None:
             by_item[e.item_code].append(e)
     categories = []
     for category in checklist.categories:
-        applicable = category_applies(category, community.spot_types)
+        applicable = applies[category.code]
         item_scores = []
-        for item in category.items:
-            hits = by_item.get(item.code)
-            if hits:
-                raw = sum((e.amount for e in hits), _ZERO)
-                item_scores.append(ItemScore(item.code, raw, item.cap, min(raw, item.cap), tuple(e.report_id for e in hits)))
-        raw = sum((i.deducted for i in item_scores), _ZERO)
+        if by_item:
+            for item in category.items:
+                hits = by_item.get(item.code)
+                if hits:
+                    raw = sum([e.amount for e in hits], _ZERO)
+                    item_scores.append(ItemScore(item.code, raw, item.cap, min(raw, item.cap), tuple([e.report_id for e in hits])))
+        raw = sum([i.deducted for i in item_scores], _ZERO)
         deducted = category_deduction([raw], category.weight) if applicable else _ZERO
         categories.append(CategoryScore(category.code, category.weight, applicable, raw, deducted, tuple(item_scores)))
     inspected = ind.reports > 0 or visited

@@ -24,6 +24,19 @@ def exact(value: Fraction | Decimal | int | None) -> str | None:
     """A decimal string to six places, trailing zeros dropped down to two: 68.25, 63.333333, 100.00."""
     if value is None:
         return None
+    # Equal numbers give equal text, so repeated values (points, multipliers) are formatted once.
+    text = _EXACT.get(value)
+    if text is None:
+        if len(_EXACT) > 100_000:
+            _EXACT.clear()
+        text = _EXACT[value] = _exact(value)
+    return text
+
+
+_EXACT: dict = {}
+
+
+def _exact(value: Fraction | Decimal | int) -> str:
     if isinstance(value, Fraction):
         d = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(_PLACES, ROUND_HALF_UP)
         # Division at 28 digits then rounding to 6 places is exact for the magnitudes scores have.
@@ -75,7 +88,7 @@ def _community(s: CommunityScore) -> dict:
     }
 
 
-def _breakdown(s: CommunityScore, checklist: Checklist) -> dict:
+def _breakdown(s: CommunityScore, checklist: Checklist, memo: dict) -> dict:
     names = {c.code: c for c in checklist.categories}
     items = {i.code: i for c in checklist.categories for i in c.items}
     categories = []
@@ -106,31 +119,34 @@ def _breakdown(s: CommunityScore, checklist: Checklist) -> dict:
                 ],
             }
         )
-    return {
-        "categories": categories,
-        "deductions": [
-            {
-                "report_id": e.report_id,
-                "item_code": e.item_code,
-                "item_name_zh": items[e.item_code].name_zh if e.item_code in items else None,
-                "category_code": e.category_code,
-                "instances": e.instances,
-                "points": exact(e.points),
-                "found_by": e.found_by,
-                "found_by_multiplier": exact(e.found_by_multiplier),
-                "repeat_of": e.repeat_of,
-                "repeat_multiplier": exact(e.repeat_multiplier),
-                "amount": exact(e.amount),
-                "excluded": e.excluded,
-            }
-            for e in s.entries
-        ],
-    }
+    return {"categories": categories, "deductions": [_deduction(e, items, memo) for e in s.entries]}
+
+
+def _deduction(e, items, memo: dict) -> dict:
+    # Everything but the report, its repeat source and the exclusion repeats across many reports:
+    # build that part once per combination.
+    key = (e.item_code, e.category_code, e.instances, e.points, e.found_by, e.found_by_multiplier,
+           e.repeat_multiplier, e.amount)
+    fixed = memo.get(key)
+    if fixed is None:
+        fixed = memo[key] = {
+            "item_code": e.item_code,
+            "item_name_zh": items[e.item_code].name_zh if e.item_code in items else None,
+            "category_code": e.category_code,
+            "instances": e.instances,
+            "points": exact(e.points),
+            "found_by": e.found_by,
+            "found_by_multiplier": exact(e.found_by_multiplier),
+            "repeat_multiplier": exact(e.repeat_multiplier),
+            "amount": exact(e.amount),
+        }
+    return {"report_id": e.report_id, **fixed, "repeat_of": e.repeat_of, "excluded": e.excluded}
 
 
 def build(result: MonthResult, checklist: Checklist, version_id: int, timezone: str) -> dict:
     """The full document of a month's result, breakdowns included (what a snapshot stores)."""
     inspected, total = result.coverage
+    memo: dict = {}  # deduction fields shared by many reports, built once per document
     return {
         "month": result.month,
         "timezone": timezone,
@@ -166,7 +182,7 @@ def build(result: MonthResult, checklist: Checklist, version_id: int, timezone: 
         "red_list": result.red_list,
         "black_list": result.black_list,
         "indicators": indicators(result.indicators),
-        "breakdowns": {s.community.code: _breakdown(s, checklist) for s in result.communities},
+        "breakdowns": {s.community.code: _breakdown(s, checklist, memo) for s in result.communities},
     }
 
 

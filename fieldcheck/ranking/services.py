@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import DateTime, String, and_, or_, select, type_coerce
 
 from ..calendar import month_bounds
 from ..checklist import services as checklist_services
@@ -77,22 +77,32 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
         )
     ]
     window_start = start - timedelta(days=checklist.repeat.window_days)
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    # Timestamps skip the UTCDateTime decorator: on SQLite they are read as text and parsed in one C call
+    # each (a third of the time), on PostgreSQL the driver already gives aware datetimes.
+    if sqlite:  # stored as naive UTC text: append the offset so fromisoformat gives aware datetimes
+        def raw(column):
+            return type_coerce(column, String) + "+00:00"
+    else:
+        def raw(column):
+            return type_coerce(column, DateTime(timezone=True))
+
     rows = db.session.execute(
         select(
             Report.id,
             Report.community_id,
             ChecklistItem.code,
             Report.status,
-            Report.observed_at,
+            raw(Report.observed_at),
             Report.instances,
             Report.found_by,
             Report.spot_id,
             Report.lat,
             Report.lon,
-            Report.dispatched_at,
-            Report.due_at,
-            Report.rectified_at,
-            Report.closed_at,
+            raw(Report.dispatched_at),
+            raw(Report.due_at),
+            raw(Report.rectified_at),
+            raw(Report.closed_at),
             Report.rework_count,
         )
         .join(ChecklistItem, Report.item_id == ChecklistItem.id)
@@ -106,7 +116,19 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
             ),
         )
     )
-    reports = [ReportFact._make(row) for row in rows]
+    if sqlite:
+        iso = datetime.fromisoformat
+        reports = [
+            ReportFact(
+                rid, cid, code, status, iso(observed), instances, found_by, spot, lat, lon,
+                dispatched and iso(dispatched), due and iso(due), rectified and iso(rectified), closed and iso(closed),
+                rework,
+            )
+            for (rid, cid, code, status, observed, instances, found_by, spot, lat, lon, dispatched, due, rectified,
+                 closed, rework) in rows
+        ]
+    else:
+        reports = [ReportFact._make(row) for row in rows]
     visited = frozenset(
         db.session.scalars(
             select(Visit.community_id)

@@ -279,10 +279,17 @@ def test_working_hours_skip_weekends_and_holidays():
     hours = WorkingHours(WorkCalendar(), TZ)
     friday_16h = datetime(2026, 3, 6, 16, tzinfo=TZ)
     monday_10h = datetime(2026, 3, 9, 10, tzinfo=TZ)
-    assert hours(friday_16h, monday_10h) == 8 + 10
-    assert hours(friday_16h, friday_16h + timedelta(hours=3)) == 3
+    assert hours(friday_16h, monday_10h) == (8 + 10) * 3600
+    assert hours(friday_16h, friday_16h + timedelta(hours=3)) == 3 * 3600
     holiday = WorkingHours(WorkCalendar(holidays=frozenset({datetime(2026, 3, 9).date()})), TZ)
-    assert holiday(friday_16h, monday_10h) == 8
+    assert holiday(friday_16h, monday_10h) == 8 * 3600
+
+
+def test_mean_time_to_rectify_is_in_working_hours():
+    friday_16h = datetime(2026, 3, 6, 16, tzinfo=TZ).astimezone(UTC)
+    monday_10h = datetime(2026, 3, 9, 10, tzinfo=TZ).astimezone(UTC)
+    item = due(5, dispatched_at=friday_16h, status="rectified", rectified_at=monday_10h)
+    assert of(score([item])).indicators.mean_hours_to_rectify == 18
 
 
 # --- coverage, ranking, sub-districts, lists -----------------------------------------------------------
