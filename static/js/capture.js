@@ -355,8 +355,20 @@
         watch();
       });
     }).catch(function (err) {
+      // No IndexedDB here (a private window, a full disk): with a connection, post the form as it is.
+      if (navigator.onLine) return post(visit);
       say(T.not_kept.replace('{reason}', (err && err.name) || String(err)), true);
     }).then(function () { busy = false; });
+  }
+
+  function post(visit) {
+    if (visit) form.action = visitButton.formAction;
+    f.observed_at.value = new Date().toISOString();
+    each(form.querySelectorAll('input[type=file]'), function (input) {
+      if (!input.files.length || visit) input.disabled = true;
+    });
+    sending = true;
+    HTMLFormElement.prototype.submit.call(form);
   }
 
   form.addEventListener('click', function (e) {
@@ -397,7 +409,7 @@
       if (!item) return;
       fixing = id;
       // A 409 means the server holds other content under this client_id: the corrected report needs its own.
-      f.client_id.value = /client_id/.test(item.error || '') ? newId() : id;
+      f.client_id.value = item.status === 409 ? newId() : id;
       var v = item.fields;
       ['lat', 'lon', 'accuracy_m', 'location_source', 'community', 'spot', 'note', 'instances'].forEach(function (name) {
         if (f[name] && v[name] !== undefined) f[name].value = v[name];

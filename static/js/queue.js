@@ -137,6 +137,7 @@
     }).then(function (res) {
       if (res.status === 201 || res.status === 200) return del(item.client_id).then(function () { return 'sent'; });
       item.tries += 1;
+      item.status = res.status;
       if (res.status === 401 || (res.status === 400 && res.json.error && res.json.error.code === 'csrf')) {
         item.state = 'login';
         item.error = message(res);
@@ -359,6 +360,24 @@
     box.querySelector('.send').onclick = function () { wake(); };
     box.querySelector('.export').onclick = function () { exportQueue(); };
     checkStorage();
+  }
+  // Logging out forgets the kept pages (they show this inspector's name); the queue stays, marked with its owner.
+  var logout = document.querySelector('header form[method=post]');
+  if (logout && self.caches) {
+    logout.addEventListener('submit', function (e) {
+      e.preventDefault();
+      caches.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (k) { return k.indexOf('fieldcheck-') === 0; }).map(function (k) {
+          return caches.open(k).then(function (c) {
+            return c.keys().then(function (reqs) {
+              return Promise.all(reqs.map(function (r) {
+                return new URL(r.url).pathname.indexOf('/static/') < 0 ? c.delete(r) : null;
+              }));
+            });
+          });
+        }));
+      }).catch(function () {}).then(function () { HTMLFormElement.prototype.submit.call(logout); });
+    });
   }
   window.addEventListener('online', function () { wake(); });
   setInterval(function () { if (navigator.onLine !== false) drain(false); }, TICK_MS);

@@ -256,3 +256,45 @@ def test_the_queue_exports_to_a_file_and_survives_a_closed_database(live_server,
     page.context.set_offline(False)
     expect_queue(page, 0)
     assert len(all_reports(app)) == 2
+
+
+def test_without_indexeddb_the_form_is_posted_directly(live_server, phone_factory, tmp_path):
+    app = live_server.app
+    lat, lon = demo_point(app, community_of(app, "community"))
+    page = phone_factory(geolocation={"latitude": lat, "longitude": lon, "accuracy": 9})
+    # A browser whose IndexedDB refuses to open (private windows of some browsers, a broken profile).
+    page.add_init_script(
+        "Object.defineProperty(window, 'indexedDB', {value: {open() {"
+        " throw new DOMException('refused', 'InvalidStateError') }}})"
+    )
+    login(page, live_server.url, "inspector")
+    expect(page.locator("#loc")).to_have_attribute("data-state", "good")
+    photo = make_jpeg(tmp_path / "direct.jpg", seed=11)
+    page.set_input_files("#photo-camera", str(photo))
+    tap_item(page, STAIRWELL_ITEM)
+    client_id = page.locator("#report-form input[name=client_id]").input_value()
+    with page.expect_navigation():
+        page.locator("#report-form button.primary").tap()
+    expect(page).to_have_url(f"{live_server.url}/inspector/mine")
+    [report] = all_reports(app)
+    assert report["client_id"] == client_id and report["photos"] == [sha(photo)]
+
+
+def test_logging_out_forgets_the_kept_pages_but_not_the_queue(live_server, phone_factory, tmp_path):
+    app = live_server.app
+    page = phone_factory(permissions=[])
+    open_capture(page, live_server)
+    page.route("**/api/v1/reports", lambda route: route.abort())  # the report cannot leave the phone
+    page.locator("#community").select_option(community_of(app, "community"))
+    file_report(page, [make_jpeg(tmp_path / "w.jpg", seed=12)], STAIRWELL_ITEM)
+    expect_queue(page, 1)
+    with page.expect_navigation():
+        page.locator("header form button").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    kept = "Promise.all(['/inspector', '/static/js/queue.js'].map(u => caches.match(u).then(r => !!r)))"
+    assert page.evaluate(kept) == [False, True]
+    count = """new Promise(done => { const r = indexedDB.open('fieldcheck');
+        r.onsuccess = () => { const q = r.result.transaction('queue').objectStore('queue').count();
+                              q.onsuccess = () => done(q.result); }; })"""
+    assert page.evaluate(count) == 1
+    assert all_reports(app) == []
