@@ -17,7 +17,7 @@
   var DB_NAME = 'fieldcheck', STORE = 'queue', SYNC_TAG = 'fieldcheck-queue';
   var BACKOFF_MS = 2000, BACKOFF_MAX_MS = 240000, TICK_MS = 30000;
   var config = { session: '/inspector/session.json' };
-  var dbp = null, delay = 0, nextAt = 0, timer = null, draining = null, listeners = [];
+  var dbp = null, delay = 0, nextAt = 0, timer = null, draining = null, again = false, listeners = [];
   var channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(SYNC_TAG) : null;
 
   function open() {
@@ -185,7 +185,10 @@
 
   // Drain the queue unless in back-off (force: the online event, "send now", page load, Background Sync).
   function drain(force) {
-    if (draining) return draining;
+    if (draining) {
+      again = again || force;   // an item added meanwhile is not in the running pass: one more pass after it
+      return draining;
+    }
     if (!force && Date.now() < nextAt) return Promise.resolve('wait');
     var locked = self.navigator && navigator.locks
       ? navigator.locks.request(SYNC_TAG, { ifAvailable: true }, function (lock) { return lock ? run() : 'busy'; })
@@ -201,6 +204,11 @@
         nextAt = 0;
       }
       changed();
+      if (again && result === 'done') {
+        again = false;
+        return drain(true);
+      }
+      again = false;
       return result;
     }, function (err) {
       draining = null;

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -298,3 +299,36 @@ def test_logging_out_forgets_the_kept_pages_but_not_the_queue(live_server, phone
                               q.onsuccess = () => done(q.result); }; })"""
     assert page.evaluate(count) == 1
     assert all_reports(app) == []
+
+
+def test_background_sync_sends_the_queue_with_no_page_open(live_server, phone_factory, tmp_path):
+    app = live_server.app
+    lat, lon = demo_point(app, community_of(app, "community"))
+    page = phone_factory(geolocation={"latitude": lat, "longitude": lon, "accuracy": 9})
+    open_capture(page, live_server)
+    page.context.set_offline(True)
+    photo = make_jpeg(tmp_path / "bg.jpg", seed=14)
+    file_report(page, [photo], STAIRWELL_ITEM)
+    [kept] = queued(page)
+
+    # The inspector closes the page; the browser fires the service worker's sync event later.
+    blank = page.context.new_page()
+    page.close()
+    blank.context.set_offline(False)
+    cdp = blank.context.new_cdp_session(blank)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not registrations and time.monotonic() < deadline:
+        blank.wait_for_timeout(100)
+    [registration] = [r for r in registrations if r["scopeURL"].endswith("/inspector") and not r["isDeleted"]]
+    cdp.send("ServiceWorker.dispatchSyncEvent", {
+        "origin": live_server.url, "registrationId": registration["registrationId"],
+        "tag": "fieldcheck-queue", "lastChance": False,
+    })
+    deadline = time.monotonic() + 30
+    while not all_reports(app) and time.monotonic() < deadline:
+        blank.wait_for_timeout(200)
+    [report] = all_reports(app)
+    assert report["client_id"] == kept["client_id"] and report["photos"] == [sha(photo)]
