@@ -332,3 +332,17 @@ def test_background_sync_sends_the_queue_with_no_page_open(live_server, phone_fa
         blank.wait_for_timeout(200)
     [report] = all_reports(app)
     assert report["client_id"] == kept["client_id"] and report["photos"] == [sha(photo)]
+
+
+def test_a_changed_page_replaces_the_kept_one_at_once(live_server, phone_factory):
+    """The kept page is shown first; when the server's differs (here: another language), it is reloaded."""
+    page = phone_factory(permissions=[])
+    open_capture(page, live_server)
+    expect(page.locator("#report-form h1")).to_have_text("上报问题")
+    shell = f"{live_server.url}/inspector"
+    with page.expect_response(lambda r: r.url == shell and r.from_service_worker):  # the kept (Chinese) page
+        page.locator("header a[lang=en]").tap()
+    expect(page).to_have_url(shell)
+    expect(page.locator("#report-form h1")).to_have_text("File a report")
+    page.reload()
+    expect(page.locator("#report-form h1")).to_have_text("File a report")
