@@ -285,8 +285,9 @@
       h.slice(8, 10).join('') + '-' + h.slice(10).join('');
   }
 
-  // A copy served by the service worker carries an old client_id: every opened form gets its own.
-  if (window.FCQ) f.client_id.value = newId();
+  // A copy served by the service worker carries an old client_id: every opened form gets its own
+  // (but a form shown again after the server refused it keeps its id, so a retry is the same report).
+  if (window.FCQ && !$('form-error')) f.client_id.value = newId();
 
   var EXT = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/webp': '.webp', 'image/heic': '.heic', 'image/heif': '.heif' };
 
