@@ -69,5 +69,30 @@ SPEC: dict = {
             [_q("lat", "number", True), _q("lon", "number", True)],
         ),
         "/checklist": _get("The checklist version in force", [_q("month", description="YYYY-MM, default this month")]),
+        "/rankings/{month}": _get(
+            "A month's ranking (the published snapshot if published, else computed now), cut to what the user "
+            "may see. The path may end in .json, .xlsx or .csv for those formats. Points and rates are exact "
+            "decimal strings; ties go to fewer overdue items, then the higher on-time rate, then fewer reports, "
+            "then the community code",
+            [
+                {"name": "month", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "YYYY-MM (city local month), optionally with .json, .xlsx or .csv"},
+                _q("live", description="1: the recomputation even for a published month"),
+                _q("breakdowns", description="1: include every visible community's breakdown"),
+                _q("community", description="a community code: include that community's breakdown"),
+            ],
+        ),
+        "/rankings/{month}/publish": {
+            "post": {
+                "summary": "Publish the month (office and admin; after the month ends): a new snapshot, or a "
+                "correction of the last one; 409 when nothing changed",
+                "parameters": [{"name": "month", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "201": {"description": "month, sequence, sha256, created_at, created_by, correction"},
+                    "403": {"$ref": "#/components/responses/Error"},
+                    "409": {"$ref": "#/components/responses/Error"},
+                },
+            }
+        },
     },
 }
