@@ -4,10 +4,26 @@ from __future__ import annotations
 
 ERROR = {
     "type": "object",
+    "description": (
+        "Every 4xx (and 503) answer. code is stable and meant for programs; message is for people, in the "
+        "user's language. Codes: unauthorized (401), forbidden (403), not_found (404; also for a report the "
+        "user may not see), method_not_allowed (405), too_large (413, the request is over the upload limit), "
+        "csrf (400, session callers only), invalid (400, e.g. a bad list filter), client_id_conflict (409, "
+        "with the id of the record the client_id already names), and for a filed report or visit: "
+        "invalid_client_id, invalid_item_code, invalid_lat, invalid_lon, invalid_location (lat without lon or "
+        "the reverse), invalid_accuracy_m, invalid_location_source, invalid_observed_at, invalid_instances, "
+        "invalid_note, no_photo, too_many_photos, photo_empty, photo_not_an_image, photo_unsupported_format, "
+        "photo_truncated, photo_too_many_pixels, unknown_item, no_checklist, unknown_community, unknown_spot, "
+        "spot_mismatch, no_location"
+    ),
     "properties": {
         "error": {
             "type": "object",
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "id": {"type": "integer", "description": "client_id_conflict: the existing record"},
+            },
             "required": ["code", "message"],
         }
     },
@@ -28,13 +44,318 @@ def _q(name: str, type_: str = "string", required: bool = False, description: st
     return {"name": name, "in": "query", "required": required, "schema": {"type": type_}, "description": description}
 
 
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict, description: str = "", nullable: bool = False) -> dict:
+    out: dict = {"type": "object", "properties": properties}
+    if description:
+        out["description"] = description
+    if nullable:
+        out["nullable"] = True
+    return out
+
+
+def _s(type_: str = "string", description: str = "", **extra) -> dict:
+    out = {"type": type_, **extra}
+    if description:
+        out["description"] = description
+    return out
+
+
+_ERR = {"$ref": "#/components/responses/Error"}
+_TIME = _s(format="date-time", nullable=True)
+LOCATION = _obj(
+    {
+        "lat": _s("number", nullable=True),
+        "lon": _s("number", nullable=True),
+        "accuracy_m": _s("number", nullable=True),
+        "location_source": _s(enum=["device", "exif", "manual"]),
+    },
+    "WGS-84; lat and lon are null for a community chosen by hand without a position",
+)
+PHOTO = _obj(
+    {
+        "id": _s("integer"),
+        "kind": _s(enum=["before", "after", "visit"]),
+        "sha256": _s(description="SHA-256 of the original upload (identical photos are stored once)"),
+        "phash": _s(description="64-bit perceptual hash (dHash) as 16 hex digits"),
+        "size": _s("integer", "bytes of the original"),
+        "mime": _s(description="type of the original: image/jpeg, image/png, image/webp, image/heic or image/heif"),
+        "width": _s("integer", "full-resolution width, upright"),
+        "height": _s("integer", "full-resolution height, upright"),
+        "event": _s("integer", "seq of the event the photo belongs to", nullable=True),
+        "exif": _obj(
+            {
+                "lat": _s("number", nullable=True),
+                "lon": _s("number", nullable=True),
+                "taken_at": _s(
+                    description="as the camera wrote it: its local time, with an offset only if the camera gave one",
+                    nullable=True,
+                ),
+                "make": _s(nullable=True),
+                "model": _s(nullable=True),
+            },
+            "What the photo's EXIF claims; each field null when absent or unreadable",
+        ),
+        "urls": _obj(
+            {"display": _s(), "thumb": _s(), "original": _s(description="only for office and admin")},
+            "display: JPEG, long edge <= 1600 px, upright, no metadata; thumb: JPEG <= 320 px",
+        ),
+    }
+)
+EVENT = _obj(
+    {
+        "seq": _s("integer"),
+        "action": _s(description="file, dispatch, then the workflow's actions"),
+        "from": _s(nullable=True),
+        "to": _s(),
+        "at": _s(format="date-time"),
+        "actor": _s(description="username"),
+        "note": _s(nullable=True),
+        "due_at": _TIME,
+        "location": _obj({"lat": _s("number"), "lon": _s("number")}, nullable=True),
+        "photos": {"type": "array", "items": _s("integer")},
+    },
+    "Append-only history of the report, oldest first",
+)
+REPORT = _obj(
+    {
+        "id": _s("integer"),
+        "client_id": _s(format="uuid"),
+        "status": _s(enum=["reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended"]),
+        "version": _s("integer"),
+        "overdue": _s("boolean"),
+        "item": _obj(
+            {
+                "code": _s(),
+                "name_zh": _s(),
+                "name_en": _s(),
+                "severity": _s(),
+                "points": _s("number"),
+            }
+        ),
+        "community": _obj(
+            {"code": _s(), "name": _s(), "subdistrict": _obj({"code": _s(), "name": _s()})},
+            "null while no community is known (status reported, flag outside_boundaries)",
+            nullable=True,
+        ),
+        "boundary_version": _s("integer", nullable=True),
+        "spot": _obj({"code": _s(), "name": _s(), "type": _s()}, nullable=True),
+        "location": LOCATION,
+        "observed_at": _s(format="date-time"),
+        "received_at": _s(format="date-time"),
+        "dispatched_at": _TIME,
+        "due_at": _TIME,
+        "rectified_at": _TIME,
+        "closed_at": _TIME,
+        "appeal_from": _s(nullable=True),
+        "suspension_requested": _TIME,
+        "planned_date": _s(format="date", nullable=True),
+        "instances": _s("integer"),
+        "note": _s(),
+        "found_by": _s(enum=["third_party", "city", "district", "subdistrict"]),
+        "flags": {
+            "type": "array",
+            "items": _s(enum=["exif_far", "photo_old", "manual_location", "outside_boundaries", "community_chosen"]),
+            "description": "reasons for the office to look again: EXIF position over 200 m from the device's, "
+            "photo taken over 24 h before filing, location chosen by hand, outside every community, "
+            "community chosen by hand differs from the position's",
+        },
+        "rework_count": _s("integer"),
+        "inspector": _obj({"username": _s(), "display_name": _s()}),
+        "events": {"type": "array", "items": _ref("Event")},
+        "photos": {"type": "array", "items": _ref("Photo")},
+        "actions": {
+            "type": "array",
+            "items": _s(),
+            "description": "GET /reports/{report_id} only: the workflow actions this user may take now",
+        },
+    }
+)
+VISIT = _obj(
+    {
+        "id": _s("integer"),
+        "client_id": _s(format="uuid"),
+        "community": _obj({"code": _s(), "name": _s()}, nullable=True),
+        "spot": _s(description="spot code", nullable=True),
+        "location": LOCATION,
+        "observed_at": _s(format="date-time"),
+        "received_at": _s(format="date-time"),
+        "note": _s(),
+        "photos": {"type": "array", "items": _ref("Photo")},
+    }
+)
+
+_FILING_FIELDS = {
+    "client_id": _s(
+        format="uuid",
+        description="chosen by the phone once per report; resending it with the same content answers 200 with "
+        "the same record, with other content 409 client_id_conflict",
+    ),
+    "photos": {
+        "type": "array",
+        "items": _s(format="binary"),
+        "description": "JPEG, PNG, WebP or HEIC/HEIF, decided by content; at most 9 and 64 million pixels each; "
+        "the whole request at most MAX_CONTENT_LENGTH (64 MiB by default, else 413)",
+    },
+    "lat": _s("number", "-90..90, sent together with lon", minimum=-90, maximum=90),
+    "lon": _s("number", "-180..180, sent together with lat", minimum=-180, maximum=180),
+    "accuracy_m": _s("number", "the device's accuracy in metres, 0..100000", minimum=0, maximum=100000),
+    "location_source": _s(
+        description="device (the default when lat and lon are sent), exif or manual. Without a position the "
+        "first photo's EXIF GPS is used (exif); without either, or with manual, the community (or spot) chosen "
+        "by hand (manual, flagged manual_location; 400 no_location if none was chosen)",
+        enum=["device", "exif", "manual"],
+    ),
+    "observed_at": _s(
+        format="date-time",
+        description="ISO 8601 with an offset, at most 15 minutes in the future; default: when received",
+    ),
+    "note": _s(description="at most 2000 characters"),
+    "community": _s(
+        description="community code chosen by hand: the fallback without a position; with a position it "
+        "overrides the located community (flag community_chosen)"
+    ),
+    "spot": _s(description="spot code chosen by hand; must lie in the chosen community (spot_mismatch)"),
+}
+_REPORT_FORM = {
+    "type": "object",
+    "required": ["client_id", "item_code", "photos"],
+    "properties": {
+        **_FILING_FIELDS,
+        "item_code": _s(description="a checklist item of the version in force in observed_at's month (unknown_item)"),
+        "instances": _s("integer", "how many of them, 1..999, default 1", minimum=1, maximum=999),
+    },
+}
+_VISIT_FORM = {
+    "type": "object",
+    "required": ["client_id"],
+    "properties": {**_FILING_FIELDS, "photos": {**_FILING_FIELDS["photos"], "description": "optional, at most 9"}},
+}
+_IDEMPOTENT = (
+    "Idempotent by client_id: the content (every field and the SHA-256 of each photo, in order) is remembered; "
+    "concurrent duplicates make one record. Nothing is stored when the request is refused."
+)
+
+
+def _filing(summary: str, form: dict, schema: str, created: str) -> dict:
+    return {
+        "post": {
+            "summary": summary,
+            "description": _IDEMPOTENT + " Inspectors only (403 for other roles).",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": form}}},
+            "responses": {
+                "201": {"description": created, "content": {"application/json": {"schema": _ref(schema)}}},
+                "200": {
+                    "description": "the same client_id and content were filed before: that record, unchanged",
+                    "content": {"application/json": {"schema": _ref(schema)}},
+                },
+                "400": _ERR,
+                "401": _ERR,
+                "403": _ERR,
+                "409": _ERR,
+                "413": _ERR,
+            },
+        }
+    }
+
+
+def _p(name: str, type_: str = "integer", description: str = "", **extra) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": type_, **extra}, "description": description}
+
+
+REPORT_PATHS: dict = {
+    "/reports": {
+        **_filing(
+            "File a report (multipart form, the same fields as the capture page)",
+            _REPORT_FORM,
+            "Report",
+            "filed: the community from the location, status dispatched with due_at from the item's severity "
+            "(or reported, for the office, when the location lies in no community), found_by from the "
+            "inspector's level",
+        ),
+        "get": {
+            "summary": "Reports the user may see (inspectors their own, community staff their community, "
+            "sub-district staff their communities, office and admin all), newest observed first",
+            "parameters": [
+                _q("month", description="YYYY-MM: observed in that local month of the city"),
+                _q("community", description="community code"),
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": REPORT["properties"]["status"],
+                },
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "one page",
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "page": _s("integer"),
+                                    "per_page": _s("integer"),
+                                    "total": _s("integer", "reports matching, over all pages"),
+                                    "reports": {"type": "array", "items": _ref("Report")},
+                                }
+                            )
+                        }
+                    },
+                },
+                "400": _ERR,
+                "401": _ERR,
+            },
+        },
+    },
+    "/reports/{report_id}": {
+        "get": {
+            "summary": "One report with its location, photos (with EXIF and URLs) and events, and the actions "
+            "the user may take; 404 when it does not exist or the user may not see it",
+            "parameters": [_p("report_id")],
+            "responses": {
+                "200": {"description": "the report", "content": {"application/json": {"schema": _ref("Report")}}},
+                "401": _ERR,
+                "404": _ERR,
+            },
+        }
+    },
+    "/visits": _filing(
+        "Record an inspection without a problem (coverage): a community or spot, a location, optional photos",
+        _VISIT_FORM,
+        "Visit",
+        "recorded",
+    ),
+    "/photos/{photo_id}/{variant}": {
+        "get": {
+            "summary": "A photo file. display and thumb (image/jpeg) for whoever may see the report or visit; "
+            "original (the uploaded bytes and type, as an attachment) for office and admin only (403 for the "
+            "others who may see the report). 404 when the photo or variant does not exist or the user may not "
+            "see the report. Sent with X-Content-Type-Options: nosniff",
+            "parameters": [_p("photo_id"), _p("variant", "string", enum=["display", "thumb", "original"])],
+            "responses": {
+                "200": {
+                    "description": "the image",
+                    "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "image/heic": {}, "image/heif": {}},
+                },
+                "401": _ERR,
+                "403": _ERR,
+                "404": _ERR,
+            },
+        }
+    },
+}
+
 SPEC: dict = {
     "openapi": "3.0.3",
     "info": {"title": "fieldcheck API", "version": "1"},
     "servers": [{"url": "/api/v1"}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {"Error": ERROR},
+        "schemas": {"Error": ERROR, "Report": REPORT, "Photo": PHOTO, "Event": EVENT, "Visit": VISIT},
         "responses": {
             "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         },
@@ -58,6 +379,10 @@ SPEC: dict = {
                 },
                 "responses": {"201": {"description": "token, expires_at, user"}, "401": {"$ref": "#/components/responses/Error"}},
             }
+        },
+        **REPORT_PATHS,
+        "/openapi.json": {
+            "get": {"summary": "This description", "security": [], "responses": {"200": {"description": "OK"}}}
         },
         "/me": _get("The authenticated user: username, role, level, scope"),
         "/communities": _get(
