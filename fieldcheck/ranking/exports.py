@@ -89,8 +89,9 @@ def _value(row: dict, key: str, kind: str):
 
 
 def _width(value) -> int:
+    """Display width in Excel's character units: CJK characters count double."""
     text = str(value) if value is not None else ""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return len(text) if text.isascii() else sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 class _Sheet:

@@ -221,3 +221,12 @@ def test_the_ranking_command_refuses_a_bad_month_clearly(app, people, tmp_path, 
     out = tmp_path / "x.json"
     result = app.test_cli_runner().invoke(main, ["ranking", month, "--format", "json", "-o", str(out)])
     assert result.exit_code == 1 and message in result.output and not out.exists()
+
+
+@pytest.mark.parametrize(("month", "status", "code"), [("2026-13", 400, "bad_month"), ("2025-12", 404, "no_checklist")])
+def test_publishing_a_bad_month_is_refused_clearly_and_stores_nothing(app, client, people, month, status, code):
+    tokens, _ = people
+    response = publish(client, tokens["office"], month=month)
+    assert response.status_code == status and response.get_json()["error"]["code"] == code
+    with app.app_context():
+        assert db.session.scalar(select(RankingSnapshot.id)) is None
