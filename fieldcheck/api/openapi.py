@@ -151,7 +151,8 @@ REPORT = _obj(
         "rectified_at": _TIME,
         "closed_at": _TIME,
         "appeal_from": _s(nullable=True),
-        "suspension_requested": _TIME,
+        "suspension_requested": _s(format="date", nullable=True,
+                                   description="a planned date the community asked for, awaiting the office"),
         "planned_date": _s(format="date", nullable=True),
         "instances": _s("integer"),
         "note": _s(),
@@ -349,6 +350,83 @@ REPORT_PATHS: dict = {
     },
 }
 
+_MOVE_ERRORS = {
+    "400": _ERR,
+    "401": _ERR,
+    "403": _ERR,
+    "404": _ERR,
+    "409": _ERR,
+}
+_MOVE_COMMON = {
+    "version": _s("integer", "the report version the client saw; if the report changed since, 409 (code stale)"),
+    "lat": _s("number", "optional: where the user stands (kept on the event)"),
+    "lon": _s("number"),
+}
+
+
+def _move(summary: str, who: str, fields: dict, required: tuple[str, ...] = (), multipart: bool = False) -> dict:
+    """One workflow move: JSON (or form) body, 200 with the whole report, the same refusals everywhere."""
+    schema = {"type": "object", "properties": {**fields, **_MOVE_COMMON}}
+    if required:
+        schema["required"] = list(required)
+    content = {"multipart/form-data": {"schema": schema}} if multipart else {
+        "application/json": {"schema": schema}, "application/x-www-form-urlencoded": {"schema": schema}}
+    return {
+        "post": {
+            "summary": summary,
+            "description": who + " 404 when the user may not see the report; 403 when the user may see it but "
+            "this move is not theirs; 409 with error.status (and error.version) when the report's state does "
+            "not allow the move (code wrong_state) or another user changed it first (code stale); 400 when a "
+            "guard fails (no_photo, note_required, note_too_long, no_planned_date, planned_date_past, "
+            "invalid_decision, invalid_planned_date, invalid_version, invalid_location, unknown_community, "
+            "photo_*); 503 (storage_unavailable) when photo storage fails, with nothing changed.",
+            "parameters": [_p("report_id")],
+            "requestBody": {"required": True, "content": content},
+            "responses": {
+                "200": {"description": "the report after the move, with its events and the reader's actions",
+                        "content": {"application/json": {"schema": _ref("Report")}}},
+                **_MOVE_ERRORS,
+                "503": _ERR,
+            },
+        }
+    }
+
+
+_NOTE = _s(description="why; up to 2000 characters")
+_COMMUNITY = "Community staff of the report's own community."
+_OFFICE = "The office and admin."
+WORKFLOW_PATHS: dict = {
+    "/reports/{report_id}/rectify": _move(
+        "Mark a dispatched or suspended report rectified, with after-photos (dispatched → rectified)", _COMMUNITY,
+        {"note": _NOTE, "photos": {"type": "array", "items": _s(format="binary"), "description": "1 to 9 photos"}},
+        ("photos",), multipart=True),
+    "/reports/{report_id}/review": _move(
+        "Verify a rectification: accept (→ closed) or reject with a note (→ dispatched, a new deadline, "
+        "rework_count + 1)", _OFFICE,
+        {"decision": _s(enum=["accept", "reject"]), "note": _NOTE}, ("decision",)),
+    "/reports/{report_id}/void": _move(
+        "Void an open report (no points) with a reason", _OFFICE, {"reason": _NOTE}, ("reason",)),
+    "/reports/{report_id}/appeal": _move(
+        "Appeal a dispatched, rectified or suspended report with a reason (→ appealed)", _COMMUNITY,
+        {"reason": _NOTE}, ("reason",)),
+    "/reports/{report_id}/appeal/decide": _move(
+        "Decide an appeal: uphold (back where it was, the deadline moved by the time the appeal waited) or "
+        "void, with a note", _OFFICE,
+        {"decision": _s(enum=["uphold", "void"]), "note": _NOTE}, ("decision", "note")),
+    "/reports/{report_id}/assign": _move(
+        "Assign an unassigned report (outside every boundary) to a community: dispatched, deadline from now",
+        _OFFICE, {"community": _s(description="community code")}, ("community",)),
+    "/reports/{report_id}/suspension": _move(
+        "Ask for a suspension (挂账) of a dispatched report until a planned date, with a reason", _COMMUNITY,
+        {"planned_date": _s(format="date", description="after today, city time"), "reason": _NOTE},
+        ("planned_date", "reason")),
+    "/reports/{report_id}/suspension/decide": _move(
+        "Decide a suspension request: approve (→ suspended, deadline the end of the planned date; the office "
+        "may set another date) or refuse", _OFFICE,
+        {"decision": _s(enum=["approve", "refuse"]), "planned_date": _s(format="date"), "note": _NOTE},
+        ("decision",)),
+}
+
 SPEC: dict = {
     "openapi": "3.0.3",
     "info": {"title": "fieldcheck API", "version": "1"},
@@ -381,6 +459,7 @@ SPEC: dict = {
             }
         },
         **REPORT_PATHS,
+        **WORKFLOW_PATHS,
         "/openapi.json": {
             "get": {"summary": "This description", "security": [], "responses": {"200": {"description": "OK"}}}
         },
