@@ -244,8 +244,9 @@ def _thumbnail(display: Image.Image) -> tuple[Image.Image, bytes, str]:
 # Hashing, resampling and JPEG encoding release the GIL, so a second core can take some of them.
 # They go to a small pool of helper threads per process, and the caller takes a job back and runs it
 # itself when no helper has started it by the time the result is needed (Future.cancel succeeds
-# only for a job that has not started). So a free core shortens a photo, and a busy machine never
-# makes it wait for a helper thread to be scheduled: it then costs what the serial pipeline costs.
+# only for a job that has not started). So a free core shortens a photo, and on a busy machine a
+# photo does not wait for a helper thread to be scheduled at all (only for one that started a job
+# and was then preempted). bench/README.md has the figures.
 
 PARALLEL = (os.cpu_count() or 1) > 1
 _pool_lock = threading.Lock()
@@ -277,8 +278,13 @@ class _Job:
 
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
         self._fn, self._args = fn, args
+        self._future: Future[Any] | None = None
         pool = _helpers()
-        self._future: Future[Any] | None = pool.submit(fn, *args) if pool is not None else None
+        if pool is not None:
+            try:
+                self._future = pool.submit(fn, *args)
+            except RuntimeError:  # the interpreter is shutting down: no new threads
+                self._future = None
 
     def cancel(self) -> None:
         """Drop the job if no helper has started it (used when the caller gives up on the photo)."""
