@@ -402,7 +402,7 @@ WORKFLOW_PATHS: dict = {
         ("photos",), multipart=True),
     "/reports/{report_id}/review": _move(
         "Verify a rectification: accept (→ closed) or reject with a note (→ dispatched, a new deadline, "
-        "rework_count + 1)", _OFFICE,
+        "rework_count + 1)", "The office and admin, and the inspector who filed the report (on a revisit).",
         {"decision": _s(enum=["accept", "reject"]), "note": _NOTE}, ("decision",)),
     "/reports/{report_id}/void": _move(
         "Void an open report (no points) with a reason", _OFFICE, {"reason": _NOTE}, ("reason",)),

@@ -11,8 +11,9 @@ States::
     void: any open state ──▶ voided (office, with a reason)
 
 Who: community staff of the report's community rectify, appeal and ask for a suspension; the office (and
-admin) accept, reject, void, decide appeals, assign unassigned reports and decide suspensions. Anyone
-else is refused. The clock, the deadline arithmetic and the city's day are arguments, never read here.
+admin) accept, reject, void, decide appeals, assign unassigned reports and decide suspensions; the
+inspector who filed a report may also accept or reject its rectification on a revisit. Anyone else is
+refused. The clock, the deadline arithmetic and the city's day are arguments, never read here.
 
 Guards: a rectification needs at least one after-photo; a rejection, a void, an appeal, an appeal
 decision and a suspension request need a note; a suspension's planned date lies after today (city day).
@@ -28,7 +29,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from ..errors import N_, Conflict, Forbidden, Invalid
-from ..permissions import COMMUNITY, Place, Principal, is_staff_of_office
+from ..permissions import COMMUNITY, INSPECTOR, Place, Principal, is_staff_of_office
 
 REPORTED = "reported"
 DISPATCHED = "dispatched"
@@ -73,6 +74,8 @@ class Action(StrEnum):
 
 COMMUNITY_ACTIONS = frozenset({Action.RECTIFY, Action.APPEAL, Action.REQUEST_SUSPENSION})
 OFFICE_ACTIONS = frozenset(Action) - COMMUNITY_ACTIONS
+# Office moves the filing inspector may also make when revisiting the place.
+REVISIT_ACTIONS = frozenset({Action.ACCEPT, Action.REJECT})
 
 # The states each action may start from.
 FROM_STATES: dict[Action, tuple[str, ...]] = {
@@ -142,9 +145,14 @@ class Change:
 
 
 def may(p: Principal, action: Action, place: Place) -> bool:
-    """Whether this user's role owns this move for a report at this place (whatever its state)."""
+    """Whether this user's role owns this move for a report at this place (whatever its state).
+
+    Verifying a rectification also belongs to the inspector who filed the report, on a revisit.
+    """
     if action in COMMUNITY_ACTIONS:
         return p.role == COMMUNITY and place.community_id is not None and place.community_id == p.community_id
+    if action in REVISIT_ACTIONS and p.role == INSPECTOR:
+        return place.filed_by is not None and place.filed_by == p.user_id
     return is_staff_of_office(p)
 
 

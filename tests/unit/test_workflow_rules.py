@@ -92,13 +92,32 @@ def test_only_the_reports_own_community_staff_make_community_moves(action, who) 
         rules.decide(who, state_for(action, status), GOOD[action], clock())
 
 
-@pytest.mark.parametrize("action", sorted(rules.OFFICE_ACTIONS))
-@pytest.mark.parametrize("who", [STAFF, OTHER_STAFF, SUBDISTRICT, INSPECTOR])
+OTHER_INSPECTOR = Principal(8, "inspector", level="city")
+
+
+# Everyone but the office and admin, except the filing inspector's revisit moves (tested below).
+NOT_OFFICE = [
+    (action, who)
+    for action in sorted(rules.OFFICE_ACTIONS)
+    for who in (STAFF, OTHER_STAFF, SUBDISTRICT, INSPECTOR, OTHER_INSPECTOR)
+    if not (who is INSPECTOR and action in rules.REVISIT_ACTIONS)
+]
+
+
+@pytest.mark.parametrize(("action", "who"), NOT_OFFICE)
 def test_only_the_office_and_admin_make_office_moves(action, who) -> None:
     status = rules.FROM_STATES[action][0]
     with pytest.raises(Forbidden):
         rules.decide(who, state_for(action, status), GOOD[action], clock())
     rules.decide(ADMIN, state_for(action, status), GOOD[action], clock())
+
+
+@pytest.mark.parametrize("action", sorted(rules.REVISIT_ACTIONS))
+def test_the_filing_inspector_verifies_on_a_revisit_and_no_other_inspector_does(action) -> None:
+    change = rules.decide(INSPECTOR, item("rectified"), GOOD[action], clock())
+    assert change.action is action
+    with pytest.raises(Forbidden):
+        rules.decide(OTHER_INSPECTOR, item("rectified"), GOOD[action], clock())
 
 
 def test_role_is_checked_before_state() -> None:
@@ -272,6 +291,8 @@ def test_allowed_actions_are_the_buttons_each_user_sees() -> None:
     assert rules.allowed_actions(OFFICE, item("rectified")) == [Action.ACCEPT, Action.REJECT, Action.VOID]
     assert rules.allowed_actions(OTHER_STAFF, item("dispatched")) == []
     assert rules.allowed_actions(SUBDISTRICT, item("dispatched")) == []
+    assert rules.allowed_actions(INSPECTOR, item("dispatched")) == []
+    assert rules.allowed_actions(INSPECTOR, item("rectified")) == [Action.ACCEPT, Action.REJECT]
 
 
 # --- deadlines through the real working-day calendar -----------------------------------------------

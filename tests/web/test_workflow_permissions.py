@@ -41,6 +41,8 @@ VIEWERS = {"inspector/own", "community/own", "subdistrict/own", "office", "admin
 VIEWERS_UNASSIGNED = {"inspector/own", "office", "admin"}
 COMMUNITY_MOVE = {"community/own"}
 OFFICE_MOVE = {"office", "admin"}
+# Verifying a rectification: the office, admin, and the filing inspector on a revisit.
+VERIFY_MOVE = OFFICE_MOVE | {"inspector/own"}
 
 SOON = datetime.now(UTC).date() + timedelta(days=30)
 
@@ -71,8 +73,8 @@ MOVES = {
     Action.APPEAL: Move(Action.APPEAL, "/appeal", state(), {"reason": "不属于本社区"}, COMMUNITY_MOVE),
     Action.REQUEST_SUSPENSION: Move(Action.REQUEST_SUSPENSION, "/suspension", state(),
                                     {"reason": "施工", "planned_date": SOON.isoformat()}, COMMUNITY_MOVE),
-    Action.ACCEPT: Move(Action.ACCEPT, "/review", state(status="rectified"), {}, OFFICE_MOVE, decision="accept"),
-    Action.REJECT: Move(Action.REJECT, "/review", state(status="rectified"), {"note": "不合格"}, OFFICE_MOVE,
+    Action.ACCEPT: Move(Action.ACCEPT, "/review", state(status="rectified"), {}, VERIFY_MOVE, decision="accept"),
+    Action.REJECT: Move(Action.REJECT, "/review", state(status="rectified"), {"note": "不合格"}, VERIFY_MOVE,
                         decision="reject"),
     Action.VOID: Move(Action.VOID, "/void", state(), {"reason": "重复"}, OFFICE_MOVE),
     Action.UPHOLD: Move(Action.UPHOLD, "/appeal/decide", state(status="appealed", appeal_from="dispatched"),
