@@ -171,6 +171,22 @@ def allowed_actions(p: Principal, item: Item) -> list[Action]:
     return out
 
 
+# dHash distance at or under which two photos show the same picture (recompressed, resized or cropped a little).
+SAME_PICTURE_BITS = 4
+
+
+def reused_photo(earlier: list[tuple[str, str]], after: list[tuple[str, str]]) -> bool:
+    """Whether an after-photo is one of the report's earlier photos again: the same file (SHA-256) or the
+    same picture (dHash within ``SAME_PICTURE_BITS``). Each photo is (sha256, phash); flagged, not refused,
+    because the office decides (a photo taken from the same spot after the fix differs by far more bits).
+    """
+    for sha, phash in after:
+        for old_sha, old_phash in earlier:
+            if sha == old_sha or (int(phash, 16) ^ int(old_phash, 16)).bit_count() <= SAME_PICTURE_BITS:
+                return True
+    return False
+
+
 def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
     """Overdue: the community still owes the fix (dispatched or suspended) and the deadline has passed.
 

@@ -36,6 +36,8 @@ from . import rules
 from .rules import Action, Clock, Item, Request
 
 MAX_AFTER_PHOTOS = 9
+# Set on a report whose after-photo repeats one of its earlier photos, for the office to look at.
+REUSED_PHOTO_FLAG = "after_photo_reused"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx
                       planned_date=move.planned_date)
     change = rules.decide(principal_of(user), item_of(report), request, clock_for(report, ctx))
     processed = process_photos(uploads, ctx.max_pixels) if uploads else []
+    fields = dict(change.fields)
+    earlier = [(p.sha256, p.phash) for p in report.photos]
+    if processed and rules.reused_photo(earlier, [(p.sha256, p.phash) for p in processed]):
+        fields["flags"] = sorted({*(report.flags or []), REUSED_PHOTO_FLAG})
     created: list[str] = []
     try:
         try:
@@ -110,7 +116,7 @@ def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx
         won = db.session.execute(
             update(Report)
             .where(Report.id == report.id, Report.version == read_version)
-            .values(status=change.to_status, version=read_version + 1, **change.fields)
+            .values(status=change.to_status, version=read_version + 1, **fields)
             .execution_options(synchronize_session=False)
         ).rowcount
         if won != 1:

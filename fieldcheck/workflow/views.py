@@ -69,6 +69,16 @@ LOCATION_SOURCES = {
     "manual": N_("chosen by hand"),
 }
 
+# Why a report deserves a second look (set when it is filed or rectified).
+FLAG_NAMES = {
+    "exif_far": N_("Photo GPS over 200 m from the phone's position"),
+    "photo_old": N_("Photo taken over 24 hours before filing"),
+    "manual_location": N_("Location chosen by hand"),
+    "outside_boundaries": N_("Outside every community"),
+    "community_chosen": N_("Community chosen by hand differs from the position's"),
+    services.REUSED_PHOTO_FLAG: N_("An after-photo repeats an earlier photo of this report"),
+}
+
 QUEUE_TITLES = {
     "verify": N_("To verify"),
     "appeals": N_("Appeals"),
@@ -109,6 +119,7 @@ def helpers():
         "time_left": time_left,
         "event_label": lambda action: _(EVENT_NAMES[action]) if action in EVENT_NAMES else action,
         "location_source_label": lambda s: _(LOCATION_SOURCES[s]) if s in LOCATION_SOURCES else s,
+        "flag_label": lambda f: _(FLAG_NAMES[f]) if f in FLAG_NAMES else f,
         "local_datetime": lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "",
     }
 

@@ -325,3 +325,24 @@ def test_assign_of_an_s1_item_counts_clock_hours_through_the_holiday() -> None:
     now = datetime(2026, 10, 2, 4, 0, tzinfo=UTC)
     change = rules.decide(OFFICE, item("reported"), Request(Action.ASSIGN, community_id=1), calendar_clock(now, "24h"))
     assert change.fields["due_at"] == now + timedelta(hours=24)
+
+
+# --- after-photos that repeat an earlier photo ---------------------------------------------------------
+
+BEFORE = [("a" * 64, "f0f0f0f0f0f0f0f0")]
+
+
+@pytest.mark.parametrize(
+    ("after", "reused"),
+    [
+        ([("a" * 64, "0000000000000000")], True),  # the same file
+        ([("b" * 64, "f0f0f0f0f0f0f0f1")], True),  # the same picture, recompressed (1 bit)
+        ([("b" * 64, "f0f0f0f0f0f0f000")], True),  # 4 bits: still the same picture
+        ([("b" * 64, "f0f0f0f0f0f0f001")], False),  # 5 bits
+        ([("b" * 64, "0f0f0f0f0f0f0f0f")], False),  # another picture
+        ([("b" * 64, "0f0f0f0f0f0f0f0f"), ("c" * 64, "f0f0f0f0f0f0f0f0")], True),  # one of several
+        ([], False),
+    ],
+)
+def test_an_after_photo_that_repeats_an_earlier_one_is_noticed(after, reused) -> None:
+    assert rules.reused_photo(BEFORE, after) is reused

@@ -373,3 +373,31 @@ def test_the_report_lists_the_moves_its_reader_may_make(client, people):
     assert client.get(url, headers=people["office"]).get_json()["actions"] == ["void"]
     assert client.get(url, headers=people["insp"]).get_json()["actions"] == []
     assert client.get(url, headers=people["sd1"]).get_json()["actions"] == []
+
+
+def test_an_after_photo_that_is_the_before_photo_again_is_flagged(client, people):
+    before = jpeg(seed=11)
+    report = post_report(client, people["insp"], photos=[before]).get_json()
+    honest = rectify(client, people["c1"], report["id"], seed=300)
+    assert "after_photo_reused" not in honest.get_json()["flags"]
+    act(client, people["office"], report["id"], "review", decision="reject", note="不合格")
+    data = {"note": "已整改", "photos": [(io.BytesIO(before), "image.jpg")]}
+    r = client.post(f"/api/v1/reports/{report['id']}/rectify", data=data, headers=people["c1"],
+                    content_type="multipart/form-data")
+    assert r.status_code == 200
+    assert "after_photo_reused" in r.get_json()["flags"]
+
+
+def test_the_office_sees_why_a_report_deserves_a_second_look(app, people):
+    from tests.conftest import login
+
+    before = jpeg(seed=12)
+    office = app.test_client()
+    login(office, "office")
+    inspector = app.test_client()
+    report = post_report(inspector, people["insp"], photos=[before]).get_json()
+    data = {"note": "已整改", "photos": [(io.BytesIO(before), "image.jpg")]}
+    inspector.post(f"/api/v1/reports/{report['id']}/rectify", data=data, headers=people["c1"],
+                   content_type="multipart/form-data")
+    page = office.get("/office/queue/verify").get_data(as_text=True)
+    assert "整改照片与此问题此前的照片重复" in page
