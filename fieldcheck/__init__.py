@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .home.views import bp as home_bp
     from .ranking import api as _ranking_api  # noqa: F401  (adds ranking routes to the api blueprint)
+    from .ranking.views import bp as ranking_bp
     from .reports import api as _reports_api  # noqa: F401  (adds report routes to the api blueprint)
     from .reports.views import bp as reports_bp
     from .storage import LocalBlobStore
@@ -60,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(workflow_bp)
+    app.register_blueprint(ranking_bp)
     app.extensions["fieldcheck.storage"] = LocalBlobStore(Path(app.config["BLOB_DIR"]))
     register_error_handlers(app)
     register_template_helpers(app)

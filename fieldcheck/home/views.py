@@ -36,6 +36,13 @@ def _month() -> str:
     return local_month(utcnow(), ZoneInfo(current_app.config["TIMEZONE"]))
 
 
+def _standing(p, now):
+    """This month's score and rank for the landing page's card (None without a checklist in force)."""
+    from ..ranking.pages import own_standing
+
+    return own_standing(p, now=now, tz_name=current_app.config["TIMEZONE"])
+
+
 @bp.get("/community")
 @login_required
 def community():
@@ -46,7 +53,7 @@ def community():
     rows = workflow_queries.open_items(p, now)
     counts = workflow_queries.counts_by_community(p, now, community_id=p.community_id)
     return render_template("home/community.html", community=current_user.community, rows=rows, now=now,
-                           counts=counts[0] if counts else None)
+                           counts=counts[0] if counts else None, standing=_standing(p, now))
 
 
 @bp.get("/subdistrict")
@@ -65,7 +72,7 @@ def subdistrict():
             abort(404)
     rows = workflow_queries.open_items(p, now, community_id=chosen.id if chosen else None)
     return render_template("home/subdistrict.html", subdistrict=current_user.subdistrict, counts=counts,
-                           rows=rows, chosen=chosen, now=now)
+                           rows=rows, chosen=chosen, now=now, standing=_standing(p, now))
 
 
 @bp.get("/office")
