@@ -244,18 +244,28 @@ def _thumbnail(display: Image.Image) -> tuple[Image.Image, bytes, str]:
 # Hashing, resampling and JPEG encoding release the GIL, so a second core can take some of them.
 # They go to a small pool of helper threads per process, and the caller takes a job back and runs it
 # itself when no helper has started it by the time the result is needed (Future.cancel succeeds
-# only for a job that has not started). So a free core shortens a photo, and on a busy machine a
-# photo does not wait for a helper thread to be scheduled at all (only for one that started a job
-# and was then preempted). bench/README.md has the figures.
+# only for a job that has not started). So a free core shortens a photo, and a photo does not wait
+# for a helper thread to be scheduled at all (only for one that started a job and was then
+# preempted). When the load average says every core is busy, no job is handed out: helpers would
+# only compete with the other work and make a photo wait. bench/README.md has the figures.
 
 PARALLEL = (os.cpu_count() or 1) > 1
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
 
+def _machine_busy() -> bool:
+    """Whether every core already has work (1-minute load average >= cores): helpers would only compete."""
+    try:
+        return os.getloadavg()[0] >= (os.cpu_count() or 1)
+    except (AttributeError, OSError):  # no load average on this platform
+        return False
+
+
 def _helpers() -> ThreadPoolExecutor | None:
+    """The helper pool, or None to run everything in the caller (no second core, or none free)."""
     global _pool
-    if not PARALLEL:
+    if not PARALLEL or _machine_busy():
         return None
     with _pool_lock:
         if _pool is None:
@@ -512,7 +522,8 @@ def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling)
 
     Pillow releases the GIL while resampling, and each output row depends only on source rows
     (taps may reach across the cut: they read the whole source), so the halves are the pixels one
-    call would give, give or take 1 in rounding. Small images are not worth a thread.
+    call would give, give or take 1 in rounding. Small images are not worth a thread. The cut does
+    not depend on the load, so one photo always gives the same bytes on one machine.
     """
     if not PARALLEL or size[1] < 400 or size[0] * size[1] < 500_000:
         return img.resize(size, resample, reducing_gap=2.0)

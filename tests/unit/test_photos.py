@@ -305,6 +305,7 @@ def test_concurrent_calls_give_the_same_results():
 
 
 def test_single_threaded_resize_gives_the_same_picture(monkeypatch):
+    monkeypatch.setattr(photos, "_machine_busy", lambda: False)
     data = jpeg(scene(3000, 2000))
     parallel = process_photo(data)
     monkeypatch.setattr(photos, "PARALLEL", False)
@@ -1125,6 +1126,7 @@ def test_photo_error():
 
 def test_parallel_resize_matches_a_single_resize(monkeypatch):
     monkeypatch.setattr(photos, "PARALLEL", True)
+    monkeypatch.setattr(photos, "_machine_busy", lambda: False)
     for mode, src, dst in [
         ("RGB", (2016, 1512), (1600, 1200)),
         ("RGBA", (1500, 2000), (1200, 1600)),
@@ -1151,6 +1153,7 @@ def test_a_job_no_helper_has_started_is_run_by_the_caller(monkeypatch):
     started.wait(30)
     data = jpeg(scene(3000, 2000), lat=1.0, lon=2.0)
     monkeypatch.setattr(photos, "PARALLEL", True)
+    monkeypatch.setattr(photos, "_machine_busy", lambda: False)
     expected = process_photo(data)  # halves resized by the helpers, when they are free
     monkeypatch.setattr(photos, "_helpers", lambda: pool)
     try:
@@ -1165,6 +1168,7 @@ def test_a_job_no_helper_has_started_is_run_by_the_caller(monkeypatch):
 
 def test_a_failing_helper_job_raises_in_the_caller(monkeypatch):
     monkeypatch.setattr(photos, "PARALLEL", True)
+    monkeypatch.setattr(photos, "_machine_busy", lambda: False)
 
     def boom() -> None:
         raise PhotoError("truncated", "boom")
@@ -1173,8 +1177,22 @@ def test_a_failing_helper_job_raises_in_the_caller(monkeypatch):
         photos._Job(boom).result()
 
 
+def test_no_helpers_when_every_core_is_busy(monkeypatch):
+    monkeypatch.setattr(photos, "PARALLEL", True)
+    cores = photos.os.cpu_count() or 1
+    monkeypatch.setattr(photos.os, "getloadavg", lambda: (cores + 0.5, 1.0, 1.0))
+    assert photos._helpers() is None
+    called = []
+    job = photos._Job(lambda: called.append(threading.current_thread()) or 7)
+    assert called == []  # nothing ran yet: the caller will run it
+    assert job.result() == 7 and called == [threading.current_thread()]
+    monkeypatch.setattr(photos.os, "getloadavg", lambda: (cores - 0.5, 1.0, 1.0))
+    assert photos._helpers() is not None
+
+
 def test_helper_pool_is_started_afresh_after_fork(monkeypatch):
     monkeypatch.setattr(photos, "PARALLEL", True)
+    monkeypatch.setattr(photos, "_machine_busy", lambda: False)
     before = photos._helpers()
     assert photos._helpers() is before
     photos._forget_helpers_after_fork()  # what os.register_at_fork runs in a forked child
