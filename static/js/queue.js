@@ -259,7 +259,7 @@
     return all().then(function (items) {
       var failed = items.some(function (i) { return i.state === 'failed'; });
       badge.hidden = !items.length;
-      badge.textContent = items.length;
+      badge.firstChild.textContent = items.length;
       badge.classList.toggle('bad', failed);
       badge.setAttribute('aria-label', badge.getAttribute('data-label').replace('{n}', items.length));
       document.documentElement.setAttribute('data-queued', items.length);
