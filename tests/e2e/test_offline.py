@@ -29,11 +29,11 @@ def sha(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def open_capture(page, server, tmp_path=None):
+def open_capture(page, server):
     login(page, server.url, "inspector")
     expect(page).to_have_url(f"{server.url}/inspector")
     # The service worker is installed and holds the capture page.
-    expect(page.locator("html")).to_have_attribute("data-offline", "ready")
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=15_000)
 
 
 def queued(page) -> list[dict]:
