@@ -376,7 +376,11 @@
     var b = e.target.closest && e.target.closest('button[type=submit]');
     if (b) lastButton = b;
   });
-  form.addEventListener('input', function () { form.dataset.dirty = '1'; });
+  // Touched forms are never reloaded under the inspector (a newer page waits for the next visit); a tap
+  // counts, since the camera may be open when the newer page arrives.
+  ['input', 'pointerdown', 'focusin'].forEach(function (type) {
+    form.addEventListener(type, function () { form.dataset.dirty = '1'; });
+  });
   form.addEventListener('submit', function (e) {
     var visit = (e.submitter || lastButton) === visitButton;
     lastButton = null;
