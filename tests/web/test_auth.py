@@ -47,7 +47,8 @@ def test_other_roles_home_pages_are_refused(client, district, make_user, role):
     make_user(role, username=f"u-{role}", **scope_for(role))
     login(client, f"u-{role}")
     for other, path in ROLE_HOMES.items():
-        if other != role:
+        # Admin may also open the office's page: it makes every move the office makes.
+        if other != role and not (role == "admin" and other == "office"):
             assert client.get(path).status_code == 403, path
 
 
