@@ -7,7 +7,6 @@ the document's exact decimal strings; templates round them for display only (``d
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -137,9 +136,3 @@ def percent(rate: str | None) -> Decimal | None:
     """A rate (0..1, exact string) as a percentage rounded to two places for display."""
     return None if rate is None else rdoc.display(str(Decimal(rate) * 100))
 
-
-def group_by_subdistrict(rows: list[dict]) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        out[row["subdistrict_code"]].append(row)
-    return dict(out)

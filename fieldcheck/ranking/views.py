@@ -120,7 +120,6 @@ def _month_page(month: str, *, error: str | None = None, status: int = 200):
         "can_publish": perm.can_publish_ranking(p),
         "month_over": now >= _month_end(month),
         "ranked_total": sum(1 for c in document["communities"] if c["rank"] is not None),
-        "subdistricts_total": sum(1 for s in document["subdistricts"] if s["rank"] is not None),
         "not_inspected": [c for c in shown["communities"] if not c["inspected"]],
         "names": {c["code"]: c for c in shown["communities"]},
         "changes": pages.changes_from_previous(month, shown, now=now, tz_name=_tz_name()),

@@ -408,8 +408,13 @@ def test_community_and_sub_district_landing_pages_show_this_months_standing(app,
     assert "C003" not in card
 
 
-def test_the_office_landing_page_links_to_the_ranking(app, browser_for):
-    assert 'href="/ranking"' in text_of(get(browser_for("office"), "/office"))
+def test_the_office_landing_page_and_the_navigation_link_to_the_ranking(app, browser_for):
+    page = text_of(get(browser_for("office"), "/office"))
+    assert re.search(r'href="/ranking" id="ranking-link"', page)
+    for who in ("office", "admin", "c1", "sd1"):
+        assert 'class="nav-ranking"' in text_of(get(browser_for(who), "/ranking/2026-03"))
+    inspector_home = text_of(browser_for("insp").get("/", follow_redirects=True))
+    assert 'class="nav-ranking"' not in inspector_home
 
 
 def test_the_voided_report_never_appears_in_the_breakdown(app, browser_for, people):
