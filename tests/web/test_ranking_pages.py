@@ -424,3 +424,14 @@ def test_the_voided_report_never_appears_in_the_breakdown(app, browser_for, peop
         db.session.commit()
     page = text_of(get(browser_for("office"), "/ranking/2026-03/C001"))
     assert f'data-report="{people["r1"]}"' not in page and f'data-report="{people["r4"]}"' not in page
+
+
+def test_the_pages_read_in_english_too(app, browser_for):
+    client = browser_for("office")
+    client.get("/lang/en")
+    page = text_of(get(client, "/ranking/2026-03"))
+    assert "Community ranking, 2026-03" in page and "score, higher first" in page and "总分高者在前" not in page
+    breakdown = text_of(get(client, "/ranking/2026-03/C001"))
+    assert "Sanitation" in breakdown and "item capped" in breakdown
+    bulletin = text_of(get(client, "/ranking/2026-03/bulletin"))
+    assert "monthly bulletin, 2026-03" in bulletin and "fewer overdue open items" in bulletin
