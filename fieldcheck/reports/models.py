@@ -48,6 +48,11 @@ class Report(db.Model):
         Index("ix_report_inspector_observed", "inspector_id", "observed_at"),
         Index("ix_report_status_due", "status", "due_at"),
         Index("ix_report_community_due", "community_id", "due_at"),
+        # The monthly ranking's loader selects reports observed in the month, due in it, or closed in the
+        # repeat window (ranking/services.py): one range index for each, combined by the planner.
+        Index("ix_report_observed_at", "observed_at"),
+        Index("ix_report_due_at", "due_at"),
+        Index("ix_report_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
