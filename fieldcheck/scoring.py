@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 from typing import NamedTuple
 
 from .calendar import WorkCalendar
@@ -197,6 +198,9 @@ class Indicators:
 
 @dataclass
 class CommunityScore:
+    """One community's month. ``categories`` and ``entries`` (the breakdown down to each report) are
+    built on first use: the scores are computed without them, and most callers never ask."""
+
     community: CommunityFact
     inspected: bool
     field_score: Fraction | None
@@ -204,10 +208,19 @@ class CommunityScore:
     score: Fraction | None
     #: Field points lost: field_total − field score (0 when not inspected).
     deductions: Fraction
-    categories: tuple[CategoryScore, ...]
-    entries: tuple[Deduction, ...]
     indicators: Indicators
     rank: int | None = None
+    _detail: _Breakdowns | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def entries(self) -> tuple[Deduction, ...]:
+        """Every field report of the month, by report id, with its deduction before caps."""
+        return self._detail.entries(self.community) if self._detail else ()
+
+    @cached_property
+    def categories(self) -> tuple[CategoryScore, ...]:
+        """Every category of the checklist with its capped items (from ``entries``)."""
+        return self._detail.categories(self.community, self.entries) if self._detail else ()
 
 
 @dataclass
@@ -319,20 +332,27 @@ def closed_by(r: ReportFact, reference: datetime) -> bool:
 
 def count_due(ind: Indicators, r: ReportFact, reference: datetime, hours=None) -> None:
     """Add one due item to the counts (``hours``: working seconds between two moments, or None)."""
+    _count_due(ind, r.status, r.due_at, r.dispatched_at, r.rectified_at, r.closed_at, r.rework_count, reference,
+               hours)
+
+
+def _count_due(ind, status, due_at, dispatched_at, rectified_at, closed_at, rework_count, reference, hours) -> None:
     ind.due += 1
-    if closed_by(r, reference):
+    if status == CLOSED and closed_at is not None and closed_at <= reference:  # closed_by
         ind.closed += 1
-        if r.rectified_at is not None and r.rectified_at <= r.due_at:
+        if rectified_at is not None and rectified_at <= due_at:
             ind.on_time += 1
-    elif not rectified_by(r, reference) and r.status != APPEALED:
+    elif status != APPEALED and not (  # not rectified_by
+        rectified_at is not None and rectified_at <= reference and (dispatched_at is None or rectified_at >= dispatched_at)
+    ):
         ind.overdue_open += 1
-    if r.rectified_at is not None:
+    if rectified_at is not None:
         ind.reached_verification += 1
-        if r.rework_count > 0:
+        if rework_count > 0:
             ind.rework += 1
-        if hours is not None and r.dispatched_at is not None and r.rectified_at >= r.dispatched_at:
+        if hours is not None and dispatched_at is not None and rectified_at >= dispatched_at:
             ind.rectified_timed += 1
-            ind.rectify_seconds += hours(r.dispatched_at, r.rectified_at)
+            ind.rectify_seconds += hours(dispatched_at, rectified_at)
 
 
 class WorkingHours:
@@ -381,27 +401,41 @@ class WorkingHours:
 class RepeatIndex:
     """Closed reports by item code and spot, and by item code on a grid of cells at least twice
     ``radius_m`` wide: a match then lies in the report's cell or in the three cells around the corner of
-    it the report is nearest to."""
+    it the report is nearest to. Reports are ``ReportFact`` rows or plain tuples in its field order."""
 
     # Cell key = row × _ROW + column: one int, cheap to hash, and mixed in its low bits (a power of two
     # here would put a whole column of cells in one dict slot chain). Two cells sharing a key only cost a
     # distance check, never a wrong match.
     _ROW = 1_000_003
 
-    def __init__(self, closed: Iterable[ReportFact], radius_m: float, window: timedelta):
+    def __init__(self, reports: Iterable[ReportFact], radius_m: float, window: timedelta):
         self.radius, self.window = radius_m, window
-        self.by_spot: dict[tuple, list[tuple[datetime, int]]] = defaultdict(list)
-        self.by_cell: dict[str, dict[int, list[tuple[datetime, int, float, float]]]] = {}
-        closed = [r for r in closed if r.status == CLOSED and r.closed_at is not None]
-        lats = [abs(r.lat) for r in closed if r.lat is not None]
-        self.dlat = 2 * max(radius_m, 1e-6) / _M_PER_DEG
-        self.dlon = self.dlat / max(math.cos(math.radians(min(max(lats, default=0.0), 89.0))), 1e-6)
-        for r in closed:
-            if r.spot_id is not None:
-                self.by_spot[(r.item_code, r.spot_id)].append((r.closed_at, r.id))
-            if r.lat is not None and r.lon is not None:
-                cells = self.by_cell.setdefault(r.item_code, {})
-                cells.setdefault(self._cell(r.lat, r.lon), []).append((r.closed_at, r.id, r.lat, r.lon))
+        closed = [r for r in reports if r[3] == CLOSED and r[13] is not None]
+        lats = [abs(r[8]) for r in closed if r[8] is not None]
+        self.dlat = dlat = 2 * max(radius_m, 1e-6) / _M_PER_DEG
+        self.dlon = dlon = dlat / max(math.cos(math.radians(min(max(lats, default=0.0), 89.0))), 1e-6)
+        by_spot: dict[tuple, list[tuple[datetime, int]]] = {}
+        by_cell: dict[str, dict[int, list[tuple[datetime, int, float, float]]]] = {}
+        floor, row_ = math.floor, self._ROW
+        for rid, _cid, item, _status, _obs, _n, _fb, spot, lat, lon, _disp, _due, _rect, closed_at, _rw in closed:
+            if spot is not None:
+                key = (item, spot)
+                bucket = by_spot.get(key)
+                if bucket is None:
+                    by_spot[key] = [(closed_at, rid)]
+                else:
+                    bucket.append((closed_at, rid))
+            if lat is not None and lon is not None:
+                cells = by_cell.get(item)
+                if cells is None:
+                    cells = by_cell[item] = {}
+                key = floor(lat / dlat) * row_ + floor(lon / dlon)
+                bucket = cells.get(key)
+                if bucket is None:
+                    cells[key] = [(closed_at, rid, lat, lon)]
+                else:
+                    bucket.append((closed_at, rid, lat, lon))
+        self.by_spot, self.by_cell = by_spot, by_cell
 
     def _cell(self, lat: float, lon: float) -> int:
         return math.floor(lat / self.dlat) * self._ROW + math.floor(lon / self.dlon)
@@ -417,29 +451,140 @@ class RepeatIndex:
 
     def earlier(self, r: ReportFact) -> int | None:
         """The id of the latest closing that makes ``r`` a repeat (ties: the lowest id), or None."""
-        observed = r.observed_at
+        return self.find(r[0], r[2], r[4], r[7], r[8], r[9])
+
+    def find(self, rid: int, item: str, observed: datetime, spot: int | None, lat: float | None,
+             lon: float | None) -> int | None:
+        """``earlier`` for a report given by its fields."""
         low = observed - self.window
         best: tuple[datetime, int] | None = None
-        if r.spot_id is not None:
-            for closed_at, rid in self.by_spot.get((r.item_code, r.spot_id), ()):
-                if rid != r.id and low <= closed_at <= observed and (best is None or (closed_at, -rid) > best):
-                    best = (closed_at, -rid)
-        cells = self.by_cell.get(r.item_code) if r.lat is not None and r.lon is not None else None
-        if cells:
-            for key in self._block(r.lat, r.lon):
-                for closed_at, rid, lat, lon in cells.get(key, ()):
-                    if (
-                        rid != r.id
-                        and low <= closed_at <= observed
-                        and (best is None or (closed_at, -rid) > best)
-                        and distance_m(r.lat, r.lon, lat, lon) <= self.radius
-                    ):
-                        best = (closed_at, -rid)
+        if spot is not None:
+            for closed_at, other in self.by_spot.get((item, spot), ()):
+                if other != rid and low <= closed_at <= observed and (best is None or (closed_at, -other) > best):
+                    best = (closed_at, -other)
+        if lat is not None and lon is not None:
+            cells = self.by_cell.get(item)
+            if cells:
+                for key in self._block(lat, lon):
+                    bucket = cells.get(key)
+                    if bucket is None:
+                        continue
+                    for closed_at, other, olat, olon in bucket:
+                        if (
+                            other != rid
+                            and low <= closed_at <= observed
+                            and (best is None or (closed_at, -other) > best)
+                            and distance_m(lat, lon, olat, olon) <= self.radius
+                        ):
+                            best = (closed_at, -other)
         return -best[1] if best is not None else None
 
 
 # ---------------------------------------------------------------------------------------------------
 # The month
+
+
+class _Points:
+    """The checklist's points as integers of one common unit (1/``scale`` point), so a month's
+    deductions add up as plain ints; exact, converted back to ``Fraction`` per community."""
+
+    def __init__(self, checklist: Checklist):
+        self.checklist = checklist
+        self.items: dict[str, tuple[Item, Category]] = {i.code: (i, c) for c in checklist.categories for i in c.items}
+        self._amounts: dict[tuple, tuple[Decimal, Decimal, Decimal]] = {}
+        self._units: dict[tuple, int] = {}
+        # Amounts are points × found_by multiplier × instances × repeat multiplier: their denominators
+        # divide the product of the factors' common denominators, whatever the instances.
+        def den(values) -> int:
+            return math.lcm(*(Fraction(v).denominator for v in values)) if values else 1
+
+        points = [i.points for i, _c in self.items.values()]
+        amounts = den(points) * den([*checklist.found_by.values()]) * den([checklist.repeat.multiplier])
+        caps = [i.cap for i, _c in self.items.values()]
+        self.scale = math.lcm(amounts, den(caps), den([c.weight for c in checklist.categories]))
+
+    def unit(self, value: Decimal) -> int:
+        exact = Fraction(value) * self.scale
+        if exact.denominator != 1:  # cannot happen with the scale above; refuse rather than round
+            raise ValueError(f"{value} is not a multiple of 1/{self.scale}")
+        return exact.numerator
+
+    def amount(self, item: Item, found_by: str, instances: int, repeat: bool) -> tuple[Decimal, Decimal, Decimal]:
+        """(found_by multiplier, amount, repeat multiplier) of a report, as Decimals (memoised)."""
+        key = (item.code, found_by, instances, repeat)
+        known = self._amounts.get(key)
+        if known is None:
+            one = Decimal(1)
+            multiplier = self.checklist.found_by.get(found_by, one)
+            rmult = self.checklist.repeat.multiplier if repeat else one
+            known = self._amounts[key] = (multiplier, item.points * multiplier * instances * rmult, rmult)
+        return known
+
+    def amount_units(self, item: Item, found_by: str, instances: int, repeat: bool) -> int:
+        key = (item.code, found_by, instances, repeat)
+        known = self._units.get(key)
+        if known is None:
+            known = self._units[key] = self.unit(self.amount(item, found_by, instances, repeat)[1])
+        return known
+
+
+class _Breakdowns:
+    """What a community's breakdown is built from, kept by ``score_month`` for ``CommunityScore``'s
+    ``entries`` and ``categories``: the month's field reports by community and the repeats found."""
+
+    def __init__(self, checklist: Checklist, points: _Points, field_by: dict[int, list], repeats: dict[int, int],
+                 applies: dict[tuple, dict[str, bool]]):
+        self.checklist, self.points, self.field_by, self.repeats, self._applies = (
+            checklist, points, field_by, repeats, applies)
+
+    def applies(self, community: CommunityFact) -> dict[str, bool]:
+        return self._applies[community.spot_types]
+
+    def entries(self, community: CommunityFact) -> tuple[Deduction, ...]:
+        applies = self.applies(community)
+        items, points, repeats = self.points.items, self.points, self.repeats
+        one = Decimal(1)
+        out = []
+        for r in sorted(self.field_by.get(community.id, ()), key=_first):
+            rid, _cid, code, _status, _obs, instances, found_by = r[:7]
+            hit = items.get(code)
+            if hit is None:
+                multiplier = self.checklist.found_by.get(found_by, one)
+                out.append(Deduction(rid, community.id, code, None, instances, _ZERO, found_by, multiplier, None, one,
+                                     _ZERO, "item_not_in_checklist"))
+                continue
+            item, category = hit
+            repeat_of = repeats.get(rid)
+            multiplier, amount, rmult = points.amount(item, found_by, instances, repeat_of is not None)
+            excluded = None if applies[category.code] else "category_not_applicable"
+            out.append(Deduction(rid, community.id, code, category.code, instances, item.points, found_by, multiplier,
+                                 repeat_of, rmult, amount, excluded))
+        return tuple(out)
+
+    def categories(self, community: CommunityFact, entries: Sequence[Deduction]) -> tuple[CategoryScore, ...]:
+        applies = self.applies(community)
+        by_item: dict[str, list[Deduction]] = defaultdict(list)
+        for e in entries:
+            if e.excluded is None:
+                by_item[e.item_code].append(e)
+        categories = []
+        for category in self.checklist.categories:
+            item_scores = []
+            for item in category.items:
+                hits = by_item.get(item.code)
+                if hits:
+                    raw = sum([e.amount for e in hits], _ZERO)
+                    item_scores.append(ItemScore(item.code, raw, item.cap, item_deduction([raw], item.cap),
+                                                 tuple([e.report_id for e in hits])))
+            raw = sum([i.deducted for i in item_scores], _ZERO)
+            applicable = applies[category.code]
+            deducted = category_deduction([raw], category.weight) if applicable else _ZERO
+            categories.append(CategoryScore(category.code, category.weight, applicable, raw, deducted, tuple(item_scores)))
+        return tuple(categories)
+
+
+def _first(row) -> int:
+    return row[0]
 
 
 def score_month(
@@ -450,61 +595,88 @@ def score_month(
     calendar: WorkCalendar | None = None,
     tz: tzinfo = UTC,
 ) -> MonthResult:
-    """Score every community for the month, rank them and the sub-districts, and draw up the lists."""
+    """Score every community for the month, rank them and the sub-districts, and draw up the lists.
+
+    One pass over the reports: a field report adds its amount, in integer units of ``_Points``, to its
+    community's item; an item due adds to its community's counts. Then per community the item caps,
+    category weights and the field score (``field_score``'s formula on those integers), the rectification
+    score and the rest. The per-report breakdown is built only when ``entries`` or ``categories`` is read.
+    """
     start, end = facts.start, facts.end
     reference = min(now, end)
-    items: dict[str, tuple[Item, Category]] = {i.code: (i, c) for c in checklist.categories for i in c.items}
+    points = _Points(checklist)
+    items = points.items
     repeat = checklist.repeat
-    index = RepeatIndex(facts.reports, float(repeat.radius_m), timedelta(days=repeat.window_days))
+    reports = facts.reports
+    index = RepeatIndex(reports, float(repeat.radius_m), timedelta(days=repeat.window_days))
+    find = index.find
     hours = WorkingHours(calendar, tz) if calendar is not None else None
-    category_spots = {c.code: frozenset(c.spot_types) for c in checklist.categories}  # see category_applies
 
-    field_by: dict[int, list[ReportFact]] = defaultdict(list)
+    field_by: dict[int, list] = defaultdict(list)  # community → its field reports (for the breakdowns)
+    raw: dict[tuple[int, str], int] = defaultdict(int)  # (community, item) → deductions before the cap, in units
+    repeats: dict[int, int] = {}  # report → the report whose closing makes it a repeat
+    repeats_by: dict[int, int] = defaultdict(int)
     ind_by: dict[int, Indicators] = defaultdict(Indicators)
-    for r in facts.reports:  # is_field_report and is_due, inlined: this loop sees every report
-        cid, status = r.community_id, r.status
+    units = points.amount_units
+    # is_field_report and is_due, inlined: this loop sees every report.
+    for r in reports:
+        rid, cid, code, status, observed, instances, found_by, spot, lat, lon, dispatched, due_at, rectified, closed, \
+            rework = r
         if cid is None or status == VOIDED:
             continue
-        if start <= r.observed_at < end:
+        if start <= observed < end:
             field_by[cid].append(r)
-        due_at = r.due_at
+            hit = items.get(code)
+            if hit is not None:
+                repeat_of = find(rid, code, observed, spot, lat, lon)
+                if repeat_of is not None:
+                    repeats[rid] = repeat_of
+                    repeats_by[cid] += 1
+                raw[cid, code] += units(hit[0], found_by, instances, repeat_of is not None)
         if due_at is not None and start <= due_at < end and due_at < reference and status != SUSPENDED:
-            count_due(ind_by[cid], r, reference, hours)
+            _count_due(ind_by[cid], status, due_at, dispatched, rectified, closed, rework, reference, hours)
 
-    # (item, found_by, instances, repeat?) → (found_by multiplier, amount, repeat multiplier)
-    amounts: dict[tuple, tuple[Decimal, Decimal, Decimal]] = {}
-    one = Decimal(1)
+    field_total = Fraction(checklist.field_total)
+    # Per category: (code, spot types, weight in units, ((item code, cap in units), ...)).
+    plan = [
+        (c.code, frozenset(c.spot_types), points.unit(c.weight), tuple((i.code, points.unit(i.cap)) for i in c.items))
+        for c in checklist.categories
+    ]
+    applies_by: dict[tuple, dict[str, bool]] = {}
     scores = []
     for community in facts.communities:
-        reports = field_by.get(community.id, [])
-        ind = ind_by.get(community.id) or Indicators()
-        have = set(community.spot_types)
-        applies = {code: not have or bool(have & spots) for code, spots in category_spots.items()}
-        entries = []
-        reports.sort()  # by id (ids are unique, so the tuples compare on their first field)
-        for r in reports:
-            hit = items.get(r.item_code)
-            if hit is None:
-                multiplier = checklist.found_by.get(r.found_by, one)
-                entries.append(Deduction(r.id, community.id, r.item_code, None, r.instances, _ZERO, r.found_by,
-                                         multiplier, None, one, _ZERO, "item_not_in_checklist"))
-                continue
-            item, category = hit
-            repeat_of = index.earlier(r)
-            if repeat_of is not None:
-                ind.repeats += 1
-            key = (r.item_code, r.found_by, r.instances, repeat_of is not None)
-            known = amounts.get(key)
-            if known is None:
-                multiplier = checklist.found_by.get(r.found_by, one)
-                rmult = repeat.multiplier if repeat_of is not None else one
-                known = amounts[key] = (multiplier, item.points * multiplier * r.instances * rmult, rmult)
-            multiplier, amount, rmult = known
-            excluded = None if applies[category.code] else "category_not_applicable"
-            entries.append(Deduction(r.id, community.id, r.item_code, category.code, r.instances, item.points,
-                                     r.found_by, multiplier, repeat_of, rmult, amount, excluded))
-        ind.reports = len(reports)
-        scores.append(_community_score(checklist, community, entries, ind, community.id in facts.visited, applies))
+        cid = community.id
+        applies = applies_by.get(community.spot_types)
+        if applies is None:  # category_applies, once per set of spot types
+            have = set(community.spot_types)
+            applies = applies_by[community.spot_types] = {code: not have or bool(have & spots)
+                                                          for code, spots, _w, _i in plan}
+        ind = ind_by.get(cid) or Indicators()
+        ind.reports = len(field_by.get(cid, ()))
+        ind.repeats = repeats_by.get(cid, 0)
+        inspected = ind.reports > 0 or cid in facts.visited
+        rect = rectification_score(checklist, ind)
+        if inspected:
+            kept = weights = 0
+            for code, _spots, weight, caps in plan:
+                if not applies[code]:
+                    continue
+                deducted = 0
+                for item_code, cap in caps:
+                    value = raw.get((cid, item_code))
+                    if value:
+                        deducted += value if value < cap else cap  # item_deduction
+                weights += weight
+                kept += weight - (deducted if deducted < weight else weight)  # category_deduction
+            field = field_total * Fraction(kept, weights) if weights else field_total  # field_score
+            score, lost = field + rect, field_total - field
+        else:
+            field = score = None
+            lost = Fraction(0)
+        scores.append(CommunityScore(community, inspected, field, rect, score, lost, ind))
+    detail = _Breakdowns(checklist, points, field_by, repeats, applies_by)
+    for s in scores:
+        s._detail = detail
 
     ranked = sorted((s for s in scores if s.inspected), key=lambda s: rank_key(s.score, s.indicators, s.community.code))
     for position, s in enumerate(ranked, 1):
@@ -524,36 +696,6 @@ def score_month(
         indicators=total,
         coverage=(len(ranked), len(scores)),
     )
-
-
-def _community_score(checklist, community, entries, ind, visited, applies) -> CommunityScore:
-    by_item: dict[str, list[Deduction]] = defaultdict(list)
-    for e in entries:
-        if e.excluded is None:
-            by_item[e.item_code].append(e)
-    categories = []
-    for category in checklist.categories:
-        applicable = applies[category.code]
-        item_scores = []
-        if by_item:
-            for item in category.items:
-                hits = by_item.get(item.code)
-                if hits:
-                    raw = sum([e.amount for e in hits], _ZERO)
-                    item_scores.append(ItemScore(item.code, raw, item.cap, min(raw, item.cap), tuple([e.report_id for e in hits])))
-        raw = sum([i.deducted for i in item_scores], _ZERO)
-        deducted = category_deduction([raw], category.weight) if applicable else _ZERO
-        categories.append(CategoryScore(category.code, category.weight, applicable, raw, deducted, tuple(item_scores)))
-    inspected = ind.reports > 0 or visited
-    rect = rectification_score(checklist, ind)
-    if inspected:
-        field = field_score(checklist.field_total, ((c.weight, c.deducted) for c in categories if c.applicable))
-        score = field + rect
-        lost = Fraction(checklist.field_total) - field
-    else:
-        field = score = None
-        lost = Fraction(0)
-    return CommunityScore(community, inspected, field, rect, score, lost, tuple(categories), tuple(entries), ind)
 
 
 def subdistrict_scores(scores: Sequence[CommunityScore]) -> list[SubdistrictScore]:
