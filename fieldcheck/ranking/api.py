@@ -22,19 +22,19 @@ FORMATS = ("json", "xlsx", "csv")
 _TRUE = ("1", "true", "yes")
 
 
-def _split(spec: str) -> tuple[str, str]:
-    month, dot, fmt = spec.partition(".")
+def _split(month_and_format: str) -> tuple[str, str]:
+    month, dot, fmt = month_and_format.partition(".")
     if dot and fmt not in FORMATS:
         raise Invalid(N_("Unknown format %(format)s: use .json, .xlsx or .csv."), code="bad_format", format=fmt)
     return services.parse_month(month), fmt or "json"
 
 
-@bp.get("/rankings/<spec>")
-def get_ranking(spec: str):
+@bp.get("/rankings/<month>")
+def get_ranking(month: str):
     """The month's ranking (published if it is, else live), cut down to what the user may see."""
     p = current_principal()
     require(perm.can_view_ranking(p))
-    month, fmt = _split(spec)
+    month, fmt = _split(month)  # "2026-03", "2026-03.xlsx", ...
     live = request.args.get("live", "").lower() in _TRUE
     document = services.ranking(month, now=utcnow(), tz_name=current_app.config["TIMEZONE"], live=live)
     if fmt == "json":
