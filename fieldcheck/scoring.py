@@ -47,7 +47,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
@@ -119,6 +119,7 @@ class MonthFacts:
     start: datetime
     end: datetime
     communities: Sequence[CommunityFact]
+    #: ``ReportFact`` rows, or plain tuples in its field order (what the loader passes: cheaper to build).
     reports: Sequence[ReportFact]
     #: Communities with a visit (an inspection that found nothing) in the month.
     visited: frozenset[int] = frozenset()
@@ -360,37 +361,40 @@ class WorkingHours:
 
     def __init__(self, calendar: WorkCalendar, tz: tzinfo):
         self.calendar, self.tz = calendar, tz
-        self._working: dict = {}
+        self._working: dict[int, bool] = {}  # by proleptic ordinal of the local date
         self._between: dict = {}
 
-    def _is_working(self, day) -> bool:
-        cached = self._working.get(day)
+    def _is_working(self, ordinal: int) -> bool:
+        cached = self._working.get(ordinal)
         if cached is None:
-            cached = self._working[day] = self.calendar.is_working_day(day)
+            cached = self._working[ordinal] = self.calendar.is_working_day(date.fromordinal(ordinal))
         return cached
 
-    def _days_between(self, first, last) -> int:
-        """Working days strictly between two dates."""
+    def _days_between(self, first: int, last: int) -> int:
+        """Working days strictly between two dates (ordinals)."""
         key = (first, last)
         cached = self._between.get(key)
         if cached is None:
-            count, current = 0, first + timedelta(days=1)
-            while current < last:
-                count += self._is_working(current)
-                current += timedelta(days=1)
-            cached = self._between[key] = count
+            cached = self._between[key] = sum(self._is_working(day) for day in range(first + 1, last))
         return cached
 
     def __call__(self, start: datetime, end: datetime) -> int:
         s, e = start.astimezone(self.tz), end.astimezone(self.tz)
-        sd, ed = s.date(), e.date()
+        sd, ed = s.toordinal(), e.toordinal()
         s_sec = s.hour * 3600 + s.minute * 60 + s.second
         e_sec = e.hour * 3600 + e.minute * 60 + e.second
+        working = self._working
+        s_work = working.get(sd)
+        if s_work is None:
+            s_work = self._is_working(sd)
         if sd == ed:
-            return e_sec - s_sec if self._is_working(sd) else 0
-        total = (86400 - s_sec) if self._is_working(sd) else 0
+            return e_sec - s_sec if s_work else 0
+        e_work = working.get(ed)
+        if e_work is None:
+            e_work = self._is_working(ed)
+        total = (86400 - s_sec) if s_work else 0
         total += self._days_between(sd, ed) * 86400
-        total += e_sec if self._is_working(ed) else 0
+        total += e_sec if e_work else 0
         return total
 
 
@@ -465,7 +469,13 @@ class RepeatIndex:
         if lat is not None and lon is not None:
             cells = self.by_cell.get(item)
             if cells:
-                for key in self._block(lat, lon):
+                # self._block(lat, lon), inlined: this runs for every field report
+                y, x = lat / self.dlat, lon / self.dlon
+                row, col = math.floor(y), math.floor(x)
+                dy = self._ROW if y - row >= 0.5 else -self._ROW
+                dx = 1 if x - col >= 0.5 else -1
+                base = row * self._ROW + col
+                for key in (base, base + dy, base + dx, base + dy + dx):
                     bucket = cells.get(key)
                     if bucket is None:
                         continue
@@ -617,7 +627,7 @@ def score_month(
     repeats: dict[int, int] = {}  # report → the report whose closing makes it a repeat
     repeats_by: dict[int, int] = defaultdict(int)
     ind_by: dict[int, Indicators] = defaultdict(Indicators)
-    units = points.amount_units
+    units: dict[tuple, int] = {}  # (item, found_by, instances, repeat?) → amount in units
     # is_field_report and is_due, inlined: this loop sees every report.
     for r in reports:
         rid, cid, code, status, observed, instances, found_by, spot, lat, lon, dispatched, due_at, rectified, closed, \
@@ -632,7 +642,11 @@ def score_month(
                 if repeat_of is not None:
                     repeats[rid] = repeat_of
                     repeats_by[cid] += 1
-                raw[cid, code] += units(hit[0], found_by, instances, repeat_of is not None)
+                key = (code, found_by, instances, repeat_of is not None)
+                amount = units.get(key)
+                if amount is None:
+                    amount = units[key] = points.amount_units(hit[0], found_by, instances, repeat_of is not None)
+                raw[cid, code] += amount
         if due_at is not None and start <= due_at < end and due_at < reference and status != SUSPENDED:
             _count_due(ind_by[cid], status, due_at, dispatched, rectified, closed, rework, reference, hours)
 

@@ -143,10 +143,106 @@ def _deduction(e, items, memo: dict) -> dict:
     return {"report_id": e.report_id, **fixed, "repeat_of": e.repeat_of, "excluded": e.excluded}
 
 
+_PENDING = object()
+
+
+class Breakdowns(dict):
+    """A document's ``breakdowns``: community code → breakdown, each built from the scoring result the
+    first time it is read, then kept.
+
+    Most readers of a document never look at breakdowns (the ranking page, the CSV, the API without
+    ``breakdowns=1``), and building all of them is most of the work on a large month. This is a real
+    dict, so the JSON encoders, ``dict(...)``, ``{**...}``, comparisons, copies and templates all see every
+    entry with its breakdown (building what is missing); ``only(codes)`` gives a view of some of the
+    communities that shares what is built.
+    """
+
+    def __init__(self, scores: dict, checklist: Checklist, *, _build=None):
+        super().__init__(dict.fromkeys(scores, _PENDING))
+        if _build is None:
+            memo: dict = {}  # deduction fields shared by many reports, built once per document
+
+            def _build(code):
+                return _breakdown(scores[code], checklist, memo)
+
+        self._build = _build
+
+    def __getitem__(self, code):
+        value = dict.__getitem__(self, code)
+        if value is _PENDING:
+            value = self._build(code)
+            dict.__setitem__(self, code, value)
+        return value
+
+    def get(self, code, default=None):
+        return self[code] if dict.__contains__(self, code) else default
+
+    def __iter__(self):  # a Python-level __iter__ also makes dict(...) and {**...} go through __getitem__
+        return dict.__iter__(self)
+
+    def values(self):
+        return [self[code] for code in dict.__iter__(self)]
+
+    def items(self):
+        return [(code, self[code]) for code in dict.__iter__(self)]
+
+    def copy(self) -> dict:
+        return dict(self.items())
+
+    def materialized(self) -> dict:
+        """A plain dict of every breakdown."""
+        return dict(self.items())
+
+    def only(self, codes) -> Breakdowns:
+        """The breakdowns of those of ``codes`` that are here, built (once, shared) when read."""
+        keep = {code: None for code in dict.__iter__(self) if code in codes}
+        return Breakdowns(keep, None, _build=self.__getitem__)
+
+    def __eq__(self, other):
+        return dict(self.items()) == (dict(other.items()) if isinstance(other, dict) else other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __or__(self, other):
+        return {**self, **other}
+
+    def __ror__(self, other):
+        return {**other, **self}
+
+    def __repr__(self) -> str:
+        built = sum(1 for v in dict.values(self) if v is not _PENDING)
+        return f"<Breakdowns of {len(self)} communities, {built} built>"
+
+    __hash__ = None
+
+    def __reduce__(self):
+        return (dict, (self.materialized(),))
+
+    def setdefault(self, code, default=None):
+        if dict.__contains__(self, code):
+            return self[code]
+        dict.__setitem__(self, code, default)
+        return default
+
+    def pop(self, code, *default):
+        if dict.__contains__(self, code):
+            value = self[code]
+            dict.__delitem__(self, code)
+            return value
+        if default:
+            return default[0]
+        raise KeyError(code)
+
+    def popitem(self):
+        code = next(reversed(dict.keys(self)))
+        return code, self.pop(code)
+
+
 def build(result: MonthResult, checklist: Checklist, version_id: int, timezone: str) -> dict:
-    """The full document of a month's result, breakdowns included (what a snapshot stores)."""
+    """The full document of a month's result, breakdowns included (what a snapshot stores); each
+    community's breakdown is built when first read (see ``Breakdowns``)."""
     inspected, total = result.coverage
-    memo: dict = {}  # deduction fields shared by many reports, built once per document
     return {
         "month": result.month,
         "timezone": timezone,
@@ -182,7 +278,7 @@ def build(result: MonthResult, checklist: Checklist, version_id: int, timezone: 
         "red_list": result.red_list,
         "black_list": result.black_list,
         "indicators": indicators(result.indicators),
-        "breakdowns": {s.community.code: _breakdown(s, checklist, memo) for s in result.communities},
+        "breakdowns": Breakdowns({s.community.code: s for s in result.communities}, checklist),
     }
 
 

@@ -12,7 +12,9 @@ published month, its latest snapshot.
 
 from __future__ import annotations
 
+import gc
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -28,7 +30,7 @@ from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..permissions import Principal, can_view_community, can_view_subdistrict_scores, is_staff_of_office
 from ..reports.models import Report, Visit
-from ..scoring import CommunityFact, MonthFacts, MonthResult, ReportFact, score_month
+from ..scoring import CommunityFact, MonthFacts, MonthResult, score_month
 from . import document as doc_module
 from .models import RankingSnapshot
 
@@ -65,7 +67,13 @@ def previous_month(month: str) -> str:
 
 
 def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
-    """Everything scoring reads for the month, in four queries."""
+    """Everything scoring reads for the month, in four queries.
+
+    Reports come as plain tuples in ``ReportFact``'s field order (no ORM objects, no per-row class):
+    every report observed in the month, due in it, or closed in the repeat window before or during it
+    (each range served by its own index on Report), not voided, assigned to a community. Which of them
+    count, and how, is scoring's business: it picks from these.
+    """
     start, end = month_bounds(month, tz)
     communities = [
         CommunityFact(cid, code, name, sd_code, sd_name, tuple(spots or ()), sd_id)
@@ -88,7 +96,8 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
         def raw(column):
             return type_coerce(column, DateTime(timezone=True))
 
-    rows = db.session.execute(
+    # Core, not ORM execution: plain rows, no ORM result machinery (measured: a fifth of the load time).
+    rows = db.session.connection().execute(
         select(
             Report.id,
             Report.community_id,
@@ -110,26 +119,26 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
         .where(
             Report.community_id.is_not(None),
             Report.status != "voided",
+            # Three ranges, each on its own index (an OR the planners combine: SQLite's MULTI-INDEX OR,
+            # PostgreSQL's BitmapOr). "Closed" is left to scoring so the third range stays on closed_at.
             or_(
                 and_(Report.observed_at >= start, Report.observed_at < end),
                 and_(Report.due_at >= start, Report.due_at < end),
-                and_(Report.status == "closed", Report.closed_at >= window_start, Report.closed_at < end),
+                and_(Report.closed_at >= window_start, Report.closed_at < end),
             ),
         )
     )
     if sqlite:
         iso = datetime.fromisoformat
         reports = [
-            ReportFact(
-                rid, cid, code, status, iso(observed), instances, found_by, spot, lat, lon,
-                dispatched and iso(dispatched), due and iso(due), rectified and iso(rectified), closed and iso(closed),
-                rework,
-            )
+            (rid, cid, code, status, iso(observed), instances, found_by, spot, lat, lon,
+             dispatched and iso(dispatched), due and iso(due), rectified and iso(rectified), closed and iso(closed),
+             rework)
             for (rid, cid, code, status, observed, instances, found_by, spot, lat, lon, dispatched, due, rectified,
                  closed, rework) in rows
         ]
     else:
-        reports = [ReportFact._make(row) for row in rows]
+        reports = rows.all()
     visited = frozenset(
         db.session.scalars(
             select(Visit.community_id)
@@ -138,6 +147,25 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
         )
     )
     return MonthFacts(month, start, end, communities, reports, visited)
+
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while a month is loaded and scored.
+
+    A month is a few hundred thousand new tuples, lists and dicts that all stay alive until the result is
+    built; each collection triggered by their allocation walks all of them again (measured: about 40 % of
+    the ranking's CPU time on a 200,000-report month), and none of them forms a cycle to collect. Memory is
+    still freed by reference counting. Process-wide: another thread's collections pause too (and one
+    thread ending its computation turns collection back on for all), which costs time, never results.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -176,8 +204,9 @@ def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersio
     tz = ZoneInfo(tz_name)
     version = version or _version_for(month)
     checklist = checklist_services.parse_checklist_document(version)
-    facts = load_facts(month, tz, checklist)
-    result = score_month(checklist, facts, now, calendar=checklist_services.work_calendar(), tz=tz)
+    with _collector_paused():
+        facts = load_facts(month, tz, checklist)
+        result = score_month(checklist, facts, now, calendar=checklist_services.work_calendar(), tz=tz)
     return Computed(month, version, checklist, result, doc_module.build(result, checklist, version.id, tz_name))
 
 
@@ -291,7 +320,13 @@ def visible_to(document: dict, p: Principal, *, breakdowns: bool = True, communi
     out["red_list"] = [c for c in document["red_list"] if c in codes]
     out["black_list"] = [c for c in document["black_list"] if c in codes]
     keep = codes if community is None else codes & {community}
-    out["breakdowns"] = {k: v for k, v in document["breakdowns"].items() if k in keep} if breakdowns else {}
+    source = document["breakdowns"]
+    if not breakdowns:
+        out["breakdowns"] = {}
+    elif isinstance(source, doc_module.Breakdowns):
+        out["breakdowns"] = source.only(keep)  # still built only when read
+    else:
+        out["breakdowns"] = {k: v for k, v in source.items() if k in keep}
     if document.get("published"):
         published = dict(document["published"])
         published["differences"] = [d for d in published["differences"] if d["code"] in codes]
