@@ -96,6 +96,12 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
         def raw(column):
             return type_coerce(column, DateTime(timezone=True))
 
+        # psycopg gives timestamps in the session's time zone, as datetime.timezone.utc only when that is
+        # spelled "UTC" (servers often say "Etc/UTC", which comes as a ZoneInfo); scoring compares them with
+        # the month's bounds in timezone.utc thousands of times, and mixed time zones make each comparison
+        # consult both. For this transaction only; instants are the same either way.
+        db.session.connection().exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+
     # Core, not ORM execution: plain rows, no ORM result machinery (measured: a fifth of the load time).
     rows = db.session.connection().execute(
         select(
