@@ -210,9 +210,12 @@ class Breakdowns(dict):
     def __ror__(self, other):
         return {**other, **self}
 
+    def built(self) -> int:
+        """How many of the breakdowns are built so far."""
+        return sum(1 for v in dict.values(self) if v is not _PENDING)
+
     def __repr__(self) -> str:
-        built = sum(1 for v in dict.values(self) if v is not _PENDING)
-        return f"<Breakdowns of {len(self)} communities, {built} built>"
+        return f"<Breakdowns of {len(self)} communities, {self.built()} built>"
 
     __hash__ = None
 

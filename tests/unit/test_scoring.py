@@ -471,3 +471,92 @@ def test_the_ranking_is_a_total_order_independent_of_input_order(rs, rnd):
     assert ranks == list(range(1, len(ranks) + 1))
     keys = [rank_key(s.score, s.indicators, s.community.code) for s in a.communities if s.inspected]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+# --- the fast path against the rules applied one report at a time --------------------------------------
+
+# Points, multipliers, caps and weights with awkward cents, so the integer units must be exact.
+FRACTIONAL = parse_checklist(
+    CHECKLIST_TEXT.replace("label: unit", "label: fractional")
+    .replace("{third_party: 1.5, city: 1.5, district: 1.0, subdistrict: 0.5}",
+             "{third_party: 1.37, city: 1.25, district: 0.99, subdistrict: 0.33}")
+    .replace("multiplier: 2}", "multiplier: 1.75}")
+    .replace("points: 1, cap: 3}", "points: 0.33, cap: 2.97}")
+    .replace("points: 5, cap: 25}", "points: 1.07, cap: 3.13}")
+    .replace("weight: 30", "weight: 29.99")
+)
+
+
+def eager(checklist, rs, now=NOW):
+    """Each community's entries, categories and field score the plain way: every report through
+    RepeatIndex.earlier, Decimal amounts, item_deduction, category_deduction and field_score."""
+    from fieldcheck.scoring import (
+        Deduction,
+        RepeatIndex,
+        category_applies,
+        category_deduction,
+        field_score,
+        is_field_report,
+        item_deduction,
+    )
+
+    index = RepeatIndex(rs, float(checklist.repeat.radius_m), timedelta(days=checklist.repeat.window_days))
+    items = {i.code: (i, c) for c in checklist.categories for i in c.items}
+    out = {}
+    for community in COMMUNITIES:
+        entries = []
+        for r in sorted((r for r in rs if r.community_id == community.id and is_field_report(r, START, END)),
+                        key=lambda r: r.id):
+            multiplier = checklist.found_by.get(r.found_by, Decimal(1))
+            if r.item_code not in items:
+                entries.append(Deduction(r.id, community.id, r.item_code, None, r.instances, Decimal(0), r.found_by,
+                                         multiplier, None, Decimal(1), Decimal(0), "item_not_in_checklist"))
+                continue
+            item, category = items[r.item_code]
+            repeat_of = index.earlier(r)
+            rmult = checklist.repeat.multiplier if repeat_of is not None else Decimal(1)
+            applies = category_applies(category, community.spot_types)
+            entries.append(Deduction(r.id, community.id, r.item_code, category.code, r.instances, item.points,
+                                     r.found_by, multiplier, repeat_of, rmult,
+                                     item.points * multiplier * r.instances * rmult,
+                                     None if applies else "category_not_applicable"))
+        categories = []
+        for category in checklist.categories:
+            applies = category_applies(category, community.spot_types)
+            capped = [item_deduction([e.amount for e in entries if e.item_code == i.code and e.excluded is None], i.cap)
+                      for i in category.items
+                      if any(e.item_code == i.code and e.excluded is None for e in entries)]
+            raw = sum(capped, Decimal(0))
+            categories.append((category.code, applies, raw, category_deduction([raw], category.weight) if applies else 0))
+        field = field_score(checklist.field_total, [(c.weight, d) for c, (_code, applies, _raw, d)
+                                                    in zip(checklist.categories, categories, strict=True) if applies])
+        out[community.code] = (entries, categories, field)
+    return out
+
+
+@pytest.mark.parametrize("checklist", [CHECKLIST, FRACTIONAL], ids=["whole", "fractional"])
+@SETTINGS
+@given(rs=MONTHS)
+def test_scores_and_breakdowns_equal_the_rules_applied_one_report_at_a_time(checklist, rs):
+    result = score(rs, checklist=checklist)
+    expected = eager(checklist, rs)
+    # Read the breakdowns in an order of their own, after the scores: they are built on first read.
+    for s in reversed(result.communities):
+        entries, categories, field = expected[s.community.code]
+        assert list(s.entries) == entries
+        assert [(c.code, c.applicable, c.raw, c.deducted) for c in s.categories] == categories
+        if s.inspected:
+            assert s.field_score == field and s.deductions == Fraction(checklist.field_total) - field
+        assert s.indicators.repeats == sum(1 for e in entries if e.repeat_of is not None)
+
+
+@SETTINGS
+@given(MONTHS, NOW_IN_MONTH)
+def test_plain_tuples_score_like_report_facts(rs, now):
+    """The loader passes rows as plain tuples in ReportFact's field order."""
+    a, b = score(rs, now=now), score([tuple(r) for r in rs], now=now)
+    assert [(s.community.code, s.rank, s.score, s.field_score, s.rectification_score, s.indicators) for s in a.communities] == [
+        (s.community.code, s.rank, s.score, s.field_score, s.rectification_score, s.indicators) for s in b.communities
+    ]
+    assert [list(s.entries) for s in a.communities] == [list(s.entries) for s in b.communities]
+    assert [s.categories for s in a.communities] == [s.categories for s in b.communities]

@@ -230,3 +230,67 @@ def test_publishing_a_bad_month_is_refused_clearly_and_stores_nothing(app, clien
     assert response.status_code == status and response.get_json()["error"]["code"] == code
     with app.app_context():
         assert db.session.scalar(select(RankingSnapshot.id)) is None
+
+
+def test_breakdowns_are_built_only_when_read_and_equal_the_ones_built_all_at_once(app, people):
+    import json
+
+    from fieldcheck.auth.models import User
+    from fieldcheck.ranking import document as rdoc
+    from fieldcheck.ranking import exports, services
+    from fieldcheck.web import principal_of
+
+    with app.app_context():
+        def fresh():
+            return services.compute("2026-03", now=AFTER, tz_name="Asia/Shanghai")
+
+        computed = fresh()
+        breakdowns = computed.document["breakdowns"]
+        assert isinstance(breakdowns, rdoc.Breakdowns) and breakdowns.built() == 0
+        # What most requests do (the ranking, the CSV, the API without breakdowns=1) builds none.
+        c1 = principal_of(db.session.scalar(select(User).where(User.username == "c1")))
+        office = principal_of(db.session.scalar(select(User).where(User.username == "office")))
+        exports.to_csv(services.visible_to(computed.document, office))
+        assert breakdowns.built() == 0
+        # Community staff reading their breakdown build theirs alone.
+        shown = services.visible_to(computed.document, c1, breakdowns=True)
+        assert list(shown["breakdowns"]) == ["C001"] and breakdowns.built() == 0
+        assert shown["breakdowns"]["C001"]["deductions"] and breakdowns.built() == 1
+
+        # Read one by one in reverse order, or all at once by the encoder: the same document, the same
+        # digest, and the same as a plain dict of them.
+        one_by_one = fresh()
+        for code in reversed(list(one_by_one.document["breakdowns"])):
+            one_by_one.document["breakdowns"][code]
+        at_once = fresh()
+        plain = {**at_once.document, "breakdowns": dict(fresh().document["breakdowns"])}
+        assert type(plain["breakdowns"]) is dict and len(plain["breakdowns"]) == 4
+        assert rdoc.canonical(one_by_one.document) == rdoc.canonical(at_once.document) == rdoc.canonical(plain)
+        assert one_by_one.sha256 == at_once.sha256 == rdoc.digest(plain)
+        assert json.loads(exports.to_json(at_once.document)) == json.loads(rdoc.canonical(plain))
+        assert at_once.document["breakdowns"] == plain["breakdowns"]
+        db.session.remove()
+
+
+def test_the_xlsx_keeps_any_text_numbers_and_formats(app, people):
+    from fieldcheck.ranking import exports, services
+
+    with app.app_context():
+        document = services.compute("2026-03", now=AFTER, tz_name="Asia/Shanghai").document
+        db.session.remove()
+    document = {**document, "breakdowns": dict(document["breakdowns"])}
+    odd = ' A&B <社区> "1" \x01'
+    document["communities"] = [{**c, "name": odd} if c["code"] == "C001" else c for c in document["communities"]]
+    wb = load_workbook(io.BytesIO(exports.to_xlsx(document, base_url="http://h?x=1&y=<2>")))
+    ws = wb["社区排名"]
+    header = [c for c in next(ws.iter_rows(max_row=1))]
+    assert all(c.font.b for c in header) and ws.freeze_panes == "A2"
+    c001 = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "C001")
+    assert c001[2].value == ' A&B <社区> "1" '  # kept as text, spaces too; the control character dropped
+    assert c001[4].number_format == "0.00" and c001[4].value == pytest.approx(77.041667, abs=1e-9)
+    assert c001[14].number_format == "0.00%" and c001[0].value == 3 and c001[0].number_format == "General"
+    rows = list(wb["扣分明细"].iter_rows(min_row=2, values_only=True))
+    r3 = next(r for r in rows if r[0] == "C001" and r[10] is not None)
+    assert r3[1] == ' A&B <社区> "1" ' and r3[14].startswith("http://h?x=1&y=<2>/api/v1/reports/")
+    assert isinstance(r3[2], int) and isinstance(r3[6], int) and r3[12] == 12
+    assert wb["扣分明细"].column_dimensions["O"].width >= len(r3[14])
