@@ -151,8 +151,10 @@ def overdue(fmt: str, output: str | None, at: str | None) -> None:
 
 
 @main.command("seed-demo")
+@click.option("--activity/--no-activity", default=True, show_default=True,
+              help="Also file last month's and this month's demo reports, moved through the workflow.")
 @with_appcontext
-def seed_demo() -> None:
+def seed_demo(activity: bool) -> None:
     """Fill an empty database with the demo district and demo accounts."""
     from .demo import is_empty
     from .demo import seed_demo as run
@@ -165,6 +167,20 @@ def seed_demo() -> None:
         f"{summary['spots']} spots; accounts admin, office, inspector, subdistrict, community, community2 "
         "(password demo12345)"
     )
+    if activity:
+        _seed_activity()
+
+
+def _seed_activity() -> None:
+    from zoneinfo import ZoneInfo
+
+    from .demo_activity import seed_activity
+    from .types import utcnow
+
+    counts = seed_activity(utcnow(), ZoneInfo(current_app.config["TIMEZONE"]),
+                           current_app.extensions["fieldcheck.storage"],
+                           max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+    click.echo(f"demo activity: {counts['reports']} reports, {counts['visits']} visits, {counts['moves']} workflow moves")
 
 
 @main.command("demo")
@@ -182,6 +198,8 @@ def demo(host: str, port: int) -> None:
     upgrade()
     if is_empty():
         _commit_or_fail(run)
+        click.echo("seeding the demo district and a month and a half of reports (once; about 15 seconds)")
+        _seed_activity()
         click.echo("seeded the demo district; log in as inspector / demo12345 (see README.md)")
     db.session.remove()
     url = f"http://{host}:{port}/"

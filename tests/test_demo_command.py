@@ -22,7 +22,8 @@ from tests.conftest import csrf_token_from
 
 FIELDCHECK = Path(sys.executable).parent / "fieldcheck"
 STARTUP_SECONDS = 60
-DEMO_USERS = 6
+DEMO_USERS = 6  # the accounts one can log in as; the demo's history adds locked (inactive) ones
+ACTIVE_USERS = 'SELECT count(*) FROM "user" WHERE active'
 
 
 def free_port() -> int:
@@ -107,8 +108,12 @@ def assert_demo_works(base: str) -> None:
 
 
 def sqlite_count(db_file: Path, table: str) -> int:
+    return sqlite_scalar(db_file, f'SELECT count(*) FROM "{table}"')
+
+
+def sqlite_scalar(db_file: Path, query: str):
     with contextlib.closing(sqlite3.connect(db_file)) as conn:
-        return conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        return conn.execute(query).fetchone()[0]
 
 
 def test_demo_serves_the_seeded_district_in_chinese(tmp_path):
@@ -118,8 +123,9 @@ def test_demo_serves_the_seeded_district_in_chinese(tmp_path):
     db_file = instance / "fieldcheck.db"
     assert db_file.exists()  # the embedded SQLite default, in the instance folder
     assert (instance / "secret_key").exists()
-    assert sqlite_count(db_file, "user") == DEMO_USERS
+    assert sqlite_scalar(db_file, ACTIVE_USERS) == DEMO_USERS
     assert sqlite_count(db_file, "community") >= 84
+    assert sqlite_count(db_file, "report") > 100  # the demo's history, filed through the services
     assert "seeded the demo district" in (tmp_path / "demo.log").read_text()
 
 
@@ -129,9 +135,9 @@ def test_demo_on_the_same_instance_folder_does_not_seed_again(tmp_path):
     with running_demo(instance, tmp_path / "first.log"):
         pass
     counts = {
-        table: sqlite_count(db_file, table) for table in ("user", "community", "boundary_version", "spot")
+        table: sqlite_count(db_file, table) for table in ("user", "community", "boundary_version", "spot", "report")
     }
-    assert counts["user"] == DEMO_USERS
+    assert sqlite_scalar(db_file, ACTIVE_USERS) == DEMO_USERS
 
     with running_demo(instance, tmp_path / "second.log") as base:
         assert_demo_works(base)  # the same accounts, and the kept secret key signs the new session
@@ -148,7 +154,7 @@ def test_demo_on_postgresql(tmp_path, pg_empty_database):
     engine = create_engine(pg_empty_database)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text('SELECT count(*) FROM "user"')).scalar_one() == DEMO_USERS
+            assert conn.execute(text(ACTIVE_USERS)).scalar_one() == DEMO_USERS
             assert conn.execute(text("SELECT count(*) FROM subdistrict")).scalar_one() == 15
     finally:
         engine.dispose()

@@ -640,7 +640,7 @@ DEMO_HOMES = {
 
 
 def test_seed_demo_fills_an_empty_database(app, cli):
-    result = cli("seed-demo")
+    result = cli("seed-demo", "--no-activity")  # the history is tested in tests/test_demo_activity.py
     assert result.exit_code == 0, result.output
     assert "15 sub-districts" in result.output
     assert "demo12345" in result.output

@@ -1,0 +1,261 @@
+"""A believable history for the demo district: last month and this month so far.
+
+Reports are filed and moved through the real services (filing, photo pipeline, workflow), each at a
+simulated moment in the past, so every event, deadline and score in the demo is one the app itself
+would have made: last month closes with a ranking worth publishing (on time and late fixes, a rework,
+voids, a granted appeal, overdue items, a few communities never inspected); this month has work in
+every queue (awaiting verification, appeals, a suspension request, an unassigned report) and the
+`community` account has items overdue and due soon.
+
+Communities without a login of their own act through locked staff accounts (inactive: nobody can log
+in as them), and so do a district and a sub-district inspection team, so `found_by` varies.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from PIL import Image, ImageDraw, ImageFilter
+from sqlalchemy import select
+
+from .auth.models import User
+from .calendar import month_bounds
+from .checklist import services as checklist_services
+from .checklist.models import ChecklistItem
+from .extensions import db
+from .geography.models import Community, Spot
+from .reports.intake import Submission
+from .reports.services import Context, file_report, file_visit
+from .workflow import services as workflow
+from .workflow.rules import Action
+
+LOCKED = "!"  # not a password hash: an inactive account that nobody can log in as
+
+NOTES = ("楼道堆放杂物", "垃圾桶满溢未及时清运", "非机动车乱停放", "墙面小广告", "绿化带内有垃圾", "路面破损", "")
+FIXES = ("已清理完毕", "已安排物业整改", "已清运", "已规范停放", "已铲除")
+
+
+@dataclass(frozen=True)
+class Actors:
+    office: User
+    inspectors: list[User]
+    staff: dict[int, User]  # community id -> the user who acts for it
+
+
+def seed_activity(now: datetime, tz: ZoneInfo, storage, *, seed: int = 2026, max_pixels: int = 50_000_000,
+                  communities: int | None = None) -> dict:
+    """File and move the demo's reports (each step commits, as in real use); returns counts.
+
+    ``communities`` limits the history to the first N communities by code (for tests).
+    """
+    rng = random.Random(seed)
+    actors = _actors()
+    communities = db.session.scalars(select(Community).order_by(Community.code).limit(communities)).all()
+    spots: dict[int, list[Spot]] = {}
+    for spot in db.session.scalars(select(Spot).order_by(Spot.code)):
+        spots.setdefault(spot.community_id, []).append(spot)
+    this_month = now.astimezone(tz).strftime("%Y-%m")
+    last_start, this_start = month_bounds(_previous(this_month), tz)[0], month_bounds(this_month, tz)[0]
+    items = _items(this_month)
+    counts = {"reports": 0, "visits": 0, "moves": 0}
+    story = _Story(rng, now, tz, storage, max_pixels, actors, counts)
+
+    for index, community in enumerate(communities):
+        own = spots.get(community.id, [])
+        choices = [(s, i) for s in own for i in items if s.spot_type in i.spot_types]
+        if not choices:
+            continue
+        first = index < 2  # the communities of the `community` and `community2` accounts
+        inspected_last = first or rng.random() > 0.1
+        if inspected_last:
+            n = rng.randint(1, 6) if first else rng.randint(0, 5)
+            if n == 0:
+                story.visit(community, own[0], _moment(rng, last_start, this_start, tz))
+            for _ in range(n):
+                spot, item = rng.choice(choices)
+                story.report(spot, item, _moment(rng, last_start, this_start, tz), last_month=True)
+        if index == 0:
+            # The `community` account's own month: one item overdue by now (filed early in the month),
+            # one due soon (filed this morning), one awaiting verification, one closed.
+            early = this_start + (now - this_start) / 8
+            for fate, at in (("open", early), ("open", now - timedelta(hours=3)), ("rectified", early),
+                             ("closed", early)):
+                spot, item = rng.choice(choices)
+                story.report(spot, item, at, last_month=False, fate=fate)
+            continue
+        for _ in range(rng.randint(0, 3)):
+            spot, item = rng.choice(choices)
+            story.report(spot, item, _moment(rng, this_start, now - timedelta(hours=3), tz), last_month=False)
+    story.unassigned(items, this_start, now)
+    return counts
+
+
+class _Story:
+    """Files one report and plays out what happened to it, never past now."""
+
+    def __init__(self, rng, now, tz, storage, max_pixels, actors: Actors, counts: dict):
+        self.rng, self.now, self.tz, self.storage, self.max_pixels = rng, now, tz, storage, max_pixels
+        self.actors, self.counts = actors, counts
+
+    def ctx(self, at: datetime) -> Context:
+        return Context(now=at, tz=self.tz, storage=self.storage, max_pixels=self.max_pixels)
+
+    def visit(self, community: Community, spot: Spot, at: datetime) -> None:
+        sub = _submission(spot, None, at, self.rng)
+        file_visit(self.rng.choice(self.actors.inspectors), sub, [], self.ctx(at + timedelta(minutes=3)))
+        self.counts["visits"] += 1
+
+    def report(self, spot: Spot, item: ChecklistItem, at: datetime, *, last_month: bool, fate: str | None = None):
+        inspector = self.rng.choice(self.actors.inspectors)
+        sub = _submission(spot, item, at, self.rng)
+        filed = file_report(inspector, sub, [_photo(self.rng, dirty=True)], self.ctx(at + timedelta(minutes=5)))
+        self.counts["reports"] += 1
+        report = filed.record
+        if report.status != "dispatched":
+            return
+        staff = self.actors.staff[report.community_id]
+        fate = fate or self._fate(last_month)
+        due = report.due_at or (report.dispatched_at + timedelta(days=5))
+        span = max(due - report.dispatched_at, timedelta(hours=2))
+        t = report.dispatched_at
+        if fate == "open":
+            return
+        if fate == "void":
+            self.move(self.actors.office, report.id, Action.VOID, t + span / 3, note="重复上报，作废")
+            return
+        if fate == "appeal_granted":
+            t = self.move(staff, report.id, Action.APPEAL, t + span / 4, note="该点位不属于本社区管辖")
+            self.move(self.actors.office, report.id, Action.GRANT, t and t + timedelta(days=1), note="经核实属实，作废")
+            return
+        late = fate == "late"
+        t = self.rectify(staff, report.id, t + (span + timedelta(days=2) if late else span * self.rng.uniform(0.2, 0.8)))
+        if fate == "rectified" or t is None:
+            return
+        if fate == "rework":
+            t = self.move(self.actors.office, report.id, Action.REJECT, t + timedelta(hours=20), note="整改不彻底，请返工")
+            t = t and self.rectify(staff, report.id, t + timedelta(days=1))
+        if t is not None:
+            self.move(self.actors.office, report.id, Action.ACCEPT, t + timedelta(hours=22))
+
+    def _fate(self, last_month: bool) -> str:
+        r = self.rng.random()
+        table = ((0.55, "closed"), (0.65, "late"), (0.73, "rework"), (0.78, "void"), (0.81, "appeal_granted"),
+                 (0.86, "rectified"), (1.0, "open")) if last_month else (
+                 (0.30, "closed"), (0.40, "late"), (0.45, "rework"), (0.50, "void"), (0.70, "rectified"),
+                 (1.0, "open"))
+        return next(name for limit, name in table if r < limit)
+
+    def rectify(self, staff: User, report_id: int, at: datetime) -> datetime | None:
+        return self.move(staff, report_id, Action.RECTIFY, at, note=self.rng.choice(FIXES),
+                         photos=[_photo(self.rng, dirty=False)])
+
+    def move(self, user: User, report_id: int, action: Action, at: datetime | None, *, note: str = "",
+             photos: list[bytes] | None = None) -> datetime | None:
+        """Make one move at a past moment; None (and nothing done) when that moment has not come yet."""
+        if at is None or at >= self.now:
+            return None
+        workflow.transition(user, report_id, workflow.Move(action, note=note), photos or [], self.ctx(at))
+        self.counts["moves"] += 1
+        return at
+
+    def unassigned(self, items: list[ChecklistItem], start: datetime, now: datetime) -> None:
+        """One report from just outside the district's edge, waiting for the office to assign it."""
+        item = next(i for i in items if "ROAD" in i.spot_types)
+        at = max(start, now - timedelta(days=1))
+        sub = Submission(str(uuid.UUID(int=self.rng.getrandbits(128))), item.code, 34.615, 112.3, 12.0, "device",
+                         at, 1, "道路边有建筑垃圾", None, None)
+        file_report(self.actors.inspectors[0], sub, [_photo(self.rng, dirty=True)], self.ctx(at + timedelta(minutes=5)))
+        self.counts["reports"] += 1
+
+
+def _actors() -> Actors:
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    teams = [
+        User(username="demo-district-team", display_name="区督查组", password_hash=LOCKED, role="inspector",
+             level="district", active=False),
+        User(username="demo-subdistrict-team", display_name="街道自查组", password_hash=LOCKED, role="inspector",
+             level="subdistrict", active=False),
+    ]
+    db.session.add_all(teams)
+    staff = {u.community_id: u for u in users.values() if u.role == "community"}
+    for community in db.session.scalars(select(Community).order_by(Community.code)):
+        if community.id not in staff:
+            user = User(username=f"demo-staff-{community.code}", display_name=f"{community.name}工作人员",
+                        password_hash=LOCKED, role="community", community_id=community.id,
+                        subdistrict_id=community.subdistrict_id, active=False)
+            db.session.add(user)
+            staff[community.id] = user
+    db.session.commit()
+    return Actors(office=users["office"], inspectors=[users["inspector"], *teams], staff=staff)
+
+
+def _items(month: str) -> list[ChecklistItem]:
+    """Checklist items with a deadline in working days or hours (no planned-date S4), of the month's version."""
+    version = checklist_services.version_in_force(month)
+    return list(db.session.scalars(
+        select(ChecklistItem).where(ChecklistItem.version_id == version.id, ChecklistItem.severity != "S4")
+        .order_by(ChecklistItem.position)
+    ))
+
+
+def _submission(spot: Spot, item: ChecklistItem | None, at: datetime, rng: random.Random) -> Submission:
+    # A few metres around the spot, as a phone would place it.
+    lat = spot.lat + rng.uniform(-4e-5, 4e-5)
+    lon = spot.lon + rng.uniform(-4e-5, 4e-5)
+    return Submission(
+        client_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        item_code=item.code if item else None,
+        lat=round(lat, 6),
+        lon=round(lon, 6),
+        accuracy_m=float(rng.choice((5, 8, 12, 20))),
+        location_source="device",
+        observed_at=at,
+        instances=rng.choice((1, 1, 1, 2, 3)) if item else 1,
+        note=rng.choice(NOTES) if item else "",
+        community_code=None,
+        spot_code=None,
+    )
+
+
+def _moment(rng: random.Random, start: datetime, end: datetime, tz: ZoneInfo) -> datetime:
+    """A working-hours moment (08:00-18:00 local) between start and end."""
+    for _ in range(20):
+        t = start + (end - start) * rng.random()
+        local = t.astimezone(tz)
+        if 8 <= local.hour < 18:
+            return t
+    return start + (end - start) * rng.random()
+
+
+def _previous(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:])
+    return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+
+
+def _photo(rng: random.Random, *, dirty: bool) -> bytes:
+    """A small synthetic scene: a wall and ground, with litter when dirty (distinct for every call)."""
+    w, h = 640, 480
+    wall = tuple(rng.randint(150, 210) for _ in range(3))
+    ground = tuple(rng.randint(90, 140) for _ in range(3))
+    image = Image.new("RGB", (w, h), wall)
+    draw = ImageDraw.Draw(image)
+    horizon = rng.randint(int(h * 0.45), int(h * 0.65))
+    draw.rectangle((0, horizon, w, h), fill=ground)
+    for _ in range(rng.randint(2, 5)):  # doors, windows, pipes: the same kind of scene either way
+        x, y = rng.randint(0, w - 60), rng.randint(0, horizon - 60)
+        draw.rectangle((x, y, x + rng.randint(30, 120), y + rng.randint(40, 140)),
+                       fill=tuple(rng.randint(40, 120) for _ in range(3)))
+    for _ in range(rng.randint(12, 30) if dirty else rng.randint(0, 2)):
+        x, y = rng.randint(0, w - 20), rng.randint(horizon, h - 10)
+        size = rng.randint(8, 45)
+        draw.ellipse((x, y, x + size, y + size * 0.7), fill=tuple(rng.randint(0, 255) for _ in range(3)))
+    image = image.filter(ImageFilter.GaussianBlur(0.8))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82)
+    return out.getvalue()
+
