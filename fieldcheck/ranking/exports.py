@@ -25,6 +25,8 @@ import zipfile
 from decimal import Decimal
 from xml.sax.saxutils import escape as _escape_xml
 
+from .document import collector_paused
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
 
@@ -412,6 +414,11 @@ def _deductions(wb: _Workbook, document: dict, base_url: str) -> None:
 
 def to_xlsx(document: dict, *, base_url: str = "") -> bytes:
     """The workbook as bytes; report links are ``base_url`` + /api/v1/reports/ID and /reports/ID."""
+    with collector_paused():  # a few hundred thousand rows and breakdowns, none of them in a cycle
+        return _xlsx(document, base_url)
+
+
+def _xlsx(document: dict, base_url: str) -> bytes:
     wb = _Workbook()
     notes = tie_break_notes(document)
     _table(wb, "社区排名", COMMUNITY_COLUMNS, document["communities"], notes)

@@ -12,9 +12,7 @@ published month, its latest snapshot.
 
 from __future__ import annotations
 
-import gc
 import json
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -155,25 +153,6 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
     return MonthFacts(month, start, end, communities, reports, visited)
 
 
-@contextmanager
-def _collector_paused():
-    """Pause the cyclic garbage collector while a month is loaded and scored.
-
-    A month is a few hundred thousand new tuples, lists and dicts that all stay alive until the result is
-    built; each collection triggered by their allocation walks all of them again (measured: about 40 % of
-    the ranking's CPU time on a 200,000-report month), and none of them forms a cycle to collect. Memory is
-    still freed by reference counting. Process-wide: another thread's collections pause too (and one
-    thread ending its computation turns collection back on for all), which costs time, never results.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 # ---------------------------------------------------------------------------------------------------
 # Computing
 
@@ -210,7 +189,7 @@ def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersio
     tz = ZoneInfo(tz_name)
     version = version or _version_for(month)
     checklist = checklist_services.parse_checklist_document(version)
-    with _collector_paused():
+    with doc_module.collector_paused():
         facts = load_facts(month, tz, checklist)
         result = score_month(checklist, facts, now, calendar=checklist_services.work_calendar(), tz=tz)
     return Computed(month, version, checklist, result, doc_module.build(result, checklist, version.id, tz_name))
