@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, String, and_, or_, select, type_coerce
+from sqlalchemy import DateTime, String, and_, or_, select, type_coerce, union
 
 from ..calendar import month_bounds
 from ..checklist import services as checklist_services
@@ -41,6 +41,7 @@ __all__ = [
     "previous_month",
     "publish",
     "ranking",
+    "reports_query",
     "snapshot_history",
     "visible_to",
 ]
@@ -64,6 +65,57 @@ def previous_month(month: str) -> str:
 # Loading
 
 
+def reports_query(start: datetime, end: datetime, window_start: datetime, *, sqlite: bool):
+    """The month's reports as ``ReportFact`` columns: observed in [start, end), due in it, or closed in
+    [window_start, end); not voided, assigned."""
+    # Timestamps skip the UTCDateTime decorator's per-value conversion, the largest cost of loading: on
+    # SQLite they are stored as naive UTC text, read with "+00:00" appended and parsed by one C call each
+    # (fromisoformat); on PostgreSQL the driver already gives aware datetimes.
+    if sqlite:
+        def raw(column):
+            return type_coerce(column, String) + "+00:00"
+    else:
+        def raw(column):
+            return type_coerce(column, DateTime(timezone=True))
+
+
+    # Three ranges, each on its own index ("closed" is left to scoring so the third stays on closed_at).
+    # PostgreSQL combines the OR of them itself (BitmapOr, heap pages in order). SQLite's MULTI-INDEX OR
+    # fetches rows in index order, all over the table; instead, the ids in the ranges come from the three
+    # indexes alone (covering: an index entry holds its rowid), deduplicated, then rows in id order
+    # (measured on the bench month: loading takes 0.9 s instead of 1.2 s).
+    ranges = (
+        (Report.observed_at >= start, Report.observed_at < end),
+        (Report.due_at >= start, Report.due_at < end),
+        (Report.closed_at >= window_start, Report.closed_at < end),
+    )
+    if sqlite:
+        in_ranges = Report.id.in_(union(*(select(Report.id).where(*bounds) for bounds in ranges)))
+    else:
+        in_ranges = or_(*(and_(*bounds) for bounds in ranges))
+    return (
+        select(
+            Report.id,
+            Report.community_id,
+            ChecklistItem.code,
+            Report.status,
+            raw(Report.observed_at),
+            Report.instances,
+            Report.found_by,
+            Report.spot_id,
+            Report.lat,
+            Report.lon,
+            raw(Report.dispatched_at),
+            raw(Report.due_at),
+            raw(Report.rectified_at),
+            raw(Report.closed_at),
+            Report.rework_count,
+        )
+        .join(ChecklistItem, Report.item_id == ChecklistItem.id)
+        .where(Report.community_id.is_not(None), Report.status != "voided", in_ranges)
+    )
+
+
 def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
     """Everything scoring reads for the month, in four queries.
 
@@ -84,54 +136,15 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
     ]
     window_start = start - timedelta(days=checklist.repeat.window_days)
     sqlite = db.session.get_bind().dialect.name == "sqlite"
-    # Timestamps skip the UTCDateTime decorator's per-value conversion, the largest cost of loading: on
-    # SQLite they are stored as naive UTC text, read with "+00:00" appended and parsed by one C call each
-    # (fromisoformat); on PostgreSQL the driver already gives aware datetimes.
-    if sqlite:
-        def raw(column):
-            return type_coerce(column, String) + "+00:00"
-    else:
-        def raw(column):
-            return type_coerce(column, DateTime(timezone=True))
-
+    connection = db.session.connection()
+    if not sqlite:
         # psycopg gives timestamps in the session's time zone, as datetime.timezone.utc only when that is
         # spelled "UTC" (servers often say "Etc/UTC", which comes as a ZoneInfo); scoring compares them with
         # the month's bounds in timezone.utc thousands of times, and mixed time zones make each comparison
         # consult both. For this transaction only; instants are the same either way.
-        db.session.connection().exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
-
+        connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
     # Core, not ORM execution: plain rows, no ORM result machinery (measured: a fifth of the load time).
-    rows = db.session.connection().execute(
-        select(
-            Report.id,
-            Report.community_id,
-            ChecklistItem.code,
-            Report.status,
-            raw(Report.observed_at),
-            Report.instances,
-            Report.found_by,
-            Report.spot_id,
-            Report.lat,
-            Report.lon,
-            raw(Report.dispatched_at),
-            raw(Report.due_at),
-            raw(Report.rectified_at),
-            raw(Report.closed_at),
-            Report.rework_count,
-        )
-        .join(ChecklistItem, Report.item_id == ChecklistItem.id)
-        .where(
-            Report.community_id.is_not(None),
-            Report.status != "voided",
-            # Three ranges, each on its own index (an OR the planners combine: SQLite's MULTI-INDEX OR,
-            # PostgreSQL's BitmapOr). "Closed" is left to scoring so the third range stays on closed_at.
-            or_(
-                and_(Report.observed_at >= start, Report.observed_at < end),
-                and_(Report.due_at >= start, Report.due_at < end),
-                and_(Report.closed_at >= window_start, Report.closed_at < end),
-            ),
-        )
-    )
+    rows = connection.execute(reports_query(start, end, window_start, sqlite=sqlite))
     if sqlite:
         iso = datetime.fromisoformat
         reports = [

@@ -294,3 +294,39 @@ def test_the_xlsx_keeps_any_text_numbers_and_formats(app, people):
     assert r3[1] == ' A&B <社区> "1" ' and r3[14].startswith("http://h?x=1&y=<2>/api/v1/reports/")
     assert isinstance(r3[2], int) and isinstance(r3[6], int) and r3[12] == 12
     assert wb["扣分明细"].column_dimensions["O"].width >= len(r3[14])
+
+
+def test_the_loader_reads_the_month_through_the_three_report_indexes(app, people):
+    """Observed in the month, due in it, closed in the repeat window: each range on its own index (on
+    SQLite from the indexes alone; PostgreSQL is asked with sequential scans off, as its tables here are
+    too small for it to choose indexes by itself)."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import event
+
+    from fieldcheck.checklist import services as checklist_services
+    from fieldcheck.ranking import services
+
+    plans = []
+
+    def explain(conn, cursor, statement, parameters, context, executemany):
+        if "checklist_item.code" in statement and "rework_count" in statement:
+            sqlite = conn.dialect.name == "sqlite"
+            cursor.execute(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)
+            plans.append("\n".join(str(row[-1] if sqlite else row[0]) for row in cursor.fetchall()))
+
+    with app.app_context():
+        checklist = checklist_services.parse_checklist_document(checklist_services.version_in_force("2026-03"))
+        if db.engine.dialect.name != "sqlite":
+            db.session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
+        event.listen(db.engine, "before_cursor_execute", explain)
+        try:
+            facts = services.load_facts("2026-03", ZoneInfo("Asia/Shanghai"), checklist)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", explain)
+        db.session.rollback()
+    assert len(plans) == 1 and facts.reports
+    for index in ("ix_report_observed_at", "ix_report_due_at", "ix_report_closed_at"):
+        assert index in plans[0], plans[0]
+    if "SCAN" in plans[0] or "COVERING" in plans[0]:  # SQLite
+        assert "SCAN report" not in plans[0] and plans[0].count("COVERING INDEX ix_report_") == 3, plans[0]
