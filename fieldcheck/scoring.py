@@ -223,6 +223,14 @@ class CommunityScore:
         """Every category of the checklist with its capped items (from ``entries``)."""
         return self._detail.categories(self.community, self.entries) if self._detail else ()
 
+    def breakdown_facts(self) -> tuple[list[tuple], list[str]]:
+        """What ``entries`` and ``categories`` are built from, without building them: per field report by
+        id ``(report_id, item_code, instances, found_by, repeat_of, excluded)``, and the codes of the
+        categories that do not apply, in checklist order. With the checklist these determine both."""
+        if self._detail is None:
+            return [], []
+        return self._detail.facts(self.community)
+
 
 @dataclass
 class SubdistrictScore:
@@ -549,6 +557,20 @@ class _Breakdowns:
 
     def applies(self, community: CommunityFact) -> dict[str, bool]:
         return self._applies[community.spot_types]
+
+    def facts(self, community: CommunityFact) -> tuple[list[tuple], list[str]]:
+        applies = self.applies(community)
+        items, repeats = self.points.items, self.repeats
+        out = []
+        for r in sorted(self.field_by.get(community.id, ()), key=_first):
+            rid, _cid, code, _status, _obs, instances, found_by = r[:7]
+            hit = items.get(code)
+            if hit is None:
+                out.append((rid, code, instances, found_by, None, "item_not_in_checklist"))
+            else:
+                out.append((rid, code, instances, found_by, repeats.get(rid),
+                            None if applies[hit[1].code] else "category_not_applicable"))
+        return out, [c.code for c in self.checklist.categories if not applies[c.code]]
 
     def entries(self, community: CommunityFact) -> tuple[Deduction, ...]:
         applies = self.applies(community)

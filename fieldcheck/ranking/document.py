@@ -318,6 +318,36 @@ def digest(document: dict) -> str:
     return hashlib.sha256(canonical(document).encode("utf-8")).hexdigest()
 
 
+def same_as_published(published: dict, live: dict, result: MonthResult) -> bool:
+    """Whether ``live`` (built from ``result`` with the snapshot's checklist version) equals the published
+    document, breakdowns included, as equal digests would say, without building a breakdown.
+
+    Everything but the breakdowns is compared as it stands. A breakdown is built from the checklist (the
+    same version: a snapshot keeps its own) and the community's field reports with their item, instances,
+    finder, repeat source and exclusion, and the categories that do not apply; those are compared with
+    what the published breakdown lists (``CommunityScore.breakdown_facts``): about a tenth of the cost of
+    building every breakdown and hashing the document, which a GET of a published month would otherwise
+    pay to find out whether anything changed.
+    """
+    if any(published.get(key) != value for key, value in live.items() if key != "breakdowns"):
+        return False
+    if published.keys() != live.keys():
+        return False
+    frozen = published["breakdowns"]
+    scores = {s.community.code: s for s in result.communities}
+    if frozen.keys() != scores.keys():
+        return False
+    for code, s in scores.items():
+        facts, not_applicable = s.breakdown_facts()
+        b = frozen[code]
+        if [c["code"] for c in b["categories"] if not c["applicable"]] != not_applicable:
+            return False
+        if [(d["report_id"], d["item_code"], d["instances"], d["found_by"], d["repeat_of"], d["excluded"])
+                for d in b["deductions"]] != facts:
+            return False
+    return True
+
+
 def differences(published: dict, live: dict) -> list[dict]:
     """Communities whose score, rank or inspection differs between two documents, with the change."""
     before = {c["code"]: c for c in published["communities"]}
