@@ -29,10 +29,12 @@ from .checklist import services as checklist_services
 from .checklist.models import ChecklistItem
 from .extensions import db
 from .geography.models import Community, Spot
+from .photos import process_photo
 from .reports.intake import Submission
+from .reports.models import Photo
 from .reports.services import Context, file_report, file_visit
 from .workflow import services as workflow
-from .workflow.rules import Action
+from .workflow.rules import Action, reused_photo
 
 LOCKED = "!"  # not a password hash: an inactive account that nobody can log in as
 
@@ -113,7 +115,8 @@ class _Story:
     def report(self, spot: Spot, item: ChecklistItem, at: datetime, *, last_month: bool, fate: str | None = None):
         inspector = self.rng.choice(self.actors.inspectors)
         sub = _submission(spot, item, at, self.rng)
-        filed = file_report(inspector, sub, [_photo(self.rng, dirty=True)], self.ctx(at + timedelta(minutes=5)))
+        scene = self.rng.getrandbits(32)
+        filed = file_report(inspector, sub, [_photo(scene)], self.ctx(at + timedelta(minutes=5)))
         self.counts["reports"] += 1
         report = filed.record
         if report.status != "dispatched":
@@ -128,17 +131,28 @@ class _Story:
         if fate == "void":
             self.move(self.actors.office, report.id, Action.VOID, t + span / 3, note="重复上报，作废")
             return
+        if fate == "appealed":
+            self.move(staff, report.id, Action.APPEAL, t + span / 4, note="该问题已由区城管部门处理，非本社区责任")
+            return
+        if fate == "suspension":
+            planned = (self.now + timedelta(days=20)).astimezone(self.tz).date()
+            self.move(staff, report.id, Action.REQUEST_SUSPENSION, t + span / 4, note="需协调产权单位维修，预计二十天完成",
+                      planned_date=planned)
+            return
         if fate == "appeal_granted":
             t = self.move(staff, report.id, Action.APPEAL, t + span / 4, note="该点位不属于本社区管辖")
             self.move(self.actors.office, report.id, Action.GRANT, t and t + timedelta(days=1), note="经核实属实，作废")
             return
         late = fate == "late"
-        t = self.rectify(staff, report.id, t + (span + timedelta(days=2) if late else span * self.rng.uniform(0.2, 0.8)))
+        # A fix the office will send back is only half done.
+        t = self.rectify(staff, report.id, scene,
+                         t + (span + timedelta(days=2) if late else span * self.rng.uniform(0.2, 0.8)),
+                         litter=0.5 if fate == "rework" else 0.0)
         if fate == "rectified" or t is None:
             return
         if fate == "rework":
             t = self.move(self.actors.office, report.id, Action.REJECT, t + timedelta(hours=20), note="整改不彻底，请返工")
-            t = t and self.rectify(staff, report.id, t + timedelta(days=1))
+            t = t and self.rectify(staff, report.id, scene, t + timedelta(days=1))
         if t is not None:
             self.move(self.actors.office, report.id, Action.ACCEPT, t + timedelta(hours=22))
 
@@ -146,20 +160,33 @@ class _Story:
         r = self.rng.random()
         table = ((0.55, "closed"), (0.65, "late"), (0.73, "rework"), (0.78, "void"), (0.81, "appeal_granted"),
                  (0.86, "rectified"), (1.0, "open")) if last_month else (
-                 (0.30, "closed"), (0.40, "late"), (0.45, "rework"), (0.50, "void"), (0.70, "rectified"),
-                 (1.0, "open"))
+                 (0.30, "closed"), (0.40, "late"), (0.45, "rework"), (0.50, "void"), (0.54, "appealed"),
+                 (0.57, "suspension"), (0.75, "rectified"), (1.0, "open"))
         return next(name for limit, name in table if r < limit)
 
-    def rectify(self, staff: User, report_id: int, at: datetime) -> datetime | None:
+    def rectify(self, staff: User, report_id: int, scene: int, at: datetime, *, litter: float = 0.0) -> datetime | None:
         return self.move(staff, report_id, Action.RECTIFY, at, note=self.rng.choice(FIXES),
-                         photos=[_photo(self.rng, dirty=False)])
+                         photos=[self.retake(report_id, scene, litter)])
+
+    def retake(self, report_id: int, scene: int, litter: float) -> bytes:
+        """A new photo of the report's place. The synthetic scenes are plain enough that two standpoints can
+        hash alike, which a real retake rarely does; keep to a standpoint that does not look like a reused
+        photo, so the demo's flags mean what they say."""
+        earlier = [(p.sha256, p.phash) for p in db.session.scalars(select(Photo).where(Photo.report_id == report_id))]
+        for _ in range(20):
+            data = _photo(scene, litter=litter, retake=self.rng.getrandbits(32) | 1)
+            processed = process_photo(data, max_pixels=self.max_pixels)
+            if not reused_photo(earlier, [(processed.sha256, processed.phash)]):
+                break
+        return data
 
     def move(self, user: User, report_id: int, action: Action, at: datetime | None, *, note: str = "",
-             photos: list[bytes] | None = None) -> datetime | None:
+             photos: list[bytes] | None = None, planned_date=None) -> datetime | None:
         """Make one move at a past moment; None (and nothing done) when that moment has not come yet."""
         if at is None or at >= self.now:
             return None
-        workflow.transition(user, report_id, workflow.Move(action, note=note), photos or [], self.ctx(at))
+        move = workflow.Move(action, note=note, planned_date=planned_date)
+        workflow.transition(user, report_id, move, photos or [], self.ctx(at))
         self.counts["moves"] += 1
         return at
 
@@ -169,7 +196,8 @@ class _Story:
         at = max(start, now - timedelta(days=1))
         sub = Submission(str(uuid.UUID(int=self.rng.getrandbits(128))), item.code, 34.615, 112.3, 12.0, "device",
                          at, 1, "道路边有建筑垃圾", None, None)
-        file_report(self.actors.inspectors[0], sub, [_photo(self.rng, dirty=True)], self.ctx(at + timedelta(minutes=5)))
+        file_report(self.actors.inspectors[0], sub, [_photo(self.rng.getrandbits(32))],
+                    self.ctx(at + timedelta(minutes=5)))
         self.counts["reports"] += 1
 
 
@@ -237,25 +265,38 @@ def _previous(month: str) -> str:
     return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
 
 
-def _photo(rng: random.Random, *, dirty: bool) -> bytes:
-    """A small synthetic scene: a wall and ground, with litter when dirty (distinct for every call)."""
-    w, h = 640, 480
+def _photo(scene: int, *, litter: float = 1.0, retake: int = 0) -> bytes:
+    """A small synthetic scene: a wall and ground, with the given share of its litter.
+
+    The same ``scene`` gives the same place; a retake (``retake`` > 0) shows it from another standpoint
+    and in other light, as a second photo of the same spot would.
+    """
+    rng = random.Random(scene)
+    w, h, margin = 640, 480, 120
     wall = tuple(rng.randint(150, 210) for _ in range(3))
     ground = tuple(rng.randint(90, 140) for _ in range(3))
-    image = Image.new("RGB", (w, h), wall)
+    image = Image.new("RGB", (w + margin, h + margin), wall)
     draw = ImageDraw.Draw(image)
     horizon = rng.randint(int(h * 0.45), int(h * 0.65))
-    draw.rectangle((0, horizon, w, h), fill=ground)
-    for _ in range(rng.randint(2, 5)):  # doors, windows, pipes: the same kind of scene either way
-        x, y = rng.randint(0, w - 60), rng.randint(0, horizon - 60)
+    draw.rectangle((0, horizon, w + margin, h + margin), fill=ground)
+    for _ in range(rng.randint(3, 6)):  # doors, windows, pipes
+        x, y = rng.randint(0, w + margin - 60), rng.randint(0, horizon - 60)
         draw.rectangle((x, y, x + rng.randint(30, 120), y + rng.randint(40, 140)),
                        fill=tuple(rng.randint(40, 120) for _ in range(3)))
-    for _ in range(rng.randint(12, 30) if dirty else rng.randint(0, 2)):
-        x, y = rng.randint(0, w - 20), rng.randint(horizon, h - 10)
-        size = rng.randint(8, 45)
-        draw.ellipse((x, y, x + size, y + size * 0.7), fill=tuple(rng.randint(0, 255) for _ in range(3)))
+    pieces = [(rng.randint(0, w + margin - 20), rng.randint(horizon, h + margin - 10), rng.randint(8, 45),
+               tuple(rng.randint(0, 255) for _ in range(3))) for _ in range(rng.randint(12, 30))]
+    for x, y, size, colour in pieces[: round(len(pieces) * litter)]:
+        draw.ellipse((x, y, x + size, y + size * 0.7), fill=colour)
+    if retake:
+        again = random.Random(retake)
+        zoom = again.uniform(0.6, 0.85)
+        cw, ch = int((w + margin) * zoom), int((h + margin) * zoom)
+        dx, dy = again.randint(0, w + margin - cw), again.randint(0, h + margin - ch)
+        image = image.crop((dx, dy, dx + cw, dy + ch)).resize((w, h))
+        image = image.point(lambda v: min(255, int(v * again.uniform(0.85, 1.15))))
+    else:
+        image = image.crop((margin // 2, margin // 2, margin // 2 + w, margin // 2 + h))
     image = image.filter(ImageFilter.GaussianBlur(0.8))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=82)
     return out.getvalue()
-

@@ -33,6 +33,10 @@ def test_demo_history_is_real_and_fills_every_queue(app):
         assert {"closed", "dispatched", "rectified", "voided"} <= set(statuses)
         assert statuses["reported"] == 1  # one report outside the district, for the office to assign
 
+        # The after-photos are new photos of the same places: none looks like its report's earlier photo.
+        flagged = [r.id for r in db.session.scalars(select(Report)) if "after_photo_reused" in (r.flags or [])]
+        assert flagged == []
+
         # Nothing happened after "now", and every photo row has its three files.
         assert db.session.scalar(select(func.max(Event.at))) <= NOW
         for photo in db.session.scalars(select(Photo)):
