@@ -75,12 +75,14 @@ def seed_activity(now: datetime, tz: ZoneInfo, storage, *, seed: int = 2026, max
         first = index < 2  # the communities of the `community` and `community2` accounts
         inspected_last = first or rng.random() > 0.1
         if inspected_last:
-            n = rng.randint(1, 6) if first else rng.randint(0, 5)
+            n = rng.randint(4, 6) if first else rng.randint(0, 5)
             if n == 0:
                 story.visit(community, own[0], _moment(rng, last_start, this_start, tz))
-            for _ in range(n):
+            for k in range(n):
                 spot, item = rng.choice(choices)
-                story.report(spot, item, _moment(rng, last_start, this_start, tz), last_month=True)
+                # The demo accounts' communities show the whole story last month: fixed, late, reworked, open.
+                fate = ("closed", "late", "rework", "open", "closed", "closed")[k] if first else None
+                story.report(spot, item, _moment(rng, last_start, this_start, tz), last_month=True, fate=fate)
         if index == 0:
             # The `community` account's own month: one item overdue by now (filed early in the month),
             # one due soon (filed this morning), one awaiting verification, one closed.
