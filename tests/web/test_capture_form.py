@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
 from html.parser import HTMLParser
 from pathlib import Path
@@ -62,6 +63,9 @@ def test_form_post_files_a_report_and_shows_it_in_my_list(app, inspector):
     mine = inspector.get("/inspector/mine").get_data(as_text=True)
     assert "楼道卫生不洁" in mine and "待整改" in mine and "王城社区" in mine
     assert counts(app)["report"] == 1
+    # Each item opens its page: status, deadline and history (and, on a revisit, verification).
+    link = re.search(r'href="(/reports/\d+)"', mine).group(1)
+    assert inspector.get(link).status_code == 200
 
 
 def test_form_post_without_csrf_is_refused(app, inspector):
