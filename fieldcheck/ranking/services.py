@@ -13,11 +13,13 @@ published month, its latest snapshot.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, String, and_, or_, select, type_coerce, union
+from sqlalchemy import BigInteger, String, and_, cast, func, or_, select, type_coerce, union
 
 from ..calendar import month_bounds
 from ..checklist import services as checklist_services
@@ -66,18 +68,25 @@ def previous_month(month: str) -> str:
 
 
 def reports_query(start: datetime, end: datetime, window_start: datetime, *, sqlite: bool):
-    """The month's reports as ``ReportFact`` columns: observed in [start, end), due in it, or closed in
-    [window_start, end); not voided, assigned."""
-    # Timestamps skip the UTCDateTime decorator's per-value conversion, the largest cost of loading: on
-    # SQLite they are stored as naive UTC text, read with "+00:00" appended and parsed by one C call each
-    # (fromisoformat); on PostgreSQL the driver already gives aware datetimes.
+    """The month's reports as ``ReportFact`` columns, timestamps as microseconds since 1970-01-01 UTC
+    (``MonthFacts.micros``): observed in [start, end), due in it, or closed in [window_start, end); not
+    voided, assigned."""
+    # Timestamps are only compared and subtracted: the database gives them as integers, and no datetime is
+    # built per row (on SQLite, parsing the text was a quarter of the load). SQLite keeps naive UTC text
+    # "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds from the first 19 characters (SQLite's date functions
+    # round a fraction to milliseconds), microseconds from the fraction padded to six digits; unixepoch()
+    # where SQLite has it (3.38), else strftime('%s'), a third slower. PostgreSQL: the epoch (numeric,
+    # exact) times a million. (Measured on SQLite: as fast as reading the text and parsing it in Python.)
     if sqlite:
+        seconds = func.unixepoch if sqlite3.sqlite_version_info >= (3, 38) else partial(func.strftime, "%s")
+
         def raw(column):
-            return type_coerce(column, String) + "+00:00"
+            text = type_coerce(column, String)
+            return (cast(seconds(func.substr(text, 1, 19)), BigInteger) * 1_000_000
+                    + cast(func.substr(text + "000000", 21, 6), BigInteger))
     else:
         def raw(column):
-            return type_coerce(column, DateTime(timezone=True))
-
+            return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
 
     # Three ranges, each on its own index ("closed" is left to scoring so the third stays on closed_at).
     # PostgreSQL combines the OR of them itself (BitmapOr, heap pages in order). SQLite's MULTI-INDEX OR
@@ -119,7 +128,8 @@ def reports_query(start: datetime, end: datetime, window_start: datetime, *, sql
 def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
     """Everything scoring reads for the month, in four queries.
 
-    Reports come as plain tuples in ``ReportFact``'s field order (no ORM objects, no per-row class):
+    Reports come as plain tuples in ``ReportFact``'s field order (no ORM objects, no per-row class), their
+    timestamps as integer microseconds (``MonthFacts.micros``):
     every report observed in the month, due in it, or closed in the repeat window before or during it
     (each range served by its own index on Report), not voided, assigned to a community. Which of them
     count, and how, is scoring's business: it picks from these.
@@ -137,25 +147,9 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
     window_start = start - timedelta(days=checklist.repeat.window_days)
     sqlite = db.session.get_bind().dialect.name == "sqlite"
     connection = db.session.connection()
-    if not sqlite:
-        # psycopg gives timestamps in the session's time zone, as datetime.timezone.utc only when that is
-        # spelled "UTC" (servers often say "Etc/UTC", which comes as a ZoneInfo); scoring compares them with
-        # the month's bounds in timezone.utc thousands of times, and mixed time zones make each comparison
-        # consult both. For this transaction only; instants are the same either way.
-        connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
-    # Core, not ORM execution: plain rows, no ORM result machinery (measured: a fifth of the load time).
-    rows = connection.execute(reports_query(start, end, window_start, sqlite=sqlite))
-    if sqlite:
-        iso = datetime.fromisoformat
-        reports = [
-            (rid, cid, code, status, iso(observed), instances, found_by, spot, lat, lon,
-             dispatched and iso(dispatched), due and iso(due), rectified and iso(rectified), closed and iso(closed),
-             rework)
-            for (rid, cid, code, status, observed, instances, found_by, spot, lat, lon, dispatched, due, rectified,
-                 closed, rework) in rows
-        ]
-    else:
-        reports = rows.all()
+    # Core, not ORM execution: plain rows, no ORM result machinery (measured: a fifth of the load time);
+    # as tuples, which scoring turns into arrays 20 times faster than Row objects.
+    reports = list(map(tuple, connection.execute(reports_query(start, end, window_start, sqlite=sqlite))))
     visited = frozenset(
         db.session.scalars(
             select(Visit.community_id)
@@ -163,7 +157,7 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
             .distinct()
         )
     )
-    return MonthFacts(month, start, end, communities, reports, visited)
+    return MonthFacts(month, start, end, communities, reports, visited, micros=True)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,254 @@
+"""The array searches (numpy) equal the plain ones: ``find_repeats`` equals ``RepeatIndex.earlier``,
+``working_seconds`` equals ``WorkingHours``, and a month scored with its timestamps in microseconds (what
+the loader passes) equals the same month scored with datetimes, on generated data and at the edges:
+exactly ``radius_m`` apart (to the last bit of ``geo.distance_m``), closed exactly ``window_days`` before,
+at the moment observed or a microsecond after, reports either side of the city's month and day boundaries,
+holidays, make-up working days and a zone with daylight saving time."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fieldcheck.calendar import WorkCalendar
+from fieldcheck.geo import distance_m
+from fieldcheck.scoring import (
+    MonthFacts,
+    RepeatIndex,
+    ReportFact,
+    WorkingHours,
+    find_repeats,
+    from_micros,
+    in_micros,
+    micros,
+    score_month,
+    working_seconds,
+)
+from tests.unit.test_scoring import (
+    CHECKLIST,
+    COMMUNITIES,
+    END,
+    MONTH,
+    MONTHS,
+    NOW,
+    NOW_IN_MONTH,
+    SETTINGS,
+    START,
+    TZ,
+)
+
+RADIUS = float(CHECKLIST.repeat.radius_m)
+WINDOW = timedelta(days=CHECKLIST.repeat.window_days)
+LAT0, LON0 = 34.65, 112.40
+
+
+def _edge_offset() -> float:
+    """The largest northward step (degrees) from (LAT0, LON0) still within RADIUS by geo.distance_m."""
+    low, high = 0.0, 0.001
+    while math.nextafter(low, high) < high:
+        mid = (low + high) / 2
+        if mid in (low, high):
+            break
+        low, high = (mid, high) if distance_m(LAT0, LON0, LAT0 + mid, LON0) <= RADIUS else (low, mid)
+    return low
+
+
+EDGE = _edge_offset()
+# Positions: the origin, exactly the radius north of it and the next float beyond, a point 30 m east,
+# one far away, and none.
+POSITIONS = [
+    (LAT0, LON0),
+    (LAT0 + EDGE, LON0),
+    (LAT0 + math.nextafter(EDGE, 1.0), LON0),
+    (LAT0, LON0 + 30 / (111_195 * math.cos(math.radians(LAT0)))),
+    (LAT0 + 0.01, LON0),
+    (None, None),
+]
+# Observed moments: either side of the city's month start and end, midday in the month.
+OBSERVED = [START - timedelta(microseconds=1), START, START + timedelta(days=9, hours=3, microseconds=17),
+            END - timedelta(microseconds=1), END]
+# Closings relative to an observed moment: exactly the window before and a microsecond earlier, at the
+# moment and a microsecond after, in between.
+CLOSED_OFFSETS = [-WINDOW, -WINDOW - timedelta(microseconds=1), timedelta(0), timedelta(microseconds=1),
+                  -timedelta(days=3, seconds=5)]
+
+
+def test_the_edge_positions_straddle_the_radius():
+    assert distance_m(LAT0, LON0, *POSITIONS[1]) <= RADIUS < distance_m(LAT0, LON0, *POSITIONS[2])
+
+
+@st.composite
+def edge_reports(draw):
+    observed = draw(st.sampled_from(OBSERVED))
+    lat, lon = draw(st.sampled_from(POSITIONS))
+    status = draw(st.sampled_from(("closed", "closed", "dispatched", "rectified", "voided", "appealed", "suspended")))
+    closed = None
+    if status == "closed" and draw(st.booleans()):
+        closed = draw(st.sampled_from(OBSERVED)) + draw(st.sampled_from(CLOSED_OFFSETS))
+    # Deadlines at the in-month reference time or the month's last microsecond; rectified exactly at the
+    # deadline or a microsecond either side, before the latest dispatch (returned) or not at all.
+    due = draw(st.sampled_from([None, observed + timedelta(hours=2), START + timedelta(days=12),
+                                END - timedelta(microseconds=1)]))
+    dispatched = draw(st.sampled_from([None, observed, observed + timedelta(hours=1)]))
+    one = timedelta(microseconds=1)
+    anchors = [a for a in (due, dispatched, closed) if a is not None]
+    rectified = draw(st.one_of(st.none(), st.sampled_from(anchors).flatmap(
+        lambda a: st.sampled_from([a - one, a, a + one])))) if anchors else None
+    return ReportFact(
+        id=draw(st.integers(1, 60)),
+        community_id=draw(st.sampled_from([c.id for c in COMMUNITIES] + [None])),
+        item_code=draw(st.sampled_from(("ENV-01", "ORD-01", "NOP-01"))),
+        status=status,
+        observed_at=observed,
+        instances=draw(st.integers(1, 3)),
+        found_by=draw(st.sampled_from(("city", "district"))),
+        spot_id=draw(st.one_of(st.none(), st.integers(1, 2))),
+        lat=lat,
+        lon=lon,
+        dispatched_at=dispatched,
+        due_at=due,
+        rectified_at=rectified,
+        closed_at=closed,
+        rework_count=draw(st.integers(0, 1)),
+    )
+
+
+EDGE_MONTHS = st.lists(edge_reports(), max_size=30, unique_by=lambda r: r.id)
+
+
+def _asked(rs):
+    return [r for r in rs if r.community_id is not None and r.status != "voided" and START <= r.observed_at < END]
+
+
+@SETTINGS
+@given(st.one_of(EDGE_MONTHS, MONTHS))
+def test_find_repeats_equals_repeat_index(rs):
+    index = RepeatIndex(rs, RADIUS, WINDOW)
+    expected = {r.id: index.earlier(r) for r in _asked(rs)}
+    facts = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, rs))
+    rows = facts.reports
+    asked = [row for row in rows if row[1] is not None and row[3] != "voided"
+             and micros(START) <= row[4] < micros(END)]
+    found = find_repeats(rows, asked, RADIUS, WINDOW // timedelta(microseconds=1))
+    assert {rid: found.get(rid) for rid in expected} == expected
+    assert set(found) <= set(expected)
+
+
+def test_a_closing_exactly_the_window_before_and_exactly_the_radius_away_counts():
+    observed = START + timedelta(days=10)
+    earlier = ReportFact(1, 1, "ENV-01", "closed", observed - WINDOW - timedelta(days=1), lat=POSITIONS[1][0],
+                         lon=POSITIONS[1][1], closed_at=observed - WINDOW)
+    beyond = earlier._replace(id=2, lat=POSITIONS[2][0])
+    late = earlier._replace(id=3, closed_at=observed + timedelta(microseconds=1))
+    report = ReportFact(4, 1, "ENV-01", "dispatched", observed, lat=LAT0, lon=LON0)
+    rows = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, [earlier, beyond, late, report])).reports
+    assert find_repeats(rows, rows[3:], RADIUS, WINDOW // timedelta(microseconds=1)) == {4: 1}
+    assert RepeatIndex([earlier, beyond, late, report], RADIUS, WINDOW).earlier(report) == 1
+
+
+# Working hours: March-April 2026 with a holiday on a Monday and a make-up working Saturday, in the city's
+# zone; and a zone whose clocks change (New York, 8 March 2026), where local days are 23 and 25 hours long.
+CALENDAR = WorkCalendar(holidays=frozenset({date(2026, 3, 9), date(2026, 4, 6)}),
+                        workdays=frozenset({date(2026, 3, 14)}), loaded_years=frozenset({2026}))
+MOMENT = st.integers(min_value=0, max_value=50 * 86400 * 10**6).map(
+    lambda us: datetime(2026, 2, 25, tzinfo=UTC) + timedelta(microseconds=us))
+BOUNDARY = st.sampled_from([
+    datetime(2026, 3, d, h, tzinfo=TZ).astimezone(UTC) + timedelta(microseconds=e)
+    for d in (8, 9, 10, 13, 14, 15) for h in (0, 23) for e in (-1, 0, 1)
+])
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.one_of(MOMENT, BOUNDARY), st.one_of(MOMENT, BOUNDARY)), max_size=40),
+       st.sampled_from([TZ, ZoneInfo("America/New_York"), UTC]))
+def test_working_seconds_equal_working_hours(pairs, tz):
+    pairs = [(min(a, b), max(a, b)) for a, b in pairs]
+    plain = WorkingHours(CALENDAR, tz)
+    expected = [plain(a, b) for a, b in pairs]
+
+    assert working_seconds(CALENDAR, tz, [micros(a) for a, _ in pairs], [micros(b) for _, b in pairs]).tolist() == expected
+
+
+def test_microseconds_round_trip():
+    for moment in (START, END - timedelta(microseconds=1), datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)):
+        assert from_micros(micros(moment)) == moment
+    assert micros(None) is None and from_micros(None) is None
+
+
+def _summary(result):
+    return (
+        result.reference,
+        [(s.community.code, s.rank, s.inspected, s.score, s.field_score, s.rectification_score, s.deductions,
+          s.indicators, list(s.entries), s.categories) for s in result.communities],
+        [(s.code, s.rank, s.score, s.indicators) for s in result.subdistricts],
+        result.red_list, result.black_list, result.indicators, result.coverage,
+    )
+
+
+@SETTINGS
+@given(st.one_of(EDGE_MONTHS, MONTHS), NOW_IN_MONTH, st.sampled_from([WorkCalendar(), CALENDAR, None]))
+def test_a_month_in_microseconds_scores_like_the_month_in_datetimes(rs, now, calendar):
+    facts = MonthFacts(MONTH, START, END, list(COMMUNITIES), rs, frozenset({3}))
+    plain = score_month(CHECKLIST, facts, now, calendar=calendar, tz=TZ)
+    arrays = score_month(CHECKLIST, in_micros(facts), now, calendar=calendar, tz=TZ)
+    assert _summary(arrays) == _summary(plain)
+
+
+def test_the_bench_like_month_scores_alike_at_both_reference_times():
+    """A denser month than hypothesis draws: 3,000 reports on a few spots and positions."""
+    import random
+
+    rng = random.Random(5)
+    rows = []
+    for i in range(1, 3001):
+        observed = START + timedelta(seconds=rng.uniform(-20 * 86400, 32 * 86400))
+        status = rng.choice(("closed", "closed", "dispatched", "rectified", "voided", "appealed", "suspended"))
+        rectified = observed + timedelta(hours=rng.uniform(1, 200)) if status in ("closed", "rectified") else None
+        closed = rectified + timedelta(hours=rng.uniform(1, 48)) if status == "closed" else None
+        lat, lon = (None, None) if rng.random() < 0.1 else (LAT0 + rng.uniform(0, 0.003), LON0 + rng.uniform(0, 0.003))
+        rows.append(ReportFact(i, rng.choice(COMMUNITIES).id, rng.choice(("ENV-01", "ENV-02", "ORD-01", "MKT-01")),
+                               status, observed, rng.randint(1, 3), rng.choice(("city", "district", "subdistrict")),
+                               rng.choice((None, 1, 2, 3)), lat, lon, observed,
+                               observed + timedelta(hours=rng.choice((2, 24, 72))), rectified, closed,
+                               rng.randint(0, 1)))
+    facts = MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)
+    for now in (START + timedelta(days=12), NOW):
+        plain = score_month(CHECKLIST, facts, now, calendar=CALENDAR, tz=TZ)
+        arrays = score_month(CHECKLIST, in_micros(facts), now, calendar=CALENDAR, tz=TZ)
+        assert _summary(arrays) == _summary(plain)
+        assert sum(s.indicators.repeats for s in plain.communities) > 50
+
+
+def test_closings_at_the_same_moment_go_to_the_lowest_id_on_both_paths():
+    observed = START + timedelta(days=10)
+    closed_at = observed - timedelta(days=2)
+    rows = [
+        ReportFact(9, 1, "ENV-01", "closed", closed_at, spot_id=1, closed_at=closed_at),  # same spot
+        ReportFact(5, 1, "ENV-01", "closed", closed_at, lat=LAT0, lon=LON0, closed_at=closed_at),  # same place
+        ReportFact(7, 1, "ENV-01", "closed", closed_at, spot_id=1, lat=LAT0, lon=LON0, closed_at=closed_at),
+        ReportFact(20, 1, "ENV-01", "dispatched", observed, spot_id=1, lat=LAT0, lon=LON0),
+        ReportFact(21, 1, "ENV-01", "dispatched", observed, spot_id=1),
+    ]
+    micro = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, rows)).reports
+    index = RepeatIndex(rows, RADIUS, WINDOW)
+    assert [index.earlier(r) for r in rows[3:]] == [5, 7]
+    assert find_repeats(micro, micro[3:], RADIUS, WINDOW // timedelta(microseconds=1)) == {20: 5, 21: 7}
+
+
+def test_working_seconds_across_a_half_hour_clock_change():
+    """Lord Howe Island moves its clocks by 30 minutes at 15:30 UTC on 3 October 2026: an hour of UTC in
+    which the offset changes, computed the plain way. (It is 02:00 on Sunday there: a make-up working day.)"""
+    tz = ZoneInfo("Australia/Lord_Howe")
+    calendar = WorkCalendar(workdays=frozenset({date(2026, 10, 4)}))
+    change = datetime(2026, 10, 3, 15, 30, tzinfo=UTC)
+    assert (change - timedelta(seconds=1)).astimezone(tz).utcoffset() != change.astimezone(tz).utcoffset()
+    moments = [change + timedelta(minutes=m, microseconds=u) for m in (-90, -31, -30, -1, 0, 1, 29, 30, 600, 3000)
+               for u in (-1, 0, 1)]
+    pairs = [(a, b) for a in moments for b in moments if a <= b]
+    plain = WorkingHours(calendar, tz)
+    assert working_seconds(calendar, tz, [micros(a) for a, _ in pairs], [micros(b) for _, b in pairs]).tolist() == [
+        plain(a, b) for a, b in pairs]
