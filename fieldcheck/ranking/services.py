@@ -20,6 +20,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, String, and_, cast, func, or_, select, type_coerce, union
+from sqlalchemy.orm import defer
 
 from ..calendar import month_bounds
 from ..checklist import services as checklist_services
@@ -181,7 +182,7 @@ class Computed:
 
 def _version_for(month: str) -> ChecklistVersion:
     """A published month keeps the version it was published with; otherwise the version in force."""
-    snapshot = latest_snapshot(month)
+    snapshot = latest_snapshot(month, document=False)
     if snapshot is not None:
         return snapshot.checklist_version
     version = checklist_services.version_in_force(month)
@@ -206,10 +207,13 @@ def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersio
 # Snapshots
 
 
-def latest_snapshot(month: str) -> RankingSnapshot | None:
-    return db.session.scalar(
-        select(RankingSnapshot).where(RankingSnapshot.month == month).order_by(RankingSnapshot.sequence.desc()).limit(1)
-    )
+def latest_snapshot(month: str, *, document: bool = True) -> RankingSnapshot | None:
+    """The month's latest publication; ``document=False`` leaves its document (tens of megabytes on a
+    large month) unread until it is used."""
+    query = select(RankingSnapshot).where(RankingSnapshot.month == month)
+    if not document:
+        query = query.options(defer(RankingSnapshot.document))
+    return db.session.scalar(query.order_by(RankingSnapshot.sequence.desc()).limit(1))
 
 
 def snapshot_history(month: str) -> list[dict]:
@@ -240,7 +244,7 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
     if now < end:
         raise Conflict(N_("%(month)s is not over yet; publish it once the month has ended."), code="month_not_over",
                        month=month)
-    previous = latest_snapshot(month)
+    previous = latest_snapshot(month, document=False)
     computed = compute(month, now=now, tz_name=tz_name, version=previous.checklist_version if previous else None)
     if previous is not None and previous.sha256 == computed.sha256:
         raise Conflict(
