@@ -14,6 +14,8 @@ On the same database it times:
               XLSX need);
 * xlsx     -- fieldcheck.ranking.exports.to_xlsx of a freshly computed document: building every breakdown
               and writing every deduction on its own row (what "download XLSX" costs after the ranking);
+* published -- fieldcheck.ranking.services.ranking of the month once published: what a GET of a published
+              month costs (the recomputation, the snapshot read and parsed, the two compared);
 * naive    -- what a first implementation would do: for each community, one ORM query for its month's
               reports, one for its items due, one for its visits, then per report the item through the
               relationship and one query for the earlier closed reports of that item near it (repeats),
@@ -303,6 +305,23 @@ def run_backend(name: str, url: str, args) -> dict:
     xlsx_s, _ = timed(lambda: exports.to_xlsx(fresh.document), 1)  # breakdowns built, then written
     xlsx_cpu = TIMES_CPU[-1]
 
+    with app.app_context():  # publish the month, then time what a GET of it costs
+        services.publish(MONTH, db.session.scalar(select(User.id)), now=NOW, tz_name=TZ_NAME)
+        db.session.commit()
+
+    def published():
+        with app.app_context():
+            document = services.ranking(MONTH, now=NOW, tz_name=TZ_NAME)
+            db.session.remove()
+            return document
+
+    published_s, shown = timed(published, args.rounds)
+    published_range, published_cpu = RANGES[-1], TIMES_CPU[-1]
+    if shown["source"] != "published" or shown["published"]["differs"]:
+        print(f"[{name}] the published month should show as published and not differing", file=sys.stderr)
+        sys.exit(1)
+    del shown
+
     rng = random.Random(args.seed + 1)
     codes = sorted(rng.sample([c.community.code for c in computed.result.communities], args.sample))
     naive_s, naive = timed(lambda: naive_scores(app, codes), 1)
@@ -322,6 +341,9 @@ def run_backend(name: str, url: str, args) -> dict:
     print(f"[{name}] XLSX {xlsx_s:.2f} s wall, {xlsx_cpu:.2f} s CPU after the ranking (breakdowns built, then "
           f"written); ranking + XLSX {xlsx_total_s:.2f} s wall ({xlsx_range[0]:.2f}-{xlsx_range[1]:.2f}), "
           f"{xlsx_total_cpu:.2f} s CPU ({len(body) / 1e6:.1f} MB, {deductions:,} deduction rows)")
+    print(f"[{name}] GET of the published month (recomputed and compared with the snapshot) "
+          f"{published_s * 1000:.0f} ms wall ({published_range[0] * 1000:.0f}-{published_range[1] * 1000:.0f}), "
+          f"{published_cpu * 1000:.0f} ms CPU")
     print(f"[{name}] naive {naive_s:.1f} s for {args.sample} communities → {naive_full:.1f} s for {args.communities}; "
           f"speedup {naive_full / ranking_s:.0f}x, {naive_full / full_s:.0f}x with every breakdown (scores agree on the sample)")
     with app.app_context():
@@ -336,6 +358,8 @@ def run_backend(name: str, url: str, args) -> dict:
         "ranking_xlsx_cpu_s": round(xlsx_total_cpu, 2), "xlsx_bytes": len(body), "naive_sample_s": round(naive_s, 2),
         "naive_s": round(naive_full, 1), "speedup": round(naive_full / ranking_s, 1),
         "speedup_full": round(naive_full / full_s, 1), "deduction_rows": deductions,
+        "published_get_ms": round(published_s * 1000), "published_get_cpu_ms": round(published_cpu * 1000),
+        "published_get_ms_range": [round(published_range[0] * 1000), round(published_range[1] * 1000)],
     }
 
 
