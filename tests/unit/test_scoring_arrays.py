@@ -252,3 +252,19 @@ def test_working_seconds_across_a_half_hour_clock_change():
     plain = WorkingHours(calendar, tz)
     assert working_seconds(calendar, tz, [micros(a) for a, _ in pairs], [micros(b) for _, b in pairs]).tolist() == [
         plain(a, b) for a, b in pairs]
+
+
+def test_when_the_cells_would_not_fit_in_64_bits_the_month_is_scored_the_plain_way(monkeypatch):
+    import fieldcheck.scoring as scoring
+
+    observed = START + timedelta(days=10)
+    rows = [ReportFact(1, 1, "ENV-01", "closed", observed - timedelta(days=3), spot_id=1, dispatched_at=observed,
+                       due_at=observed, rectified_at=observed + timedelta(hours=1), closed_at=observed - timedelta(days=2)),
+            ReportFact(2, 1, "ENV-01", "dispatched", observed, spot_id=1, dispatched_at=observed,
+                       due_at=observed + timedelta(days=1), rectified_at=observed + timedelta(hours=30))]
+    facts = MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)
+    plain = score_month(CHECKLIST, facts, NOW, calendar=CALENDAR, tz=TZ)
+    monkeypatch.setattr(scoring, "_repeat_search", lambda *args: None)
+    arrays = score_month(CHECKLIST, in_micros(facts), NOW, calendar=CALENDAR, tz=TZ)
+    assert _summary(arrays) == _summary(plain) and plain.communities[0].indicators.repeats == 1
+    assert find_repeats(in_micros(facts).reports, in_micros(facts).reports[1:], RADIUS, 10**12) is None
