@@ -33,10 +33,11 @@ def next_month(month: str) -> str:
 
 
 def changes_from_previous(month: str, document: dict, *, now: datetime, tz_name: str) -> dict[str, dict]:
-    """Per community code: the previous month's rank and score, the score delta (exact string) and the
-    rank change (positive = moved up). Empty when the previous month has no checklist in force."""
+    """Per community code: the previous month's rank and score (as published, if it was), the score delta
+    (exact string) and the rank change (positive = moved up). Empty when the previous month has no
+    checklist in force."""
     try:
-        before = services.ranking(services.previous_month(month), now=now, tz_name=tz_name)
+        before = services.standing(services.previous_month(month), now=now, tz_name=tz_name)
     except NotFound:
         return {}
     previous = {c["code"]: c for c in before["communities"]}

@@ -303,6 +303,17 @@ def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> d
     return {**shown, "source": "live" if live else "published", "computed_at": now.isoformat(), "published": published}
 
 
+def standing(month: str, *, now: datetime, tz_name: str) -> dict:
+    """The month as it stands for comparison with another: the latest publication as published (read, not
+    recomputed), or the live computation of an unpublished month. NotFound without a checklist in force."""
+    month = parse_month(month)
+    snapshot = latest_snapshot(month)
+    if snapshot is None:
+        return compute(month, now=now, tz_name=tz_name).document
+    with doc_module.collector_paused():
+        return json.loads(snapshot.document)
+
+
 def visible_to(document: dict, p: Principal, *, breakdowns: bool = True, community: str | None = None) -> dict:
     """The document cut down to what ``p`` may see: the office everything; sub-district staff their
     communities and sub-district; community staff their own community (with its rank) and sub-district.

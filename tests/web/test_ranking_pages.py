@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select, update
 
 from fieldcheck.extensions import db
+from fieldcheck.geography.models import Community
 from fieldcheck.ranking.models import RankingSnapshot
 from fieldcheck.reports.models import Report
 from tests.conftest import csrf_token_from, login
@@ -255,6 +256,33 @@ def test_the_change_from_the_previous_month_is_shown_per_community(app, browser_
     assert f"{'+' if delta > 0 else ''}{delta}</span>" in c002
     c001 = page.split('<tr data-community="C001"', 1)[1].split("</tr>", 1)[0]
     assert "↑" not in c001 and "↓" not in c001  # not ranked in April: no rank change
+
+
+def test_the_change_from_a_published_month_is_from_its_published_figures(app, browser_for, people):
+    """March is published, then one of C002's March reports is voided late: April's change for C002 is
+    still measured from the published March score, the standing officials were told."""
+    from decimal import Decimal
+
+    from fieldcheck.ranking import document as rdoc
+    from fieldcheck.ranking import services
+
+    assert publish_form(browser_for("office")).status_code == 302
+    with app.app_context():
+        published = {c["code"]: c for c in services.ranking("2026-03", now=AFTER, tz_name="Asia/Shanghai")["communities"]}
+        march_c002 = db.session.scalar(
+            select(Report.id).join(Report.community).where(
+                Community.code == "C002", Report.status != "voided",
+                Report.observed_at < datetime(2026, 4, 1, tzinfo=UTC)).order_by(Report.id).limit(1))
+        db.session.execute(update(Report).where(Report.id == march_c002).values(status="voided"))
+        db.session.commit()
+        recomputed = {c["code"]: c for c in services.ranking("2026-03", now=AFTER, tz_name="Asia/Shanghai",
+                                                               live=True)["communities"]}
+        april = {c["code"]: c for c in services.ranking("2026-04", now=AFTER, tz_name="Asia/Shanghai")["communities"]}
+    assert recomputed["C002"]["score"] != published["C002"]["score"]  # the late void moved March
+    delta = rdoc.display(str(Decimal(april["C002"]["score"]) - Decimal(published["C002"]["score"])))
+    page = text_of(get(browser_for("office"), "/ranking/2026-04"))
+    c002 = page.split('<tr data-community="C002"', 1)[1].split("</tr>", 1)[0]
+    assert f"{'+' if delta > 0 else ''}{delta}</span>" in c002
 
 
 # --- publishing -----------------------------------------------------------------------------------------
