@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from .. import permissions as perm
 from ..api.views import bp
-from ..errors import N_, Conflict, Invalid
-from ..extensions import db
+from ..errors import N_, Invalid
 from ..types import utcnow
 from ..web import current_principal, require
 from . import exports, services
@@ -57,14 +55,9 @@ def publish_ranking(month: str):
     p = current_principal()
     require(perm.can_publish_ranking(p))
     now = utcnow()
-    snapshot = services.publish(month, current_user.id, now=now, tz_name=current_app.config["TIMEZONE"])
-    sequence, sha = snapshot.sequence, snapshot.sha256
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(N_("Someone else published this month at the same moment; reload and check."),
-                       code="publish_race") from None
+    snapshot, sequence = services.publish_and_commit(month, current_user.id, now=now,
+                                                     tz_name=current_app.config["TIMEZONE"])
+    sha = snapshot.sha256
     return jsonify(month=snapshot.month, sequence=sequence, sha256=sha, created_at=now.isoformat(),
                    created_by=current_user.username, checklist_version_id=snapshot.checklist_version_id,
                    correction=sequence > 1), 201

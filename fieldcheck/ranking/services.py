@@ -20,6 +20,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, String, and_, cast, func, or_, select, type_coerce, union
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from ..calendar import month_bounds
@@ -43,6 +44,7 @@ __all__ = [
     "parse_month",
     "previous_month",
     "publish",
+    "publish_and_commit",
     "ranking",
     "reports_query",
     "snapshot_history",
@@ -270,6 +272,23 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
 # ---------------------------------------------------------------------------------------------------
 # What the API, the pages and the exports show
 
+
+
+def publish_and_commit(month: str, user_id: int, *, now: datetime, tz_name: str) -> tuple[RankingSnapshot, int]:
+    """Publish (see ``publish``) and commit at once, for the page and the API alike.
+
+    Returns the snapshot and its sequence; another publication of the same month committed a moment
+    earlier makes this one lose with 409 (the unique month and sequence), leaving nothing of it.
+    """
+    snapshot = publish(month, user_id, now=now, tz_name=tz_name)
+    sequence = snapshot.sequence
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(N_("Someone else published this month at the same moment; reload and check."),
+                       code="publish_race") from None
+    return snapshot, sequence
 
 def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> dict:
     """The month's ranking document for display.

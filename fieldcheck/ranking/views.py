@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from .. import permissions as perm
 from ..calendar import month_bounds
-from ..errors import N_, Conflict, DomainError, NotFound
+from ..errors import N_, DomainError, NotFound
 from ..extensions import db
 from ..types import utcnow
 from ..web import current_principal, require
@@ -148,14 +147,7 @@ def publish(month: str):
     require(perm.can_publish_ranking(p))
     month = services.parse_month(month)
     try:
-        snapshot = services.publish(month, current_user.id, now=utcnow(), tz_name=_tz_name())
-        sequence = snapshot.sequence
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise Conflict(N_("Someone else published this month at the same moment; reload and check."),
-                           code="publish_race") from None
+        _snapshot, sequence = services.publish_and_commit(month, current_user.id, now=utcnow(), tz_name=_tz_name())
     except NotFound:
         raise
     except DomainError as exc:
