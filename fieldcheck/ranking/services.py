@@ -280,9 +280,9 @@ def publish_and_commit(month: str, user_id: int, *, now: datetime, tz_name: str)
     Returns the snapshot and its sequence; another publication of the same month committed a moment
     earlier makes this one lose with 409 (the unique month and sequence), leaving nothing of it.
     """
-    snapshot = publish(month, user_id, now=now, tz_name=tz_name)
-    sequence = snapshot.sequence
     try:
+        snapshot = publish(month, user_id, now=now, tz_name=tz_name)  # may flush: the race can show here
+        sequence = snapshot.sequence
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from fieldcheck.extensions import db
 from fieldcheck.ranking.models import RankingSnapshot
@@ -330,3 +330,31 @@ def test_the_loader_reads_the_month_through_the_three_report_indexes(app, people
         assert index in plans[0], plans[0]
     if "SCAN" in plans[0] or "COVERING" in plans[0]:  # SQLite
         assert "SCAN report" not in plans[0] and plans[0].count("COVERING INDEX ix_report_") == 3, plans[0]
+
+
+def test_two_publications_at_once_make_one_snapshot(app, client, people):
+    """Office and admin publish the same month at the same moment: one publication, the other 409
+    (it lost the race on the unique month and sequence, or it found the same figures already published)."""
+    import threading
+
+    tokens, _ids = people
+    results = []
+    barrier = threading.Barrier(2)
+
+    def send(headers):
+        c = app.test_client()
+        barrier.wait()
+        r = c.post("/api/v1/rankings/2026-03/publish", headers=headers)
+        results.append((r.status_code, r.get_json()))
+
+    with mock.patch("fieldcheck.ranking.api.utcnow", return_value=AFTER):
+        threads = [threading.Thread(target=send, args=(tokens[name],)) for name in ("office", "admin")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(status for status, _body in results) == [201, 409], results
+    loser = next(body for status, body in results if status == 409)
+    assert loser["error"]["code"] in ("publish_race", "unchanged")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(RankingSnapshot.id))) == 1
