@@ -135,7 +135,10 @@ def mine():
     rows, total = queries.list_reports(p, tz=tz, month=month, per_page=200)
     start_of_today = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
     today = [r for r in rows if r.observed_at >= start_of_today]
-    return render_template("reports/mine.html", today=today, month_reports=rows, total=total, month=month, now=now)
+    # Rectified reports of any month the inspector may verify on a revisit (workflow.rules.REVISIT_ACTIONS).
+    to_verify, _count = queries.list_reports(p, tz=tz, status="rectified", per_page=50)
+    return render_template("reports/mine.html", today=today, month_reports=rows, total=total, month=month, now=now,
+                           to_verify=to_verify)
 
 
 @bp.get("/communities.json")

@@ -343,3 +343,21 @@ def test_the_queue_gets_a_fresh_csrf_token_or_a_401(app, client, district, make_
     client.post("/logout", data={"csrf_token": session["csrf_token"]})
     expired = send(headers)
     assert expired.status_code == 401 and expired.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_my_reports_lists_the_fixes_to_check_on_a_revisit(app, inspector, make_user):
+    page = inspector.get("/inspector").get_data(as_text=True)
+    data = form_fields(page)
+    data["photos"] = [(io.BytesIO(jpeg()), "image.jpg")]
+    inspector.post("/inspector/reports", data=data, content_type="multipart/form-data")
+    assert 'id="to-verify"' not in inspector.get("/inspector/mine").get_data(as_text=True)
+    make_user("community", username="c1", community="C001")
+    staff = app.test_client()  # its own client: the inspector's session cookie would win over a token
+    report_id = inspector.get("/api/v1/reports").get_json()["reports"][0]["id"]
+    fixed = staff.post(f"/api/v1/reports/{report_id}/rectify", headers=token_for(staff, "c1"),
+                       content_type="multipart/form-data",
+                       data={"note": "已清理", "photos": [(io.BytesIO(jpeg(seed=9)), "after.jpg")]})
+    assert fixed.status_code == 200, fixed.get_json()
+    mine = inspector.get("/inspector/mine").get_data(as_text=True)
+    section = mine.split('id="to-verify"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/reports/{report_id}"' in section and "已整改：下次巡查时核验" in mine
