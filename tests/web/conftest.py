@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import login
 from tests.web.reporting import token_for
 
 
@@ -19,3 +20,20 @@ def people(client, district, make_user):
     make_user("admin", username="admin")
     names = ("insp", "insp2", "c1", "c2", "sd1", "sd2", "office", "admin")
     return {name: token_for(client, name) for name in names}
+
+
+@pytest.fixture
+def browser_for(app, people):
+    """browser_for("c1") -> a test client logged in through the login form (one per user).
+
+    It logs in the users of the module's own `people` fixture where a module defines one."""
+    clients = {}
+
+    def get(username):
+        if username not in clients:
+            c = app.test_client()
+            assert login(c, username).status_code == 302
+            clients[username] = c
+        return clients[username]
+
+    return get

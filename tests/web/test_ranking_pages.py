@@ -23,7 +23,7 @@ from fieldcheck.extensions import db
 from fieldcheck.geography.models import Community
 from fieldcheck.ranking.models import RankingSnapshot
 from fieldcheck.reports.models import Report
-from tests.conftest import csrf_token_from, login
+from tests.conftest import csrf_token_from
 from tests.photo_factory import jpeg
 from tests.ranking_district import AFTER, build, token_for
 from tests.web.reporting import post_report
@@ -43,21 +43,6 @@ def people(app, make_user):
     make_user("subdistrict", username="sd1", subdistrict="SD01")
     make_user("subdistrict", username="sd2", subdistrict="SD02")
     return ids
-
-
-@pytest.fixture
-def browser_for(app, people):
-    """browser_for("c1") -> a test client logged in through the login form (one per user)."""
-    clients = {}
-
-    def get(username):
-        if username not in clients:
-            c = app.test_client()
-            assert login(c, username).status_code == 302
-            clients[username] = c
-        return clients[username]
-
-    return get
 
 
 def at(now):

@@ -13,28 +13,13 @@ from sqlalchemy import event, select, update
 from fieldcheck.extensions import db
 from fieldcheck.reports.models import Report
 from fieldcheck.workflow import queries, rules
-from tests.conftest import csrf_token_from, login
+from tests.conftest import csrf_token_from
 from tests.photo_factory import jpeg
 from tests.web.reporting import post_report
 
 OUTSIDE = ("34.60", "112.30")  # outside every community of the small district
 C002 = ("34.655", "112.415")
 C003 = ("34.655", "112.425")
-
-
-@pytest.fixture
-def browser_for(app, people):
-    """browser_for("c1") -> a test client logged in through the login form (one per user)."""
-    clients = {}
-
-    def get(username):
-        if username not in clients:
-            c = app.test_client()
-            assert login(c, username).status_code == 302
-            clients[username] = c
-        return clients[username]
-
-    return get
 
 
 @pytest.fixture
