@@ -43,7 +43,6 @@ past month only moves when a report is voided, granted on appeal or assigned lat
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -122,8 +121,9 @@ class MonthFacts:
     start: datetime
     end: datetime
     communities: Sequence[CommunityFact]
-    #: ``ReportFact`` rows, or plain tuples in its field order (what the loader passes: cheaper to build).
-    reports: Sequence[ReportFact]
+    #: ``ReportFact`` rows or plain tuples in its field order, or (timestamps in microseconds only)
+    #: ``ReportColumns``, what the loader passes: no object per report.
+    reports: Sequence[ReportFact] | ReportColumns
     #: Communities with a visit (an inspection that found nothing) in the month.
     visited: frozenset[int] = frozenset()
     #: True when the reports' five timestamps are ints, microseconds since 1970-01-01 UTC (what the loader
@@ -694,10 +694,105 @@ def working_seconds(calendar: WorkCalendar, tz: tzinfo, start_us: Sequence[int],
     return out
 
 
+NO_TIME = int(np.iinfo(np.int64).min)  #: a missing timestamp in ``ReportColumns``
+
+
+def _vocabulary(values: Iterable) -> tuple[np.ndarray, tuple]:
+    """Each value as the index of its first appearance, and the values in that order."""
+    seen: dict = {}
+    codes = [seen.setdefault(v, len(seen)) for v in values]
+    return np.array(codes, dtype=np.int64), tuple(seen)
+
+
+@dataclass(frozen=True, eq=False)
+class ReportColumns:
+    """A month's reports as columns of equal length (numpy arrays): what the loader reads from the database
+    without building an object per report, and what ``score_month``'s pass over arrays reads.
+
+    Timestamps are int64 microseconds since 1970-01-01 UTC (``NO_TIME`` when missing); a missing community or
+    spot is -1, a missing position nan. Texts are small ints into their vocabularies (``item_codes``,
+    ``statuses``, ``finders``). ``columns[i]`` is row i as a plain tuple in ``ReportFact``'s field order,
+    timestamps in microseconds and missing values None, as ``MonthFacts.micros`` rows are.
+    """
+
+    id: np.ndarray
+    community_id: np.ndarray
+    item: np.ndarray
+    item_codes: tuple[str, ...]
+    status: np.ndarray
+    statuses: tuple[str, ...]
+    observed_at: np.ndarray
+    instances: np.ndarray
+    found_by: np.ndarray
+    finders: tuple[str, ...]
+    spot_id: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    dispatched_at: np.ndarray
+    due_at: np.ndarray
+    rectified_at: np.ndarray
+    closed_at: np.ndarray
+    rework_count: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: Sequence) -> ReportColumns:
+        """Columns from tuples in ``ReportFact``'s field order with timestamps in microseconds."""
+        rows = list(rows)
+        n = len(rows)
+        cols = list(zip(*rows, strict=True)) if n else [()] * 15
+
+        def ints(k: int, none: int) -> np.ndarray:
+            return np.fromiter((none if v is None else v for v in cols[k]), dtype=np.int64, count=n)
+
+        def floats(k: int) -> np.ndarray:
+            return np.fromiter((np.nan if v is None else v for v in cols[k]), dtype=np.float64, count=n)
+
+        item, item_codes = _vocabulary(cols[2])
+        status, statuses = _vocabulary(cols[3])
+        found_by, finders = _vocabulary(cols[6])
+        return cls(ints(0, 0), ints(1, -1), item, item_codes, status, statuses, ints(4, NO_TIME), ints(5, 0), found_by,
+                   finders, ints(7, -1), floats(8), floats(9), ints(10, NO_TIME), ints(11, NO_TIME), ints(12, NO_TIME),
+                   ints(13, NO_TIME), ints(14, 0))
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def __getitem__(self, i: int) -> tuple:
+        return self.rows(np.array([i], dtype=np.int64))[0]
+
+    def __iter__(self):
+        return iter(self.rows(np.arange(len(self))))
+
+    def is_status(self, name: str) -> np.ndarray:
+        """Where the status is ``name``."""
+        return self.status == (self.statuses.index(name) if name in self.statuses else -1)
+
+    def rows(self, at: np.ndarray) -> list[tuple]:
+        """Rows ``at`` (positions) as tuples, each value a plain Python value."""
+        def ids(column: np.ndarray) -> list:
+            return [None if v < 0 else v for v in column[at].tolist()]
+
+        def times(column: np.ndarray) -> list:
+            return [None if v == NO_TIME else v for v in column[at].tolist()]
+
+        def floats(column: np.ndarray) -> list:
+            return [None if v != v else v for v in column[at].tolist()]
+
+        def words(column: np.ndarray, vocabulary: tuple) -> list:
+            return [vocabulary[k] for k in column[at].tolist()]
+
+        return list(zip(
+            self.id[at].tolist(), ids(self.community_id), words(self.item, self.item_codes),
+            words(self.status, self.statuses), times(self.observed_at), self.instances[at].tolist(),
+            words(self.found_by, self.finders), ids(self.spot_id), floats(self.lat), floats(self.lon),
+            times(self.dispatched_at), times(self.due_at), times(self.rectified_at), times(self.closed_at),
+            self.rework_count[at].tolist(), strict=True))
+
+
 class _RowsBy:
     """Community → its field reports, as ``score_month``'s ``field_by``, each list built when first read."""
 
-    def __init__(self, reports: Sequence, positions: dict[int, np.ndarray]):
+    def __init__(self, reports: ReportColumns, positions: dict[int, np.ndarray]):
         self.reports, self.positions, self.built = reports, positions, {}
 
     def get(self, cid, default=()):
@@ -706,44 +801,28 @@ class _RowsBy:
             at = self.positions.get(cid)
             if at is None:
                 return default
-            reports = self.reports
-            rows = self.built[cid] = [reports[i] for i in at.tolist()]
+            rows = self.built[cid] = self.reports.rows(at)
         return rows
 
 
-def _tally_arrays(points: _Points, reports: Sequence, start: int, end: int, reference: int, radius_m: float,
+def _tally_arrays(points: _Points, reports: ReportColumns, start: int, end: int, reference: int, radius_m: float,
                   window_us: int, calendar: WorkCalendar | None, tz: tzinfo):
     """``score_month``'s pass over a month in microseconds, over arrays: the same field reports by
     community, (community, item) deductions in units, repeats, and indicators."""
     n = len(reports)
     if not n:
         return {}, {}, {}, {}, {}, {}
-    table = np.array(reports, dtype=object).reshape(n, 15)
-    missing: dict[int, np.ndarray] = {}
-
-    def ints(k: int) -> np.ndarray:
-        column = table[:, k]
-        absent = missing[k] = np.equal(column, None)
-        return (np.where(absent, 0, column) if absent.any() else column).astype(np.int64)
-
-    def floats(k: int) -> np.ndarray:
-        column = table[:, k]
-        absent = np.equal(column, None)
-        return (np.where(absent, np.nan, column) if absent.any() else column).astype(np.float64)
-
-    rid, cid, observed = ints(0), ints(1), ints(4)
-    status = table[:, 3]
-    live = ~missing[1] & (status != VOIDED)
-    field = live & (observed >= start) & (observed < end)
+    rid, cid, observed = reports.id, reports.community_id, reports.observed_at
+    live = (cid >= 0) & ~reports.is_status(VOIDED)
+    field = live & (observed != NO_TIME) & (observed >= start) & (observed < end)
     codes = {code: k for k, code in enumerate(points.items)}
-    item = np.fromiter(map(codes.get, table[:, 2], itertools.repeat(-1, n)), dtype=np.int64, count=n)
+    item = np.array([codes.get(code, -1) for code in reports.item_codes] or [-1], dtype=np.int64)[reports.item]
     known = field & (item >= 0)
 
     # Repeats: the field reports of a known item against every closed report.
-    closed_at = ints(13)
-    candidate = (status == CLOSED) & ~missing[13]
-    spot, lat, lon = ints(7), floats(8), floats(9)
-    spot[missing[7]] = -1
+    closed_at = reports.closed_at
+    candidate = reports.is_status(CLOSED) & (closed_at != NO_TIME)
+    spot, lat, lon = reports.spot_id, reports.lat, reports.lon
     c, q = np.flatnonzero(candidate), np.flatnonzero(known)
     c_item = np.where(item[c] >= 0, item[c], -2)  # an item not in the checklist matches no report asked
     found = _repeat_search((rid[c], c_item, spot[c], lat[c], lon[c], closed_at[c]),
@@ -756,10 +835,8 @@ def _tally_arrays(points: _Points, reports: Sequence, start: int, end: int, refe
     repeats = dict(zip(rid[q[at]].tolist(), source.tolist(), strict=True))
 
     # Deductions: one amount per (item, found_by, instances, repeat?), summed per (community, item).
-    found_by = table[q, 6].tolist()
-    finders = {value: k for k, value in enumerate(dict.fromkeys(found_by))}
-    finder = np.fromiter(map(finders.__getitem__, found_by), dtype=np.int64, count=len(q))
-    instances = table[q, 5].astype(np.int64)
+    finders, finder = reports.finders, reports.found_by[q]
+    instances = reports.instances[q]
     top = int(instances.max()) + 1 if len(q) else 1
     key = ((item[q] * len(finders) + finder) * top + instances) * 2 + is_repeat[q]
     combos, which = np.unique(key, return_inverse=True)
@@ -790,18 +867,18 @@ def _tally_arrays(points: _Points, reports: Sequence, start: int, end: int, refe
     counts = dict(zip(owners.tolist(), count.tolist(), strict=True))
 
     # Items due (is_due, _count_due), counted per community.
-    due_at = ints(11)
-    d = np.flatnonzero(live & (status != SUSPENDED) & ~missing[11] & (due_at >= start) & (due_at < end)
+    due_at = reports.due_at
+    d = np.flatnonzero(live & ~reports.is_status(SUSPENDED) & (due_at != NO_TIME) & (due_at >= start) & (due_at < end)
                        & (due_at < reference))
     ind_by: dict[int, Indicators] = {}
     if len(d):
-        dispatched, rectified, closed, rework = ints(10)[d], ints(12)[d], closed_at[d], ints(14)[d]
-        has_dispatch, has_rectified = ~missing[10][d], ~missing[12][d]
-        states = status[d]
-        is_closed = (states == CLOSED) & ~missing[13][d] & (closed <= reference)
+        dispatched, rectified, closed = reports.dispatched_at[d], reports.rectified_at[d], closed_at[d]
+        rework = reports.rework_count[d]
+        has_dispatch, has_rectified = dispatched != NO_TIME, rectified != NO_TIME
+        is_closed = reports.is_status(CLOSED)[d] & (closed != NO_TIME) & (closed <= reference)
         on_time = is_closed & has_rectified & (rectified <= due_at[d])
         rectified_by = has_rectified & (rectified <= reference) & (~has_dispatch | (rectified >= dispatched))
-        overdue = ~is_closed & (states != APPEALED) & ~rectified_by
+        overdue = ~is_closed & ~reports.is_status(APPEALED)[d] & ~rectified_by
         owners, member = np.unique(cid[d], return_inverse=True)
         size = len(owners)
 
@@ -1007,7 +1084,8 @@ def score_month(
     window = timedelta(days=repeat.window_days)
     tallied = None
     if facts.micros:  # timestamps are ints: the pass over arrays, bounds in microseconds
-        tallied = _tally_arrays(points, reports, micros(start), micros(end), micros(reference),
+        columns = reports if isinstance(reports, ReportColumns) else ReportColumns.from_rows(reports)
+        tallied = _tally_arrays(points, columns, micros(start), micros(end), micros(reference),
                                 float(repeat.radius_m), window // _US, calendar, tz)
         if tallied is None:  # cells beyond 64-bit keys (a radius of micrometres): the plain pass, in datetimes
             reports = [tuple(from_micros(v) if i in _TIMES else v for i, v in enumerate(r)) for r in reports]

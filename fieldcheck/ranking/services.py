@@ -5,35 +5,32 @@ Used by the API, the CLI and the ranking pages alike; every function takes plain
 time zone name, ``now``) and never reads the request. Nothing here commits: the caller does.
 
 Queries per computation, whatever the number of communities and reports: the checklist version, the
-communities with their sub-districts, the reports (one query: observed in the month, due in the month, or
-closed in the repeat window before or during it, with their item codes), the communities visited, and, for a
-published month, its latest snapshot.
+communities with their sub-districts, the reports (one query, read as columns: observed in the month, due in
+the month, or closed in the repeat window before or during it), their item codes, the communities visited
+(see ``loading``), and, for a published month, its latest snapshot.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, String, and_, cast, func, or_, select, type_coerce, union
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from ..calendar import month_bounds
 from ..checklist import services as checklist_services
-from ..checklist.models import ChecklistItem, ChecklistVersion
+from ..checklist.models import ChecklistVersion
 from ..checklist.spec import Checklist
 from ..errors import N_, Conflict, Invalid, NotFound
 from ..extensions import db
-from ..geography.models import Community, Subdistrict
 from ..permissions import Principal, can_view_community, can_view_subdistrict_scores, is_staff_of_office
-from ..reports.models import Report, Visit
-from ..scoring import CommunityFact, MonthFacts, MonthResult, score_month
+from ..scoring import MonthResult, score_month
 from . import document as doc_module
+from .loading import load_facts
 from .models import RankingSnapshot
 
 __all__ = [
@@ -46,7 +43,6 @@ __all__ = [
     "publish",
     "publish_and_commit",
     "ranking",
-    "reports_query",
     "snapshot_history",
     "visible_to",
 ]
@@ -64,103 +60,6 @@ def parse_month(value: str | None) -> str:
 def previous_month(month: str) -> str:
     year, number = int(month[:4]), int(month[5:])
     return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Loading
-
-
-def reports_query(start: datetime, end: datetime, window_start: datetime, *, sqlite: bool):
-    """The month's reports as ``ReportFact`` columns, timestamps as microseconds since 1970-01-01 UTC
-    (``MonthFacts.micros``): observed in [start, end), due in it, or closed in [window_start, end); not
-    voided, assigned."""
-    # Timestamps are only compared and subtracted: the database gives them as integers, and no datetime is
-    # built per row (on SQLite, parsing the text was a quarter of the load). SQLite keeps naive UTC text
-    # "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds from the first 19 characters (SQLite's date functions
-    # round a fraction to milliseconds), microseconds from the fraction padded to six digits; unixepoch()
-    # where SQLite has it (3.38), else strftime('%s'), a third slower. PostgreSQL: the epoch (numeric,
-    # exact) times a million. (Measured on SQLite: as fast as reading the text and parsing it in Python.)
-    if sqlite:
-        seconds = func.unixepoch if sqlite3.sqlite_version_info >= (3, 38) else partial(func.strftime, "%s")
-
-        def raw(column):
-            text = type_coerce(column, String)
-            return (cast(seconds(func.substr(text, 1, 19)), BigInteger) * 1_000_000
-                    + cast(func.substr(text + "000000", 21, 6), BigInteger))
-    else:
-        def raw(column):
-            return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
-
-    # Three ranges, each on its own index ("closed" is left to scoring so the third stays on closed_at).
-    # PostgreSQL combines the OR of them itself (BitmapOr, heap pages in order). SQLite's MULTI-INDEX OR
-    # fetches rows in index order, all over the table; instead, the ids in the ranges come from the three
-    # indexes alone (covering: an index entry holds its rowid), deduplicated, then rows in id order
-    # (measured on the bench month: loading takes 0.9 s instead of 1.2 s).
-    ranges = (
-        (Report.observed_at >= start, Report.observed_at < end),
-        (Report.due_at >= start, Report.due_at < end),
-        (Report.closed_at >= window_start, Report.closed_at < end),
-    )
-    if sqlite:
-        in_ranges = Report.id.in_(union(*(select(Report.id).where(*bounds) for bounds in ranges)))
-    else:
-        in_ranges = or_(*(and_(*bounds) for bounds in ranges))
-    return (
-        select(
-            Report.id,
-            Report.community_id,
-            ChecklistItem.code,
-            Report.status,
-            raw(Report.observed_at),
-            Report.instances,
-            Report.found_by,
-            Report.spot_id,
-            Report.lat,
-            Report.lon,
-            raw(Report.dispatched_at),
-            raw(Report.due_at),
-            raw(Report.rectified_at),
-            raw(Report.closed_at),
-            Report.rework_count,
-        )
-        .join(ChecklistItem, Report.item_id == ChecklistItem.id)
-        .where(Report.community_id.is_not(None), Report.status != "voided", in_ranges)
-    )
-
-
-def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
-    """Everything scoring reads for the month, in four queries.
-
-    Reports come as plain tuples in ``ReportFact``'s field order (no ORM objects, no per-row class), their
-    timestamps as integer microseconds (``MonthFacts.micros``):
-    every report observed in the month, due in it, or closed in the repeat window before or during it
-    (each range served by its own index on Report), not voided, assigned to a community. Which of them
-    count, and how, is scoring's business: it picks from these.
-    """
-    start, end = month_bounds(month, tz)
-    communities = [
-        CommunityFact(cid, code, name, sd_code, sd_name, tuple(spots or ()), sd_id)
-        for cid, code, name, spots, sd_id, sd_code, sd_name in db.session.execute(
-            select(Community.id, Community.code, Community.name, Community.spot_types, Subdistrict.id, Subdistrict.code,
-                   Subdistrict.name)
-            .join(Subdistrict, Community.subdistrict_id == Subdistrict.id)
-            .order_by(Community.code)
-        )
-    ]
-    window_start = start - timedelta(days=checklist.repeat.window_days)
-    sqlite = db.session.get_bind().dialect.name == "sqlite"
-    connection = db.session.connection()
-    # Core, not ORM execution: plain rows, no ORM result machinery (measured: a fifth of the load time);
-    # as tuples, which scoring turns into arrays 20 times faster than Row objects.
-    reports = list(map(tuple, connection.execute(reports_query(start, end, window_start, sqlite=sqlite))))
-    visited = frozenset(
-        db.session.scalars(
-            select(Visit.community_id)
-            .where(Visit.community_id.is_not(None), Visit.observed_at >= start, Visit.observed_at < end)
-            .distinct()
-        )
-    )
-    return MonthFacts(month, start, end, communities, reports, visited, micros=True)
 
 
 # ---------------------------------------------------------------------------------------------------

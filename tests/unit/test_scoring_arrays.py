@@ -19,6 +19,7 @@ from fieldcheck.geo import distance_m
 from fieldcheck.scoring import (
     MonthFacts,
     RepeatIndex,
+    ReportColumns,
     ReportFact,
     WorkingHours,
     find_repeats,
@@ -177,6 +178,19 @@ def test_microseconds_round_trip():
     for moment in (START, END - timedelta(microseconds=1), datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)):
         assert from_micros(micros(moment)) == moment
     assert micros(None) is None and from_micros(None) is None
+
+
+@SETTINGS
+@given(st.one_of(EDGE_MONTHS, MONTHS))
+def test_report_columns_give_back_the_rows_they_were_made_from(rs):
+    """Columns (what the loader makes) hold every value of every row: row i comes back as the same plain
+    tuple, None where a value is missing, whatever the statuses, finders and items."""
+    rows = [tuple(r) for r in in_micros(MonthFacts(MONTH, START, END, [], rs)).reports]
+    columns = ReportColumns.from_rows(rows)
+    assert len(columns) == len(rows) and list(columns) == rows
+    assert [columns[i] for i in range(len(rows))] == rows
+    for got, want in zip(columns, rows, strict=True):
+        assert [type(v) for v in got] == [type(v) for v in want]
 
 
 def _summary(result):

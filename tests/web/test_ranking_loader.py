@@ -4,6 +4,7 @@ seconds, the last microsecond of the city's month and dates before 1970."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from fieldcheck.checklist import services as checklist_services
 from fieldcheck.extensions import db
 from fieldcheck.ranking import services
 from fieldcheck.reports.models import Report
-from fieldcheck.scoring import micros
+from fieldcheck.scoring import MonthFacts, micros, score_month
 from tests.ranking_district import MONTH, TZ, build
 
 EDGES = {
@@ -49,3 +50,63 @@ def test_the_loader_gives_timestamps_as_exact_microseconds(app, make_user):
         assert loaded[ids["r2"]][4] == micros(facts.end) - 1
         assert loaded[ids["r9"]][4] == -1 and loaded[ids["r9"]][11] == micros(facts.start)
         assert timedelta(microseconds=loaded[ids["r2"]][13]) == EDGES["r2"]["closed_at"] - datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# Positions the loader must give back to the last bit: SQLite prints a double with 15 significant digits,
+# so these would move if read as text; 1e-15 is too close to zero for the two integers SQLite sends and
+# is read again on its own; negative values cross the truncation towards zero.
+POSITIONS = {
+    "r1": (34.612345678901234, 112.45678901234567),
+    "r2": (-33.868820679776105, -151.20929550000001),
+    "r3": (1e-15, -0.0),
+    "r7": (89.99999999999999, 179.99999999999997),
+    "r5": (0.1, 0.30000000000000004),
+    "r6": (None, None),
+}
+
+
+def test_the_loader_gives_every_column_as_the_database_holds_it(app, make_user):
+    """Each report the loader reads equals, column by column, what the ORM reads of the same row: ids,
+    community, item code, status, instances, finder, spot, position (to the last bit), timestamps, rework."""
+    inspector = make_user("inspector", username="insp", level="district")
+    ids = build(app, inspector_id=inspector.id)
+    with app.app_context():
+        for label, (lat, lon) in POSITIONS.items():
+            db.session.execute(update(Report).where(Report.id == ids[label]).values(lat=lat, lon=lon))
+        db.session.commit()
+        checklist = checklist_services.parse_checklist_document(checklist_services.version_in_force(MONTH))
+        facts = services.load_facts(MONTH, TZ, checklist)
+        loaded = {row[0]: row for row in facts.reports}
+        assert len(loaded) == len(facts.reports)
+        stored = db.session.scalars(select(Report).where(Report.id.in_(list(loaded)))).all()
+        assert len(stored) == len(loaded) and {ids[label] for label in POSITIONS} <= set(loaded)
+        for r in stored:
+            expected = (r.id, r.community_id, r.item.code, r.status, micros(r.observed_at), r.instances, r.found_by,
+                        r.spot_id, r.lat, r.lon, micros(r.dispatched_at), micros(r.due_at), micros(r.rectified_at),
+                        micros(r.closed_at), r.rework_count)
+            row = loaded[r.id]
+            assert row == expected, r.id
+            assert [type(v) for v in row] == [type(v) for v in expected], r.id  # plain Python values
+            for got, want in ((row[8], r.lat), (row[9], r.lon)):
+                assert want is None or math.copysign(1, got) == math.copysign(1, want)  # -0.0 stays -0.0
+        # Scoring the loaded columns gives what scoring the same rows as tuples gives.
+        now = datetime(2026, 4, 10, tzinfo=UTC)
+        calendar = checklist_services.work_calendar()
+        from_columns = score_month(checklist, facts, now, calendar=calendar, tz=TZ)
+        as_rows = MonthFacts(facts.month, facts.start, facts.end, facts.communities, list(facts.reports),
+                             facts.visited, micros=True)
+        from_rows = score_month(checklist, as_rows, now, calendar=calendar, tz=TZ)
+        for a, b in zip(from_columns.communities, from_rows.communities, strict=True):
+            assert (a.community.code, a.score, a.rank, a.entries) == (b.community.code, b.score, b.rank, b.entries)
+
+
+def test_a_month_without_reports_loads_and_scores(app, make_user):
+    """An empty month: no rows, columns of length 0, every community not inspected."""
+    inspector = make_user("inspector", username="insp", level="district")
+    build(app, inspector_id=inspector.id)
+    with app.app_context():
+        checklist = checklist_services.parse_checklist_document(checklist_services.version_in_force(MONTH))
+        facts = services.load_facts("2027-02", TZ, checklist)
+        assert len(facts.reports) == 0 and list(facts.reports) == []
+        result = score_month(checklist, facts, datetime(2027, 3, 10, tzinfo=UTC), tz=TZ)
+        assert result.coverage == (0, len(facts.communities)) and all(not s.inspected for s in result.communities)

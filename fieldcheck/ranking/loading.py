@@ -1,0 +1,220 @@
+"""Loading a month's facts for scoring: a few set-based queries, the reports read as columns.
+
+The reports (about 210,000 rows on a month of 200,000) come back as one row of aggregates, one per column,
+decoded by numpy into ``scoring.ReportColumns``: no Python object per report or per value. Building 15
+values per row through the driver cost more than scoring the month (measured on bench/ranking.py).
+
+* PostgreSQL: each column is ``string_agg`` of its values in binary (``int8send``, ``float8send``,
+  ``timestamptz_send``), read by ``np.frombuffer``: exact, with nothing to parse.
+* SQLite has no binary functions: each column is ``group_concat`` of decimal text, parsed by numpy.
+  Integers are exact; timestamps are SQLite's stored text, parsed by numpy as ``datetime64[us]`` (exact,
+  and much cheaper than SQLite's date functions); a position is sent as two integers whose sum is exactly
+  the stored double (``x·2³²`` truncated, then the rest times 2⁶²: SQLite prints a double with 15
+  significant digits, which would move some positions by a few nanometres). Any row whose position
+  those two integers would not give exactly (a value within 2⁻⁴² of zero) is read again as a plain value.
+
+All aggregates of one SELECT read the same rows in the same order, so the columns line up; each column's
+length is checked against the row count, and a mismatch is an error, never a silent misalignment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    LargeBinary,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union,
+)
+
+from ..calendar import month_bounds
+from ..checklist.models import ChecklistItem
+from ..checklist.spec import Checklist
+from ..extensions import db
+from ..geography.models import Community, Subdistrict
+from ..reports.models import FOUND_BY, STATUSES, Report, Visit
+from ..scoring import NO_TIME, CommunityFact, MonthFacts, ReportColumns
+
+__all__ = ["load_facts", "report_columns", "report_ranges"]
+
+# PostgreSQL keeps a timestamp as microseconds since 2000-01-01 UTC.
+_PG_EPOCH_US = 946_684_800_000_000
+_NO_TIME_BYTES = int(NO_TIME).to_bytes(8, "big", signed=True)
+_POSITION_SCALE, _REST_SCALE = 2.0**32, 2.0**62
+_MISSING_REST = NO_TIME  # the "rest" integer of a missing position (a real rest is below 2⁶² in size)
+
+
+def report_ranges(start: datetime, end: datetime, window_start: datetime, *, sqlite: bool):
+    """The condition on Report for a month's scoring facts: observed in [start, end), due in it, or closed in
+    [window_start, end); not voided, assigned to a community."""
+    # Three ranges, each on its own index ("closed" is left to scoring so the third stays on closed_at).
+    # PostgreSQL combines the OR of them itself (BitmapOr, heap pages in order). SQLite's MULTI-INDEX OR
+    # fetches rows in index order, all over the table; instead, the ids in the ranges come from the three
+    # indexes alone (covering: an index entry holds its rowid), deduplicated, then rows in id order.
+    ranges = (
+        (Report.observed_at >= start, Report.observed_at < end),
+        (Report.due_at >= start, Report.due_at < end),
+        (Report.closed_at >= window_start, Report.closed_at < end),
+    )
+    if sqlite:
+        in_ranges = Report.id.in_(union(*(select(Report.id).where(*bounds) for bounds in ranges)))
+    else:
+        in_ranges = or_(*(and_(*bounds) for bounds in ranges))
+    return and_(Report.community_id.is_not(None), Report.status != "voided", in_ranges)
+
+
+def _index_of(column, values: tuple[str, ...]):
+    """The text column as the index of its value in ``values`` (the model's CHECK constraint holds it to
+    them; anything else would be -1, which scoring treats as unknown)."""
+    return case({v: k for k, v in enumerate(values)}, value=column, else_=-1)
+
+
+_INTS = (  # (column, value when NULL)
+    (Report.id, 0),
+    (Report.community_id, -1),
+    (Report.item_id, -1),
+    (_index_of(Report.status, STATUSES), -1),
+    (Report.instances, 0),
+    (_index_of(Report.found_by, FOUND_BY), -1),
+    (Report.spot_id, -1),
+    (Report.rework_count, 0),
+)
+_TIMES = (Report.observed_at, Report.dispatched_at, Report.due_at, Report.rectified_at, Report.closed_at)
+_FLOATS = (Report.lat, Report.lon)
+
+
+def _postgresql_columns(condition) -> tuple[int, list, list, list]:
+    def agg(value):
+        return func.string_agg(value, literal(b"", LargeBinary))
+
+    ints = [agg(func.int8send(cast(func.coalesce(c, none), BigInteger))) for c, none in _INTS]
+    times = [agg(func.coalesce(func.timestamptz_send(c), literal(_NO_TIME_BYTES, LargeBinary))) for c in _TIMES]
+    floats = [agg(func.float8send(func.coalesce(c, cast(literal("NaN"), Float)))) for c in _FLOATS]
+    row = db.session.connection().execute(select(func.count(), *ints, *times, *floats).where(condition)).one()
+    n, values = row[0], [b or b"" for b in row[1:]]
+
+    def decode(data: bytes, dtype: str) -> np.ndarray:
+        return np.frombuffer(data, dtype=dtype).astype(dtype.replace(">", "<"))
+
+    int_cols = [decode(v, ">i8") for v in values[:len(_INTS)]]
+    time_cols = []
+    for v in values[len(_INTS):len(_INTS) + len(_TIMES)]:
+        raw = decode(v, ">i8")
+        time_cols.append(np.where(raw == NO_TIME, NO_TIME, raw + _PG_EPOCH_US))
+    float_cols = [decode(v, ">f8") for v in values[len(_INTS) + len(_TIMES):]]
+    return n, int_cols, time_cols, float_cols
+
+
+def _sqlite_columns(condition) -> tuple[int, list, list, list]:
+    ints = [func.group_concat(func.coalesce(c, none)) for c, none in _INTS]
+    # Stored text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; NULL as numpy's not-a-time, which is NO_TIME.
+    times = [func.group_concat(func.coalesce(type_coerce(c, String), "NaT")) for c in _TIMES]
+    floats, inexact = [], []
+    for c in _FLOATS:
+        scaled = c * literal(_POSITION_SCALE, Float)
+        whole = cast(scaled, Integer)
+        rest = (scaled - whole) * literal(_REST_SCALE, Float)
+        floats += [func.group_concat(func.coalesce(whole, 0)), func.group_concat(func.coalesce(cast(rest, Integer),
+                                                                                               _MISSING_REST))]
+        inexact.append(func.coalesce(func.sum(case((rest != cast(rest, Integer), 1), else_=0)), 0))
+    row = db.session.connection().execute(select(func.count(), *ints, *times, *floats, *inexact).where(condition)).one()
+    n = row[0]
+
+    def numbers(text: str | None) -> np.ndarray:
+        out = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, dtype=np.int64)
+        if len(out) != n:
+            raise RuntimeError(f"a column of the month's reports gave {len(out)} values for {n} rows")
+        return out
+
+    def moments(text: str | None) -> np.ndarray:
+        out = np.array(text.split(","), dtype="datetime64[us]").view(np.int64) if text else np.zeros(0, np.int64)
+        if len(out) != n:
+            raise RuntimeError(f"a column of the month's reports gave {len(out)} values for {n} rows")
+        return out
+
+    k = 1
+    int_cols = [numbers(v) for v in row[k:k + len(_INTS)]]
+    k += len(_INTS)
+    time_cols = [moments(v) for v in row[k:k + len(_TIMES)]]
+    k += len(_TIMES)
+    float_cols = []
+    for j in range(len(_FLOATS)):
+        whole, rest = numbers(row[k + 2 * j]), numbers(row[k + 2 * j + 1])
+        missing = rest == _MISSING_REST
+        if np.abs(whole).max(initial=0) >= 2**53:  # beyond what float64 holds exactly: never a position
+            raise RuntimeError("a report's position is out of range")
+        value = (whole.astype(np.float64) + np.where(missing, 0, rest).astype(np.float64) / _REST_SCALE) / _POSITION_SCALE
+        value[missing] = np.nan
+        float_cols.append(value)
+    if any(row[k + 2 * len(_FLOATS):]):
+        _reread_positions(condition, int_cols[0], float_cols)
+    return n, int_cols, time_cols, float_cols
+
+
+def _reread_positions(condition, ids: np.ndarray, float_cols: list) -> None:
+    """Positions the two integers could not give exactly, read again one value at a time (in practice
+    never: it takes a coordinate within 2⁻⁴² degrees of zero)."""
+    order = np.argsort(ids)
+    rows = db.session.connection().execute(select(Report.id, *_FLOATS).where(condition))
+    for rid, *values in rows:
+        at = order[np.searchsorted(ids, rid, sorter=order)]
+        for column, value in zip(float_cols, values, strict=True):
+            column[at] = np.nan if value is None else value
+
+
+def report_columns(start: datetime, end: datetime, window_start: datetime) -> ReportColumns:
+    """The month's reports (``report_ranges``) as columns, in one query."""
+    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    condition = report_ranges(start, end, window_start, sqlite=sqlite)
+    _n, ints, times, floats = (_sqlite_columns if sqlite else _postgresql_columns)(condition)
+    rid, community, item_id, status, instances, found_by, spot, rework = ints
+    observed, dispatched, due, rectified, closed = times
+    lat, lon = floats
+    # Item ids as indexes into the codes of the items they name.
+    item_ids, item = np.unique(item_id, return_inverse=True)
+    names = dict(db.session.execute(select(ChecklistItem.id, ChecklistItem.code)
+                                    .where(ChecklistItem.id.in_(item_ids.tolist()))).all()) if len(item_ids) else {}
+    item_codes = tuple(names.get(i, "") for i in item_ids.tolist())
+    return ReportColumns(rid, community, item.astype(np.int64).reshape(-1), item_codes, status, STATUSES, observed,
+                         instances, found_by, FOUND_BY, spot, lat, lon, dispatched, due, rectified, closed, rework)
+
+
+def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
+    """Everything scoring reads for the month, in four queries (five with the item codes): the communities
+    with their sub-districts, the reports (``report_columns``), and the communities visited.
+
+    Which reports count, and how, is scoring's business: it picks from these.
+    """
+    start, end = month_bounds(month, tz)
+    communities = [
+        CommunityFact(cid, code, name, sd_code, sd_name, tuple(spots or ()), sd_id)
+        for cid, code, name, spots, sd_id, sd_code, sd_name in db.session.execute(
+            select(Community.id, Community.code, Community.name, Community.spot_types, Subdistrict.id, Subdistrict.code,
+                   Subdistrict.name)
+            .join(Subdistrict, Community.subdistrict_id == Subdistrict.id)
+            .order_by(Community.code)
+        )
+    ]
+    reports = report_columns(start, end, start - timedelta(days=checklist.repeat.window_days))
+    visited = frozenset(
+        db.session.scalars(
+            select(Visit.community_id)
+            .where(Visit.community_id.is_not(None), Visit.observed_at >= start, Visit.observed_at < end)
+            .distinct()
+        )
+    )
+    return MonthFacts(month, start, end, communities, reports, visited, micros=True)
+
