@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -308,6 +308,8 @@ def test_the_loader_reads_the_month_through_the_three_report_indexes(app, people
     from fieldcheck.ranking import services
 
     plans = []
+    with app.app_context():
+        _add_history(years=1)  # the month is a small part of the table, as after a year of use
 
     def explain(conn, cursor, statement, parameters, context, executemany):
         if "rework_count" in statement and ("group_concat" in statement or "string_agg" in statement):
@@ -330,6 +332,64 @@ def test_the_loader_reads_the_month_through_the_three_report_indexes(app, people
         assert index in plans[0], plans[0]
     if "SCAN" in plans[0] or "COVERING" in plans[0]:  # SQLite
         assert "SCAN report" not in plans[0] and plans[0].count("COVERING INDEX ix_report_") == 3, plans[0]
+
+
+def _add_history(years: int) -> None:
+    """Copies of every report, one per month for ``years`` years before the data (observed, due and closed
+    that many months earlier)."""
+    import uuid
+
+    from sqlalchemy import insert
+
+    from fieldcheck.reports.models import Report
+
+    columns = [c for c in Report.__table__.columns if c.name != "id"]
+    rows = db.session.execute(select(*columns)).mappings().all()
+    copies = []
+    for months in range(1, 12 * years + 1):
+        for row in rows:
+            copy = dict(row, client_id=str(uuid.uuid4()))
+            for name in ("observed_at", "received_at", "dispatched_at", "due_at", "rectified_at", "closed_at"):
+                if copy.get(name) is not None:
+                    copy[name] = copy[name] - timedelta(days=31 * months + 100)
+            copies.append(copy)
+    db.session.execute(insert(Report), copies)
+    db.session.commit()
+
+
+def test_sqlite_scans_the_table_when_the_month_is_most_of_it(app, people):
+    """A month that is most of the report table (a new deployment, the bench) is read by one scan on SQLite,
+    cheaper there than three index ranges; both ways give the same columns."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import event
+
+    from fieldcheck.calendar import month_bounds
+    from fieldcheck.ranking import loading
+
+    plans = []
+
+    def explain(conn, cursor, statement, parameters, context, executemany):
+        if "rework_count" in statement and "group_concat" in statement:
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            plans.append("\n".join(str(row[-1]) for row in cursor.fetchall()))
+
+    with app.app_context():
+        start, end = month_bounds("2026-03", ZoneInfo("Asia/Shanghai"))
+        window = start - timedelta(days=90)
+        sqlite = db.engine.dialect.name == "sqlite"
+        if sqlite:
+            assert loading._sqlite_scan_is_cheaper(start, end, window)
+        event.listen(db.engine, "before_cursor_execute", explain)
+        try:
+            scanned = list(loading.report_columns(start, end, window))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", explain)
+        _add_history(years=1)
+        if sqlite:
+            assert not loading._sqlite_scan_is_cheaper(start, end, window)
+            assert len(plans) == 1 and "SCAN report" in plans[0] and "INDEX" not in plans[0], plans
+        assert list(loading.report_columns(start, end, window)) == scanned and len(scanned) > 5
 
 
 def test_two_publications_at_once_make_one_snapshot(app, client, people):
