@@ -145,15 +145,16 @@ def _sqlite_columns(condition) -> tuple[int, list, list, list]:
     ints = [func.group_concat(func.coalesce(c, none)) for c, none in _INTS]
     # Stored text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; NULL as numpy's not-a-time, which is NO_TIME.
     times = [func.group_concat(func.coalesce(type_coerce(c, String), "NaT")) for c in _TIMES]
-    floats, inexact = [], []
+    floats, inexact = [], []  # inexact: where the two integers would not give the double exactly
     for c in _FLOATS:
         scaled = c * literal(_POSITION_SCALE, Float)
         whole = cast(scaled, Integer)
         rest = (scaled - whole) * literal(_REST_SCALE, Float)
         floats += [func.group_concat(func.coalesce(whole, 0)), func.group_concat(func.coalesce(cast(rest, Integer),
                                                                                                _MISSING_REST))]
-        inexact.append(func.coalesce(func.sum(case((rest != cast(rest, Integer), 1), else_=0)), 0))
-    row = db.session.connection().execute(select(func.count(), *ints, *times, *floats, *inexact).where(condition)).one()
+        inexact.append(rest != cast(rest, Integer))
+    counts = [func.coalesce(func.sum(case((where, 1), else_=0)), 0) for where in inexact]
+    row = db.session.connection().execute(select(func.count(), *ints, *times, *floats, *counts).where(condition)).one()
     n = row[0]
 
     def numbers(text: str | None) -> np.ndarray:
@@ -183,7 +184,7 @@ def _sqlite_columns(condition) -> tuple[int, list, list, list]:
         value[missing] = np.nan
         float_cols.append(value)
     if any(row[k + 2 * len(_FLOATS):]):
-        _reread_positions(condition, int_cols[0], float_cols)
+        _reread_positions(and_(condition, or_(*inexact)), int_cols[0], float_cols)
     return n, int_cols, time_cols, float_cols
 
 
@@ -191,7 +192,7 @@ def _reread_positions(condition, ids: np.ndarray, float_cols: list) -> None:
     """Positions the two integers could not give exactly, read again one value at a time (in practice
     never: it takes a coordinate within 2⁻⁴² degrees of zero)."""
     order = np.argsort(ids)
-    rows = db.session.connection().execute(select(Report.id, *_FLOATS).where(condition))
+    rows = db.session.connection().execute(select(Report.id, *_FLOATS).where(condition))  # those rows only
     for rid, *values in rows:
         at = order[np.searchsorted(ids, rid, sorter=order)]
         for column, value in zip(float_cols, values, strict=True):
