@@ -8,7 +8,7 @@ and half the communities a visit. Rows go in with bulk INSERTs, not through the 
 
 On the same database it times:
 
-* ranking  -- fieldcheck.ranking.services.compute: the checklist, four set-based queries, scoring every
+* ranking  -- fieldcheck.ranking.services.compute: the checklist, a few set-based queries, scoring every
               community, the document (breakdowns are built when first read: not here); also timed stage
               by stage (load, score, document) and with every breakdown built (what publishing and the
               XLSX need);
