@@ -119,6 +119,13 @@ _TIMES = (Report.observed_at, Report.dispatched_at, Report.due_at, Report.rectif
 _FLOATS = (Report.lat, Report.lon)
 
 
+def _of_length(column: np.ndarray, n: int) -> np.ndarray:
+    """The column, if it has a value for each of the ``n`` rows; otherwise an error, never a misalignment."""
+    if len(column) != n:
+        raise RuntimeError(f"a column of the month's reports gave {len(column)} values for {n} rows")
+    return column
+
+
 def _postgresql_columns(condition) -> tuple[int, list, list, list]:
     def agg(value):
         return func.string_agg(value, literal(b"", LargeBinary))
@@ -130,7 +137,7 @@ def _postgresql_columns(condition) -> tuple[int, list, list, list]:
     n, values = row[0], [b or b"" for b in row[1:]]
 
     def decode(data: bytes, dtype: str) -> np.ndarray:
-        return np.frombuffer(data, dtype=dtype).astype(dtype.replace(">", "<"))
+        return _of_length(np.frombuffer(data, dtype=dtype).astype(dtype.replace(">", "<")), n)
 
     int_cols = [decode(v, ">i8") for v in values[:len(_INTS)]]
     time_cols = []
@@ -158,16 +165,11 @@ def _sqlite_columns(condition) -> tuple[int, list, list, list]:
     n = row[0]
 
     def numbers(text: str | None) -> np.ndarray:
-        out = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, dtype=np.int64)
-        if len(out) != n:
-            raise RuntimeError(f"a column of the month's reports gave {len(out)} values for {n} rows")
-        return out
+        return _of_length(np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64), n)
 
     def moments(text: str | None) -> np.ndarray:
-        out = np.array(text.split(","), dtype="datetime64[us]").view(np.int64) if text else np.zeros(0, np.int64)
-        if len(out) != n:
-            raise RuntimeError(f"a column of the month's reports gave {len(out)} values for {n} rows")
-        return out
+        return _of_length(np.array(text.split(","), dtype="datetime64[us]").view(np.int64) if text
+                          else np.zeros(0, np.int64), n)
 
     k = 1
     int_cols = [numbers(v) for v in row[k:k + len(_INTS)]]
@@ -208,6 +210,8 @@ def report_columns(start: datetime, end: datetime, window_start: datetime) -> Re
     else:
         _n, ints, times, floats = _postgresql_columns(report_ranges(start, end, window_start, sqlite=False))
     rid, community, item_id, status, instances, found_by, spot, rework = ints
+    if (status < 0).any() or (found_by < 0).any():  # the model's CHECK constraints make this impossible
+        raise RuntimeError("a report's status or finder is not one the model allows")
     observed, dispatched, due, rectified, closed = times
     lat, lon = floats
     # Item ids as indexes into the codes of the items they name.

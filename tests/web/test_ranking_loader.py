@@ -110,3 +110,14 @@ def test_a_month_without_reports_loads_and_scores(app, make_user):
         assert len(facts.reports) == 0 and list(facts.reports) == []
         result = score_month(checklist, facts, datetime(2027, 3, 10, tzinfo=UTC), tz=TZ)
         assert result.coverage == (0, len(facts.communities)) and all(not s.inspected for s in result.communities)
+
+
+def test_a_column_with_a_value_missing_is_an_error_not_a_misalignment():
+    import numpy as np
+    import pytest
+
+    from fieldcheck.ranking.loading import _of_length
+
+    assert list(_of_length(np.arange(3), 3)) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="2 values for 3 rows"):
+        _of_length(np.arange(2), 3)
