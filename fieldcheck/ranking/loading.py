@@ -126,14 +126,17 @@ def _of_length(column: np.ndarray, n: int) -> np.ndarray:
     return column
 
 
-def _postgresql_columns(condition) -> tuple[int, list, list, list]:
+def _postgresql_query(condition):
     def agg(value):
         return func.string_agg(value, literal(b"", LargeBinary))
 
     ints = [agg(func.int8send(cast(func.coalesce(c, none), BigInteger))) for c, none in _INTS]
     times = [agg(func.coalesce(func.timestamptz_send(c), literal(_NO_TIME_BYTES, LargeBinary))) for c in _TIMES]
     floats = [agg(func.float8send(func.coalesce(c, cast(literal("NaN"), Float)))) for c in _FLOATS]
-    row = db.session.connection().execute(select(func.count(), *ints, *times, *floats).where(condition)).one()
+    return select(func.count(), *ints, *times, *floats).where(condition)
+
+
+def _postgresql_decode(row) -> tuple[list, list, list, bool]:
     n, values = row[0], [b or b"" for b in row[1:]]
 
     def decode(data: bytes, dtype: str) -> np.ndarray:
@@ -145,23 +148,33 @@ def _postgresql_columns(condition) -> tuple[int, list, list, list]:
         raw = decode(v, ">i8")
         time_cols.append(np.where(raw == NO_TIME, NO_TIME, raw + _PG_EPOCH_US))
     float_cols = [decode(v, ">f8") for v in values[len(_INTS) + len(_TIMES):]]
-    return n, int_cols, time_cols, float_cols
+    return int_cols, time_cols, float_cols, False
 
 
-def _sqlite_columns(condition) -> tuple[int, list, list, list]:
-    ints = [func.group_concat(func.coalesce(c, none)) for c, none in _INTS]
-    # Stored text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; NULL as numpy's not-a-time, which is NO_TIME.
-    times = [func.group_concat(func.coalesce(type_coerce(c, String), "NaT")) for c in _TIMES]
-    floats, inexact = [], []  # inexact: where the two integers would not give the double exactly
+def _sqlite_inexact():
+    """Per position column: the two integers SQLite sends (``x·2³²`` truncated, the rest times 2⁶²), and
+    where they would not give the stored double exactly."""
+    out = []
     for c in _FLOATS:
         scaled = c * literal(_POSITION_SCALE, Float)
         whole = cast(scaled, Integer)
         rest = (scaled - whole) * literal(_REST_SCALE, Float)
-        floats += [func.group_concat(func.coalesce(whole, 0)), func.group_concat(func.coalesce(cast(rest, Integer),
-                                                                                               _MISSING_REST))]
-        inexact.append(rest != cast(rest, Integer))
-    counts = [func.coalesce(func.sum(case((where, 1), else_=0)), 0) for where in inexact]
-    row = db.session.connection().execute(select(func.count(), *ints, *times, *floats, *counts).where(condition)).one()
+        out.append((whole, cast(rest, Integer), rest != cast(rest, Integer)))
+    return out
+
+
+def _sqlite_query(condition):
+    ints = [func.group_concat(func.coalesce(c, none)) for c, none in _INTS]
+    # Stored text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; NULL as numpy's not-a-time, which is NO_TIME.
+    times = [func.group_concat(func.coalesce(type_coerce(c, String), "NaT")) for c in _TIMES]
+    floats, counts = [], []
+    for whole, rest, inexact in _sqlite_inexact():
+        floats += [func.group_concat(func.coalesce(whole, 0)), func.group_concat(func.coalesce(rest, _MISSING_REST))]
+        counts.append(func.coalesce(func.sum(case((inexact, 1), else_=0)), 0))
+    return select(func.count(), *ints, *times, *floats, *counts).where(condition)
+
+
+def _sqlite_decode(row) -> tuple[list, list, list, bool]:
     n = row[0]
 
     def numbers(text: str | None) -> np.ndarray:
@@ -185,9 +198,7 @@ def _sqlite_columns(condition) -> tuple[int, list, list, list]:
         value = (whole.astype(np.float64) + np.where(missing, 0, rest).astype(np.float64) / _REST_SCALE) / _POSITION_SCALE
         value[missing] = np.nan
         float_cols.append(value)
-    if any(row[k + 2 * len(_FLOATS):]):
-        _reread_positions(and_(condition, or_(*inexact)), int_cols[0], float_cols)
-    return n, int_cols, time_cols, float_cols
+    return int_cols, time_cols, float_cols, any(row[k + 2 * len(_FLOATS):])
 
 
 def _reread_positions(condition, ids: np.ndarray, float_cols: list) -> None:
@@ -202,13 +213,14 @@ def _reread_positions(condition, ids: np.ndarray, float_cols: list) -> None:
 
 
 def report_columns(start: datetime, end: datetime, window_start: datetime) -> ReportColumns:
-    """The month's reports (``report_ranges``) as columns, in one query."""
+    """The month's reports (``report_ranges``) as columns, from one row of aggregates."""
     sqlite = db.session.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        scan = _sqlite_scan_is_cheaper(start, end, window_start)
-        _n, ints, times, floats = _sqlite_columns(report_ranges(start, end, window_start, sqlite=True, scan=scan))
-    else:
-        _n, ints, times, floats = _postgresql_columns(report_ranges(start, end, window_start, sqlite=False))
+    scan = sqlite and _sqlite_scan_is_cheaper(start, end, window_start)
+    condition = report_ranges(start, end, window_start, sqlite=sqlite, scan=scan)
+    query, decode = (_sqlite_query, _sqlite_decode) if sqlite else (_postgresql_query, _postgresql_decode)
+    ints, times, floats, reread = decode(db.session.connection().execute(query(condition)).one())
+    if reread:
+        _reread_positions(and_(condition, or_(*(inexact for _w, _r, inexact in _sqlite_inexact()))), ints[0], floats)
     rid, community, item_id, status, instances, found_by, spot, rework = ints
     if (status < 0).any() or (found_by < 0).any():  # the model's CHECK constraints make this impossible
         raise RuntimeError("a report's status or finder is not one the model allows")
