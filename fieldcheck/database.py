@@ -1,4 +1,8 @@
-"""Engine settings per database: SQLite gets WAL, foreign keys and a busy timeout."""
+"""Engine settings per database: SQLite gets WAL, foreign keys and a busy timeout.
+
+A connection given the execution option ``READER`` only reads: on SQLite its transaction begins
+deferred, so it reads beside a session that holds the write lock (WAL) instead of queueing behind it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,19 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+READER = "fieldcheck_reader"  #: execution option of a connection that only reads
+_CHANGES_AT_BEGIN = "fieldcheck_changes_at_begin"
+
+
+def has_written(conn) -> bool:
+    """Whether the connection's open transaction has written anything yet (another connection would not
+    see it). PostgreSQL assigns a transaction id at its first write; SQLite counts the rows this
+    connection has changed, noted when the transaction began."""
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql("SELECT pg_current_xact_id_if_assigned() IS NOT NULL").scalar()
+    if conn.dialect.name == "sqlite":
+        return conn.connection.dbapi_connection.total_changes != conn.info.get(_CHANGES_AT_BEGIN)
+    return True  # unknown: assume it has
 
 
 def configure_engine(engine: Engine) -> None:
@@ -27,4 +44,5 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
         # IMMEDIATE takes the write lock up front, so two writers queue instead of failing mid-transaction.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READER) else "BEGIN IMMEDIATE")
+        conn.info[_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes

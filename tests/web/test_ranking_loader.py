@@ -121,3 +121,97 @@ def test_a_column_with_a_value_missing_is_an_error_not_a_misalignment():
     assert list(_of_length(np.arange(3), 3)) == [0, 1, 2]
     with pytest.raises(RuntimeError, match="2 values for 3 rows"):
         _of_length(np.arange(2), 3)
+
+
+def _columns_by_id(reports):
+    """A loaded month's rows, keyed by report id (the two halves come back in their own order)."""
+    return {row[0]: row for row in reports}
+
+
+def test_a_large_month_read_in_two_halves_at_once_equals_the_one_read(app, make_user, monkeypatch):
+    """With the threshold lowered so that the small district splits, the month is read as two id ranges
+    at once, the second on a helper thread and a connection of its own, while the session holds its
+    transaction open (on SQLite, BEGIN IMMEDIATE: the helper must read beside it, not wait for it).
+    Every report comes back exactly once, every column as the one read gives it."""
+    from fieldcheck.ranking import loading
+
+    inspector = make_user("inspector", username="insp", level="district")
+    ids = build(app, inspector_id=inspector.id)
+    with app.app_context():
+        for label, (lat, lon) in POSITIONS.items():
+            db.session.execute(update(Report).where(Report.id == ids[label]).values(lat=lat, lon=lon))
+        db.session.commit()
+        checklist = checklist_services.parse_checklist_document(checklist_services.version_in_force(MONTH))
+        monkeypatch.setattr(loading, "PARALLEL", False)
+        whole = services.load_facts(MONTH, TZ, checklist)
+        db.session.commit()
+
+        monkeypatch.setattr(loading, "PARALLEL", True)
+        monkeypatch.setattr(loading, "SPLIT_MIN_REPORTS", 1)
+        threads = []
+        read_apart = loading._read_apart
+
+        def counted(*args):
+            import threading
+
+            threads.append(threading.current_thread().name)
+            return read_apart(*args)
+
+        monkeypatch.setattr(loading, "_read_apart", counted)
+        at = loading._split_at(db.session.connection(), whole.start, whole.end, whole.start - timedelta(days=30))
+        assert at is not None and min(r[0] for r in whole.reports) < at <= max(r[0] for r in whole.reports)
+        halves = services.load_facts(MONTH, TZ, checklist)
+        assert threads and threads[0].startswith("ranking-read")
+        assert len(halves.reports) == len(whole.reports)
+        assert _columns_by_id(halves.reports) == _columns_by_id(whole.reports)
+        now = datetime(2026, 4, 10, tzinfo=UTC)
+        a = score_month(checklist, whole, now, calendar=checklist_services.work_calendar(), tz=TZ)
+        b = score_month(checklist, halves, now, calendar=checklist_services.work_calendar(), tz=TZ)
+        assert [(s.community.code, s.score, s.rank) for s in a.communities] == \
+               [(s.community.code, s.score, s.rank) for s in b.communities]
+
+
+def test_a_transaction_that_has_written_is_read_in_one_query_and_sees_its_own_writes(app, make_user, monkeypatch):
+    """A second connection cannot see what the session has written and not committed, so a session that has
+    written reads the month itself, in one query, and its own writes are what it reads."""
+    from fieldcheck.database import has_written
+    from fieldcheck.ranking import loading
+
+    inspector = make_user("inspector", username="insp", level="district")
+    ids = build(app, inspector_id=inspector.id)
+    monkeypatch.setattr(loading, "PARALLEL", True)
+    monkeypatch.setattr(loading, "SPLIT_MIN_REPORTS", 1)
+    with app.app_context():
+        checklist = checklist_services.parse_checklist_document(checklist_services.version_in_force(MONTH))
+        conn = db.session.connection()
+        assert not has_written(conn)
+        before = services.load_facts(MONTH, TZ, checklist)
+        assert ids["r1"] in _columns_by_id(before.reports)
+        assert loading._split_at(conn, before.start, before.end, before.start) is not None
+        # Every report of the month changed, uncommitted: a helper connection would still see them unchanged.
+        db.session.execute(update(Report).where(Report.id.in_(list(_columns_by_id(before.reports))))
+                           .values(instances=7))
+        assert has_written(db.session.connection())
+        assert loading._split_at(db.session.connection(), before.start, before.end, before.start) is None
+        after = services.load_facts(MONTH, TZ, checklist)
+        assert len(after.reports) == len(before.reports) and {row[5] for row in after.reports} == {7}
+        db.session.rollback()
+        assert not has_written(db.session.connection())
+
+
+def test_sqlite_timestamps_are_read_as_fixed_width_text_or_else_split():
+    """SQLite's stored timestamps: 26 characters each (read as fixed-width bytes), the missing ones as a
+    text no time has; a text of any other width (whole seconds, say) is split at its commas instead."""
+    import numpy as np
+
+    from fieldcheck.ranking.loading import _SQLITE_NO_TIME, _sqlite_moments
+    from fieldcheck.scoring import NO_TIME
+
+    fixed = ["2026-03-01 00:00:00.000001", _SQLITE_NO_TIME, "1969-12-31 23:59:59.999999", "2026-03-31 15:59:59.999999"]
+    want = [micros(datetime(2026, 3, 1, 0, 0, 0, 1, tzinfo=UTC)), NO_TIME, -1,
+            micros(datetime(2026, 3, 31, 15, 59, 59, 999999, tzinfo=UTC))]
+    assert _sqlite_moments(",".join(fixed), 4).tolist() == want
+    mixed = ["2026-03-01 00:00:00", _SQLITE_NO_TIME, "2026-03-01 00:00:00.5"]
+    assert _sqlite_moments(",".join(mixed), 3).tolist() == [
+        micros(datetime(2026, 3, 1, tzinfo=UTC)), NO_TIME, micros(datetime(2026, 3, 1, 0, 0, 0, 500000, tzinfo=UTC))]
+    assert _sqlite_moments(",".join(mixed), 3).dtype == np.int64
