@@ -16,7 +16,7 @@ from ..types import UTCDateTime, utcnow
 class RankingSnapshot(db.Model):
     """A month's ranking as the office published it: sequence 1 is the first publication, 2 the first
     correction, and so on. ``document`` is the computed ranking as canonical JSON (exact decimals as
-    strings; see ranking/document.py), ``sha256`` its digest."""
+    strings; see ranking/document.py), ``sha256`` its digest, the only one published."""
 
     __table_args__ = (UniqueConstraint("month", "sequence"),)
 
@@ -28,6 +28,11 @@ class RankingSnapshot(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     document: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
+    #: The document without its breakdowns, and the digest of what the breakdowns are built from (see
+    #: document.summary and document.facts_digest): a GET that shows no breakdown reads these, not the
+    #: whole document. None on snapshots published before they were kept.
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    facts_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     checklist_version: Mapped[ChecklistVersion] = relationship()
     created_by: Mapped[User] = relationship()

@@ -162,6 +162,8 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
         created_by_id=user_id,
         document=doc_module.canonical(computed.document),
         sha256=computed.sha256,
+        summary=doc_module.canonical(doc_module.summary(computed.document)),
+        facts_sha256=doc_module.facts_digest(computed.document["breakdowns"]),
     )
     db.session.add(snapshot)
     db.session.flush()
@@ -199,13 +201,15 @@ def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> d
     and ``differences`` (per community: published and recomputed score, the delta, ranks).
     """
     month = parse_month(month)
-    snapshot = latest_snapshot(month)
+    snapshot = latest_snapshot(month, document=False)
     computed = compute(month, now=now, tz_name=tz_name, version=snapshot.checklist_version if snapshot else None)
     if snapshot is None:
         return {**computed.document, "source": "live", "computed_at": now.isoformat(), "published": None}
-    with doc_module.collector_paused():  # a large month's snapshot is a few hundred thousand objects
-        frozen = json.loads(snapshot.document)
-        # Whether the digests would differ, found without building every breakdown.
+    frozen = _frozen(snapshot)
+    # Whether the digests would differ, found without building every breakdown.
+    if snapshot.facts_sha256 is not None:
+        differs = not doc_module.same_as_summary(frozen, snapshot.facts_sha256, computed.document, computed.result)
+    else:
         differs = not doc_module.same_as_published(frozen, computed.document, computed.result)
     published = {
         "sequence": snapshot.sequence,
@@ -225,11 +229,31 @@ def standing(month: str, *, now: datetime, tz_name: str) -> dict:
     """The month as it stands for comparison with another: the latest publication as published (read, not
     recomputed), or the live computation of an unpublished month. NotFound without a checklist in force."""
     month = parse_month(month)
-    snapshot = latest_snapshot(month)
+    snapshot = latest_snapshot(month, document=False)
     if snapshot is None:
         return compute(month, now=now, tz_name=tz_name).document
-    with doc_module.collector_paused():
-        return json.loads(snapshot.document)
+    return _frozen(snapshot)
+
+
+def _frozen(snapshot: RankingSnapshot) -> dict:
+    """The snapshot's document as published. From its summary when it has one: the breakdowns are then
+    read from the whole document (tens of megabytes on a large month) only when one of them is first
+    read; most GETs show none."""
+    if snapshot.summary is None:  # published before summaries were kept
+        with doc_module.collector_paused():  # a large month's snapshot is a few hundred thousand objects
+            return json.loads(snapshot.document)
+    document = json.loads(snapshot.summary)
+    whole: list[dict] = []
+
+    def breakdown(code: str) -> dict:
+        if not whole:
+            with doc_module.collector_paused():
+                whole.append(json.loads(snapshot.document)["breakdowns"])
+        return whole[0][code]
+
+    codes = sorted(c["code"] for c in document["communities"])  # as the stored JSON has them: sorted keys
+    document["breakdowns"] = doc_module.Breakdowns(dict.fromkeys(codes), None, _build=breakdown)
+    return document
 
 
 def visible_to(document: dict, p: Principal, *, breakdowns: bool = True, community: str | None = None) -> dict:

@@ -8,7 +8,9 @@ from sqlalchemy import select, update
 
 from fieldcheck.extensions import db
 from fieldcheck.geography.models import Community
+from fieldcheck.ranking import document as doc_module
 from fieldcheck.ranking import services
+from fieldcheck.ranking.models import RankingSnapshot
 from fieldcheck.reports.models import Report
 from tests.ranking_district import AFTER, MONTH, build
 
@@ -44,14 +46,19 @@ CHANGES = {
 }
 
 
+@pytest.mark.parametrize("kept", ["summary", "document_only"])
 @pytest.mark.parametrize("change", list(CHANGES))
-def test_differs_says_what_equal_digests_would_say(app, make_user, change):
+def test_differs_says_what_equal_digests_would_say(app, make_user, change, kept):
+    """``kept``: what the snapshot holds: its summary and facts digest (what publishing keeps now), or
+    the whole document only (a snapshot published before summaries were kept)."""
     inspector = make_user("inspector", username="insp", level="district")
     office = make_user("office", username="office")
     ids = build(app, inspector_id=inspector.id)
     statements, expected = CHANGES[change]
     with app.app_context():
         services.publish(MONTH, office.id, now=AFTER, tz_name=TZ_NAME)
+        if kept == "document_only":
+            db.session.execute(update(RankingSnapshot).values(summary=None, facts_sha256=None))
         db.session.commit()
         for statement in statements(ids):
             db.session.execute(statement)
@@ -70,3 +77,59 @@ def test_differs_says_what_equal_digests_would_say(app, make_user, change):
             db.session.commit()
             assert again.sequence == 2
             assert services.ranking(MONTH, now=AFTER, tz_name=TZ_NAME)["published"]["differs"] is False
+
+
+def test_the_facts_digest_of_built_breakdowns_equals_the_one_read_from_the_result(app, make_user):
+    """What publishing keeps (the digest of the built breakdowns' facts) is what a GET computes from the
+    scoring result without building them, in the worked example's month (repeats, exclusions, a category
+    that does not apply); and a change to a breakdown's facts changes it."""
+    inspector = make_user("inspector", username="insp", level="district")
+    office = make_user("office", username="office")
+    ids = build(app, inspector_id=inspector.id)
+    with app.app_context():
+        computed = services.compute(MONTH, now=AFTER, tz_name=TZ_NAME)
+        from_result = doc_module.result_facts_digest(computed.result)
+        assert doc_module.facts_digest(computed.document["breakdowns"]) == from_result
+        snapshot = services.publish(MONTH, office.id, now=AFTER, tz_name=TZ_NAME)
+        db.session.commit()
+        assert snapshot.facts_sha256 == from_result
+        import json
+
+        assert doc_module.facts_digest(json.loads(snapshot.document)["breakdowns"]) == from_result
+        db.session.execute(_r(ids, "r1").values(instances=3))
+        db.session.commit()
+        assert doc_module.result_facts_digest(services.compute(MONTH, now=AFTER, tz_name=TZ_NAME).result) != from_result
+
+
+def test_a_published_month_is_read_without_its_whole_document_until_a_breakdown_is(app, make_user):
+    """A GET of a published month reads the snapshot's summary; the whole document (every breakdown: tens
+    of megabytes on a large month) is read only when a breakdown is, and then gives the document exactly
+    as published."""
+    from sqlalchemy import event
+
+    inspector = make_user("inspector", username="insp", level="district")
+    office = make_user("office", username="office")
+    build(app, inspector_id=inspector.id)
+    with app.app_context():
+        services.publish(MONTH, office.id, now=AFTER, tz_name=TZ_NAME)
+        db.session.commit()
+        stored = db.session.scalar(select(RankingSnapshot.document))
+        db.session.remove()
+        reads = []
+
+        def watch(conn, cursor, statement, parameters, context, executemany):
+            if "ranking_snapshot" in statement and "ranking_snapshot.document" in statement:
+                reads.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", watch)
+        try:
+            document = services.ranking(MONTH, now=AFTER, tz_name=TZ_NAME)
+            assert document["source"] == "published" and document["published"]["differs"] is False
+            assert [c["code"] for c in document["communities"]] and reads == []
+            assert len(document["breakdowns"]) == len(document["communities"]) and reads == []
+            first = document["communities"][0]["code"]
+            assert document["breakdowns"][first]["deductions"] is not None and len(reads) == 1
+            frozen = services.standing(MONTH, now=AFTER, tz_name=TZ_NAME)
+            assert doc_module.canonical(frozen) == stored
+        finally:
+            event.remove(db.engine, "before_cursor_execute", watch)
