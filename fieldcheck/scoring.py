@@ -43,6 +43,8 @@ past month only moves when a report is voided, granted on appeal or assigned lat
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -51,7 +53,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -238,6 +240,42 @@ class CommunityScore:
         return self._detail.facts(self.community)
 
 
+@dataclass(frozen=True, eq=False)
+class BreakdownFacts:
+    """What every community's breakdown is built from (``CommunityScore.breakdown_facts``, all at once):
+    ``codes`` the communities in code order, ``not_applicable`` their categories that do not apply, and
+    ``columns`` one column per field report (int64, rows sorted by community then report id): the
+    community's place in ``codes``, report id, item (place in ``item_codes``), instances, finder (place
+    in ``finders``), repeat source (-1: none) and exclusion (place in ``EXCLUSIONS``)."""
+
+    EXCLUSIONS: ClassVar[tuple] = (None, "item_not_in_checklist", "category_not_applicable")
+    codes: list[str]
+    not_applicable: dict[str, list[str]]
+    item_codes: list[str]
+    finders: list[str]
+    columns: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, Sequence], not_applicable: dict[str, list[str]]) -> BreakdownFacts:
+        """From each community's ``(report_id, item_code, instances, found_by, repeat_of, excluded)`` rows."""
+        codes = sorted(rows)
+        item_codes = sorted({r[1] for code in codes for r in rows[code]})
+        finders = sorted({r[3] for code in codes for r in rows[code]})
+        out = [(k, r[0], item_codes.index(r[1]), r[2], finders.index(r[3]), -1 if r[4] is None else r[4],
+                cls.EXCLUSIONS.index(r[5])) for k, code in enumerate(codes) for r in rows[code]]
+        columns = np.array(out, dtype=np.int64).reshape(-1, 7).T
+        columns = columns[:, np.lexsort((columns[1], columns[0]))]
+        return cls(codes, {code: list(not_applicable[code]) for code in codes}, item_codes, finders, columns)
+
+    def digest(self) -> str:
+        """SHA-256 of the facts: equal facts, equal digests (and so equal breakdowns, with the checklist)."""
+        head = json.dumps([[[c, self.not_applicable[c]] for c in self.codes], self.item_codes, self.finders],
+                          ensure_ascii=False, separators=(",", ":"))
+        h = hashlib.sha256(head.encode("utf-8"))
+        h.update(np.ascontiguousarray(self.columns, dtype="<i8").tobytes())
+        return h.hexdigest()
+
+
 @dataclass
 class SubdistrictScore:
     id: int | None
@@ -267,6 +305,14 @@ class MonthResult:
 
     def communities_by_code(self) -> list[CommunityScore]:
         return sorted(self.communities, key=lambda s: s.community.code)
+
+    def breakdown_facts(self) -> BreakdownFacts:
+        """Every community's ``breakdown_facts`` at once, as columns."""
+        detail = next((s._detail for s in self.communities if s._detail is not None), None)
+        if detail is None:
+            codes = [s.community.code for s in self.communities]
+            return BreakdownFacts.from_rows(dict.fromkeys(codes, ()), dict.fromkeys(codes, ()))
+        return detail.fact_columns([s.community for s in self.communities])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -975,6 +1021,54 @@ class _Breakdowns:
                 out.append((rid, code, instances, found_by, repeats.get(rid),
                             None if applies[hit[1].code] else "category_not_applicable"))
         return out, [c.code for c in self.checklist.categories if not applies[c.code]]
+
+    def fact_columns(self, communities: Sequence[CommunityFact]) -> BreakdownFacts:
+        """``facts`` of every community at once (see ``BreakdownFacts``): over arrays when the field
+        reports are columns (``_RowsBy``), else one community at a time."""
+        rows_by = self.field_by
+        exclusions = BreakdownFacts.EXCLUSIONS
+        if not isinstance(rows_by, _RowsBy):
+            facts = {c.code: self.facts(c) for c in communities}
+            return BreakdownFacts.from_rows({code: rows for code, (rows, _n) in facts.items()},
+                                            {code: n for code, (_r, n) in facts.items()})
+        reports, order = rows_by.reports, sorted(communities, key=lambda c: c.code)
+        parts = [(k, rows_by.positions.get(c.id)) for k, c in enumerate(order)]
+        parts = [(k, at) for k, at in parts if at is not None and len(at)]
+        at = np.concatenate([a for _k, a in parts]) if parts else np.zeros(0, dtype=np.int64)
+        community = np.repeat(np.array([k for k, _a in parts], dtype=np.int64), [len(a) for _k, a in parts])
+        rid = reports.id[at]
+        # Items and finders as their codes' places among the codes present, in code order.
+        item_codes = sorted(set(reports.item_codes[k] for k in np.unique(reports.item[at]).tolist()))
+        finders = sorted(set(reports.finders[k] for k in np.unique(reports.found_by[at]).tolist()))
+        item_at = np.array([item_codes.index(c) if c in item_codes else -1 for c in reports.item_codes] or [-1],
+                           dtype=np.int64)
+        finder_at = np.array([finders.index(c) if c in finders else -1 for c in reports.finders] or [-1],
+                             dtype=np.int64)
+        item, finder = item_at[reports.item[at]], finder_at[reports.found_by[at]]
+        repeat_of = np.full(len(at), -1, dtype=np.int64)
+        if self.repeats and len(at):
+            keys = np.fromiter(self.repeats.keys(), dtype=np.int64, count=len(self.repeats))
+            values = np.fromiter(self.repeats.values(), dtype=np.int64, count=len(self.repeats))
+            by_key = np.argsort(keys)
+            keys, values = keys[by_key], values[by_key]
+            found = np.minimum(np.searchsorted(keys, rid), len(keys) - 1)
+            hit = keys[found] == rid
+            repeat_of[hit] = values[found[hit]]
+        # Exclusion per (community, item): the item not in the checklist, or its category not applying.
+        table = np.zeros((len(order), max(len(item_codes), 1)), dtype=np.int64)
+        not_applicable = {}
+        for k, c in enumerate(order):
+            applies = self.applies(c)
+            for i, code in enumerate(item_codes):
+                hit = self.points.items.get(code)
+                table[k, i] = (exclusions.index("item_not_in_checklist") if hit is None
+                               else 0 if applies[hit[1].code] else exclusions.index("category_not_applicable"))
+            not_applicable[c.code] = [cat.code for cat in self.checklist.categories if not applies[cat.code]]
+        excluded = table[community, item] if len(at) else np.zeros(0, dtype=np.int64)
+        repeat_of[excluded == exclusions.index("item_not_in_checklist")] = -1  # as ``facts`` gives them
+        columns = np.stack([community, rid, item, reports.instances[at], finder, repeat_of, excluded])
+        columns = columns[:, np.lexsort((rid, community))]
+        return BreakdownFacts([c.code for c in order], not_applicable, item_codes, finders, columns)
 
     def entries(self, community: CommunityFact) -> tuple[Deduction, ...]:
         applies = self.applies(community)

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from ..checklist.spec import Checklist
-from ..scoring import TIE_BREAKS, TIE_BREAKS_ZH, CommunityScore, Indicators, MonthResult
+from ..scoring import TIE_BREAKS, TIE_BREAKS_ZH, BreakdownFacts, CommunityScore, Indicators, MonthResult
 
 _PLACES = Decimal("0.000001")
 _CENT = Decimal("0.01")
@@ -324,29 +324,21 @@ def summary(document: dict) -> dict:
     return {key: value for key, value in document.items() if key != "breakdowns"}
 
 
-def _facts_digest(facts: dict) -> str:
-    return hashlib.sha256(canonical(facts).encode("utf-8")).hexdigest()
-
-
 def facts_digest(breakdowns: dict) -> str:
-    """SHA-256 of what the breakdowns are built from (see ``same_as_published``), read from built
-    breakdowns: per community, the categories that do not apply and each field report's
-    ``(report_id, item_code, instances, found_by, repeat_of, excluded)``."""
-    return _facts_digest({
-        code: [[c["code"] for c in b["categories"] if not c["applicable"]],
-               [[d["report_id"], d["item_code"], d["instances"], d["found_by"], d["repeat_of"], d["excluded"]]
-                for d in b["deductions"]]]
-        for code, b in breakdowns.items()
-    })
+    """The digest of what built breakdowns are built from (``scoring.BreakdownFacts``): per community, the
+    categories that do not apply and each field report's ``(report_id, item_code, instances, found_by,
+    repeat_of, excluded)``. Equal to ``result_facts_digest`` of the result they were built from."""
+    rows, not_applicable = {}, {}
+    for code, b in breakdowns.items():
+        not_applicable[code] = [c["code"] for c in b["categories"] if not c["applicable"]]
+        rows[code] = [(d["report_id"], d["item_code"], d["instances"], d["found_by"], d["repeat_of"], d["excluded"])
+                      for d in b["deductions"]]
+    return BreakdownFacts.from_rows(rows, not_applicable).digest()
 
 
 def result_facts_digest(result: MonthResult) -> str:
-    """``facts_digest`` of the breakdowns ``result`` would build, without building them."""
-    facts = {}
-    for s in result.communities:
-        rows, not_applicable = s.breakdown_facts()
-        facts[s.community.code] = [not_applicable, [list(row) for row in rows]]
-    return _facts_digest(facts)
+    """``facts_digest`` of the breakdowns ``result`` would build, without building them (over arrays)."""
+    return result.breakdown_facts().digest()
 
 
 def same_as_summary(published: dict, published_facts: str, live: dict, result: MonthResult) -> bool:

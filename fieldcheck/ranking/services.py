@@ -163,7 +163,7 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
         document=doc_module.canonical(computed.document),
         sha256=computed.sha256,
         summary=doc_module.canonical(doc_module.summary(computed.document)),
-        facts_sha256=doc_module.facts_digest(computed.document["breakdowns"]),
+        facts_sha256=doc_module.result_facts_digest(computed.result),
     )
     db.session.add(snapshot)
     db.session.flush()

@@ -194,7 +194,10 @@ def test_report_columns_give_back_the_rows_they_were_made_from(rs):
 
 
 def _summary(result):
+    """What both paths must give alike; the breakdown facts of every community at once (over arrays on the
+    array path, one community at a time on the other) are compared by digest."""
     return (
+        result.breakdown_facts().digest(),
         result.reference,
         [(s.community.code, s.rank, s.inspected, s.score, s.field_score, s.rectification_score, s.deductions,
           s.indicators, list(s.entries), s.categories) for s in result.communities],
@@ -282,3 +285,33 @@ def test_when_the_cells_would_not_fit_in_64_bits_the_month_is_scored_the_plain_w
     arrays = score_month(CHECKLIST, in_micros(facts), NOW, calendar=CALENDAR, tz=TZ)
     assert _summary(arrays) == _summary(plain) and plain.communities[0].indicators.repeats == 1
     assert find_repeats(in_micros(facts).reports, in_micros(facts).reports[1:], RADIUS, 10**12) is None
+
+
+def test_the_facts_of_every_community_at_once_are_each_communitys_facts():
+    """``MonthResult.breakdown_facts`` (columns, over arrays) holds exactly what each community's
+    ``breakdown_facts`` gives, and its digest moves when one fact does."""
+    import random
+
+    from fieldcheck.scoring import BreakdownFacts
+
+    rng = random.Random(11)
+    rows = [ReportFact(i, rng.choice(COMMUNITIES).id, rng.choice(("ENV-01", "ENV-02", "ORD-01", "MKT-01", "GONE-1")),
+                       "closed", START + timedelta(hours=i), rng.randint(1, 3), rng.choice(("city", "district")),
+                       rng.choice((None, 1)), LAT0, LON0, START + timedelta(hours=i), START + timedelta(hours=i + 2),
+                       START + timedelta(hours=i + 1), START + timedelta(hours=i + 1, minutes=30), 0)
+            for i in range(1, 400)]
+    result = score_month(CHECKLIST, in_micros(MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)), NOW, tz=TZ)
+    at_once = result.breakdown_facts()
+    one_by_one = BreakdownFacts.from_rows({s.community.code: s.breakdown_facts()[0] for s in result.communities},
+                                          {s.community.code: s.breakdown_facts()[1] for s in result.communities})
+    assert at_once.codes == one_by_one.codes and at_once.not_applicable == one_by_one.not_applicable
+    assert (at_once.item_codes, at_once.finders) == (one_by_one.item_codes, one_by_one.finders)
+    assert at_once.columns.tolist() == one_by_one.columns.tolist() and at_once.columns.shape[1] > 300
+    excluded = set(at_once.columns[6].tolist())
+    assert {0, BreakdownFacts.EXCLUSIONS.index("item_not_in_checklist")} <= excluded
+    assert (at_once.columns[5] >= 0).any()  # some repeats
+    assert at_once.digest() == one_by_one.digest()
+    changed = BreakdownFacts(at_once.codes, at_once.not_applicable, at_once.item_codes, at_once.finders,
+                             at_once.columns.copy())
+    changed.columns[3, 0] += 1
+    assert changed.digest() != at_once.digest()
