@@ -15,7 +15,7 @@ On the same database it times:
 * xlsx     -- fieldcheck.ranking.exports.to_xlsx of a freshly computed document: building every breakdown
               and writing every deduction on its own row (what "download XLSX" costs after the ranking);
 * published -- fieldcheck.ranking.services.ranking of the month once published: what a GET of a published
-              month costs (the recomputation, the snapshot read and parsed, the two compared);
+              month costs (the recomputation, the snapshot's summary read and compared with it);
 * naive    -- what a first implementation would do: for each community, one ORM query for its month's
               reports, one for its items due, one for its visits, then per report the item through the
               relationship and one query for the earlier closed reports of that item near it (repeats),
