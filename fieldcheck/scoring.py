@@ -635,8 +635,11 @@ def _repeat_search(candidates, asking, n_codes: int, radius_m: float, window_us:
 
     def pairs(c_sel, c_keys, q_sel, q_keys, positional):
         """Every (query, candidate) with equal keys: one sort of the candidates, one search per key."""
-        order = c_sel[np.argsort(c_keys, kind="stable")]
-        keys, starts, counts = np.unique(np.sort(c_keys), return_index=True, return_counts=True)
+        by_c_key = np.argsort(c_keys, kind="stable")
+        order, sorted_keys = c_sel[by_c_key], c_keys[by_c_key]
+        # np.unique of the sorted keys, without sorting them twice more.
+        starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+        keys, counts = sorted_keys[starts], np.diff(np.append(starts, len(sorted_keys)))
         for k in q_keys:
             by_key = np.argsort(k)  # searching in key order keeps each search near the last (2x faster)
             k, q_at = k[by_key], q_sel[by_key]

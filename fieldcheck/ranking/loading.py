@@ -13,8 +13,8 @@ values per row through the driver cost more than scoring the month (measured on 
   parsed as ``datetime64[us]`` (exact, and much cheaper than SQLite's date functions); a position is
   sent as two integers whose sum is exactly the stored double (``x·2³²`` truncated, then the rest times
   2⁶²: SQLite prints a double with 15 significant digits, which would move some positions by a few
-  nanometres). Any row whose position those two integers would not give exactly (a value within 2⁻⁴²
-  of zero) is read again as a plain value.
+  nanometres). Any row with a coordinate within 2⁻⁴² of zero (where the two integers might not give it
+  exactly) is read again as a plain value.
 
 A large month is read as two halves at once (``_split_at``): two ranges of ids, the second on a helper
 thread and a connection of its own, so the database works on two cores. Every report falls in exactly
@@ -68,6 +68,7 @@ _PG_EPOCH_US = 946_684_800_000_000
 _NO_TIME_BYTES = int(NO_TIME).to_bytes(8, "big", signed=True)
 _POSITION_SCALE, _REST_SCALE = 2.0**32, 2.0**62
 _MISSING_REST = NO_TIME  # the "rest" integer of a missing position (a real rest is below 2⁶² in size)
+_NEAR_ZERO = 2.0**-42  # a coordinate this close to zero is read again (see _sqlite_near_zero)
 PARALLEL = (os.cpu_count() or 1) > 1  #: read a large month in two halves at once (``_split_at``)
 SPLIT_MIN_REPORTS = 20_000  #: reports in the month (estimated) below which they are read in one query
 _SPLIT_PROBES = 1024
@@ -185,27 +186,33 @@ def _postgresql_decode(row) -> tuple[list, list, list, bool]:
     return int_cols, time_cols, float_cols, False
 
 
-def _sqlite_inexact():
-    """Per position column: the two integers SQLite sends (``x·2³²`` truncated, the rest times 2⁶²), and
-    where they would not give the stored double exactly."""
+def _sqlite_position_integers():
+    """Per position column, the two integers SQLite sends: ``x·2³²`` truncated, and the rest times 2⁶²
+    (every step exact: scaling by powers of two, truncation, and the low bits subtracted)."""
     out = []
     for c in _FLOATS:
         scaled = c * literal(_POSITION_SCALE, Float)
         whole = cast(scaled, Integer)
-        rest = (scaled - whole) * literal(_REST_SCALE, Float)
-        out.append((whole, cast(rest, Integer), rest != cast(rest, Integer)))
+        out.append((whole, cast((scaled - whole) * literal(_REST_SCALE, Float), Integer)))
     return out
+
+
+def _sqlite_near_zero():
+    """Where a position may not come back exactly from its two integers, and is read again: a coordinate
+    other than zero within 2⁻⁴² of it. Beyond that a double has no bit below 2⁻⁹⁴, which the two integers
+    hold. (Zero comes back as 0.0: SQLite stores -0.0 as the integer 0, and reads it back as 0.0.)"""
+    return or_(*(and_(c != 0, func.abs(c) < literal(_NEAR_ZERO, Float)) for c in _FLOATS))
 
 
 def _sqlite_query(condition):
     ints = [func.group_concat(func.coalesce(c, none)) for c, none in _INTS]
     # Stored text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; NULL as a text of the same width no time has.
     times = [func.group_concat(func.coalesce(type_coerce(c, String), _SQLITE_NO_TIME)) for c in _TIMES]
-    floats, counts = [], []
-    for whole, rest, inexact in _sqlite_inexact():
+    floats = []
+    for whole, rest in _sqlite_position_integers():
         floats += [func.group_concat(func.coalesce(whole, 0)), func.group_concat(func.coalesce(rest, _MISSING_REST))]
-        counts.append(func.coalesce(func.sum(case((inexact, 1), else_=0)), 0))
-    return select(func.count(), *ints, *times, *floats, *counts).where(condition)
+    near_zero = func.coalesce(func.sum(case((_sqlite_near_zero(), 1), else_=0)), 0)
+    return select(func.count(), *ints, *times, *floats, near_zero).where(condition)
 
 
 _SQLITE_NO_TIME = "0000-00-00 00:00:00.000000"  # month 0: never a stored time
@@ -255,7 +262,7 @@ def _sqlite_decode(row) -> tuple[list, list, list, bool]:
 
 
 def _reread_positions(condition, ids: np.ndarray, float_cols: list) -> None:
-    """Positions the two integers could not give exactly, read again one value at a time (in practice
+    """Positions the two integers might not give exactly, read again one value at a time (in practice
     never: it takes a coordinate within 2⁻⁴² degrees of zero)."""
     order = np.argsort(ids)
     rows = db.session.connection().execute(select(Report.id, *_FLOATS).where(condition))  # those rows only
@@ -281,7 +288,10 @@ def _split_at(conn, start: datetime, end: datetime, window_start: datetime) -> i
         return None  # a database in memory: another connection would open another database
     if has_written(conn):
         return None
-    low, high = conn.execute(select(func.min(Report.id), func.max(Report.id))).one()
+    # Each bound its own subquery: SQLite answers a lone min() or max() of the id from the table's b-tree,
+    # but scans the table for the two together.
+    low, high = conn.execute(select(select(func.min(Report.id)).scalar_subquery(),
+                                    select(func.max(Report.id)).scalar_subquery())).one()
     if low is None or high - low < SPLIT_MIN_REPORTS:
         return None
     step = max(1, (high - low) // _SPLIT_PROBES)
@@ -325,7 +335,7 @@ def report_columns(start: datetime, end: datetime, window_start: datetime) -> Re
             parts = [decode(lower), upper.result()]
     ints, times, floats = ([np.concatenate(c) for c in zip(*(p[k] for p in parts), strict=True)] for k in range(3))
     if any(p[3] for p in parts):
-        _reread_positions(and_(condition, or_(*(inexact for _w, _r, inexact in _sqlite_inexact()))), ints[0], floats)
+        _reread_positions(and_(condition, _sqlite_near_zero()), ints[0], floats)
     rid, community, item_id, status, instances, found_by, spot, rework = ints
     if (status < 0).any() or (found_by < 0).any():  # the model's CHECK constraints make this impossible
         raise RuntimeError("a report's status or finder is not one the model allows")

@@ -62,6 +62,7 @@ POSITIONS = {
     "r7": (89.99999999999999, 179.99999999999997),
     "r5": (0.1, 0.30000000000000004),
     "r6": (None, None),
+    "r0": (34.61, -0.0),  # -0.0 beside an ordinary latitude (SQLite stores it as 0: 0.0 on both sides)
 }
 
 
