@@ -418,3 +418,30 @@ def test_two_publications_at_once_make_one_snapshot(app, client, people):
     assert loser["error"]["code"] in ("publish_race", "unchanged")
     with app.app_context():
         assert db.session.scalar(select(func.count(RankingSnapshot.id))) == 1
+
+
+def test_a_published_month_shows_its_breakdowns_and_exports_as_published(app, client, people):
+    """Once published, the API's breakdowns, a community's breakdown and the XLSX's deductions are the
+    snapshot's, read from its whole document when first needed (a GET without breakdowns reads only the
+    snapshot's summary), even after a change the office has not published."""
+    import json as json_module
+
+    tokens, ids = people
+    assert publish(client, tokens["office"]).status_code == 201
+    with app.app_context():
+        stored = json_module.loads(db.session.scalar(select(RankingSnapshot.document)))
+        db.session.execute(update(Report).where(Report.id == ids["r1"]).values(instances=3))  # not published
+        db.session.commit()
+    plain = get(client, "/api/v1/rankings/2026-03", tokens["office"]).get_json()
+    assert plain["source"] == "published" and plain["published"]["differs"] is True and plain["breakdowns"] == {}
+    body = get(client, "/api/v1/rankings/2026-03?breakdowns=1", tokens["office"]).get_json()
+    assert body["breakdowns"] == stored["breakdowns"]
+    one = get(client, "/api/v1/rankings/2026-03?community=C001", tokens["office"]).get_json()
+    assert one["breakdowns"] == {"C001": stored["breakdowns"]["C001"]}
+    own = get(client, "/api/v1/rankings/2026-03?breakdowns=1", tokens["c1"]).get_json()
+    assert list(own["breakdowns"]) == ["C001"] and own["breakdowns"]["C001"] == stored["breakdowns"]["C001"]
+    r1 = next(d for d in stored["breakdowns"]["C001"]["deductions"] if d["report_id"] == ids["r1"])
+    assert r1["instances"] != 3  # the published figure, not the change
+    wb = load_workbook(io.BytesIO(get(client, "/api/v1/rankings/2026-03.xlsx", tokens["office"]).data))
+    rows = list(wb["扣分明细"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == sum(len(b["deductions"]) for b in stored["breakdowns"].values())
