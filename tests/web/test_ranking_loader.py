@@ -66,15 +66,22 @@ POSITIONS = {
 }
 
 
-def test_the_loader_gives_every_column_as_the_database_holds_it(app, make_user):
-    """Each report the loader reads equals, column by column, what the ORM reads of the same row: ids,
-    community, item code, status, instances, finder, spot, position (to the last bit), timestamps, rework."""
+def _build_with_positions(app, make_user) -> dict[str, int]:
+    """The worked-example district with ``POSITIONS`` written over its reports' positions."""
     inspector = make_user("inspector", username="insp", level="district")
     ids = build(app, inspector_id=inspector.id)
     with app.app_context():
         for label, (lat, lon) in POSITIONS.items():
             db.session.execute(update(Report).where(Report.id == ids[label]).values(lat=lat, lon=lon))
         db.session.commit()
+    return ids
+
+
+def test_the_loader_gives_every_column_as_the_database_holds_it(app, make_user):
+    """Each report the loader reads equals, column by column, what the ORM reads of the same row: ids,
+    community, item code, status, instances, finder, spot, position (to the last bit), timestamps, rework."""
+    ids = _build_with_positions(app, make_user)
+    with app.app_context():
         checklist = checklist_services.parse_checklist_document(checklist_services.version_in_force(MONTH))
         facts = services.load_facts(MONTH, TZ, checklist)
         loaded = {row[0]: row for row in facts.reports}
@@ -136,12 +143,8 @@ def test_a_large_month_read_in_two_halves_at_once_equals_the_one_read(app, make_
     Every report comes back exactly once, every column as the one read gives it."""
     from fieldcheck.ranking import loading
 
-    inspector = make_user("inspector", username="insp", level="district")
-    ids = build(app, inspector_id=inspector.id)
+    _build_with_positions(app, make_user)
     with app.app_context():
-        for label, (lat, lon) in POSITIONS.items():
-            db.session.execute(update(Report).where(Report.id == ids[label]).values(lat=lat, lon=lon))
-        db.session.commit()
         checklist = checklist_services.parse_checklist_document(checklist_services.version_in_force(MONTH))
         monkeypatch.setattr(loading, "PARALLEL", False)
         whole = services.load_facts(MONTH, TZ, checklist)
