@@ -39,7 +39,7 @@ from . import render
 from .errors import ACCEPTED, PhotoError
 from .exif import Exif, read_exif
 from .render import DISPLAY_MAX_EDGE, THUMB_MAX_EDGE, draft_scale
-from .sniff import sniff, strip_jpeg_exif
+from .sniff import detect_format, strip_jpeg_exif
 
 # Let Pillow's own Image.open() recognise HEIC/HEIF everywhere in the application too.
 pillow_heif.register_heif_opener()
@@ -104,7 +104,7 @@ def process_photo(
     if not data:
         raise PhotoError("empty", "the file is empty")
     data = bytes(data)
-    fmt = sniff(data)
+    fmt = detect_format(data)
     width, height, exif, mime, display = _describe_and_render(data, fmt, max_pixels, max_deep_pixels)
     thumb, thumb_jpeg, phash = render.thumbnail(display)
     return ProcessedPhoto(

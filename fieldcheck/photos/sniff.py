@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .errors import ACCEPTED, PhotoError
 
-__all__ = ["LABEL", "MIME", "sniff", "strip_jpeg_exif"]
+__all__ = ["LABEL", "MIME", "detect_format", "strip_jpeg_exif"]
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "heif": "image/heif"}
 LABEL = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "heif": "HEIC"}
@@ -14,7 +14,7 @@ _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b
 _AVIF_BRANDS = {b"avif", b"avis"}
 
 
-def sniff(data: bytes) -> str:
+def detect_format(data: bytes) -> str:
     """Name the format from the leading bytes, or raise the right PhotoError."""
     head = data[:64]
     if head.startswith(b"\xff\xd8\xff"):
