@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .ranking.views import bp as ranking_bp
     from .reports import api as _reports_api  # noqa: F401  (adds report routes to the api blueprint)
     from .reports.views import bp as reports_bp
-    from .storage import LocalBlobStore
+    from .storage import store_from_config
     from .web import register_error_handlers, register_template_helpers
     from .workflow import api as _workflow_api  # noqa: F401  (adds workflow moves to the api blueprint)
     from .workflow.views import bp as workflow_bp
@@ -62,7 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(workflow_bp)
     app.register_blueprint(ranking_bp)
-    app.extensions["fieldcheck.storage"] = LocalBlobStore(Path(app.config["BLOB_DIR"]))
+    app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)
     register_template_helpers(app)
     return app

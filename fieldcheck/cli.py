@@ -236,5 +236,43 @@ def ranking(month: str, fmt: str, output: str, live: bool) -> None:
     click.echo(f"ranking {document['month']} ({state}, {document['source']}): {len(document['communities'])} communities → {output}")
 
 
+@main.group()
+def blobs() -> None:
+    """Maintain the photo store."""
+
+
+@blobs.command("check")
+@click.option("--sweep", is_flag=True, help="Remove unreferenced files and temporary parts older than the grace period.")
+@click.option("--grace", "grace_hours", type=click.FloatRange(min=1), default=24, show_default=True,
+              help="Hours a leftover must be untouched before --sweep removes it.")
+@with_appcontext
+def blobs_check(sweep: bool, grace_hours: float) -> None:
+    """List unreferenced photo files, temporary parts and rows whose files are missing (exit 1 if any are)."""
+    from datetime import timedelta
+
+    from .blobs import check
+    from .database import READER
+    from .types import utcnow
+
+    store = current_app.extensions["fieldcheck.storage"]
+    with db.engine.connect().execution_options(**{READER: True}) as conn:  # reads beside the app's writers
+        result = check(store, conn, utcnow(), grace=timedelta(hours=grace_hours), sweep=sweep)
+    removed = set(result.removed)
+    for item in [*result.unreferenced, *result.temporary]:
+        state = "removed" if item.name in removed else ("old" if result.is_old(item) else "young, kept")
+        label = "temporary part" if item.temporary else "unreferenced"
+        click.echo(f"{label}\t{item.name}\t{item.size} bytes\t{item.modified:%Y-%m-%dT%H:%MZ}\t{state}")
+    for m in result.missing:
+        owner = f"report {m.report_id}" if m.report_id is not None else f"visit {m.visit_id}"
+        click.echo(f"missing\tphoto {m.photo_id} ({owner})\t{m.column}\t{m.key}")
+    click.echo(
+        f"{store!r}: {result.photo_files} photo files, {len(result.unreferenced)} unreferenced, "
+        f"{len(result.temporary)} temporary parts, {len(result.missing)} missing files; "
+        f"{len(result.removed)} removed" + ("" if sweep else " (without --sweep nothing is removed)")
+    )
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

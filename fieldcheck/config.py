@@ -15,6 +15,8 @@ DEFAULTS = {
     "DATABASE_URL": None,
     # None means "blobs/ in the instance folder".
     "BLOB_DIR": None,
+    # None means "files under BLOB_DIR"; "memory://" keeps blobs in process memory (tests only).
+    "BLOB_URL": None,
     "SECRET_KEY": None,
     "TIMEZONE": "Asia/Shanghai",
     "DEFAULT_LOCALE": "zh_CN",

@@ -3,35 +3,48 @@
 :class:`BlobStore` is the interface the rest of the application uses; it speaks only in keys and
 bytes, so an S3-compatible implementation (keys as object names, ``put`` as a single PutObject, which
 is atomic by nature; ``open`` returning the streaming body) can be added next to
-:class:`LocalBlobStore` without touching callers. Only the local store exists today.
+:class:`LocalBlobStore` without touching callers. :class:`MemoryBlobStore` keeps blobs in a dict, for
+tests; :func:`store_from_config` picks one from the configuration.
 
-Keys are relative, slash-separated paths such as ``originals/ab/cdef0123...`` (see :func:`blob_key`).
-Every segment starts with a letter or digit and uses only ``A-Z a-z 0-9 . _ -``, so a key can never
-climb out of the store (``..``), be absolute, or collide with the store's own hidden temporary files.
+Keys are relative, slash-separated paths such as ``originals/ab/abcdef0123...`` (see
+:func:`photo_keys`, the one place that lays keys out). Every segment starts with a letter or digit and
+uses only ``A-Z a-z 0-9 . _ -``, so a key can never climb out of the store (``..``), be absolute, or
+collide with the store's own hidden temporary files.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
+import stat as stat_module
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 __all__ = [
+    "PHOTO_KINDS",
     "BlobConflict",
     "BlobNotFound",
     "BlobStore",
     "InvalidBlobKey",
     "LocalBlobStore",
+    "MemoryBlobStore",
+    "StoredFile",
     "blob_key",
+    "photo_keys",
+    "store_from_config",
     "validate_key",
 ]
 
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_TEMPORARY = re.compile(r"\.tmp-[A-Za-z0-9_]+\.part")  # what tempfile.mkstemp makes in put()
 MAX_KEY_LENGTH = 512
 
 
@@ -59,15 +72,43 @@ def validate_key(key: str) -> str:
     return key
 
 
-def blob_key(kind: str, sha256: str) -> str:
-    """The content-addressed key for a blob: ``f"{kind}/{sha256[:2]}/{sha256[2:]}"``.
+# The kinds of photo blob and the suffix of each kind's keys. This is the layout every stored Photo row
+# has used since the first release; changing it would orphan every file already on disk.
+PHOTO_KINDS: dict[str, str] = {"originals": "", "display": ".jpg", "thumbs": ".jpg"}
 
-    ``kind`` is e.g. ``originals``, ``display`` or ``thumbs``; ``sha256`` is 64 lowercase hex digits
-    (for display copies and thumbnails, use the hash of the original they were made from).
+
+def blob_key(kind: str, sha256: str) -> str:
+    """The content-addressed key of one photo blob: ``f"{kind}/{sha256[:2]}/{sha256}{suffix}"``.
+
+    ``kind`` is ``originals``, ``display`` or ``thumbs`` (suffix ``.jpg`` for the last two, the JPEG
+    renditions); ``sha256`` is 64 lowercase hex digits, the hash of the original (display copies and
+    thumbnails are keyed by the original they were made from). Example:
+    ``display/9f/9f86d08...b0f00a08.jpg``.
     """
-    if not _SHA256.fullmatch(sha256):
+    if kind not in PHOTO_KINDS:
+        raise InvalidBlobKey(f"unknown blob kind {kind!r}; expected one of {', '.join(PHOTO_KINDS)}")
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         raise InvalidBlobKey(f"not a lowercase hex SHA-256: {sha256!r}")
-    return validate_key(f"{kind}/{sha256[:2]}/{sha256[2:]}")
+    return validate_key(f"{kind}/{sha256[:2]}/{sha256}{PHOTO_KINDS[kind]}")
+
+
+def photo_keys(sha256: str) -> tuple[str, str, str]:
+    """Keys of the original, the display copy and the thumbnail of one photo content."""
+    return blob_key("originals", sha256), blob_key("display", sha256), blob_key("thumbs", sha256)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A blob, or a temporary part an interrupted write left behind, as a maintenance job sees it.
+
+    ``name`` is the blob's key, or for a temporary part its path relative to the store's root;
+    ``modified`` is aware (UTC): when the blob was last written (see :meth:`BlobStore.put`).
+    """
+
+    name: str
+    size: int
+    modified: datetime
+    temporary: bool = False
 
 
 @runtime_checkable
@@ -76,8 +117,10 @@ class BlobStore(Protocol):
     nothing, never a partial one, even if the writer dies half-way."""
 
     def put(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
-        """Store ``data`` under ``key``. Storing the same bytes again is a no-op; different bytes
-        under an existing key raise :class:`BlobConflict` unless ``overwrite`` is true."""
+        """Store ``data`` under ``key``. Storing the same bytes again rewrites nothing but refreshes
+        the blob's modification time (so a sweeper's grace period counts from the last request that
+        wrote it); different bytes under an existing key raise :class:`BlobConflict` unless
+        ``overwrite`` is true."""
         ...
 
     def get(self, key: str) -> bytes:
@@ -98,6 +141,18 @@ class BlobStore(Protocol):
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Every key (under ``prefix``, a key prefix such as ``"originals/"``), sorted. For tests,
         maintenance and audits: it lists the whole store."""
+        ...
+
+    def stat(self, key: str) -> StoredFile:
+        """Size and modification time of a blob; :class:`BlobNotFound` if absent."""
+        ...
+
+    def temporary_parts(self) -> Iterator[StoredFile]:
+        """Temporary parts of writes that never finished (a crash mid-``put``), for a sweeper."""
+        ...
+
+    def delete_temporary(self, name: str) -> None:
+        """Remove one temporary part named by :meth:`temporary_parts`; a missing one is not an error."""
         ...
 
 
@@ -125,6 +180,7 @@ class LocalBlobStore:
         data = bytes(data)
         if not overwrite and target.is_file():
             if _same_content(target, data):
+                _touch(target)
                 return
             raise BlobConflict(f"a different blob already exists under {key!r}")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -178,6 +234,124 @@ class LocalBlobStore:
                     found.append(key)
         yield from sorted(found)
 
+    def stat(self, key: str) -> StoredFile:
+        try:
+            info = self.path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise BlobNotFound(key) from None
+        if not stat_module.S_ISREG(info.st_mode):
+            raise BlobNotFound(key)
+        return StoredFile(key, info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
+
+    def temporary_parts(self) -> Iterator[StoredFile]:
+        """The ``.tmp-*.part`` files :meth:`put` leaves when the process dies between creating and
+        renaming one (they are never listed by :meth:`keys`)."""
+        if not self.root.is_dir():
+            return
+        found = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if _SEGMENT.fullmatch(d)]
+            rel = Path(folder).relative_to(self.root).as_posix()
+            for name in files:
+                if not _TEMPORARY.fullmatch(name):
+                    continue
+                try:
+                    info = os.stat(os.path.join(folder, name))
+                except FileNotFoundError:  # renamed into place or removed meanwhile
+                    continue
+                modified = datetime.fromtimestamp(info.st_mtime, UTC)
+                found.append(
+                    StoredFile(name if rel == "." else f"{rel}/{name}", info.st_size, modified, True)
+                )
+        yield from sorted(found, key=lambda f: f.name)
+
+    def delete_temporary(self, name: str) -> None:
+        *folders, base = name.split("/") if isinstance(name, str) else [""]
+        if not _TEMPORARY.fullmatch(base) or not all(_SEGMENT.fullmatch(f) for f in folders):
+            raise InvalidBlobKey(f"not a temporary part: {name!r}")
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            self.root.joinpath(*folders, base).unlink()
+
+
+class MemoryBlobStore:
+    """Blobs in a dict, for tests (chosen with ``FIELDCHECK_BLOB_URL=memory://``). Never for a city:
+    nothing survives a restart and each process has its own.
+
+    ``clock`` (an aware UTC datetime) stamps each write, so a test can age blobs without sleeping.
+    A put is atomic (it holds a lock), so no temporary parts ever exist.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._blobs: dict[str, tuple[bytes, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"MemoryBlobStore({len(self._blobs)} blobs)"
+
+    def put(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
+        validate_key(key)
+        data = bytes(data)
+        with self._lock:
+            held = self._blobs.get(key)
+            if held is not None and not overwrite and held[0] != data:
+                raise BlobConflict(f"a different blob already exists under {key!r}")
+            self._blobs[key] = (data, self._clock())
+
+    def get(self, key: str) -> bytes:
+        validate_key(key)
+        with self._lock:
+            held = self._blobs.get(key)
+        if held is None:
+            raise BlobNotFound(key)
+        return held[0]
+
+    def open(self, key: str) -> BinaryIO:
+        return io.BytesIO(self.get(key))
+
+    def exists(self, key: str) -> bool:
+        validate_key(key)
+        return key in self._blobs
+
+    def delete(self, key: str) -> None:
+        validate_key(key)
+        with self._lock:
+            self._blobs.pop(key, None)
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        with self._lock:
+            found = sorted(k for k in self._blobs if k.startswith(prefix))
+        yield from found
+
+    def stat(self, key: str) -> StoredFile:
+        validate_key(key)
+        with self._lock:
+            held = self._blobs.get(key)
+        if held is None:
+            raise BlobNotFound(key)
+        return StoredFile(key, len(held[0]), held[1])
+
+    def temporary_parts(self) -> Iterator[StoredFile]:
+        return iter(())
+
+    def delete_temporary(self, name: str) -> None:
+        raise InvalidBlobKey(f"not a temporary part: {name!r}")
+
+
+def store_from_config(config: Mapping[str, Any]) -> BlobStore:
+    """The blob store the configuration names: ``BLOB_URL`` ``memory://`` (tests), ``file:///path``,
+    or unset for a :class:`LocalBlobStore` at ``BLOB_DIR``. Anything else is a startup error."""
+    url = config.get("BLOB_URL") or ""
+    if not url:
+        return LocalBlobStore(Path(config["BLOB_DIR"]))
+    if url == "memory://":
+        return MemoryBlobStore()
+    if url.startswith("file://") and len(url) > len("file://"):
+        return LocalBlobStore(Path(url[len("file://") :]))
+    raise ValueError(
+        f"FIELDCHECK_BLOB_URL {url!r} is not supported: use memory:// or file:///path, or unset it"
+    )
+
 
 def _same_content(path: Path, data: bytes) -> bool:
     try:
@@ -186,6 +360,12 @@ def _same_content(path: Path, data: bytes) -> bool:
         return path.read_bytes() == data
     except FileNotFoundError:
         return False
+
+
+def _touch(path: Path) -> None:
+    """Refresh a blob's modification time (content untouched); a vanished file is not an error."""
+    with contextlib.suppress(FileNotFoundError):
+        os.utime(path)
 
 
 def _fsync_dir(folder: Path) -> None:

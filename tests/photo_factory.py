@@ -54,3 +54,19 @@ def jpeg(
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=quality, exif=exif.tobytes())
     return buf.getvalue()
+
+
+def grey16_png(width: int, height: int, level: int = 0x8000) -> bytes:
+    """A valid 16-bit greyscale PNG of one level, written row by row: tiny on disk (8000x8000 is about
+    130 kB), two bytes a pixel once decoded (Pillow mode I;16)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + level.to_bytes(2, "big") * width  # filter byte + big-endian samples
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)  # bit depth 16, colour type 0 (grey)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")

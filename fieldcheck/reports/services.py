@@ -26,7 +26,7 @@ from ..extensions import db
 from ..geography import services as geo_services
 from ..geography.models import Community, Spot
 from ..photos import PhotoError, ProcessedPhoto, process_photo
-from ..storage import BlobStore
+from ..storage import BlobStore, photo_keys
 from .intake import MAX_PHOTOS, Submission, review_flags
 from .models import Event, Photo, Report, Visit
 
@@ -47,15 +47,6 @@ class Context:
 class Filed:
     record: Report | Visit
     created: bool
-
-
-def photo_keys(sha256: str) -> tuple[str, str, str]:
-    """Storage keys of the original, the display copy and the thumbnail of one photo content."""
-    return (
-        f"originals/{sha256[:2]}/{sha256}",
-        f"display/{sha256[:2]}/{sha256}.jpg",
-        f"thumbs/{sha256[:2]}/{sha256}.jpg",
-    )
 
 
 def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context) -> Filed:

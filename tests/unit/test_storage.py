@@ -16,6 +16,7 @@ from fieldcheck.storage import (
     InvalidBlobKey,
     LocalBlobStore,
     blob_key,
+    photo_keys,
     validate_key,
 )
 
@@ -36,11 +37,34 @@ def test_is_a_blob_store(store):
 def test_put_get_roundtrip_and_layout(store, tmp_path):
     sha = hashlib.sha256(b"photo").hexdigest()
     key = blob_key("originals", sha)
-    assert key == f"originals/{sha[:2]}/{sha[2:]}"
+    assert key == f"originals/{sha[:2]}/{sha}"
     store.put(key, b"photo")
     assert store.get(key) == b"photo"
     assert store.exists(key)
-    assert (tmp_path / "blobs" / "originals" / sha[:2] / sha[2:]).read_bytes() == b"photo"
+    assert (tmp_path / "blobs" / "originals" / sha[:2] / sha).read_bytes() == b"photo"
+
+
+def test_photo_keys_are_the_layout_already_on_disk():
+    """Every stored Photo row and file uses these keys: a new layout must give exactly these."""
+    sha = hashlib.sha256(b"photo").hexdigest()
+    assert photo_keys(sha) == (
+        f"originals/{sha[:2]}/{sha}",
+        f"display/{sha[:2]}/{sha}.jpg",
+        f"thumbs/{sha[:2]}/{sha}.jpg",
+    )
+    fixed = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  # sha256(b"test")
+    assert photo_keys(fixed) == (
+        "originals/9f/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "display/9f/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg",
+        "thumbs/9f/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg",
+    )
+    assert [blob_key(kind, fixed) for kind in ("originals", "display", "thumbs")] == list(photo_keys(fixed))
+
+
+def test_the_filing_service_uses_the_one_key_layout():
+    from fieldcheck.reports import services
+
+    assert services.photo_keys is photo_keys
 
 
 def test_open_returns_a_readable_binary_file(store):
@@ -59,12 +83,17 @@ def test_missing_blob(store):
         store.get("originals/aa/bb")
 
 
-def test_put_same_content_again_is_a_no_op(store):
+def test_put_same_content_again_rewrites_nothing_but_refreshes_the_time(store):
+    """No new file replaces the blob (same inode), but its modification time is now: a sweeper's
+    grace period counts from the last request that wrote the content (see fieldcheck.blobs)."""
     store.put("thumbs/aa/bb", b"same")
     path = store.path("thumbs/aa/bb")
-    before = path.stat().st_mtime_ns
+    os.utime(path, (1_000_000_000, 1_000_000_000))  # written long ago
+    before = path.stat()
     store.put("thumbs/aa/bb", b"same")
-    assert path.stat().st_mtime_ns == before
+    after = path.stat()
+    assert after.st_ino == before.st_ino
+    assert after.st_mtime > before.st_mtime + 86_400
     assert store.get("thumbs/aa/bb") == b"same"
 
 
@@ -178,13 +207,15 @@ def test_non_string_keys_are_refused():
             validate_key(key)  # type: ignore[arg-type]
 
 
-def test_blob_key_wants_a_sha256():
+def test_blob_key_wants_a_sha256_and_a_known_kind():
     with pytest.raises(InvalidBlobKey):
         blob_key("originals", "not-a-hash")
     with pytest.raises(InvalidBlobKey):
         blob_key("originals", "A" * 64)
     with pytest.raises(InvalidBlobKey):
         blob_key("../x", "a" * 64)
+    with pytest.raises(InvalidBlobKey):
+        blob_key("exports", "a" * 64)
 
 
 def test_delete(store):
