@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -11,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from .. import csvcells
 from ..checklist.models import ChecklistItem
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
@@ -73,11 +72,8 @@ def as_text(items: list[Overdue], now: datetime, tz: ZoneInfo) -> str:
 
 
 def as_csv(items: list[Overdue], tz: ZoneInfo) -> str:
-    """CSV in UTF-8 (the caller adds a BOM for Excel); due times in the city's zone."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for o in items:
-        writer.writerow([o.community_code, o.community_name, o.subdistrict_code, o.subdistrict_name, o.report_id,
-                         o.item_code, o.item_name, o.status, o.due_at.astimezone(tz).isoformat(), o.overdue_hours])
-    return buffer.getvalue()
+    """CSV in UTF-8 (the caller adds a BOM for Excel); due times in the city's zone; text never a formula."""
+    rows = [CSV_COLUMNS]
+    rows += [[o.community_code, o.community_name, o.subdistrict_code, o.subdistrict_name, o.report_id, o.item_code,
+              o.item_name, o.status, o.due_at.astimezone(tz).isoformat(), o.overdue_hours] for o in items]
+    return csvcells.write(rows)
