@@ -65,4 +65,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["fieldcheck.storage"] = LocalBlobStore(Path(app.config["BLOB_DIR"]))
     register_error_handlers(app)
     register_template_helpers(app)
+
+    # Behind FIELDCHECK_PROXY_HOPS trusted proxies: the browser's scheme, host and path prefix (README).
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     return app

@@ -216,6 +216,7 @@ def demo(host: str, port: int) -> None:
 @with_appcontext
 def ranking(month: str, fmt: str, output: str, live: bool) -> None:
     """Export a month's ranking (YYYY-MM) as XLSX, CSV or JSON: published figures if published, else live."""
+    from . import links
     from .ranking import exports
     from .ranking.services import ranking as run
     from .types import utcnow
@@ -224,7 +225,10 @@ def ranking(month: str, fmt: str, output: str, live: bool) -> None:
         document = run(month, now=utcnow(), tz_name=current_app.config["TIMEZONE"], live=live)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    body = {"xlsx": exports.to_xlsx, "csv": exports.to_csv, "json": exports.to_json}[fmt](document)
+    if not links.is_configured():
+        click.echo(links.RELATIVE_NOTE, err=True)
+    base = links.public_base() if links.is_configured() else ""
+    body = {"xlsx": exports.to_xlsx, "csv": exports.to_csv, "json": exports.to_json}[fmt](document, base_url=base)
     if output == "-":
         click.get_binary_stream("stdout").write(body)
         return
