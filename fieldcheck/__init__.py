@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .home import settings_views as _settings_views  # noqa: F401  (adds the settings form to home)
     from .home.views import bp as home_bp
     from .ranking import api as _ranking_api  # noqa: F401  (adds ranking routes to the api blueprint)
     from .ranking.views import bp as ranking_bp
