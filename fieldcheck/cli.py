@@ -138,7 +138,14 @@ def overdue(fmt: str, output: str | None, at: str | None) -> None:
             raise click.ClickException("--at needs a UTC offset, such as 2026-11-27T08:00+08:00")
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     items = overdue_items(now)
-    text = as_csv(items, tz) if fmt == "csv" else as_text(items, now, tz)
+    if fmt == "csv":
+        from . import links
+
+        if not links.is_configured():
+            click.echo(links.RELATIVE_NOTE, err=True)
+        text = as_csv(items, tz, base_url=links.public_base() if links.is_configured() else "")
+    else:
+        text = as_text(items, now, tz)
     if output:
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
         try:

@@ -18,8 +18,10 @@ from .rules import AWAITING_FIX
 
 CSV_COLUMNS = (
     "community_code", "community_name", "subdistrict_code", "subdistrict_name", "report_id", "item_code",
-    "item_name", "status", "due_at", "overdue_hours",
+    "item_name", "status", "due_at", "overdue_hours", "report_url",
 )
+# The report's page after the public base (fieldcheck.links; the workflow.item route).
+REPORT_PATH = "/reports/{id}"
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,11 @@ def as_text(items: list[Overdue], now: datetime, tz: ZoneInfo) -> str:
     return "\n".join(out) + "\n"
 
 
-def as_csv(items: list[Overdue], tz: ZoneInfo) -> str:
-    """CSV in UTF-8 (the caller adds a BOM for Excel); due times in the city's zone; text never a formula."""
+def as_csv(items: list[Overdue], tz: ZoneInfo, *, base_url: str = "") -> str:
+    """CSV in UTF-8 (the caller adds a BOM for Excel); due times in the city's zone; each report's link from
+    ``base_url`` (FIELDCHECK_PUBLIC_URL); text never a formula."""
     rows = [CSV_COLUMNS]
     rows += [[o.community_code, o.community_name, o.subdistrict_code, o.subdistrict_name, o.report_id, o.item_code,
-              o.item_name, o.status, o.due_at.astimezone(tz).isoformat(), o.overdue_hours] for o in items]
+              o.item_name, o.status, o.due_at.astimezone(tz).isoformat(), o.overdue_hours,
+              base_url + REPORT_PATH.format(id=o.report_id)] for o in items]
     return csvcells.write(rows)

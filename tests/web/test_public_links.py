@@ -25,6 +25,7 @@ from fieldcheck import create_app, links
 from fieldcheck.cli import main
 from fieldcheck.extensions import db
 from fieldcheck.ranking import exports
+from fieldcheck.workflow import reminders
 from tests.conftest import csrf_token_from, login
 from tests.ranking_district import AFTER, build, token_for
 
@@ -94,6 +95,7 @@ def test_the_paths_the_exports_write_are_the_apps_routes(app):
             "report_api": links.path_of("api.get_report", report_id=317),
         }
     assert {name: path.format(**values) for name, path in exports.PATHS.items()} == routes
+    assert reminders.REPORT_PATH.format(id=317) == routes["report"]  # the overdue CSV's links
 
 
 def test_with_the_public_url_every_export_links_with_it(app, client, people):
