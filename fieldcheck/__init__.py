@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .home import settings_views as _settings_views  # noqa: F401  (adds the settings form to home)
     from .home.views import bp as home_bp
     from .ranking import api as _ranking_api  # noqa: F401  (adds ranking routes to the api blueprint)
     from .ranking.views import bp as ranking_bp
@@ -65,4 +66,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)
     register_template_helpers(app)
+
+    # Behind FIELDCHECK_PROXY_HOPS trusted proxies: the browser's scheme, host and path prefix (README).
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     return app

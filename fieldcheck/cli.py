@@ -138,7 +138,14 @@ def overdue(fmt: str, output: str | None, at: str | None) -> None:
             raise click.ClickException("--at needs a UTC offset, such as 2026-11-27T08:00+08:00")
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     items = overdue_items(now)
-    text = as_csv(items, tz) if fmt == "csv" else as_text(items, now, tz)
+    if fmt == "csv":
+        from . import links
+
+        if not links.is_configured():
+            click.echo(links.RELATIVE_NOTE, err=True)
+        text = as_csv(items, tz, base_url=links.public_base() if links.is_configured() else "")
+    else:
+        text = as_text(items, now, tz)
     if output:
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
         try:
@@ -216,6 +223,7 @@ def demo(host: str, port: int) -> None:
 @with_appcontext
 def ranking(month: str, fmt: str, output: str, live: bool) -> None:
     """Export a month's ranking (YYYY-MM) as XLSX, CSV or JSON: published figures if published, else live."""
+    from . import links
     from .ranking import exports
     from .ranking.services import ranking as run
     from .types import utcnow
@@ -224,7 +232,10 @@ def ranking(month: str, fmt: str, output: str, live: bool) -> None:
         document = run(month, now=utcnow(), tz_name=current_app.config["TIMEZONE"], live=live)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    body = {"xlsx": exports.to_xlsx, "csv": exports.to_csv, "json": exports.to_json}[fmt](document)
+    if not links.is_configured():
+        click.echo(links.RELATIVE_NOTE, err=True)
+    base = links.public_base() if links.is_configured() else ""
+    body = {"xlsx": exports.to_xlsx, "csv": exports.to_csv, "json": exports.to_json}[fmt](document, base_url=base)
     if output == "-":
         click.get_binary_stream("stdout").write(body)
         return

@@ -36,6 +36,12 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # The address users reach the app at (https://wmb.example.gov.cn, with a path prefix if mounted under
+    # one): every link written outside a served page (exports, bulletin, CLI) starts with it (fieldcheck.links).
+    "PUBLIC_URL": None,
+    # How many reverse proxies in front of the app to trust for X-Forwarded-For/-Proto/-Host/-Port/-Prefix
+    # (Werkzeug's ProxyFix); 0 ignores those headers, so a client cannot spoof them.
+    "PROXY_HOPS": 0,
 }
 
 
@@ -49,6 +55,15 @@ def resolve(config: dict, instance_path: str) -> None:
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    from .links import check_public_url
+
+    config["PUBLIC_URL"] = check_public_url(config.get("PUBLIC_URL"))
+    hops = config.get("PROXY_HOPS") or 0
+    if isinstance(hops, str) and hops.strip().isdigit():
+        hops = int(hops)
+    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+        raise ValueError(f"FIELDCHECK_PROXY_HOPS must be a whole number of proxies (0 or more), not {hops!r}")
+    config["PROXY_HOPS"] = hops
     if isinstance(config.get("SESSION_COOKIE_SECURE"), str):
         config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
 

@@ -10,6 +10,10 @@ Polygon or MultiPolygon geometry and exactly these properties (other properties 
 
 - ``community_code`` and ``community_name``: unique code and display name of the community (社区);
 - ``subdistrict_code`` and ``subdistrict_name``: the sub-district (街道) it belongs to; one code, one name;
+- codes are identifiers the app puts in addresses (``/ranking/2026-03/C001``) and in forms: letters,
+  digits, ``-``, ``_`` and ``.``, beginning with a letter or digit, upper-cased on import (the capture
+  form upper-cases what an inspector types); a code that is a word of the app's own addresses
+  (``RESERVED_CODES``, e.g. ``bulletin``) is refused;
 - ``spot_types`` (optional): kinds of spot present in the community, a list such as ``["RES", "MKT"]``
   or a comma-separated string ``"RES,MKT"`` (attribute tables of GIS tools cannot hold lists).
 
@@ -42,6 +46,11 @@ from shapely.validation import explain_validity
 SPOT_TYPES = ("RES", "ALY", "ROAD", "MKT", "XING", "WC", "CEN", "PARK")
 REQUIRED_PROPERTIES = ("community_code", "community_name", "subdistrict_code", "subdistrict_name")
 SLIVER_MIN_M2 = 10.0
+# A community or sub-district code: what an address segment and a form field carry as they are.
+CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_.-]*")
+# Fixed words beside a community code in the app's addresses (/ranking/<month>/bulletin beside
+# /ranking/<month>/<code>): a community with such a code could not be reached. Compared upper-cased.
+RESERVED_CODES = frozenset({"BULLETIN", "PUBLISH"})
 SLIVER_FRACTION = 0.001
 
 # Mean earth radius (IUGG), metres.
@@ -207,12 +216,27 @@ def _parse_feature(number: int, raw: Any) -> BoundaryFeature:
             raise GeoError(f"{label}: missing or empty property {key}", features=(number,))
         values[key] = value
     try:
+        for key in ("community_code", "subdistrict_code"):
+            values[key] = normalise_code(key, values[key])
         spot_types = _check_spot_types(props.get("spot_types"))
         geometry = _build_geometry(raw.get("geometry"))
         _check_geometry(geometry)
     except ValueError as exc:
         raise GeoError(f"{label}: {exc}", features=(number,)) from None
     return BoundaryFeature(**values, geometry=geometry, spot_types=spot_types)
+
+
+def normalise_code(name: str, value: str) -> str:
+    """A code as stored (upper case); ValueError naming the property when the app could not serve it."""
+    code = value.upper()
+    if not value.isascii() or not CODE_PATTERN.fullmatch(code):
+        raise ValueError(
+            f"{name} {value!r} cannot be used: a code holds only letters A-Z, digits, '-', '_' and '.', "
+            "beginning with a letter or digit (no spaces, '/' or markup)"
+        )
+    if code in RESERVED_CODES:
+        raise ValueError(f"{name} {value!r} cannot be used: it is a word of the app's own addresses")
+    return code
 
 
 def _text(value: Any) -> str | None:

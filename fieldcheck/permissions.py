@@ -61,6 +61,20 @@ def can_view_originals(p: Principal) -> bool:
     return is_staff_of_office(p)
 
 
+def sees_inspector(p: Principal, *, disclosed: bool) -> bool:
+    """Who inspected (unannounced inspection, 暗访): the staff being judged only when the office discloses it."""
+    return disclosed if p.role in (COMMUNITY, SUBDISTRICT) else True
+
+
+def sees_photo_metadata(p: Principal, *, disclosed: bool) -> bool:
+    """The photos' EXIF (camera, GPS position, time): as ``sees_inspector``, by its own office setting."""
+    return disclosed if p.role in (COMMUNITY, SUBDISTRICT) else True
+
+
+def can_change_settings(p: Principal) -> bool:
+    return is_staff_of_office(p)
+
+
 def can_file_report(p: Principal) -> bool:
     return p.role == INSPECTOR
 

@@ -97,7 +97,8 @@ PHOTO = _obj(
                 "make": _s(nullable=True),
                 "model": _s(nullable=True),
             },
-            "What the photo's EXIF claims; each field null when absent or unreadable",
+            "What the photo's EXIF claims; each field null when absent or unreadable, and all of them for "
+            "community and sub-district staff unless the office discloses photo metadata",
         ),
         "urls": _obj(
             {"display": _s(), "thumb": _s(), "original": _s(description="only for office and admin")},
@@ -112,7 +113,7 @@ EVENT = _obj(
         "from": _s(nullable=True),
         "to": _s(),
         "at": _s(format="date-time"),
-        "actor": _s(description="username"),
+        "actor": _s(description="username; null for an inspector the reader may not know", nullable=True),
         "note": _s(nullable=True),
         "due_at": _TIME,
         "location": _obj({"lat": _s("number"), "lon": _s("number")}, nullable=True),
@@ -165,7 +166,12 @@ REPORT = _obj(
             "community chosen by hand differs from the position's",
         },
         "rework_count": _s("integer"),
-        "inspector": _obj({"username": _s(), "display_name": _s()}),
+        "inspector": _obj(
+            {"username": _s(nullable=True), "display_name": _s(nullable=True),
+             "level": _s(enum=["third_party", "city", "district", "subdistrict"], description="found_by")},
+            "Unannounced inspection: community and sub-district staff get null username and display_name unless "
+            "the office discloses who inspected (its settings)",
+        ),
         "events": {"type": "array", "items": _ref("Event")},
         "photos": {"type": "array", "items": _ref("Photo")},
         "actions": {

@@ -136,7 +136,8 @@ def _is_month(value: str) -> bool:
 def openapi():
     from .openapi import SPEC
 
-    return jsonify(SPEC)
+    # The API's address under any path prefix the app is mounted at (SCRIPT_NAME).
+    return jsonify({**SPEC, "servers": [{"url": request.script_root + bp.url_prefix}]})
 
 
 

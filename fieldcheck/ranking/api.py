@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 from flask_login import current_user
 
+from .. import links
 from .. import permissions as perm
 from ..api.views import bp
 from ..errors import N_, Invalid
@@ -38,13 +39,14 @@ def get_ranking(month: str):
     if fmt == "json":
         community = request.args.get("community") or None
         with_breakdowns = community is not None or request.args.get("breakdowns", "").lower() in _TRUE
-        return jsonify(services.visible_to(document, p, breakdowns=with_breakdowns, community=community))
+        shown = services.visible_to(document, p, breakdowns=with_breakdowns, community=community)
+        return jsonify({**shown, "links": exports.links_of(shown, links.public_base())})
     shown = services.visible_to(document, p)
-    base = request.host_url.rstrip("/")
+    base = links.public_base()
     if fmt == "xlsx":
         body, mime = exports.to_xlsx(shown, base_url=base), exports.XLSX_MIME
     else:
-        body, mime = exports.to_csv(shown), exports.CSV_MIME
+        body, mime = exports.to_csv(shown, base_url=base), exports.CSV_MIME
     name = f"ranking-{month}.{fmt}"
     return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

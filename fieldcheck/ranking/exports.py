@@ -11,24 +11,43 @@ rather than through openpyxl: a month of 200,000 deductions is three million cel
 object per cell (measured: 16 s of CPU time for that sheet, 12 s with lxml), where writing each row as one
 string takes well under a second. openpyxl stays what the tests read the files back with.
 
-CSV: the community ranking, UTF-8 with a byte-order mark so Excel opens it as UTF-8; exact decimals.
+Links: every export links to the app by ``base_url`` (``fieldcheck.links.public_base``: FIELDCHECK_PUBLIC_URL,
+or the request's own address) followed by the app's paths (``PATHS``, checked against the routes by the
+tests): the deduction sheet to each report, the ranking sheet and CSV to each community's page, the JSON
+(when a base is given) in a ``links`` member beside the document.
+
+CSV: the community ranking, UTF-8 with a byte-order mark so Excel opens it as UTF-8; exact decimals; text
+cells that a spreadsheet would take for a formula guarded (``fieldcheck.csvcells``).
 JSON: the document itself, UTF-8.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
 import zipfile
 from decimal import Decimal
+from urllib.parse import quote
 from xml.sax.saxutils import escape as _escape_xml
 
+from .. import csvcells
 from .document import collector_paused
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIME = "text/csv; charset=utf-8"
+# Flask adds "; charset=utf-8" to a text/* mimetype itself (giving it here doubled it).
+CSV_MIME = "text/csv"
+
+# The app's paths the exports link to (ranking.month_page, ranking.bulletin, ranking.community_page,
+# workflow.item, api.get_report), after the public base.
+PATHS = {
+    "ranking": "/ranking/{month}",
+    "bulletin": "/ranking/{month}/bulletin",
+    "community": "/ranking/{month}/{code}",
+    "report": "/reports/{id}",
+    "report_api": "/api/v1/reports/{id}",
+}
+LINK_HEADER = "社区页面链接"
 
 FOUND_BY_ZH = {"third_party": "第三方", "city": "市级", "district": "区级", "subdistrict": "街道自查"}
 EXCLUDED_ZH = {"category_not_applicable": "社区无此类点位，不计分", "item_not_in_checklist": "检查项不在本月测评体系中"}
@@ -77,6 +96,22 @@ DEDUCTION_HEADERS = [
     "社区编码", "社区名称", "案件编号", "检查项编码", "检查项名称", "类别", "处数", "每处扣分", "发现层级", "层级系数",
     "回潮（前案编号）", "回潮系数", "扣分（封顶前）", "不计分原因", "案件接口链接", "案件页面链接",
 ]
+
+
+def community_link(base_url: str, month: str, code: str) -> str:
+    return base_url + PATHS["community"].format(month=month, code=quote(code, safe=""))
+
+
+def links_of(document: dict, base_url: str) -> dict:
+    """The links of a ranking document: its pages, each community's, and report link templates ({id})."""
+    month = document["month"]
+    return {
+        "ranking": base_url + PATHS["ranking"].format(month=month),
+        "bulletin": base_url + PATHS["bulletin"].format(month=month),
+        "communities": {c["code"]: community_link(base_url, month, c["code"]) for c in document["communities"]},
+        "report": base_url + PATHS["report"],
+        "report_api": base_url + PATHS["report_api"],
+    }
 
 
 def _number(value: str | None) -> Decimal | None:
@@ -310,12 +345,13 @@ def _about(document: dict) -> list[str]:
     ]
 
 
-def _table(wb: _Workbook, title: str, columns, rows: list[dict], notes=()) -> None:
+def _table(wb: _Workbook, title: str, columns, rows: list[dict], notes=()) -> _Sheet:
     sheet = wb.sheet(title, [c[0] for c in columns])
     styles = [_STYLE_OF.get(c[2], 0) for c in columns]
     for row in rows:
         sheet.add([_value(row, key, kind) for _h, key, kind in columns], styles)
     sheet.notes = list(notes)
+    return sheet
 
 
 def _deductions(wb: _Workbook, document: dict, base_url: str) -> None:
@@ -326,7 +362,8 @@ def _deductions(wb: _Workbook, document: dict, base_url: str) -> None:
     """
     sheet = wb.sheet("扣分明细", DEDUCTION_HEADERS)
     names = {c["code"]: c["name"] for c in document["communities"]}
-    api, web = _escape_xml(f"{base_url}/api/v1/reports/"), _escape_xml(f"{base_url}/reports/")
+    api = _escape_xml(base_url + PATHS["report_api"].removesuffix("{id}"))
+    web = _escape_xml(base_url + PATHS["report"].removesuffix("{id}"))
     texts: dict = {}  # value → (inline string XML, width)
 
     def text(value) -> tuple[str, int] | None:
@@ -407,8 +444,8 @@ def _deductions(wb: _Workbook, document: dict, base_url: str) -> None:
             n += 1
     if rows:
         sheet.fit(2, _width(max_rid))
-        sheet.fit(14, _width(f"{base_url}/api/v1/reports/{max_rid}"))
-        sheet.fit(15, _width(f"{base_url}/reports/{max_rid}"))
+        sheet.fit(14, _width(base_url + PATHS["report_api"].format(id=max_rid)))
+        sheet.fit(15, _width(base_url + PATHS["report"].format(id=max_rid)))
     sheet.rows = rows
 
 
@@ -421,7 +458,9 @@ def to_xlsx(document: dict, *, base_url: str = "") -> bytes:
 def _xlsx(document: dict, base_url: str) -> bytes:
     wb = _Workbook()
     notes = tie_break_notes(document)
-    _table(wb, "社区排名", COMMUNITY_COLUMNS, document["communities"], notes)
+    month = document["month"]
+    linked = [{**c, "link": community_link(base_url, month, c["code"])} for c in document["communities"]]
+    _table(wb, "社区排名", [*COMMUNITY_COLUMNS, (LINK_HEADER, "link", "text")], linked, notes)
     _table(wb, "街道排名", SUBDISTRICT_COLUMNS, document["subdistricts"],
            ["街道得分为其已测评社区总分的平均值；并列时依次比较超期未结数、按期结案率、问题数、街道编码。"])
     _deductions(wb, document, base_url)
@@ -434,22 +473,22 @@ def _xlsx(document: dict, base_url: str) -> bytes:
     about = wb.sheet("说明", ["说明"])
     for line in _about(document):
         about.add([line])
+    about.add([f"在线查看：{base_url}{PATHS['ranking'].format(month=month)}"])
     return wb.save()
 
 
-def to_csv(document: dict) -> bytes:
-    """The community ranking as CSV, UTF-8 with BOM, exact decimals, Chinese headers."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c[0] for c in COMMUNITY_COLUMNS])
-    for row in document["communities"]:
-        values = []
-        for _h, key, kind in COMMUNITY_COLUMNS:
-            value = _value(row, key, kind)
-            values.append("" if value is None else str(value))
-        writer.writerow(values)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def to_csv(document: dict, *, base_url: str = "") -> bytes:
+    """The community ranking as CSV, UTF-8 with BOM, exact decimals, Chinese headers, each community's link
+    last; text never a formula."""
+    month = document["month"]
+    rows = [[*(c[0] for c in COMMUNITY_COLUMNS), LINK_HEADER]]
+    rows += [[*(_value(row, key, kind) for _h, key, kind in COMMUNITY_COLUMNS),
+              community_link(base_url, month, row["code"])] for row in document["communities"]]
+    return ("\ufeff" + csvcells.write(rows)).encode("utf-8")
 
 
-def to_json(document: dict) -> bytes:
+def to_json(document: dict, *, base_url: str | None = None) -> bytes:
+    """The document as JSON; with a ``base_url`` (even ''), its ``links`` (``links_of``) as a last member."""
+    if base_url is not None:
+        document = {**document, "links": links_of(document, base_url)}
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

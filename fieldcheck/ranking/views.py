@@ -21,6 +21,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import links
 from .. import permissions as perm
 from ..calendar import month_bounds
 from ..errors import N_, DomainError, NotFound
@@ -178,6 +179,7 @@ def bulletin(month: str):
         photos=pages.photos_of(d["report_id"] for d in main["typical"]),
         ranked_total=sum(1 for c in document["communities"] if c["rank"] is not None),
         printed=now,
+        online=links.public_url("ranking.month_page", month=month),  # printed: the address users reach
     )
 
 

@@ -1,4 +1,10 @@
-"""Reports as JSON-ready dicts (the API and the pages' scripts share them)."""
+"""Reports as JSON-ready dicts (the API and the pages' scripts share them).
+
+What a reader sees of an unannounced inspection follows the office's settings (``fieldcheck.settings``):
+without disclosure, community and sub-district staff get the level that found the problem instead of the
+inspector (``inspector.username`` and ``display_name`` null, an inspector's events with a null ``actor``)
+and photos whose ``exif`` fields are all null.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,25 @@ from datetime import datetime
 
 from flask import url_for
 
+from .. import settings
+from ..web import current_principal
 from ..workflow.rules import is_overdue
 from .models import Photo, Report
+
+NO_EXIF = {"lat": None, "lon": None, "taken_at": None, "make": None, "model": None}
 
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def photo(p: Photo, *, originals: bool) -> dict:
+def _disclosure(disclosure: settings.Disclosure | None) -> settings.Disclosure:
+    return disclosure if disclosure is not None else settings.disclosure_for(current_principal())
+
+
+def photo(p: Photo, *, originals: bool, disclosure: settings.Disclosure | None = None) -> dict:
+    """A photo's facts and addresses; ``disclosure`` defaults to the current user's."""
+    shown = _disclosure(disclosure)
     urls = {
         "display": url_for("api.photo_file", photo_id=p.id, variant="display"),
         "thumb": url_for("api.photo_file", photo_id=p.id, variant="thumb"),
@@ -37,13 +53,16 @@ def photo(p: Photo, *, originals: bool) -> dict:
             "taken_at": p.exif_taken_at,
             "make": p.exif_make,
             "model": p.exif_model,
-        },
+        } if shown.photo_metadata else dict(NO_EXIF),
         "urls": urls,
     }
 
 
-def report(r: Report, *, now: datetime, originals: bool, actions: list[str] | None = None) -> dict:
-    """A report with its location, photos and ordered events; ``actions`` lists the moves the reader may make."""
+def report(r: Report, *, now: datetime, originals: bool, actions: list[str] | None = None,
+           disclosure: settings.Disclosure | None = None) -> dict:
+    """A report with its location, photos and ordered events; ``actions`` lists the moves the reader may make;
+    ``disclosure`` (default: the current user's) what they may see of who inspected."""
+    shown = _disclosure(disclosure)
     body = {
         "id": r.id,
         "client_id": r.client_id,
@@ -88,7 +107,11 @@ def report(r: Report, *, now: datetime, originals: bool, actions: list[str] | No
         "found_by": r.found_by,
         "flags": list(r.flags or []),
         "rework_count": r.rework_count,
-        "inspector": {"username": r.inspector.username, "display_name": r.inspector.display_name},
+        "inspector": {
+            "username": r.inspector.username if shown.inspector else None,
+            "display_name": r.inspector.display_name if shown.inspector else None,
+            "level": r.found_by,
+        },
         "events": [
             {
                 "seq": e.seq,
@@ -96,7 +119,7 @@ def report(r: Report, *, now: datetime, originals: bool, actions: list[str] | No
                 "from": e.from_status,
                 "to": e.to_status,
                 "at": iso(e.at),
-                "actor": e.actor.username,
+                "actor": e.actor.username if shown.inspector or e.actor.role != "inspector" else None,
                 "note": e.note,
                 "due_at": iso(e.due_at),
                 "location": {"lat": e.lat, "lon": e.lon} if e.lat is not None else None,
@@ -104,14 +127,15 @@ def report(r: Report, *, now: datetime, originals: bool, actions: list[str] | No
             }
             for e in r.events
         ],
-        "photos": [photo(p, originals=originals) for p in r.photos],
+        "photos": [photo(p, originals=originals, disclosure=shown) for p in r.photos],
     }
     if actions is not None:
         body["actions"] = [str(a) for a in actions]
     return body
 
 
-def visit(v) -> dict:
+def visit(v, disclosure: settings.Disclosure | None = None) -> dict:
+    shown = _disclosure(disclosure)
     return {
         "id": v.id,
         "client_id": v.client_id,
@@ -126,5 +150,5 @@ def visit(v) -> dict:
         "observed_at": iso(v.observed_at),
         "received_at": iso(v.received_at),
         "note": v.note,
-        "photos": [photo(p, originals=False) for p in v.photos],
+        "photos": [photo(p, originals=False, disclosure=shown) for p in v.photos],
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -11,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from .. import csvcells
 from ..checklist.models import ChecklistItem
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
@@ -19,8 +18,10 @@ from .rules import AWAITING_FIX
 
 CSV_COLUMNS = (
     "community_code", "community_name", "subdistrict_code", "subdistrict_name", "report_id", "item_code",
-    "item_name", "status", "due_at", "overdue_hours",
+    "item_name", "status", "due_at", "overdue_hours", "report_url",
 )
+# The report's page after the public base (fieldcheck.links; the workflow.item route).
+REPORT_PATH = "/reports/{id}"
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,11 @@ def as_text(items: list[Overdue], now: datetime, tz: ZoneInfo) -> str:
     return "\n".join(out) + "\n"
 
 
-def as_csv(items: list[Overdue], tz: ZoneInfo) -> str:
-    """CSV in UTF-8 (the caller adds a BOM for Excel); due times in the city's zone."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for o in items:
-        writer.writerow([o.community_code, o.community_name, o.subdistrict_code, o.subdistrict_name, o.report_id,
-                         o.item_code, o.item_name, o.status, o.due_at.astimezone(tz).isoformat(), o.overdue_hours])
-    return buffer.getvalue()
+def as_csv(items: list[Overdue], tz: ZoneInfo, *, base_url: str = "") -> str:
+    """CSV in UTF-8 (the caller adds a BOM for Excel); due times in the city's zone; each report's link from
+    ``base_url`` (FIELDCHECK_PUBLIC_URL); text never a formula."""
+    rows = [CSV_COLUMNS]
+    rows += [[o.community_code, o.community_name, o.subdistrict_code, o.subdistrict_name, o.report_id, o.item_code,
+              o.item_name, o.status, o.due_at.astimezone(tz).isoformat(), o.overdue_hours,
+              base_url + REPORT_PATH.format(id=o.report_id)] for o in items]
+    return csvcells.write(rows)

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions as perm
+from .. import settings
 from ..calendar import local_date
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
@@ -79,6 +80,15 @@ FLAG_NAMES = {
     services.REUSED_PHOTO_FLAG: N_("An after-photo repeats an earlier photo of this report"),
 }
 
+# Who found a problem, as community and sub-district staff see it when the office keeps inspectors
+# unnamed (unannounced inspection; fieldcheck/settings.py).
+LEVEL_NAMES = {
+    "third_party": N_("Third-party assessment"),
+    "city": N_("City inspection"),
+    "district": N_("District inspection"),
+    "subdistrict": N_("Sub-district self-check"),
+}
+
 QUEUE_TITLES = {
     "verify": N_("To verify"),
     "appeals": N_("Appeals"),
@@ -121,7 +131,28 @@ def helpers():
         "location_source_label": lambda s: _(LOCATION_SOURCES[s]) if s in LOCATION_SOURCES else s,
         "flag_label": lambda f: _(FLAG_NAMES[f]) if f in FLAG_NAMES else f,
         "local_datetime": lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "",
+        "inspector_of": inspector_of,
+        "actor_of": actor_of,
     }
+
+
+def _person(user) -> str:
+    return user.display_name or user.username
+
+
+def inspector_of(report) -> str:
+    """The inspector's name, or the level that found the problem where the reader may not know who."""
+    if settings.disclosure_for(current_principal()).inspector:
+        return _person(report.inspector)
+    return _(LEVEL_NAMES[report.found_by]) if report.found_by in LEVEL_NAMES else ""
+
+
+def actor_of(event, report) -> str:
+    """Who made a move; an inspector (on a revisit too) is named only where ``inspector_of`` names one."""
+    if event.actor.role != perm.INSPECTOR or settings.disclosure_for(current_principal()).inspector:
+        return _person(event.actor)
+    level = report.found_by if event.actor_id == report.inspector_id else event.actor.level
+    return _(LEVEL_NAMES[level]) if level in LEVEL_NAMES else _("Inspector")
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -18,7 +18,8 @@ Fixtures
     ``phone_factory(geolocation=None, **context_options) -> Page``: a new browser context shaped like
     an Android phone (390x844 CSS px, zh-CN, Asia/Shanghai, geolocation permission granted) and one
     page in it. ``geolocation`` is ``{"latitude": ..., "longitude": ..., "accuracy": ...}``; change it
-    later with ``page.context.set_geolocation(...)``. ``phone`` is ``phone_factory()``. Contexts are
+    later with ``page.context.set_geolocation(...)``. ``phone`` is ``phone_factory()``. A console message
+    about something the Content-Security-Policy blocked fails the test (at teardown). Contexts are
     closed after the test; when the test fails, each page is screenshotted to ``tmp_path/failure.png``
     (``failure-2.png``, ... for further pages) and the paths are printed in the failure report.
 
@@ -299,6 +300,7 @@ def phone_factory(browser, request, tmp_path):
     """phone_factory(geolocation=None, **context_options) -> a Page in a new phone-shaped context."""
     contexts = []
     pages = request.node.stash.setdefault(_PAGES, [])
+    violations: list[str] = []
 
     def make(*, geolocation: dict | None = None, **context_options):
         options = {**PHONE_CONTEXT, **context_options}
@@ -306,6 +308,7 @@ def phone_factory(browser, request, tmp_path):
             options["geolocation"] = geolocation
         context = browser.new_context(**options)
         contexts.append(context)
+        context.on("console", lambda message: _note_csp_violation(violations, message))
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         context.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
         page = context.new_page()
@@ -316,6 +319,14 @@ def phone_factory(browser, request, tmp_path):
     yield make
     for context in contexts:
         context.close()
+    if violations:
+        pytest.fail("the Content-Security-Policy blocked something:\n" + "\n".join(violations), pytrace=False)
+
+
+def _note_csp_violation(violations: list[str], message) -> None:
+    """Chromium reports what the Content-Security-Policy blocks as a console error naming the policy."""
+    if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+        violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
 
 
 @pytest.fixture

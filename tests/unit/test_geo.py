@@ -82,6 +82,13 @@ def test_utf8_bom_and_missing_spot_types_are_accepted():
     assert only.spot_types == ()
 
 
+def test_lower_case_codes_are_stored_upper_cased():
+    text = collection(feature("c001", [square(LON, LAT)], subdistrict_code="sd01"),
+                      feature("sd01-c.2_b", [square(LON + D, LAT)], subdistrict_code="sd01"))
+    codes = [(f.community_code, f.subdistrict_code) for f in parse_feature_collection(text)]
+    assert codes == [("C001", "SD01"), ("SD01-C.2_B", "SD01")]
+
+
 def test_integer_codes_and_wgs84_crs_member_are_accepted():
     doc = json.loads(collection(feature("C001", [square(LON, LAT)])))
     doc["features"][0]["properties"]["community_code"] = 101
@@ -206,6 +213,38 @@ BAD_FILES = {
     "duplicate community code": (
         collection(feature("C001", [square(LON, LAT)]), feature("C001", [square(LON + D, LAT)])),
         ['feature 2 (community C001 "C001社区")', "already used by feature 1"],
+    ),
+    "code with a slash": (
+        collection(feature("C001", [square(LON, LAT)]), feature("C/002", [square(LON + D, LAT)])),
+        ['feature 2 (community C/002 "C/002社区")', "community_code 'C/002' cannot be used", "'/'"],
+    ),
+    "code with markup": (
+        collection(feature("<b>C1</b>", [square(LON, LAT)])),
+        ["feature 1 (community <b>C1</b>", "community_code '<b>C1</b>' cannot be used"],
+    ),
+    "code with a space inside": (
+        collection(feature("C 001", [square(LON, LAT)])),
+        ["feature 1 (community C 001", "community_code 'C 001' cannot be used", "no spaces"],
+    ),
+    "code of dots": (
+        collection(feature("..", [square(LON, LAT)])),
+        ["feature 1 (community ..", "beginning with a letter or digit"],
+    ),
+    "code in full-width letters": (
+        collection(feature("Ｃ００１", [square(LON, LAT)])),
+        ["feature 1 (community Ｃ００１", "cannot be used"],
+    ),
+    "code that is a word of the app's addresses": (
+        collection(feature("C001", [square(LON, LAT)]), feature("bulletin", [square(LON + D, LAT)])),
+        ['feature 2 (community bulletin "bulletin社区")', "community_code 'bulletin'", "the app's own addresses"],
+    ),
+    "sub-district code with a slash": (
+        collection(feature("C001", [square(LON, LAT)], subdistrict_code="SD/1")),
+        ["feature 1 (community C001", "subdistrict_code 'SD/1' cannot be used"],
+    ),
+    "two codes equal once upper-cased": (
+        collection(feature("C001", [square(LON, LAT)]), feature("c001", [square(LON + D, LAT)])),
+        ['feature 2 (community C001 "c001社区")', "community code C001 is already used by feature 1"],
     ),
     "sub-district with two names": (
         collection(

@@ -55,7 +55,7 @@ def test_overdue_csv_file_opens_in_excel(app, client, people, tmp_path):
     out = tmp_path / "overdue.csv"
     result = run(app, "--format", "csv", "-o", out, "--at", AT.isoformat())
     assert result.exit_code == 0, result.output
-    assert result.output == f"3 overdue items written to {out}\n"
+    assert result.stdout == f"3 overdue items written to {out}\n"  # (stderr: links are relative, see below)
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -63,6 +63,19 @@ def test_overdue_csv_file_opens_in_excel(app, client, people, tmp_path):
     assert rows[0]["due_at"] == "2026-11-30T03:00:00+08:00"
     assert rows[0]["overdue_hours"] == "30.0"
     assert rows[2]["community_name"] == "涧河社区"
+    assert rows[0]["report_url"] == f"/reports/{ids['late1']}"
+    assert result.stderr.count("FIELDCHECK_PUBLIC_URL is not set") == 1
+
+
+def test_overdue_csv_links_each_report_with_the_public_url(app, client, people, tmp_path):
+    ids = setup_reports(app, client, people)
+    app.config["PUBLIC_URL"] = "https://wmb.example.gov.cn/wmb"
+    out = tmp_path / "overdue.csv"
+    result = run(app, "--format", "csv", "-o", out, "--at", AT.isoformat())
+    assert result.exit_code == 0 and result.stderr == ""
+    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    assert [r["report_url"] for r in rows] == [
+        f"https://wmb.example.gov.cn/wmb/reports/{ids[k]}" for k in ("late1", "late2", "c3")]
 
 
 def test_nothing_overdue_says_so(app, client, people):

@@ -1,0 +1,37 @@
+"""The office's run-time settings: a card on the office's and the administrator's home pages.
+
+POST /settings   office and admin: every setting of the form at once (a checkbox left out is off),
+                 then back to the home page (Post/Redirect/Get) with a flashed confirmation.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import permissions as perm
+from .. import settings
+from ..extensions import db
+from ..types import utcnow
+from ..web import current_principal, require
+from .views import bp
+
+
+@bp.app_context_processor
+def settings_card():
+    """``settings_form()`` in templates: (spec, value) of every setting, read when the card is shown."""
+    return {"settings_form": lambda: [(spec, settings.values()[key]) for key, spec in settings.SPECS.items()]}
+
+
+@bp.post("/settings")
+@login_required
+def save_settings():
+    p = current_principal()
+    require(perm.can_change_settings(p))
+    changes = {key: request.form.get(key) == "on" for key, spec in settings.SPECS.items()
+               if isinstance(spec.default, bool)}
+    settings.set_values(changes, user_id=current_user.id, now=utcnow())
+    db.session.commit()
+    flash(_("Settings saved."))
+    return redirect(url_for(perm.home_endpoint(p)) + "#settings")
