@@ -523,11 +523,11 @@ def eager(checklist, rs, now=NOW):
         categories = []
         for category in checklist.categories:
             applies = category_applies(category, community.spot_types)
-            capped = [item_deduction([e.amount for e in entries if e.item_code == i.code and e.excluded is None], i.cap)
+            capped = [item_deduction(sum(e.amount for e in entries if e.item_code == i.code and e.excluded is None), i.cap)
                       for i in category.items
                       if any(e.item_code == i.code and e.excluded is None for e in entries)]
             raw = sum(capped, Decimal(0))
-            categories.append((category.code, applies, raw, category_deduction([raw], category.weight) if applies else 0))
+            categories.append((category.code, applies, raw, category_deduction(raw, category.weight) if applies else 0))
         field = field_score(checklist.field_total, [(c.weight, d) for c, (_code, applies, _raw, d)
                                                     in zip(checklist.categories, categories, strict=True) if applies])
         out[community.code] = (entries, categories, field)

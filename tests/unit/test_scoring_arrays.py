@@ -11,6 +11,7 @@ import math
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,10 +23,10 @@ from fieldcheck.scoring import (
     ReportColumns,
     ReportFact,
     WorkingHours,
-    find_repeats,
     from_micros,
     in_micros,
     micros,
+    repeat_sources,
     score_month,
     working_seconds,
 )
@@ -44,6 +45,7 @@ from tests.unit.test_scoring import (
 
 RADIUS = float(CHECKLIST.repeat.radius_m)
 WINDOW = timedelta(days=CHECKLIST.repeat.window_days)
+WINDOW_US = WINDOW // timedelta(microseconds=1)
 LAT0, LON0 = 34.65, 112.40
 
 
@@ -125,6 +127,19 @@ def _asked(rs):
     return [r for r in rs if r.community_id is not None and r.status != "voided" and START <= r.observed_at < END]
 
 
+def find_repeats(rows, asked_at, radius=RADIUS, window_us=WINDOW_US):
+    """``repeat_sources`` of the rows at positions ``asked_at`` among ``rows`` (timestamps in microseconds),
+    every item code one int: report id → its source's id, or None (see ``repeat_sources``)."""
+    columns = ReportColumns.from_rows(rows)
+    asked_at = np.array(asked_at, dtype=np.int64)
+    item = columns.item_in({code: k for k, code in enumerate(sorted(set(columns.item_codes)))})
+    found = repeat_sources(columns, asked_at, item, radius, window_us)
+    if found is None:
+        return None
+    at, sources = found
+    return dict(zip(columns.id[asked_at[at]].tolist(), sources.tolist(), strict=True))
+
+
 @SETTINGS
 @given(st.one_of(EDGE_MONTHS, MONTHS))
 def test_find_repeats_equals_repeat_index(rs):
@@ -132,9 +147,9 @@ def test_find_repeats_equals_repeat_index(rs):
     expected = {r.id: index.earlier(r) for r in _asked(rs)}
     facts = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, rs))
     rows = facts.reports
-    asked = [row for row in rows if row[1] is not None and row[3] != "voided"
+    asked = [k for k, row in enumerate(rows) if row[1] is not None and row[3] != "voided"
              and micros(START) <= row[4] < micros(END)]
-    found = find_repeats(rows, asked, RADIUS, WINDOW // timedelta(microseconds=1))
+    found = find_repeats(rows, asked)
     assert {rid: found.get(rid) for rid in expected} == expected
     assert set(found) <= set(expected)
 
@@ -147,7 +162,7 @@ def test_a_closing_exactly_the_window_before_and_exactly_the_radius_away_counts(
     late = earlier._replace(id=3, closed_at=observed + timedelta(microseconds=1))
     report = ReportFact(4, 1, "ENV-01", "dispatched", observed, lat=LAT0, lon=LON0)
     rows = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, [earlier, beyond, late, report])).reports
-    assert find_repeats(rows, rows[3:], RADIUS, WINDOW // timedelta(microseconds=1)) == {4: 1}
+    assert find_repeats(rows, [3]) == {4: 1}
     assert RepeatIndex([earlier, beyond, late, report], RADIUS, WINDOW).earlier(report) == 1
 
 
@@ -253,7 +268,7 @@ def test_closings_at_the_same_moment_go_to_the_lowest_id_on_both_paths():
     micro = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, rows)).reports
     index = RepeatIndex(rows, RADIUS, WINDOW)
     assert [index.earlier(r) for r in rows[3:]] == [5, 7]
-    assert find_repeats(micro, micro[3:], RADIUS, WINDOW // timedelta(microseconds=1)) == {20: 5, 21: 7}
+    assert find_repeats(micro, [3, 4]) == {20: 5, 21: 7}
 
 
 def test_working_seconds_across_a_half_hour_clock_change():
@@ -272,7 +287,7 @@ def test_working_seconds_across_a_half_hour_clock_change():
 
 
 def test_when_the_cells_would_not_fit_in_64_bits_the_month_is_scored_the_plain_way(monkeypatch):
-    import fieldcheck.scoring as scoring
+    from fieldcheck.scoring import arrays
 
     observed = START + timedelta(days=10)
     rows = [ReportFact(1, 1, "ENV-01", "closed", observed - timedelta(days=3), spot_id=1, dispatched_at=observed,
@@ -281,10 +296,10 @@ def test_when_the_cells_would_not_fit_in_64_bits_the_month_is_scored_the_plain_w
                        due_at=observed + timedelta(days=1), rectified_at=observed + timedelta(hours=30))]
     facts = MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)
     plain = score_month(CHECKLIST, facts, NOW, calendar=CALENDAR, tz=TZ)
-    monkeypatch.setattr(scoring, "_repeat_search", lambda *args: None)
-    arrays = score_month(CHECKLIST, in_micros(facts), NOW, calendar=CALENDAR, tz=TZ)
-    assert _summary(arrays) == _summary(plain) and plain.communities[0].indicators.repeats == 1
-    assert find_repeats(in_micros(facts).reports, in_micros(facts).reports[1:], RADIUS, 10**12) is None
+    monkeypatch.setattr(arrays, "_search", lambda *args: None)
+    over_arrays = score_month(CHECKLIST, in_micros(facts), NOW, calendar=CALENDAR, tz=TZ)
+    assert _summary(over_arrays) == _summary(plain) and plain.communities[0].indicators.repeats == 1
+    assert find_repeats(in_micros(facts).reports, [1]) is None
 
 
 def test_the_facts_of_every_community_at_once_are_each_communitys_facts():
