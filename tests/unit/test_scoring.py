@@ -560,3 +560,16 @@ def test_plain_tuples_score_like_report_facts(rs, now):
     ]
     assert [list(s.entries) for s in a.communities] == [list(s.entries) for s in b.communities]
     assert [s.categories for s in a.communities] == [s.categories for s in b.communities]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(1, 10_000), st.integers(0, 12_000)), max_size=8), st.integers(1, 10**6))
+def test_the_field_score_is_the_same_in_any_unit(pairs, scale):
+    """score_month applies field_score to weights and deductions in integer units of the checklist
+    (1/scale point); the breakdown and the rules' tests to Decimals: both give the same score."""
+    from fieldcheck.scoring import category_deduction, field_score
+
+    in_points = [(Decimal(w) / 100, category_deduction(Decimal(d) / 100, Decimal(w) / 100)) for w, d in pairs]
+    in_units = [(w * scale, category_deduction(d * scale, w * scale)) for w, d in pairs]
+    assert field_score(CHECKLIST.field_total, in_units) == field_score(CHECKLIST.field_total, in_points)
+    assert 0 <= field_score(CHECKLIST.field_total, in_points) <= 70
