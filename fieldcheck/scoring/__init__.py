@@ -13,7 +13,7 @@ The package, in the order a month is scored:
 - ``month``: ``score_month``, each community scored, ranked and listed by the rules;
 - ``results`` and ``breakdown``: what it gives, the breakdown down to each report built when read.
 
-Which reports count (``ReportFact`` rows; the loader may pass more, this module picks):
+Which reports count (``ReportFact`` rows; the loader may pass more, this package picks):
 
 - A field report: observed in the month (``start <= observed_at < end``, the city's month), assigned to a
   community, not voided. Reports still awaiting assignment (no community) are nobody's.
@@ -95,6 +95,7 @@ from .rules import (
     rectification_score,
     rectified_by,
     red_black_lists,
+    repeat_window,
 )
 
 __all__ = [
@@ -135,6 +136,7 @@ __all__ = [
     "rectified_by",
     "red_black_lists",
     "repeat_sources",
+    "repeat_window",
     "score_month",
     "subdistrict_scores",
     "working_seconds",

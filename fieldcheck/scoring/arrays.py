@@ -4,8 +4,8 @@ timestamps in microseconds), the same ``Tally`` as ``tally.tally_rows`` gives on
 Each function here is a rule of ``rules`` applied to every row at once, and named after it;
 tests/unit/test_scoring_arrays.py holds each equal to its rule, row by row, on generated months and at the
 edges (exactly the radius apart, exactly the window before, a microsecond either side of the month, the
-deadline and the reference time), and the whole month equal to the plain pass. About 0.2 s instead of 1.1 s
-of CPU on the bench's 200,000-report month.
+deadline and the reference time), and the whole month equal to the plain pass. Scoring a month of 200,000
+reports like the bench's takes about 0.25 s of CPU this way, 1.5 s one report at a time.
 """
 
 from __future__ import annotations

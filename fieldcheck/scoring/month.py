@@ -27,6 +27,7 @@ from .rules import (
     rectification_score,
     red_black_lists,
     reference_time,
+    repeat_window,
 )
 from .tally import Tally, tally_plain
 
@@ -83,7 +84,7 @@ def _tally(points: Points, facts: MonthFacts, reference: datetime, calendar: Wor
            tz: tzinfo) -> Tally:
     """The pass over the month's reports: over arrays for a month in microseconds (what the loader passes),
     else one report at a time (and for a month whose repeats cannot be searched over arrays)."""
-    window = timedelta(days=points.checklist.repeat.window_days)
+    window = repeat_window(points.checklist)
     reports = facts.reports
     if facts.micros:
         columns = reports if isinstance(reports, ReportColumns) else ReportColumns.from_rows(reports)

@@ -58,13 +58,11 @@ class RepeatIndex:
                 cells = self.by_cell.setdefault(r.item_code, {})
                 cells.setdefault(cell(r.lat, r.lon, self.dlat, self.dlon), []).append((r.closed_at, r.id, r.lat, r.lon))
 
-    def earlier(self, r) -> int | None:
-        """The id of the closing that makes ``r`` a repeat (``rules.repeat_preference``), or None."""
-        return self.find(r[0], r[2], r[4], r[7], r[8], r[9])
-
-    def find(self, rid: int, item: str, observed: datetime, spot: int | None, lat: float | None,
-             lon: float | None) -> int | None:
-        """``earlier`` for a report given by its fields."""
+    def earlier(self, r: ReportFact) -> int | None:
+        """The id of the closing that makes report ``r`` (a ``ReportFact``) a repeat, or None: of the closed
+        reports of the same item at the same spot or near it, closed in the window before it, the one with
+        the greatest ``rules.repeat_preference``."""
+        rid, item, observed, spot, lat, lon = r.id, r.item_code, r.observed_at, r.spot_id, r.lat, r.lon
         best: tuple | None = None
         source = None
         candidates = []

@@ -16,6 +16,7 @@ subtract, compare and divide them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Protocol
@@ -95,6 +96,12 @@ def is_inspected(reports: int, visited: bool) -> bool:
 
 # ---------------------------------------------------------------------------------------------------
 # Repeats (回潮)
+
+
+def repeat_window(checklist: Checklist) -> timedelta:
+    """How long before a report a closing can make it a repeat (so the month's reports can be repeats of
+    closings from ``start - repeat_window`` on)."""
+    return timedelta(days=checklist.repeat.window_days)
 
 
 def closed_report(r: Report) -> bool:

@@ -37,7 +37,7 @@ class Tally(NamedTuple):
 
 def tally_rows(points: Points, reports: Iterable, start, end, reference, find: Callable,
                hours: Callable | None) -> Tally:
-    """The pass one report at a time: ``find`` gives a report's repeat source (``RepeatIndex.find``) and
+    """The pass one report at a time: ``find`` gives a report's repeat source (``RepeatIndex.earlier``) and
     ``hours`` the working seconds between two moments (or None)."""
     field_by: dict[int, list] = defaultdict(list)
     raw: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -50,7 +50,7 @@ def tally_rows(points: Points, reports: Iterable, start, end, reference, find: C
             field_by[r.community_id].append(row)
             hit = points.items.get(r.item_code)
             if hit is not None:
-                repeat_of = find(r.id, r.item_code, r.observed_at, r.spot_id, r.lat, r.lon)
+                repeat_of = find(r)
                 if repeat_of is not None:
                     repeats[r.id] = repeat_of
                     repeats_by[r.community_id] += 1
@@ -66,4 +66,4 @@ def tally_plain(points: Points, reports: Iterable, start, end, reference, window
     """``tally_rows`` with repeats searched by ``RepeatIndex``."""
     reports = list(reports)
     index = RepeatIndex(reports, float(points.checklist.repeat.radius_m), window)
-    return tally_rows(points, reports, start, end, reference, index.find, hours)
+    return tally_rows(points, reports, start, end, reference, index.earlier, hours)
