@@ -23,7 +23,7 @@ class Breakdowns:
     """What a community's breakdown is built from, kept by ``score_month`` for ``CommunityScore``'s
     ``entries`` and ``categories``: the month's field reports by community and the repeats found."""
 
-    def __init__(self, checklist: Checklist, points: Points, field_by: dict[int, list], repeats: dict[int, int],
+    def __init__(self, checklist: Checklist, points: Points, field_by: dict[int, list] | RowsBy, repeats: dict[int, int],
                  applies: dict[tuple, dict[str, bool]]):
         self.checklist, self.points, self.field_by, self.repeats, self._applies = (
             checklist, points, field_by, repeats, applies)
@@ -54,47 +54,33 @@ class Breakdowns:
         """``facts`` of every community at once (see ``BreakdownFacts``): over arrays when the field
         reports are columns (``RowsBy``), else one community at a time."""
         rows_by = self.field_by
-        exclusions = BreakdownFacts.EXCLUSIONS
         if not isinstance(rows_by, RowsBy):
             facts = {c.code: self.facts(c) for c in communities}
             return BreakdownFacts.from_rows({code: rows for code, (rows, _n) in facts.items()},
                                             {code: n for code, (_r, n) in facts.items()})
         reports, order = rows_by.reports, sorted(communities, key=lambda c: c.code)
-        parts = [(k, rows_by.positions.get(c.id)) for k, c in enumerate(order)]
-        parts = [(k, at) for k, at in parts if at is not None and len(at)]
-        at = np.concatenate([a for _k, a in parts]) if parts else np.zeros(0, dtype=np.int64)
-        community = np.repeat(np.array([k for k, _a in parts], dtype=np.int64), [len(a) for _k, a in parts])
+        at, community = _positions(rows_by, order)
         rid = reports.id[at]
         # Items and finders as their codes' places among the codes present, in code order.
-        item_codes = sorted(set(reports.item_codes[k] for k in np.unique(reports.item[at]).tolist()))
-        finders = sorted(set(reports.finders[k] for k in np.unique(reports.found_by[at]).tolist()))
-        item_at = np.array([item_codes.index(c) if c in item_codes else -1 for c in reports.item_codes] or [-1],
-                           dtype=np.int64)
-        finder_at = np.array([finders.index(c) if c in finders else -1 for c in reports.finders] or [-1],
-                             dtype=np.int64)
-        item, finder = item_at[reports.item[at]], finder_at[reports.found_by[at]]
-        repeat_of = np.full(len(at), -1, dtype=np.int64)
-        if self.repeats and len(at):
-            keys = np.fromiter(self.repeats.keys(), dtype=np.int64, count=len(self.repeats))
-            values = np.fromiter(self.repeats.values(), dtype=np.int64, count=len(self.repeats))
-            by_key = np.argsort(keys)
-            keys, values = keys[by_key], values[by_key]
-            found = np.minimum(np.searchsorted(keys, rid), len(keys) - 1)
-            hit = keys[found] == rid
-            repeat_of[hit] = values[found[hit]]
-        # Exclusion per (community, item): the item not in the checklist, or its category not applying.
-        table = np.zeros((len(order), max(len(item_codes), 1)), dtype=np.int64)
-        not_applicable = {}
-        for k, c in enumerate(order):
-            applies = self.applies(c)
-            for i, code in enumerate(item_codes):
-                table[k, i] = exclusions.index(self.exclusion(code, applies))
-            not_applicable[c.code] = [cat.code for cat in self.checklist.categories if not applies[cat.code]]
-        excluded = table[community, item] if len(at) else np.zeros(0, dtype=np.int64)
-        repeat_of[excluded == exclusions.index("item_not_in_checklist")] = -1  # as ``facts`` gives them
+        item_codes, item = _places(reports.item_codes, reports.item[at])
+        finders, finder = _places(reports.finders, reports.found_by[at])
+        repeat_of = _looked_up(self.repeats, rid)
+        excluded = self._excluded(order, item_codes)[community, item]
+        repeat_of[excluded == BreakdownFacts.EXCLUSIONS.index("item_not_in_checklist")] = -1  # as ``facts`` has it
         columns = np.stack([community, rid, item, reports.instances[at], finder, repeat_of, excluded])
         columns = columns[:, np.lexsort((rid, community))]
+        categories = self.checklist.categories
+        not_applicable = {c.code: [cat.code for cat in categories if not self.applies(c)[cat.code]] for c in order}
         return BreakdownFacts([c.code for c in order], not_applicable, item_codes, finders, columns)
+
+    def _excluded(self, order: Sequence[CommunityFact], item_codes: list[str]) -> np.ndarray:
+        """``exclusion`` per (community, item) as its place in ``BreakdownFacts.EXCLUSIONS``."""
+        table = np.zeros((len(order), max(len(item_codes), 1)), dtype=np.int64)
+        for k, c in enumerate(order):
+            applies = self.applies(c)
+            table[k, :len(item_codes)] = [BreakdownFacts.EXCLUSIONS.index(self.exclusion(code, applies))
+                                          for code in item_codes]
+        return table
 
     def entries(self, community: CommunityFact) -> tuple[Deduction, ...]:
         """See ``CommunityScore.entries``."""
@@ -141,3 +127,34 @@ class Breakdowns:
 
 def _first(row) -> int:
     return row[0]
+
+
+def _positions(rows_by: RowsBy, order: Sequence[CommunityFact]) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the field reports of the communities ``order``, and each one's community's place in
+    ``order``."""
+    parts = [(k, rows_by.positions.get(c.id)) for k, c in enumerate(order)]
+    parts = [(k, at) for k, at in parts if at is not None and len(at)]
+    at = np.concatenate([a for _k, a in parts] + [np.zeros(0, dtype=np.int64)])
+    return at, np.repeat(np.array([k for k, _a in parts], dtype=np.int64), [len(a) for _k, a in parts])
+
+
+def _places(vocabulary: tuple[str, ...], values: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The codes ``values`` (places in ``vocabulary``) name, in code order, and each value as its code's
+    place among them."""
+    codes = sorted({vocabulary[k] for k in np.unique(values).tolist()})
+    place = {code: i for i, code in enumerate(codes)}
+    return codes, np.array([place.get(c, -1) for c in vocabulary] or [-1], dtype=np.int64)[values]
+
+
+def _looked_up(mapping: dict[int, int], keys: np.ndarray) -> np.ndarray:
+    """``mapping[key]`` for each key, -1 where there is none."""
+    out = np.full(len(keys), -1, dtype=np.int64)
+    if mapping and len(keys):
+        known = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
+        values = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
+        by_key = np.argsort(known)
+        known, values = known[by_key], values[by_key]
+        found = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        hit = known[found] == keys
+        out[hit] = values[found[hit]]
+    return out

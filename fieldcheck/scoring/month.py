@@ -57,7 +57,7 @@ def score_month(
         applies = applies_by.get(community.spot_types)
         if applies is None:
             applies = applies_by[community.spot_types] = {
-                c.code: category_applies(c, community.spot_types) for c in checklist.categories}
+                code: category_applies(spots, community.spot_types) for code, spots in points.category_spots.items()}
         scores.append(_community_score(checklist, points, tally, community, applies, field_total,
                                        community.id in facts.visited))
     detail = Breakdowns(checklist, points, tally.field_by, tally.repeats, applies_by)
@@ -110,7 +110,7 @@ def _community_score(checklist: Checklist, points: Points, tally: Tally, communi
     deducted = {code: 0 for code, applicable in applies.items() if applicable}
     for item_code, total in tally.raw.get(cid, {}).items():
         category = category_of[item_code]
-        if category in deducted:
+        if applies[category]:
             deducted[category] += item_deduction(total, caps[item_code])
     applicable = [(weights[code], category_deduction(total, weights[code])) for code, total in deducted.items()]
     field = field_score(field_total, applicable)

@@ -33,6 +33,8 @@ class Points:
         #: Item code → its cap, and category code → its weight, in units; item code → its category's code.
         self.caps = {code: self.unit(i.cap) for code, (i, _c) in self.items.items()}
         self.category_of = {code: c.code for code, (_i, c) in self.items.items()}
+        #: Category code → the spot types it is found at (``Category.spot_types``).
+        self.category_spots = {c.code: frozenset(c.spot_types) for c in checklist.categories}
         self.weights = {c.code: self.unit(c.weight) for c in checklist.categories}
 
     def unit(self, value: Decimal) -> int:

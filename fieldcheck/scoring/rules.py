@@ -1,33 +1,31 @@
 """The scoring rules, one function each: the only copy of each formula (see the package docstring for the
 rules in prose). Pure: numbers, checklists and report facts in, numbers and booleans out.
 
-Every rule that runs on the loader's month runs here as written: ``month.score_month`` calls the rules of
-the field score, the rectification score, the ranking and the lists for each community. The rules read per
-report (which report counts, a repeat's window and distance, an item due's counts) run here one report at a
-time on the plain pass (``month``), and over arrays on the loader's month (``arrays``), which
-tests/unit/test_scoring_arrays.py holds equal to these report by report.
+``month.score_month`` calls the rules of the field score, the rectification score, the ranking and the
+lists for each community, on every month. The rules read per report (which report counts, a repeat's window
+and distance, an item due's counts) are called one report at a time by the plain pass (``tally``); on the
+loader's month they run over arrays (``arrays``, one function per rule, named after it), which
+tests/unit/test_scoring_arrays.py holds equal to these, report by report.
 
-A report ``r`` is anything with ``ReportFact``'s fields by name; its timestamps may be aware datetimes or
-ints (microseconds), as long as ``start``, ``end`` and ``reference`` are of the same kind. Amounts, caps and
+A report ``r`` is a ``ReportFact`` (or anything with its fields by name); its timestamps may be aware
+datetimes or ints (microseconds), as long as ``start``, ``end`` and ``reference`` are of the same kind. Amounts, caps and
 weights may be Decimals, Fractions or ints of one common unit (``points.Points``): the rules only add,
 subtract, compare and divide them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from ..geo import distance_m
-from .facts import APPEALED, CLOSED, SUSPENDED, VOIDED
+from .facts import APPEALED, CLOSED, SUSPENDED, VOIDED, ReportFact
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
-    from ..checklist.spec import Category, Checklist
+    from ..checklist.spec import Checklist
     from .results import CommunityScore, Indicators
 
 _ONE = Decimal(1)
@@ -49,20 +47,6 @@ TIE_BREAKS_ZH = (
 )
 
 
-class Report(Protocol):
-    """What the per-report rules read of a report (``ReportFact`` has it)."""
-
-    id: int
-    community_id: int | None
-    status: str
-    observed_at: datetime | int
-    dispatched_at: datetime | int | None
-    due_at: datetime | int | None
-    rectified_at: datetime | int | None
-    closed_at: datetime | int | None
-    rework_count: int
-
-
 def reference_time(now, end):
     """The moment the month is judged at: "closed by month end", "overdue at month end", or now if earlier."""
     return min(now, end)
@@ -72,12 +56,12 @@ def reference_time(now, end):
 # Which reports count
 
 
-def is_field_report(r: Report, start, end) -> bool:
+def is_field_report(r: ReportFact, start, end) -> bool:
     """Observed in the month, assigned to a community, not voided."""
     return r.community_id is not None and r.status != VOIDED and start <= r.observed_at < end
 
 
-def is_due(r: Report, start, end, reference) -> bool:
+def is_due(r: ReportFact, start, end, reference) -> bool:
     """Its deadline falls in the month and has passed at the reference time; assigned, neither voided nor
     suspended (挂账)."""
     return (
@@ -104,7 +88,7 @@ def repeat_window(checklist: Checklist) -> timedelta:
     return timedelta(days=checklist.repeat.window_days)
 
 
-def closed_report(r: Report) -> bool:
+def closed_report(r: ReportFact) -> bool:
     """A report that can make a later one a repeat: closed, with its closing time."""
     return r.status == CLOSED and r.closed_at is not None
 
@@ -145,20 +129,21 @@ def deduction_amount(points: Decimal, instances: int, found_by_multiplier: Decim
     return points * found_by_multiplier * instances * repeat_multiplier
 
 
-def category_applies(category: Category, spot_types: Iterable[str]) -> bool:
-    """Whether a community with these spot types is scored on the category (none recorded: all apply)."""
+def category_applies(category_spot_types: Collection[str], spot_types: Iterable[str]) -> bool:
+    """Whether a community with these spot types is scored on a category found at ``category_spot_types``
+    (``Category.spot_types``): it has one of them, or has none recorded (then every category applies)."""
     have = set(spot_types)
-    return not have or bool(have.intersection(category.spot_types))
+    return not have or not have.isdisjoint(category_spot_types)
 
 
 def item_deduction(total, cap):
     """An item's deduction in a month: the ``total`` of its reports' amounts, at most its cap."""
-    return min(total, cap)
+    return total if total <= cap else cap
 
 
 def category_deduction(total, weight):
     """A category's deduction: the ``total`` of its items' deductions, at most its weight (扣完为止)."""
-    return min(total, weight)
+    return total if total <= weight else weight
 
 
 def field_score(field_total, applicable: Iterable[tuple]) -> Fraction:
@@ -179,12 +164,12 @@ def field_score(field_total, applicable: Iterable[tuple]) -> Fraction:
 # The rectification score (整改落实), over the items due
 
 
-def closed_by(r: Report, reference) -> bool:
+def closed_by(r: ReportFact, reference) -> bool:
     """Accepted (closed) by the reference time."""
     return r.status == CLOSED and r.closed_at is not None and r.closed_at <= reference
 
 
-def rectified_by(r: Report, reference) -> bool:
+def rectified_by(r: ReportFact, reference) -> bool:
     """Rectified by the reference time and not returned since (a return sets a new dispatch time)."""
     return (
         r.rectified_at is not None
@@ -193,31 +178,31 @@ def rectified_by(r: Report, reference) -> bool:
     )
 
 
-def on_time(r: Report, reference) -> bool:
+def on_time(r: ReportFact, reference) -> bool:
     """Closed by the reference time, and last rectified no later than its deadline."""
     return closed_by(r, reference) and r.rectified_at is not None and r.rectified_at <= r.due_at
 
 
-def overdue_open(r: Report, reference) -> bool:
+def overdue_open(r: ReportFact, reference) -> bool:
     """Neither closed nor rectified by the reference time, and not under appeal."""
     return not closed_by(r, reference) and r.status != APPEALED and not rectified_by(r, reference)
 
 
-def reached_verification(r: Report) -> bool:
+def reached_verification(r: ReportFact) -> bool:
     return r.rectified_at is not None
 
 
-def reworked(r: Report) -> bool:
+def reworked(r: ReportFact) -> bool:
     """Reached verification and was returned at least once."""
     return r.rectified_at is not None and r.rework_count > 0
 
 
-def timed(r: Report) -> bool:
+def timed(r: ReportFact) -> bool:
     """Its time to rectify counts (working time from the latest dispatch to the rectification)."""
     return r.rectified_at is not None and r.dispatched_at is not None and r.rectified_at >= r.dispatched_at
 
 
-def count_due(ind: Indicators, r: Report, reference, hours=None) -> None:
+def count_due(ind: Indicators, r: ReportFact, reference, hours=None) -> None:
     """Add one item due to the counts (``hours``: working seconds between two moments, or None)."""
     ind.due += 1
     ind.closed += closed_by(r, reference)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .facts import ReportFact
 from .points import Points
@@ -14,13 +14,16 @@ from .repeats import RepeatIndex
 from .results import Indicators
 from .rules import count_due, is_due, is_field_report
 
+if TYPE_CHECKING:
+    from .arrays import RowsBy
+
 
 class Tally(NamedTuple):
     """A month's reports as ``score_month`` reads them, by community id."""
 
     #: The field reports (``rules.is_field_report``), as rows in ``ReportFact``'s field order (read by the
     #: breakdowns only: a mapping with ``get``, built when read on the array pass).
-    field_by: object
+    field_by: dict[int, list] | RowsBy
     #: How many field reports.
     reports: dict[int, int]
     #: Item code → the sum of its field reports' amounts (``rules.deduction_amount``) before the caps, in

@@ -515,14 +515,14 @@ def eager(checklist, rs, now=NOW):
             item, category = items[r.item_code]
             repeat_of = index.earlier(r)
             rmult = checklist.repeat.multiplier if repeat_of is not None else Decimal(1)
-            applies = category_applies(category, community.spot_types)
+            applies = category_applies(category.spot_types, community.spot_types)
             entries.append(Deduction(r.id, community.id, r.item_code, category.code, r.instances, item.points,
                                      r.found_by, multiplier, repeat_of, rmult,
                                      item.points * multiplier * r.instances * rmult,
                                      None if applies else "category_not_applicable"))
         categories = []
         for category in checklist.categories:
-            applies = category_applies(category, community.spot_types)
+            applies = category_applies(category.spot_types, community.spot_types)
             capped = [item_deduction(sum(e.amount for e in entries if e.item_code == i.code and e.excluded is None), i.cap)
                       for i in category.items
                       if any(e.item_code == i.code and e.excluded is None for e in entries)]
