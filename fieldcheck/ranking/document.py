@@ -1,7 +1,7 @@
 """The ranking document: a month's scoring result as plain JSON-ready data (pure).
 
 Numbers that are points or rates are strings holding exact decimals ("68.25", "0.333333"): scores are
-exact fractions in scoring.py, written here to six decimal places (rounded half up), with trailing zeros
+exact fractions in fieldcheck.scoring, written here to six decimal places (rounded half up), with trailing zeros
 dropped down to two places. Round to two places only for display. Counts are integers. The same
 document is what the API returns, what a snapshot stores and what the exports are written from.
 """

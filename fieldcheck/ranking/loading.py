@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -59,7 +59,7 @@ from ..database import READER, has_written
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..reports.models import FOUND_BY, STATUSES, Report, Visit
-from ..scoring import NO_TIME, CommunityFact, MonthFacts, ReportColumns
+from ..scoring import NO_TIME, CommunityFact, MonthFacts, ReportColumns, repeat_window
 
 __all__ = ["load_facts", "report_columns", "report_ranges"]
 
@@ -366,7 +366,7 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
             .order_by(Community.code)
         )
     ]
-    reports = report_columns(start, end, start - timedelta(days=checklist.repeat.window_days))
+    reports = report_columns(start, end, start - repeat_window(checklist))
     visited = frozenset(
         db.session.scalars(
             select(Visit.community_id)

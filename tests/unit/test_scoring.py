@@ -515,19 +515,19 @@ def eager(checklist, rs, now=NOW):
             item, category = items[r.item_code]
             repeat_of = index.earlier(r)
             rmult = checklist.repeat.multiplier if repeat_of is not None else Decimal(1)
-            applies = category_applies(category, community.spot_types)
+            applies = category_applies(category.spot_types, community.spot_types)
             entries.append(Deduction(r.id, community.id, r.item_code, category.code, r.instances, item.points,
                                      r.found_by, multiplier, repeat_of, rmult,
                                      item.points * multiplier * r.instances * rmult,
                                      None if applies else "category_not_applicable"))
         categories = []
         for category in checklist.categories:
-            applies = category_applies(category, community.spot_types)
-            capped = [item_deduction([e.amount for e in entries if e.item_code == i.code and e.excluded is None], i.cap)
+            applies = category_applies(category.spot_types, community.spot_types)
+            capped = [item_deduction(sum(e.amount for e in entries if e.item_code == i.code and e.excluded is None), i.cap)
                       for i in category.items
                       if any(e.item_code == i.code and e.excluded is None for e in entries)]
             raw = sum(capped, Decimal(0))
-            categories.append((category.code, applies, raw, category_deduction([raw], category.weight) if applies else 0))
+            categories.append((category.code, applies, raw, category_deduction(raw, category.weight) if applies else 0))
         field = field_score(checklist.field_total, [(c.weight, d) for c, (_code, applies, _raw, d)
                                                     in zip(checklist.categories, categories, strict=True) if applies])
         out[community.code] = (entries, categories, field)
@@ -560,3 +560,16 @@ def test_plain_tuples_score_like_report_facts(rs, now):
     ]
     assert [list(s.entries) for s in a.communities] == [list(s.entries) for s in b.communities]
     assert [s.categories for s in a.communities] == [s.categories for s in b.communities]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(1, 10_000), st.integers(0, 12_000)), max_size=8), st.integers(1, 10**6))
+def test_the_field_score_is_the_same_in_any_unit(pairs, scale):
+    """score_month applies field_score to weights and deductions in integer units of the checklist
+    (1/scale point); the breakdown and the rules' tests to Decimals: both give the same score."""
+    from fieldcheck.scoring import category_deduction, field_score
+
+    in_points = [(Decimal(w) / 100, category_deduction(Decimal(d) / 100, Decimal(w) / 100)) for w, d in pairs]
+    in_units = [(w * scale, category_deduction(d * scale, w * scale)) for w, d in pairs]
+    assert field_score(CHECKLIST.field_total, in_units) == field_score(CHECKLIST.field_total, in_points)
+    assert 0 <= field_score(CHECKLIST.field_total, in_points) <= 70

@@ -8,31 +8,43 @@ holidays, make-up working days and a zone with daylight saving time."""
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from fieldcheck.calendar import WorkCalendar
+from fieldcheck.checklist.spec import parse_checklist
 from fieldcheck.geo import distance_m
 from fieldcheck.scoring import (
+    Indicators,
     MonthFacts,
     RepeatIndex,
     ReportColumns,
     ReportFact,
     WorkingHours,
-    find_repeats,
+    arrays,
     from_micros,
     in_micros,
     micros,
+    repeat_sources,
+    rules,
     score_month,
     working_seconds,
 )
+from fieldcheck.scoring.arrays import tally_columns
+from fieldcheck.scoring.points import Points
+from fieldcheck.scoring.tally import tally_plain
 from tests.unit.test_scoring import (
     CHECKLIST,
+    CHECKLIST_TEXT,
     COMMUNITIES,
     END,
+    FRACTIONAL,
     MONTH,
     MONTHS,
     NOW,
@@ -44,6 +56,7 @@ from tests.unit.test_scoring import (
 
 RADIUS = float(CHECKLIST.repeat.radius_m)
 WINDOW = timedelta(days=CHECKLIST.repeat.window_days)
+WINDOW_US = WINDOW // timedelta(microseconds=1)
 LAT0, LON0 = 34.65, 112.40
 
 
@@ -125,6 +138,19 @@ def _asked(rs):
     return [r for r in rs if r.community_id is not None and r.status != "voided" and START <= r.observed_at < END]
 
 
+def find_repeats(rows, asked_at, radius=RADIUS, window_us=WINDOW_US):
+    """``repeat_sources`` of the rows at positions ``asked_at`` among ``rows`` (timestamps in microseconds),
+    every item code one int: report id → its source's id, or None (see ``repeat_sources``)."""
+    columns = ReportColumns.from_rows(rows)
+    asked_at = np.array(asked_at, dtype=np.int64)
+    item = columns.item_in({code: k for k, code in enumerate(sorted(set(columns.item_codes)))})
+    found = repeat_sources(columns, asked_at, item, radius, window_us)
+    if found is None:
+        return None
+    at, sources = found
+    return dict(zip(columns.id[asked_at[at]].tolist(), sources.tolist(), strict=True))
+
+
 @SETTINGS
 @given(st.one_of(EDGE_MONTHS, MONTHS))
 def test_find_repeats_equals_repeat_index(rs):
@@ -132,9 +158,9 @@ def test_find_repeats_equals_repeat_index(rs):
     expected = {r.id: index.earlier(r) for r in _asked(rs)}
     facts = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, rs))
     rows = facts.reports
-    asked = [row for row in rows if row[1] is not None and row[3] != "voided"
+    asked = [k for k, row in enumerate(rows) if row[1] is not None and row[3] != "voided"
              and micros(START) <= row[4] < micros(END)]
-    found = find_repeats(rows, asked, RADIUS, WINDOW // timedelta(microseconds=1))
+    found = find_repeats(rows, asked)
     assert {rid: found.get(rid) for rid in expected} == expected
     assert set(found) <= set(expected)
 
@@ -147,7 +173,7 @@ def test_a_closing_exactly_the_window_before_and_exactly_the_radius_away_counts(
     late = earlier._replace(id=3, closed_at=observed + timedelta(microseconds=1))
     report = ReportFact(4, 1, "ENV-01", "dispatched", observed, lat=LAT0, lon=LON0)
     rows = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, [earlier, beyond, late, report])).reports
-    assert find_repeats(rows, rows[3:], RADIUS, WINDOW // timedelta(microseconds=1)) == {4: 1}
+    assert find_repeats(rows, [3]) == {4: 1}
     assert RepeatIndex([earlier, beyond, late, report], RADIUS, WINDOW).earlier(report) == 1
 
 
@@ -253,7 +279,7 @@ def test_closings_at_the_same_moment_go_to_the_lowest_id_on_both_paths():
     micro = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, rows)).reports
     index = RepeatIndex(rows, RADIUS, WINDOW)
     assert [index.earlier(r) for r in rows[3:]] == [5, 7]
-    assert find_repeats(micro, micro[3:], RADIUS, WINDOW // timedelta(microseconds=1)) == {20: 5, 21: 7}
+    assert find_repeats(micro, [3, 4]) == {20: 5, 21: 7}
 
 
 def test_working_seconds_across_a_half_hour_clock_change():
@@ -272,8 +298,6 @@ def test_working_seconds_across_a_half_hour_clock_change():
 
 
 def test_when_the_cells_would_not_fit_in_64_bits_the_month_is_scored_the_plain_way(monkeypatch):
-    import fieldcheck.scoring as scoring
-
     observed = START + timedelta(days=10)
     rows = [ReportFact(1, 1, "ENV-01", "closed", observed - timedelta(days=3), spot_id=1, dispatched_at=observed,
                        due_at=observed, rectified_at=observed + timedelta(hours=1), closed_at=observed - timedelta(days=2)),
@@ -281,10 +305,10 @@ def test_when_the_cells_would_not_fit_in_64_bits_the_month_is_scored_the_plain_w
                        due_at=observed + timedelta(days=1), rectified_at=observed + timedelta(hours=30))]
     facts = MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)
     plain = score_month(CHECKLIST, facts, NOW, calendar=CALENDAR, tz=TZ)
-    monkeypatch.setattr(scoring, "_repeat_search", lambda *args: None)
-    arrays = score_month(CHECKLIST, in_micros(facts), NOW, calendar=CALENDAR, tz=TZ)
-    assert _summary(arrays) == _summary(plain) and plain.communities[0].indicators.repeats == 1
-    assert find_repeats(in_micros(facts).reports, in_micros(facts).reports[1:], RADIUS, 10**12) is None
+    monkeypatch.setattr(arrays, "_search", lambda *args: None)
+    over_arrays = score_month(CHECKLIST, in_micros(facts), NOW, calendar=CALENDAR, tz=TZ)
+    assert _summary(over_arrays) == _summary(plain) and plain.communities[0].indicators.repeats == 1
+    assert find_repeats(in_micros(facts).reports, [1]) is None
 
 
 def test_the_facts_of_every_community_at_once_are_each_communitys_facts():
@@ -315,3 +339,142 @@ def test_the_facts_of_every_community_at_once_are_each_communitys_facts():
                              at_once.columns.copy())
     changed.columns[3, 0] += 1
     assert changed.digest() != at_once.digest()
+
+
+# --- each rule over arrays equals the rule, report by report -------------------------------------------
+
+
+def _both(rs):
+    """The reports as columns (timestamps in microseconds, what the array rules read) and as ReportFacts
+    (datetimes, what the rules read)."""
+    return ReportColumns.from_rows(in_micros(MonthFacts(MONTH, START, END, [], rs)).reports), list(rs)
+
+
+# Two moments in the month: every timestamp of a clustered report is one of them, a microsecond either side
+# or missing, so deadlines, rectifications, dispatches, closings and the reference time often coincide or
+# miss each other by a microsecond.
+CLUSTER = [START + timedelta(days=5), START + timedelta(days=6)]
+
+
+@st.composite
+def clustered_reports(draw):
+    base = draw(st.sampled_from(CLUSTER))
+
+    def moment():
+        offset = draw(st.sampled_from([0, -1, 1, None]))
+        return None if offset is None else base + timedelta(microseconds=offset)
+
+    lat, lon = draw(st.sampled_from(POSITIONS))
+    return ReportFact(
+        id=draw(st.integers(1, 60)),
+        community_id=draw(st.sampled_from([c.id for c in COMMUNITIES] + [None])),
+        item_code=draw(st.sampled_from(("ENV-01", "ORD-01", "NOP-01"))),
+        status=draw(st.sampled_from(("closed", "closed", "dispatched", "rectified", "voided", "appealed", "suspended"))),
+        observed_at=base + timedelta(microseconds=draw(st.sampled_from([0, -1, 1]))),
+        instances=draw(st.integers(1, 3)),
+        found_by=draw(st.sampled_from(("city", "district"))),
+        spot_id=draw(st.one_of(st.none(), st.integers(1, 2))),
+        lat=lat,
+        lon=lon,
+        dispatched_at=moment(),
+        due_at=moment(),
+        rectified_at=moment(),
+        closed_at=moment(),
+        rework_count=draw(st.integers(0, 1)),
+    )
+
+
+CLUSTERED_MONTHS = st.lists(clustered_reports(), min_size=5, max_size=30, unique_by=lambda r: r.id)
+
+
+@st.composite
+def months_and_references(draw):
+    """A month and a reference time: one of the month's own moments, a microsecond either side, or the
+    usual ones (so that closings, rectifications and deadlines fall exactly on it)."""
+    rs = draw(st.one_of(EDGE_MONTHS, MONTHS, CLUSTERED_MONTHS))
+    moments = [m for r in rs for m in (r.due_at, r.closed_at, r.rectified_at) if m is not None]
+    one = timedelta(microseconds=1)
+    anchor = draw(st.one_of(st.sampled_from([START + timedelta(days=12), NOW]), st.sampled_from(moments or [END])))
+    return rs, rules.reference_time(anchor + draw(st.sampled_from([-one, timedelta(0), one])), END)
+
+
+@SETTINGS
+@given(months_and_references())
+def test_which_reports_count_over_arrays_equals_the_rules(month):
+    rs, reference = month
+    columns, facts = _both(rs)
+    start, end, ref = micros(START), micros(END), micros(reference)
+    assert arrays.field_reports(columns, start, end).tolist() == [rules.is_field_report(r, START, END) for r in facts]
+    assert arrays.due_items(columns, start, end, ref).tolist() == [rules.is_due(r, START, END, reference) for r in facts]
+    assert arrays.closed_reports(columns).tolist() == [rules.closed_report(r) for r in facts]
+
+
+@SETTINGS
+@given(months_and_references())
+def test_an_item_dues_counts_over_arrays_equal_the_rules(month):
+    rs, reference = month
+    columns, facts = _both(rs)
+    with_deadline = [k for k, r in enumerate(facts) if r.due_at is not None]
+    flags = arrays.due_flags(columns, np.array(with_deadline, dtype=np.int64), micros(reference))
+    assert list(flags._fields) == ["closed_by", "on_time", "overdue_open", "reached_verification", "reworked", "timed"]
+    expected = [(rules.closed_by(r, reference), rules.on_time(r, reference), rules.overdue_open(r, reference),
+                 rules.reached_verification(r), rules.reworked(r), rules.timed(r))
+                for r in (facts[k] for k in with_deadline)]
+    assert list(zip(*(f.tolist() for f in flags), strict=True)) == expected
+
+
+@SETTINGS
+@given(months_and_references(), st.sampled_from([CALENDAR, None]))
+def test_the_counts_by_community_over_arrays_equal_count_due(month, calendar):
+    rs, reference = month
+    columns, facts = _both(rs)
+    hours = WorkingHours(calendar, TZ) if calendar is not None else None
+    expected = defaultdict(Indicators)
+    for r in facts:
+        if rules.is_due(r, START, END, reference):
+            rules.count_due(expected[r.community_id], r, reference, hours)
+    due = np.flatnonzero(arrays.due_items(columns, micros(START), micros(END), micros(reference)))
+    assert arrays.due_counts(columns, due, micros(reference), calendar, TZ) == dict(expected)
+
+
+def _nonzero(raw):
+    return {cid: {code: v for code, v in items.items() if v} for cid, items in raw.items() if any(items.values())}
+
+
+@pytest.mark.parametrize("checklist", [CHECKLIST, FRACTIONAL], ids=["whole", "fractional"])
+@SETTINGS
+@given(month=months_and_references(), calendar=st.sampled_from([CALENDAR, None]))
+def test_the_pass_over_arrays_equals_the_pass_one_report_at_a_time(checklist, month, calendar):
+    """``tally_columns`` (what runs on the loader's month) gives what ``tally_rows`` gives by the rules:
+    the field reports and their count, the amounts before caps per community and item, the repeats and
+    the items due's counts."""
+    rs, reference = month
+    columns, facts = _both(rs)
+    points = Points(checklist)
+    hours = WorkingHours(calendar, TZ) if calendar is not None else None
+    plain = tally_plain(points, facts, START, END, reference, WINDOW, hours)
+    over = tally_columns(points, columns, micros(START), micros(END), micros(reference), WINDOW_US, calendar, TZ)
+    assert over.reports == plain.reports
+    assert {cid: [r[0] for r in over.field_by.get(cid)] for cid in over.reports} == {
+        cid: [r.id for r in rows] for cid, rows in plain.field_by.items()}
+    assert _nonzero(over.raw) == _nonzero(plain.raw)
+    assert over.repeats == plain.repeats and over.repeats_by == dict(plain.repeats_by)
+    assert over.indicators == dict(plain.indicators)
+
+
+def test_a_radius_of_zero_is_searched_one_report_at_a_time_and_scores_alike():
+    """With a radius of 0 m the cells' keys would not fit in 64 bits: the month is scored by the plain pass,
+    and a report at exactly the position of an earlier closed one is still a repeat."""
+    checklist = parse_checklist(CHECKLIST_TEXT.replace("radius_m: 50", "radius_m: 0"))
+    observed = START + timedelta(days=10)
+    rows = [ReportFact(1, 1, "ENV-01", "closed", observed - timedelta(days=3), lat=LAT0, lon=LON0,
+                       closed_at=observed - timedelta(days=2)),
+            ReportFact(2, 1, "ENV-01", "dispatched", observed, lat=LAT0, lon=LON0),
+            ReportFact(3, 1, "ENV-01", "dispatched", observed, lat=LAT0 + 1e-9, lon=LON0)]
+    facts = MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)
+    columns = ReportColumns.from_rows(in_micros(facts).reports)
+    assert tally_columns(Points(checklist), columns, micros(START), micros(END), micros(END), WINDOW_US, None, TZ) is None
+    plain = score_month(checklist, facts, NOW, tz=TZ)
+    over_arrays = score_month(checklist, in_micros(facts), NOW, tz=TZ)
+    assert _summary(over_arrays) == _summary(plain)
+    assert {e.report_id: e.repeat_of for e in plain.communities[0].entries} == {1: None, 2: 1, 3: None}
