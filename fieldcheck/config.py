@@ -34,6 +34,25 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # Accounts and sessions (fieldcheck/auth/throttle.py, services.py).
+    # Failed password checks (/login and POST /api/v1/auth/token together) allowed per account and per
+    # client address within a moving window; past them, 429 with Retry-After.
+    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 15 minutes",
+    "LOGIN_FAILURES_PER_ADDRESS": "50 per 15 minutes",
+    # Larger login and token requests are refused with 413.
+    "LOGIN_MAX_BODY": 4096,
+    # None: the counts live in each process's memory; redis://host:6379/0 shares them between processes.
+    "RATELIMIT_STORAGE_URL": None,
+    # Reverse proxies in front of the app that append X-Forwarded-For (0: use the socket's address).
+    "TRUSTED_PROXIES": 0,
+    # A browser session ends this many days after its login, however active (logout ends it at once).
+    "SESSION_MAX_DAYS": 30,
+    # Flask-Limiter settings derived from the above (see resolve()).
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_KEY_PREFIX": "fieldcheck",
+    # Redis unreachable: count in memory for a while rather than refuse every login with a 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
 }
 
 
@@ -47,6 +66,7 @@ def resolve(config: dict, instance_path: str) -> None:
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    config["RATELIMIT_STORAGE_URI"] = config.get("RATELIMIT_STORAGE_URL") or "memory://"
     if isinstance(config.get("SESSION_COOKIE_SECURE"), str):
         config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
 
