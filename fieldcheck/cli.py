@@ -124,7 +124,7 @@ def users_set_password(username: str, password_stdin: bool) -> None:
     from .auth.services import set_password, user_named
 
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     _commit_or_fail(lambda: set_password(user_named(username), password))
