@@ -166,7 +166,7 @@ def main() -> int:
             login = context.request.get(f"{base}/login").text()
             token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
             context.request.post(f"{base}/login", form={"csrf_token": token, "username": "inspector",
-                                                        "password": "demo12345"}, max_redirects=0)
+                                                        "password": "demo-2026-wmb"}, max_redirects=0)
             page = context.new_page()
             served_by_worker = []
             page.on("response", lambda r: served_by_worker.append(r.url) if r.from_service_worker else None)

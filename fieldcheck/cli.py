@@ -83,7 +83,7 @@ def import_calendar(path: str) -> None:
 
 @main.group()
 def users() -> None:
-    """Add or import user accounts."""
+    """Add, import, deactivate user accounts and set their passwords."""
 
 
 @users.command("add")
@@ -113,6 +113,74 @@ def users_import(path: str) -> None:
 
     added = _commit_or_fail(lambda: import_users(_text(path)))
     click.echo(f"imported {len(added)} users")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input.")
+@with_appcontext
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Set a user's password (asked for twice); every session and API token of the user ends."""
+    from .auth.services import set_password, user_named
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    _commit_or_fail(lambda: set_password(user_named(username), password))
+    click.echo(f"password of {username} changed; every session and API token of {username} has ended")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def users_deactivate(username: str) -> None:
+    """Refuse a user at once: login and tokens fail, every session and API token ends."""
+    from .auth.services import deactivate, user_named
+
+    sessions, tokens = _commit_or_fail(lambda: deactivate(user_named(username)))
+    click.echo(f"deactivated {username}: {sessions} sessions and {tokens} API tokens ended")
+
+
+@users.command("activate")
+@click.argument("username")
+@with_appcontext
+def users_activate(username: str) -> None:
+    """Let a deactivated user log in again (with their password as it was)."""
+    from .auth.services import activate, user_named
+
+    _commit_or_fail(lambda: activate(user_named(username)))
+    click.echo(f"activated {username}")
+
+
+@main.group()
+def tokens() -> None:
+    """List or revoke users' API tokens."""
+
+
+@tokens.command("list")
+@click.option("--user", "username", required=True, help="Whose tokens.")
+@with_appcontext
+def tokens_list(username: str) -> None:
+    """List a user's API tokens (id, created, expires, last used)."""
+    from .auth.services import tokens_of, user_named
+
+    rows = _commit_or_fail(lambda: tokens_of(user_named(username)))
+    for row in rows:
+        used = row.last_used_at.isoformat() if row.last_used_at else "-"
+        click.echo(f"{row.id}\tcreated {row.created_at.isoformat()}\texpires {row.expires_at.isoformat()}\tused {used}")
+    click.echo(f"{len(rows)} API tokens of {username}")
+
+
+@tokens.command("revoke")
+@click.option("--user", "username", required=True, help="Revoke every API token of this user.")
+@with_appcontext
+def tokens_revoke(username: str) -> None:
+    """Revoke every API token of a user at once (their browser sessions stay)."""
+    from .auth.services import revoke_all_tokens, user_named
+
+    count = _commit_or_fail(lambda: revoke_all_tokens(user_named(username)))
+    click.echo(f"revoked {count} API tokens of {username}")
 
 
 @main.command("overdue")
@@ -172,7 +240,7 @@ def seed_demo(activity: bool) -> None:
     click.echo(
         f"demo district: {summary['subdistricts']} sub-districts, {summary['communities']} communities, "
         f"{summary['spots']} spots; accounts admin, office, inspector, subdistrict, community, community2 "
-        "(password demo12345)"
+        "(password demo-2026-wmb)"
     )
     if activity:
         _seed_activity()
@@ -207,7 +275,7 @@ def demo(host: str, port: int) -> None:
         _commit_or_fail(run)
         click.echo("seeding the demo district and a month and a half of reports (once; about 15 seconds)")
         _seed_activity()
-        click.echo("seeded the demo district; log in as inspector / demo12345 (see README.md)")
+        click.echo("seeded the demo district; log in as inspector / demo-2026-wmb (see README.md)")
     db.session.remove()
     url = f"http://{host}:{port}/"
     click.echo(f"fieldcheck on {url} (database {current_app.config['SQLALCHEMY_DATABASE_URI']})")

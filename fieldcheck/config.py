@@ -42,6 +42,23 @@ DEFAULTS = {
     # How many reverse proxies in front of the app to trust for X-Forwarded-For/-Proto/-Host/-Port/-Prefix
     # (Werkzeug's ProxyFix); 0 ignores those headers, so a client cannot spoof them.
     "PROXY_HOPS": 0,
+    # Accounts and sessions (fieldcheck/auth/throttle.py, services.py).
+    # Failed password checks (/login and POST /api/v1/auth/token together) allowed per account and per
+    # client address within a moving window; past them, 429 with Retry-After.
+    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 15 minutes",
+    "LOGIN_FAILURES_PER_ADDRESS": "50 per 15 minutes",
+    # Larger login and token requests are refused with 413.
+    "LOGIN_MAX_BODY": 4096,
+    # None: the counts live in each process's memory; redis://host:6379/0 shares them between processes.
+    "RATELIMIT_STORAGE_URL": None,
+    # A browser session ends this many days after its login, however active (logout ends it at once).
+    "SESSION_MAX_DAYS": 30,
+    # Flask-Limiter settings derived from the above (see resolve()).
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_KEY_PREFIX": "fieldcheck",
+    # Redis unreachable: count in memory for a while rather than refuse every login with a 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
 }
 
 
@@ -64,6 +81,7 @@ def resolve(config: dict, instance_path: str) -> None:
     if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
         raise ValueError(f"FIELDCHECK_PROXY_HOPS must be a whole number of proxies (0 or more), not {hops!r}")
     config["PROXY_HOPS"] = hops
+    config["RATELIMIT_STORAGE_URI"] = config.get("RATELIMIT_STORAGE_URL") or "memory://"
     if isinstance(config.get("SESSION_COOKIE_SECURE"), str):
         config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
 

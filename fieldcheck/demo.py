@@ -14,7 +14,7 @@ from .extensions import db
 from .geography import services as geo_services
 from .geography.models import Community
 
-DEMO_PASSWORD = "demo12345"
+DEMO_PASSWORD = "demo-2026-wmb"
 
 
 def demo_accounts(first: Community, second: Community) -> list[NewUser]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,3 +30,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Throttles password guessing on /login and the token route (fieldcheck/auth/throttle.py); the storage
+# (memory, or Redis when FIELDCHECK_RATELIMIT_STORAGE_URL is set) comes from the app's config.
+limiter = Limiter(key_func=get_remote_address)

@@ -87,7 +87,7 @@ def browser() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
 
-def log_in(base: str, username: str, password: str = "demo12345"):
+def log_in(base: str, username: str, password: str = "demo-2026-wmb"):
     """GET the login page, post the form with its CSRF token; returns (login page HTML, final response)."""
     client = browser()
     with client.open(f"{base}/login", timeout=10) as page:

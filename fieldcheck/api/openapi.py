@@ -433,13 +433,29 @@ WORKFLOW_PATHS: dict = {
         ("decision",)),
 }
 
+TOKEN = _obj(
+    {
+        "id": _s("integer"),
+        "created_at": _s(format="date-time"),
+        "expires_at": _s(format="date-time"),
+        "last_used_at": {**_s(format="date-time"), "nullable": True},
+        "current": _s("boolean", "true for the token that authenticated this request"),
+    },
+    "An API token of the caller, without its secret",
+)
+_TOO_MANY = {
+    "description": "Too many failed attempts: wait Retry-After seconds (code too_many_requests)",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
 SPEC: dict = {
     "openapi": "3.0.3",
     "info": {"title": "fieldcheck API", "version": "1"},
     "servers": [{"url": "/api/v1"}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {"Error": ERROR, "Report": REPORT, "Photo": PHOTO, "Event": EVENT, "Visit": VISIT},
+        "schemas": {"Error": ERROR, "Report": REPORT, "Photo": PHOTO, "Event": EVENT, "Visit": VISIT, "Token": TOKEN},
         "responses": {
             "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         },
@@ -461,7 +477,48 @@ SPEC: dict = {
                         }
                     }
                 },
-                "responses": {"201": {"description": "token, expires_at, user"}, "401": {"$ref": "#/components/responses/Error"}},
+                "responses": {
+                    "201": {"description": "token, expires_at, user"},
+                    "400": {"$ref": "#/components/responses/Error"},
+                    "401": {"$ref": "#/components/responses/Error"},
+                    "413": {"$ref": "#/components/responses/Error"},
+                    "429": _TOO_MANY,
+                },
+                "description": "Failed attempts are counted per account and per client address, together with "
+                "the login page's; past the limit (by default 10 per account and 50 per address in 15 minutes) "
+                "every attempt answers 429 with Retry-After, whatever the password. Bodies over 4 KB: 413.",
+            },
+            "delete": {
+                "summary": "Revoke the bearer token that authenticated this request (a client's logout)",
+                "responses": {
+                    "204": {"description": "Revoked"},
+                    "400": {"$ref": "#/components/responses/Error"},
+                    "401": {"$ref": "#/components/responses/Error"},
+                },
+            },
+        },
+        "/auth/tokens": {
+            "get": {
+                "summary": "The caller's own API tokens (the secrets are never kept, only their hashes)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {"application/json": {"schema": _obj({"tokens": {"type": "array", "items": _ref("Token")}})}},
+                    },
+                    "401": {"$ref": "#/components/responses/Error"},
+                },
+            }
+        },
+        "/auth/tokens/{token_id}": {
+            "delete": {
+                "summary": "Revoke one of the caller's own tokens; another user's token is not found (404)",
+                "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {
+                    "204": {"description": "Revoked"},
+                    "400": {"$ref": "#/components/responses/Error"},
+                    "401": {"$ref": "#/components/responses/Error"},
+                    "404": {"$ref": "#/components/responses/Error"},
+                },
             }
         },
         **REPORT_PATHS,

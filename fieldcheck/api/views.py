@@ -10,11 +10,12 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import services as auth_services
+from ..auth import throttle
 from ..calendar import local_month
 from ..checklist import services as checklist_services
 from ..errors import DomainError, Invalid, NotFound
@@ -41,9 +42,16 @@ def authenticate():
         return
     if not current_user.is_authenticated:
         raise Unauthorized(_("Log in or send a valid API token (Authorization: Bearer ...)."))
-    # Session-authenticated writes (from our own pages) need the CSRF token; bearer tokens do not.
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get("Authorization"):
+    # Writes need the CSRF token unless a valid bearer token authenticated this very request (set by the
+    # request loader); a session cookie with any Authorization header beside it still needs the token.
+    if request.method not in ("GET", "HEAD", "OPTIONS") and g.get("api_token_id") is None:
         csrf.protect()
+
+
+@bp.url_value_preprocessor
+def small_login_body(endpoint, values) -> None:
+    if endpoint == "api.token":
+        throttle.bound_login_body()
 
 
 def json_body() -> dict:
@@ -54,6 +62,7 @@ def json_body() -> dict:
 
 
 @bp.post("/auth/token")
+@throttle.throttled
 def token():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -67,6 +76,40 @@ def token():
     token, row = auth_services.issue_token(user, utcnow(), current_app.config["API_TOKEN_DAYS"])
     db.session.commit()
     return jsonify(token=token, expires_at=row.expires_at.isoformat(), user=serializers.user(user)), 201
+
+
+def _token_entry(row) -> dict:
+    return {
+        "id": row.id,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+        "current": row.id == g.get("api_token_id"),
+    }
+
+
+@bp.get("/auth/tokens")
+def tokens():
+    """The caller's own API tokens (never the secrets: only their hashes are kept)."""
+    return jsonify(tokens=[_token_entry(row) for row in auth_services.tokens_of(current_user)])
+
+
+@bp.delete("/auth/tokens/<int:token_id>")
+def revoke_token(token_id: int):
+    auth_services.revoke_token(current_user, token_id)
+    db.session.commit()
+    return "", 204
+
+
+@bp.delete("/auth/token")
+def revoke_current_token():
+    """Revoke the bearer token that authenticated this request (a client's logout)."""
+    token_id = g.get("api_token_id")
+    if token_id is None:
+        raise Invalid(_("Send the token to revoke as Authorization: Bearer."))
+    auth_services.revoke_token(current_user, token_id)
+    db.session.commit()
+    return "", 204
 
 
 @bp.get("/me")

@@ -1,26 +1,48 @@
-"""Login and logout pages, the language switch and the session/token user loaders."""
+"""Login, logout and password pages, the language switch and the session/token user loaders.
+
+A browser session is valid while its server-side row (UserSession) exists: the cookie carries the row's
+random key beside Flask-Login's user id. API requests authenticated by a bearer token are marked on
+``g.api_token_id`` (the only requests the API exempts from CSRF).
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import math
+from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from ..errors import DomainError
 from ..extensions import db, login_manager
 from ..permissions import home_endpoint
 from ..types import utcnow
-from ..web import principal_of
-from . import services
+from ..web import error_response, principal_of
+from . import services, throttle
 from .models import User
+from .redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
 LANGUAGES = ("zh_CN", "en")
+SESSION_KEY = "_fc_sid"  # beside Flask-Login's _user_id in the signed session cookie
+SMALL_BODY_ENDPOINTS = {"auth.login", "auth.password"}
 
 
 class LoginForm(FlaskForm):
@@ -28,10 +50,21 @@ class LoginForm(FlaskForm):
     password = PasswordField(validators=[DataRequired()])
 
 
+class PasswordForm(FlaskForm):
+    current = PasswordField(validators=[DataRequired()])
+    new = PasswordField(validators=[DataRequired()])
+    confirm = PasswordField(validators=[DataRequired()])
+
+
+def _session_max_age() -> timedelta:
+    return timedelta(days=current_app.config["SESSION_MAX_DAYS"])
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    if not user_id.isdigit():
+        return None
+    return services.session_user(int(user_id), session.get(SESSION_KEY), utcnow(), _session_max_age())
 
 
 @login_manager.request_loader
@@ -39,19 +72,34 @@ def load_user_from_token(req) -> User | None:
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
         return None
-    return services.user_for_token(header[len("Bearer ") :].strip(), utcnow())
+    row = services.token_row(header[len("Bearer ") :].strip(), utcnow())
+    if row is None:
+        return None
+    g.api_token_id = row.id
+    return row.user
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+def _begin_session(user: User) -> None:
+    """Log the user in on this browser with a new server-side session (the caller has checked them)."""
+    now = utcnow()
+    services.prune_sessions(user, now, _session_max_age())
+    key = services.start_session(user, now)
+    db.session.commit()
+    session.clear()
+    login_user(user)
+    session[SESSION_KEY] = key
+    session.permanent = True
+
+
+@bp.url_value_preprocessor
+def small_bodies(endpoint, values) -> None:
+    # Runs before every before_request hook (the CSRF check reads the form): bound the body first.
+    if endpoint in SMALL_BODY_ENDPOINTS:
+        throttle.bound_login_body()
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.throttled
 def login():
     if current_user.is_authenticated:
         return redirect(url_for(home_endpoint(principal_of(current_user))))
@@ -61,10 +109,8 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.username.data.strip(), form.password.data)
         if user is not None:
-            session.clear()
-            login_user(user)
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user))))
+            _begin_session(user)
+            return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user))))
         error = _("Wrong username or password.")
         status = 401
     elif request.method == "POST":
@@ -73,18 +119,61 @@ def login():
     return render_template("auth/login.html", form=form, error=error), status
 
 
+@bp.app_errorhandler(RateLimitExceeded)
+def too_many_attempts(exc: RateLimitExceeded):
+    seconds = throttle.retry_after()
+    message = _("Too many failed attempts. Try again in %(minutes)s minutes.", minutes=math.ceil(seconds / 60))
+    if request.path.startswith("/api/"):
+        response = make_response(error_response(429, "too_many_requests", message))
+    else:
+        form = LoginForm(formdata=None)
+        response = make_response(render_template("auth/login.html", form=form, error=message), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @bp.post("/logout")
 @login_required
 def logout():
+    services.end_session(session.get(SESSION_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."))
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password: every other session and every API token of the user ends."""
+    form = PasswordForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        user = services.authenticate(current_user.username, form.current.data)
+        if user is None:
+            error, status = _("The current password is wrong."), 400
+        elif form.new.data != form.confirm.data:
+            error, status = _("The new passwords do not match."), 400
+        else:
+            try:
+                services.set_password(user, form.new.data)
+            except DomainError as exc:
+                db.session.rollback()
+                error, status = exc.translated(_), exc.status
+            else:
+                _begin_session(user)  # this browser stays logged in; every other session has ended
+                flash(_("Your password has been changed. Other devices must log in again."))
+                return redirect(url_for(home_endpoint(principal_of(user))))
+    elif request.method == "POST":
+        error, status = _("Fill in every field."), 400
+    return render_template("auth/password.html", form=form, error=error), status
+
+
 @bp.get("/lang/<code>")
 def set_language(code: str):
-    response = redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+    response = redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     if code in LANGUAGES:
         response.set_cookie(
             "lang", code, max_age=365 * 24 * 3600, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"]

@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 
 from .. import permissions as perm
 from .. import settings
+from ..auth.redirects import safe_next
 from ..calendar import local_date
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
@@ -155,13 +156,6 @@ def actor_of(event, report) -> str:
     return _(LEVEL_NAMES[level]) if level in LEVEL_NAMES else _("Inspector")
 
 
-def _safe_next(target: str | None) -> str | None:
-    """A same-site path to return to after a move, or None."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
-
-
 def _item_page(report_id: int, *, error: str | None = None, failed: str | None = None, status: int = 200):
     report = services.visible(current_user, report_id)
     report = queries.report_page(report.id)
@@ -206,7 +200,7 @@ def act(report_id: int, action: str):
         db.session.rollback()
         return _item_page(report_id, error=exc.translated(_), failed=move_action.value, status=exc.status)
     flash(_(DONE[move_action]))
-    return redirect(_safe_next(request.form.get("next")) or url_for("workflow.item", report_id=report_id))
+    return redirect(safe_next(request.form.get("next")) or url_for("workflow.item", report_id=report_id))
 
 
 @bp.get("/office/queue/<name>")

@@ -51,7 +51,7 @@ except ImportError:  # pragma: no cover - playwright is in the test extras
     sync_playwright = None
 
 E2E_DIR = Path(__file__).resolve().parent
-DEMO_PASSWORD = "demo12345"
+DEMO_PASSWORD = "demo-2026-wmb"
 SECRET_KEY = "e2e-secret-key"
 DEFAULT_TIMEOUT_MS = 10_000
 

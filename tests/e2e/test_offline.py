@@ -188,7 +188,7 @@ def test_an_expired_session_keeps_the_queue_until_the_inspector_logs_in(live_ser
         prompt.locator("a").tap()
     form = page.locator("main form")
     form.locator("input[name=username]").fill("inspector")
-    form.locator("input[name=password]").fill("demo12345")
+    form.locator("input[name=password]").fill("demo-2026-wmb")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     expect(page).to_have_url(f"{live_server.url}/inspector")

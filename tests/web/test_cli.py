@@ -553,7 +553,7 @@ def test_users_add_refuses_a_bad_user(app, cli, district, args, fragment):
 
 def test_users_add_refuses_a_short_password_and_a_taken_name(app, cli, district):
     assert_refused(
-        cli("users", "add", "bob", "--role", "office", "--password", "short"), "at least 8 characters"
+        cli("users", "add", "bob", "--role", "office", "--password", "short"), "at least 10 characters"
     )
     assert cli("users", "add", "bob", "--role", "office", "--password", "pw-12345678").exit_code == 0
     assert_refused(
@@ -601,7 +601,9 @@ def test_users_import_loads_every_line(app, cli, client, district, tmp_path):
     [
         ("bob,pw-12345678,mayor,,,,", "line 4: user bob: unknown role 'mayor'"),
         ("bob,pw-12345678,community,,C999,,", "line 4: user bob: no community with code 'C999'"),
-        ("bob,short,office,,,,", "line 4: user bob: the password needs at least 8 characters"),
+        ("bob,short,office,,,,", "line 4: user bob: the password needs at least 10 characters"),
+        ("bob,pw-123456,office,,,,", "line 4: user bob: the password needs at least 10 characters"),
+        ("bob,password123,office,,,,", "line 4: user bob: this password is one of the most common passwords"),
         ("staff1,pw-12345678,office,,,,", "line 4: username 'staff1' is already taken"),
         ("admin,pw-12345678,office,,,,", "line 4: username 'admin' is already taken"),  # an existing user
     ],
@@ -643,7 +645,7 @@ def test_seed_demo_fills_an_empty_database(app, cli):
     result = cli("seed-demo", "--no-activity")  # the history is tested in tests/test_demo_activity.py
     assert result.exit_code == 0, result.output
     assert "15 sub-districts" in result.output
-    assert "demo12345" in result.output
+    assert "demo-2026-wmb" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Subdistrict.id))) == 15
         assert db.session.scalar(select(func.count(Community.id))) >= 80
@@ -671,7 +673,7 @@ def test_seed_demo_fills_an_empty_database(app, cli):
 def test_seed_demo_accounts_log_in_to_their_home_page(app, cli, username):
     assert cli("seed-demo").exit_code == 0
     client = app.test_client()
-    response = login(client, username, "demo12345")
+    response = login(client, username, "demo-2026-wmb")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(DEMO_HOMES[username])
     page = client.get(DEMO_HOMES[username])

@@ -1,0 +1,24 @@
+"""The one rule for where a page may send the browser back to (`next`): a path on this site."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def safe_next(target: object) -> str | None:
+    """The target when it is a plain same-site path, else None.
+
+    Refused: absolute and scheme-relative URLs (`https://x`, `//x`), backslashes (browsers read `/\\x`
+    as `//x`), control characters and whitespace (browsers drop tabs and newlines, so `/\\t/x` is `//x`),
+    anything not starting with `/`, and overlong values.
+    """
+    if not isinstance(target, str) or not target or len(target) > 2000:
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
