@@ -1,7 +1,7 @@
 """user sessions kept on the server
 
 Revision ID: c4a7d2e9f1b5
-Revises: b8e2f4c6a1d3
+Revises: c4d1a7e9b2f5
 Create Date: 2026-12-05 19:00:00.000000
 
 A browser session is valid only while its row exists: logging out, a password change or a deactivation
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4a7d2e9f1b5'
-down_revision = 'b8e2f4c6a1d3'
+down_revision = 'c4d1a7e9b2f5'
 branch_labels = None
 depends_on = None
 
