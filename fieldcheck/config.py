@@ -34,6 +34,8 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # A report received more than this many hours after it was observed is flagged late_filing for the office.
+    "LATE_FILING_HOURS": 48,
 }
 
 

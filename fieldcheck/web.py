@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -87,6 +88,84 @@ def register_error_handlers(app: Flask) -> None:
         else:
             message = exc.description or exc.name
         return error_response(status, HTTP_CODES.get(status, "error"), message)
+
+    register_input_guard(app)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Input no route can use, refused before any route runs
+
+#: JSON integers beyond a signed 64-bit integer fit no column and no count.
+MAX_JSON_INT = 2**63 - 1
+
+
+def _unusable_json(value) -> bool:
+    """Whether a parsed JSON body holds a string with NUL, a non-finite number (``1e999``, ``NaN``,
+    ``Infinity``) or an integer beyond 64 bits, anywhere in it (keys included)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if abs(item) > MAX_JSON_INT:
+                return True
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _has_nul(pairs) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in pairs)
+
+
+def unusable_input() -> bool:
+    """Whether the request carries what no route can store or look up: a NUL character (PostgreSQL
+    refuses it in text, which would answer 500) in the path, a query parameter, a form field or file
+    name, a header or a cookie, or a JSON body with NUL, a non-finite number or a huge integer, or one
+    nested too deeply to parse."""
+    if "\x00" in request.path:
+        return True
+    if _has_nul(request.args.items(multi=True)) or _has_nul(request.headers.items()):
+        return True
+    if _has_nul(request.cookies.items(multi=True)):
+        return True
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.is_json:
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:
+                return True
+            if _unusable_json(body):
+                return True
+        elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            if _has_nul(request.form.items(multi=True)):
+                return True
+            if any("\x00" in (f.filename or "") or "\x00" in name for name, f in request.files.items(multi=True)):
+                return True
+    return False
+
+
+def register_input_guard(app: Flask) -> None:
+    """Answer 400 ``bad_input`` before any route (or the user loader) sees unusable input."""
+
+    @app.before_request
+    def refuse_unusable_input():
+        if unusable_input():
+            return error_response(
+                400, "bad_input",
+                _("The request contains a NUL character or a number out of range; nothing was changed."),
+            )
+        return None
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -159,10 +159,13 @@ REPORT = _obj(
         "found_by": _s(enum=["third_party", "city", "district", "subdistrict"]),
         "flags": {
             "type": "array",
-            "items": _s(enum=["exif_far", "photo_old", "manual_location", "outside_boundaries", "community_chosen"]),
+            "items": _s(enum=["exif_far", "photo_old", "manual_location", "outside_boundaries", "community_chosen",
+                              "late_filing", "after_photo_reused"]),
             "description": "reasons for the office to look again: EXIF position over 200 m from the device's, "
             "photo taken over 24 h before filing, location chosen by hand, outside every community, "
-            "community chosen by hand differs from the position's",
+            "community chosen by hand differs from the position's, received more than "
+            "FIELDCHECK_LATE_FILING_HOURS (48 by default) after observed_at, an after-photo repeats an earlier "
+            "photo of the report",
         },
         "rework_count": _s("integer"),
         "inspector": _obj({"username": _s(), "display_name": _s()}),
@@ -212,7 +215,9 @@ _FILING_FIELDS = {
     ),
     "observed_at": _s(
         format="date-time",
-        description="ISO 8601 with an offset, at most 15 minutes in the future; default: when received",
+        description="ISO 8601 with an offset, at most 15 minutes in the future and not before the start of "
+        "the previous month (city time), else 400 invalid_observed_at; default: when received. Received more "
+        "than FIELDCHECK_LATE_FILING_HOURS (48 by default) after it: flagged late_filing",
     ),
     "note": _s(description="at most 2000 characters"),
     "community": _s(

@@ -76,6 +76,7 @@ FLAG_NAMES = {
     "manual_location": N_("Location chosen by hand"),
     "outside_boundaries": N_("Outside every community"),
     "community_chosen": N_("Community chosen by hand differs from the position's"),
+    "late_filing": N_("Filed late: received long after it was observed"),
     services.REUSED_PHOTO_FLAG: N_("An after-photo repeats an earlier photo of this report"),
 }
 
