@@ -97,6 +97,8 @@ def register_error_handlers(app: Flask) -> None:
 
 #: JSON integers beyond a signed 64-bit integer fit no column and no count.
 MAX_JSON_INT = 2**63 - 1
+#: Row ids are 32-bit integers; a path naming a larger one names nothing (404, not an overflow in SQL).
+MAX_ROW_ID = 2**31 - 1
 
 
 def _unusable_json(value) -> bool:
@@ -156,10 +158,17 @@ def unusable_input() -> bool:
 
 
 def register_input_guard(app: Flask) -> None:
-    """Answer 400 ``bad_input`` before any route (or the user loader) sees unusable input."""
+    """Answer 400 ``bad_input`` before any route (or the user loader) sees unusable input, and 404 for a
+    path whose id no row can have."""
 
     @app.before_request
     def refuse_unusable_input():
+        ids = (request.view_args or {}).values()
+        if any(isinstance(v, int) and not 0 <= v <= MAX_ROW_ID for v in ids):  # names no row (int4 keys)
+            return error_response(404, "not_found", _("Not found."))
+        if request.is_json and request.method == "POST" and not wants_json():
+            # Pages take forms; Flask-WTF would otherwise read a JSON body into a form's text fields.
+            return error_response(415, "unsupported_media_type", _("Send the form, not JSON."))
         if unusable_input():
             return error_response(
                 400, "bad_input",
