@@ -127,7 +127,8 @@ def _unusable_json(value) -> bool:
 
 
 def _has_nul(pairs) -> bool:
-    return any("\x00" in key or "\x00" in value for key, value in pairs)
+    # A multipart part may come without a name (key None).
+    return any("\x00" in (key or "") or "\x00" in (value or "") for key, value in pairs)
 
 
 def unusable_input() -> bool:
@@ -152,7 +153,7 @@ def unusable_input() -> bool:
         elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
             if _has_nul(request.form.items(multi=True)):
                 return True
-            if any("\x00" in (f.filename or "") or "\x00" in name for name, f in request.files.items(multi=True)):
+            if any("\x00" in (f.filename or "") or "\x00" in (name or "") for name, f in request.files.items(multi=True)):
                 return True
     return False
 
