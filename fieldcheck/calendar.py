@@ -41,6 +41,7 @@ __all__ = [
     "end_of_local_day",
     "local_date",
     "local_month",
+    "local_text",
     "month_bounds",
     "parse_calendar",
 ]
@@ -177,6 +178,21 @@ def local_month(moment: datetime, tz: tzinfo) -> str:
     month even though it is still the previous month in UTC."""
     _require_aware(moment, "moment")
     return str(Month.of(moment, tz))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Showing a moment
+
+
+def local_text(moment: datetime | str | None, tz: tzinfo, *, year: bool = True) -> str:
+    """An aware moment (or its ISO text) in the city's time to the minute: '2026-11-27 09:30', or
+    '11-27 09:30' without the year; empty for None. The one format of times on pages and in reports."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    _require_aware(moment, "moment")
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M" if year else "%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------------------------------------------

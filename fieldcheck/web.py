@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .calendar import local_text
 from .errors import DomainError, Forbidden, NotFound
 from .permissions import Principal
 
@@ -190,7 +191,7 @@ def register_template_helpers(app: Flask) -> None:
             "role_label": role_label,
             "status_label": status_label,
             "item_name": lambda obj: obj.name_zh if locale.startswith("zh") else obj.name_en,
-            "local_time": lambda dt: dt.astimezone(ZoneInfo(app.config["TIMEZONE"])).strftime("%m-%d %H:%M") if dt else "",
+            "local_time": lambda dt: local_text(dt, ZoneInfo(app.config["TIMEZONE"]), year=False),
             "uuid": lambda: str(uuid.uuid4()),
         }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..status import STATUS_VALUES
+
 ERROR = {
     "type": "object",
     "description": (
@@ -128,7 +130,7 @@ REPORT = _obj(
     {
         "id": _s("integer"),
         "client_id": _s(format="uuid"),
-        "status": _s(enum=["reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended"]),
+        "status": _s(enum=list(STATUS_VALUES)),
         "version": _s("integer"),
         "overdue": _s("boolean"),
         "item": _obj(

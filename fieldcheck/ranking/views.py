@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions as perm
-from ..calendar import month_bounds
+from ..calendar import local_text, month_bounds
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
 from ..months import BadMonth, Month, month_text
@@ -61,9 +61,7 @@ def percent_filter(value):
 @bp.app_template_filter("local_iso")
 def local_iso_filter(value: str | None) -> str:
     """An ISO timestamp from a document, in the city's time, to the minute."""
-    if not value:
-        return ""
-    return datetime.fromisoformat(value).astimezone(ZoneInfo(_tz_name())).strftime("%Y-%m-%d %H:%M")
+    return local_text(value, ZoneInfo(_tz_name()))
 
 
 @bp.context_processor

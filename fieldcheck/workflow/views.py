@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions as perm
-from ..calendar import local_date
+from ..calendar import local_date, local_text
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
 from ..reports.api import filing_context, uploaded_photos
@@ -121,7 +121,7 @@ def helpers():
         "event_label": lambda action: _(EVENT_NAMES[action]) if action in EVENT_NAMES else action,
         "location_source_label": lambda s: _(LOCATION_SOURCES[s]) if s in LOCATION_SOURCES else s,
         "flag_label": lambda f: _(FLAG_NAMES[f]) if f in FLAG_NAMES else f,
-        "local_datetime": lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "",
+        "local_datetime": lambda dt: local_text(dt, tz),
     }
 
 
