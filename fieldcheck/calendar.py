@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldcheck.checklist.spec import Deadline, load_document
+from fieldcheck.months import MAX_YEAR, MIN_YEAR, BadMonth, Month
 
 __all__ = [
     "END_OF_DAY",
@@ -40,6 +41,7 @@ __all__ = [
     "end_of_local_day",
     "local_date",
     "local_month",
+    "local_text",
     "month_bounds",
     "parse_calendar",
 ]
@@ -48,8 +50,7 @@ __all__ = [
 END_OF_DAY = time(23, 59, 59, 999999)
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _CALENDAR_KEYS = ("year", "source", "holidays", "workdays")
 _HOLIDAY_KEYS = ("name", "from", "to")
@@ -165,22 +166,33 @@ def due_at(
 
 def month_bounds(month: str, tz: tzinfo) -> tuple[datetime, datetime]:
     """The month 'YYYY-MM' in local time as a half-open UTC range [start, end): start is local midnight on
-    the 1st, end local midnight on the 1st of the next month."""
-    match = _MONTH_RE.match(month) if isinstance(month, str) else None
-    if match is None:
-        raise ValueError(f"month must look like 2026-01, not {month!r}")
-    year, number = int(match.group(1)), int(match.group(2))
-    following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
-    start = datetime.combine(date(year, number, 1), time(0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(following, time(0), tzinfo=tz).astimezone(UTC)
-    return start, end
+    the 1st, end local midnight on the 1st of the next month. The text is read by ``months.Month.parse``."""
+    try:
+        return Month.parse(month).bounds(tz)
+    except BadMonth:
+        raise ValueError(f"month must look like 2026-01, not {month!r}") from None
 
 
 def local_month(moment: datetime, tz: tzinfo) -> str:
     """The local month ('YYYY-MM') an aware moment belongs to: 00:30 on the 1st local time is the new
     month even though it is still the previous month in UTC."""
-    day = local_date(moment, tz)
-    return f"{day.year:04d}-{day.month:02d}"
+    _require_aware(moment, "moment")
+    return str(Month.of(moment, tz))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Showing a moment
+
+
+def local_text(moment: datetime | str | None, tz: tzinfo, *, year: bool = True) -> str:
+    """An aware moment (or its ISO text) in the city's time to the minute: '2026-11-27 09:30', or
+    '11-27 09:30' without the year; empty for None. The one format of times on pages and in reports."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    _require_aware(moment, "moment")
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M" if year else "%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -251,7 +263,7 @@ def parse_calendar(text: str | bytes) -> CalendarFile:
     year = data.get("year")
     if year is None:
         problems.append("missing year")
-    elif isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2999:
+    elif isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
         problems.append(f"year must be a year such as 2026, not {year!r}")
         year = None
 

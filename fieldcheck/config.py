@@ -59,6 +59,8 @@ DEFAULTS = {
     "RATELIMIT_KEY_PREFIX": "fieldcheck",
     # Redis unreachable: count in memory for a while rather than refuse every login with a 500.
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # A report received more than this many hours after it was observed is flagged late_filing for the office.
+    "LATE_FILING_HOURS": 48,
 }
 
 

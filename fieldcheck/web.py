@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .calendar import local_text
 from .errors import DomainError, Forbidden, NotFound
 from .permissions import Principal
 
@@ -88,6 +90,94 @@ def register_error_handlers(app: Flask) -> None:
             message = exc.description or exc.name
         return error_response(status, HTTP_CODES.get(status, "error"), message)
 
+    register_input_guard(app)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Input no route can use, refused before any route runs
+
+#: JSON integers beyond a signed 64-bit integer fit no column and no count.
+MAX_JSON_INT = 2**63 - 1
+#: Row ids are 32-bit integers; a path naming a larger one names nothing (404, not an overflow in SQL).
+MAX_ROW_ID = 2**31 - 1
+
+
+def _unusable_json(value) -> bool:
+    """Whether a parsed JSON body holds a string with NUL, a non-finite number (``1e999``, ``NaN``,
+    ``Infinity``) or an integer beyond 64 bits, anywhere in it (keys included)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if abs(item) > MAX_JSON_INT:
+                return True
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _has_nul(pairs) -> bool:
+    # A multipart part may come without a name (key None).
+    return any("\x00" in (key or "") or "\x00" in (value or "") for key, value in pairs)
+
+
+def unusable_input() -> bool:
+    """Whether the request carries what no route can store or look up: a NUL character (PostgreSQL
+    refuses it in text, which would answer 500) in the path, a query parameter, a form field or file
+    name, a header or a cookie, or a JSON body with NUL, a non-finite number or a huge integer, or one
+    nested too deeply to parse."""
+    if "\x00" in request.path:
+        return True
+    if _has_nul(request.args.items(multi=True)) or _has_nul(request.headers.items()):
+        return True
+    if _has_nul(request.cookies.items(multi=True)):
+        return True
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.is_json:
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:
+                return True
+            if _unusable_json(body):
+                return True
+        elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            if _has_nul(request.form.items(multi=True)):
+                return True
+            if any("\x00" in (f.filename or "") or "\x00" in (name or "") for name, f in request.files.items(multi=True)):
+                return True
+    return False
+
+
+def register_input_guard(app: Flask) -> None:
+    """Answer 400 ``bad_input`` before any route (or the user loader) sees unusable input, and 404 for a
+    path whose id no row can have."""
+
+    @app.before_request
+    def refuse_unusable_input():
+        ids = (request.view_args or {}).values()
+        if any(isinstance(v, int) and not 0 <= v <= MAX_ROW_ID for v in ids):  # names no row (int4 keys)
+            return error_response(404, "not_found", _("Not found."))
+        if request.is_json and request.method == "POST" and not wants_json():
+            # Pages take forms; Flask-WTF would otherwise read a JSON body into a form's text fields.
+            return error_response(415, "unsupported_media_type", _("Send the form, not JSON."))
+        if unusable_input():
+            return error_response(
+                400, "bad_input",
+                _("The request contains a NUL character or a number out of range; nothing was changed."),
+            )
+        return None
+
 
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
@@ -101,7 +191,7 @@ def register_template_helpers(app: Flask) -> None:
             "role_label": role_label,
             "status_label": status_label,
             "item_name": lambda obj: obj.name_zh if locale.startswith("zh") else obj.name_en,
-            "local_time": lambda dt: dt.astimezone(ZoneInfo(app.config["TIMEZONE"])).strftime("%m-%d %H:%M") if dt else "",
+            "local_time": lambda dt: local_text(dt, ZoneInfo(app.config["TIMEZONE"]), year=False),
             "uuid": lambda: str(uuid.uuid4()),
         }
 

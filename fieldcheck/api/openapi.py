@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from ..status import STATUS_VALUES
+
 ERROR = {
     "type": "object",
     "description": (
         "Every 4xx (and 503) answer. code is stable and meant for programs; message is for people, in the "
         "user's language. Codes: unauthorized (401), forbidden (403), not_found (404; also for a report the "
         "user may not see), method_not_allowed (405), too_large (413, the request is over the upload limit), "
-        "csrf (400, session callers only), invalid (400, e.g. a bad list filter), client_id_conflict (409, "
+        "csrf (400, session callers only), invalid (400, e.g. a bad list filter), bad_month (400, a month that is "
+        "not YYYY-MM in ASCII digits from 2000 to 2100), bad_input (400, on any route: a NUL character in the path, "
+        "a query parameter, a header or a field, or a JSON number that is not finite or beyond 64 bits), "
+        "client_id_conflict (409, "
         "with the id of the record the client_id already names), and for a filed report or visit: "
         "invalid_client_id, invalid_item_code, invalid_lat, invalid_lon, invalid_location (lat without lon or "
         "the reverse), invalid_accuracy_m, invalid_location_source, invalid_observed_at, invalid_instances, "
@@ -30,14 +35,10 @@ ERROR = {
 }
 
 
-def _get(summary: str, params: list | None = None) -> dict:
-    return {
-        "get": {
-            "summary": summary,
-            "parameters": params or [],
-            "responses": {"200": {"description": "OK"}, "401": {"$ref": "#/components/responses/Error"}},
-        }
-    }
+def _get(summary: str, params: list | None = None, errors: tuple[str, ...] = ()) -> dict:
+    responses: dict = {"200": {"description": "OK"}, "401": {"$ref": "#/components/responses/Error"}}
+    responses.update({code: {"$ref": "#/components/responses/Error"} for code in errors})
+    return {"get": {"summary": summary, "parameters": params or [], "responses": responses}}
 
 
 def _q(name: str, type_: str = "string", required: bool = False, description: str = "") -> dict:
@@ -65,6 +66,11 @@ def _s(type_: str = "string", description: str = "", **extra) -> dict:
 
 
 _ERR = {"$ref": "#/components/responses/Error"}
+MONTH = {
+    "type": "string",
+    "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$",
+    "description": "a city local month, YYYY-MM in ASCII digits, years 2000 to 2100; another text is 400 bad_month",
+}
 _TIME = _s(format="date-time", nullable=True)
 LOCATION = _obj(
     {
@@ -125,7 +131,7 @@ REPORT = _obj(
     {
         "id": _s("integer"),
         "client_id": _s(format="uuid"),
-        "status": _s(enum=["reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended"]),
+        "status": _s(enum=list(STATUS_VALUES)),
         "version": _s("integer"),
         "overdue": _s("boolean"),
         "item": _obj(
@@ -160,10 +166,13 @@ REPORT = _obj(
         "found_by": _s(enum=["third_party", "city", "district", "subdistrict"]),
         "flags": {
             "type": "array",
-            "items": _s(enum=["exif_far", "photo_old", "manual_location", "outside_boundaries", "community_chosen"]),
+            "items": _s(enum=["exif_far", "photo_old", "manual_location", "outside_boundaries", "community_chosen",
+                              "late_filing", "after_photo_reused"]),
             "description": "reasons for the office to look again: EXIF position over 200 m from the device's, "
             "photo taken over 24 h before filing, location chosen by hand, outside every community, "
-            "community chosen by hand differs from the position's",
+            "community chosen by hand differs from the position's, received more than "
+            "FIELDCHECK_LATE_FILING_HOURS (48 by default) after observed_at, an after-photo repeats an earlier "
+            "photo of the report",
         },
         "rework_count": _s("integer"),
         "inspector": _obj(
@@ -218,7 +227,9 @@ _FILING_FIELDS = {
     ),
     "observed_at": _s(
         format="date-time",
-        description="ISO 8601 with an offset, at most 15 minutes in the future; default: when received",
+        description="ISO 8601 with an offset, at most 15 minutes in the future and not before the start of "
+        "the previous month (city time), else 400 invalid_observed_at; default: when received. Received more "
+        "than FIELDCHECK_LATE_FILING_HOURS (48 by default) after it: flagged late_filing",
     ),
     "note": _s(description="at most 2000 characters"),
     "community": _s(
@@ -287,7 +298,8 @@ REPORT_PATHS: dict = {
             "summary": "Reports the user may see (inspectors their own, community staff their community, "
             "sub-district staff their communities, office and admin all), newest observed first",
             "parameters": [
-                _q("month", description="YYYY-MM: observed in that local month of the city"),
+                {"name": "month", "in": "query", "schema": MONTH,
+                 "description": "YYYY-MM: observed in that local month of the city"},
                 _q("community", description="community code"),
                 {
                     "name": "status",
@@ -534,8 +546,13 @@ SPEC: dict = {
         "/locate": _get(
             "The community a WGS-84 point lies in, or null",
             [_q("lat", "number", True), _q("lon", "number", True)],
+            ("400",),
         ),
-        "/checklist": _get("The checklist version in force", [_q("month", description="YYYY-MM, default this month")]),
+        "/checklist": _get(
+            "The checklist version in force in the month; 404 when none is",
+            [{"name": "month", "in": "query", "schema": MONTH, "description": "YYYY-MM, default this month"}],
+            ("400", "404"),
+        ),
         "/rankings/{month}": _get(
             "A month's ranking (the published snapshot if published, else computed now), cut to what the user "
             "may see. The path may end in .json, .xlsx or .csv for those formats. Points and rates are exact "
@@ -543,23 +560,41 @@ SPEC: dict = {
             "then the community code",
             [
                 {"name": "month", "in": "path", "required": True, "schema": {"type": "string"},
-                 "description": "YYYY-MM (city local month), optionally with .json, .xlsx or .csv"},
+                 "description": "YYYY-MM (city local month), optionally with .json, .xlsx or .csv; another "
+                 "text is 400 (bad_month, bad_format)"},
                 _q("live", description="1: the recomputation even for a published month"),
                 _q("breakdowns", description="1: include every visible community's breakdown"),
                 _q("community", description="a community code: include that community's breakdown"),
             ],
+            ("400", "403", "404"),
         ),
         "/rankings/{month}/publish": {
             "post": {
                 "summary": "Publish the month (office and admin; after the month ends): a new snapshot, or a "
                 "correction of the last one; 409 when nothing changed",
-                "parameters": [{"name": "month", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [{"name": "month", "in": "path", "required": True, "schema": {"type": "string"},
+                                "description": "YYYY-MM; another text is 400 bad_month"}],
                 "responses": {
                     "201": {"description": "month, sequence, sha256, created_at, created_by, correction"},
-                    "403": {"$ref": "#/components/responses/Error"},
-                    "409": {"$ref": "#/components/responses/Error"},
+                    "400": _ERR,
+                    "401": _ERR,
+                    "403": _ERR,
+                    "404": {"$ref": "#/components/responses/Error", "description": "no checklist in force"},
+                    "409": _ERR,
                 },
             }
         },
     },
 }
+
+
+def _every_operation_documents_the_guard(spec: dict) -> None:
+    """Any route may answer 400 bad_input (web.register_input_guard), and any secured one 401."""
+    for path_item in spec["paths"].values():
+        for operation in path_item.values():
+            operation["responses"].setdefault("400", _ERR)
+            if operation.get("security", spec["security"]):
+                operation["responses"].setdefault("401", _ERR)
+
+
+_every_operation_documents_the_guard(SPEC)

@@ -6,8 +6,6 @@ cookie and an ``X-CSRFToken`` header. Errors are ``{"error": {"code", "message"}
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -22,6 +20,8 @@ from ..errors import DomainError, Invalid, NotFound
 from ..extensions import csrf, db
 from ..geography import services as geo_services
 from ..geography.models import Community
+from ..inputs import parse_position
+from ..months import month_text
 from ..types import utcnow
 from . import serializers
 
@@ -133,21 +133,9 @@ def communities():
     )
 
 
-def parse_coordinate(name: str, low: float, high: float) -> float:
-    raw = request.args.get(name, "")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise Invalid(_("%(name)s must be a number.", name=name)) from None
-    if not math.isfinite(value) or not low <= value <= high:
-        raise Invalid(_("%(name)s must lie between %(low)s and %(high)s.", name=name, low=low, high=high))
-    return value
-
-
 @bp.get("/locate")
 def locate():
-    lat = parse_coordinate("lat", -90, 90)
-    lon = parse_coordinate("lon", -180, 180)
+    lat, lon = parse_position(request.args.get("lat"), request.args.get("lon"), code="invalid", required=True)
     community, version = geo_services.locate(lat, lon)
     return jsonify(
         community=serializers.community(community) if community else None,
@@ -158,21 +146,11 @@ def locate():
 @bp.get("/checklist")
 def checklist():
     tz = ZoneInfo(current_app.config["TIMEZONE"])
-    month = request.args.get("month") or local_month(utcnow(), tz)
-    if not _is_month(month):
-        raise Invalid(_("month must look like 2026-01."))
+    month = month_text(request.args.get("month") or local_month(utcnow(), tz))
     version = checklist_services.version_in_force(month)
     if version is None:
         raise NotFound(_("No checklist is in force for %(month)s.", month=month))
     return jsonify(serializers.checklist(version, month))
-
-
-def _is_month(value: str) -> bool:
-    try:
-        datetime.strptime(value, "%Y-%m")
-    except ValueError:
-        return False
-    return len(value) == 7
 
 
 @bp.get("/openapi.json")

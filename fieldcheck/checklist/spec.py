@@ -44,6 +44,8 @@ from typing import Any
 
 import yaml
 
+from ..months import BadMonth, month_text
+
 __all__ = [
     "DEFAULT_CHECKLIST_PATH",
     "FOUND_BY_LEVELS",
@@ -73,7 +75,6 @@ SEVERITIES: tuple[str, ...] = ("S0", "S1", "S2", "S3", "S4")
 #: Who found a problem; each level has a multiplier on field deductions.
 FOUND_BY_LEVELS: tuple[str, ...] = ("third_party", "city", "district", "subdistrict")
 
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CATEGORY_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*$")
 _ITEM_CODE_RE = re.compile(r"^[A-Z]+-[0-9]+$")
 _DEADLINE_RE = re.compile(r"^([1-9][0-9]*)(h|wd)$")
@@ -458,10 +459,11 @@ def parse_checklist(text: str | bytes, *, effective_month: str | None = None) ->
     month_value = effective_month if effective_month is not None else data.get("effective_month")
     if month_value is None:
         problems.add("", "missing effective_month (give it in the file or when loading)")
-    elif not isinstance(month_value, str) or not _MONTH_RE.match(month_value.strip()):
-        problems.add("", f"effective_month must look like 2026-01, not {str(month_value)!r}")
     else:
-        month = month_value.strip()
+        try:
+            month = month_text(month_value.strip() if isinstance(month_value, str) else month_value)
+        except BadMonth:
+            problems.add("", f"effective_month must look like 2026-01, not {str(month_value)!r}")
 
     scoring = _parse_scoring(data.get("scoring"), problems)
     deadlines = _parse_deadlines(data.get("severity_deadlines"), problems)

@@ -13,6 +13,7 @@ from .. import links
 from .. import permissions as perm
 from ..api.views import bp
 from ..errors import N_, Invalid
+from ..months import month_text
 from ..types import utcnow
 from ..web import current_principal, require
 from . import exports, services
@@ -25,7 +26,7 @@ def _split(month_and_format: str) -> tuple[str, str]:
     month, dot, fmt = month_and_format.partition(".")
     if dot and fmt not in FORMATS:
         raise Invalid(N_("Unknown format %(format)s: use .json, .xlsx or .csv."), code="bad_format", format=fmt)
-    return services.parse_month(month), fmt or "json"
+    return month_text(month), fmt or "json"
 
 
 @bp.get("/rankings/<month>")

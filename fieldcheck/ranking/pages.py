@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ..calendar import local_month
 from ..errors import NotFound
 from ..extensions import db
+from ..months import BadMonth
 from ..permissions import Principal
 from ..reports.models import Photo
 from . import document as rdoc
@@ -27,18 +28,13 @@ def this_month(now: datetime, tz_name: str) -> str:
     return local_month(now, ZoneInfo(tz_name))
 
 
-def next_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:])
-    return f"{year + 1}-01" if number == 12 else f"{year}-{number + 1:02d}"
-
-
 def changes_from_previous(month: str, document: dict, *, now: datetime, tz_name: str) -> dict[str, dict]:
     """Per community code: the previous month's rank and score (as published, if it was), the score delta
     (exact string) and the rank change (positive = moved up). Empty when the previous month has no
     checklist in force."""
     try:
         before = services.standing(services.previous_month(month), now=now, tz_name=tz_name)
-    except NotFound:
+    except (NotFound, BadMonth):  # no checklist then, or before the first month the app accepts
         return {}
     previous = {c["code"]: c for c in before["communities"]}
     out = {}

@@ -25,8 +25,9 @@ from ..calendar import month_bounds
 from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistVersion
 from ..checklist.spec import Checklist
-from ..errors import N_, Conflict, Invalid, NotFound
+from ..errors import N_, Conflict, NotFound
 from ..extensions import db
+from ..months import Month, month_text
 from ..permissions import Principal, can_view_community, can_view_subdistrict_scores, is_staff_of_office
 from ..scoring import MonthResult, score_month
 from . import document as doc_module
@@ -38,7 +39,6 @@ __all__ = [
     "compute",
     "latest_snapshot",
     "load_facts",
-    "parse_month",
     "previous_month",
     "publish",
     "publish_and_commit",
@@ -48,18 +48,9 @@ __all__ = [
 ]
 
 
-def parse_month(value: str | None) -> str:
-    """'YYYY-MM' or Invalid (400) with a message saying what a month looks like."""
-    if not isinstance(value, str) or len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit():
-        raise Invalid(N_("The month must look like 2026-03 (year, dash, two-digit month)."), code="bad_month")
-    if not 1 <= int(value[5:]) <= 12 or int(value[:4]) < 1900:
-        raise Invalid(N_("The month must look like 2026-03 (year, dash, two-digit month)."), code="bad_month")
-    return value
-
-
 def previous_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:])
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+    """The month before ``month`` ('YYYY-MM')."""
+    return str(Month.parse(month).previous())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -94,7 +85,7 @@ def _version_for(month: str) -> ChecklistVersion:
 
 def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersion | None = None) -> Computed:
     """Score the month as the data stands now."""
-    month = parse_month(month)
+    month = month_text(month)
     tz = ZoneInfo(tz_name)
     version = version or _version_for(month)
     checklist = checklist_services.parse_checklist_document(version)
@@ -140,7 +131,7 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
     Refused (409) before the month is over, and when the figures equal the latest snapshot's. The caller
     commits; a concurrent publication of the same sequence fails on the unique (month, sequence).
     """
-    month = parse_month(month)
+    month = month_text(month)
     _start, end = month_bounds(month, ZoneInfo(tz_name))
     if now < end:
         raise Conflict(N_("%(month)s is not over yet; publish it once the month has ended."), code="month_not_over",
@@ -200,7 +191,7 @@ def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> d
     digest, the history of publications, ``differs`` (whether a recomputation now gives other figures)
     and ``differences`` (per community: published and recomputed score, the delta, ranks).
     """
-    month = parse_month(month)
+    month = month_text(month)
     snapshot = latest_snapshot(month, document=False)
     computed = compute(month, now=now, tz_name=tz_name, version=snapshot.checklist_version if snapshot else None)
     if snapshot is None:
@@ -228,7 +219,7 @@ def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> d
 def standing(month: str, *, now: datetime, tz_name: str) -> dict:
     """The month as it stands for comparison with another: the latest publication as published (read, not
     recomputed), or the live computation of an unpublished month. NotFound without a checklist in force."""
-    month = parse_month(month)
+    month = month_text(month)
     snapshot = latest_snapshot(month, document=False)
     if snapshot is None:
         return compute(month, now=now, tz_name=tz_name).document

@@ -23,9 +23,10 @@ from flask_login import current_user, login_required
 
 from .. import links
 from .. import permissions as perm
-from ..calendar import month_bounds
+from ..calendar import local_text, month_bounds
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
+from ..months import BadMonth, Month, month_text
 from ..types import utcnow
 from ..web import current_principal, require
 from . import document as rdoc
@@ -61,9 +62,7 @@ def percent_filter(value):
 @bp.app_template_filter("local_iso")
 def local_iso_filter(value: str | None) -> str:
     """An ISO timestamp from a document, in the city's time, to the minute."""
-    if not value:
-        return ""
-    return datetime.fromisoformat(value).astimezone(ZoneInfo(_tz_name())).strftime("%Y-%m-%d %H:%M")
+    return local_text(value, ZoneInfo(_tz_name()))
 
 
 @bp.context_processor
@@ -103,13 +102,13 @@ def _documents(month: str, p, now):
 def index():
     _reader()
     chosen = request.args.get("month")
-    month = services.parse_month(chosen) if chosen else pages.this_month(utcnow(), _tz_name())
+    month = month_text(chosen) if chosen else pages.this_month(utcnow(), _tz_name())
     return redirect(url_for("ranking.month_page", month=month))
 
 
 def _month_page(month: str, *, error: str | None = None, status: int = 200):
     p = _reader()
-    month = services.parse_month(month)
+    month = month_text(month)
     now = utcnow()
     document, shown = _documents(month, p, now)
     office = perm.is_staff_of_office(p)
@@ -123,12 +122,20 @@ def _month_page(month: str, *, error: str | None = None, status: int = 200):
         "not_inspected": [c for c in shown["communities"] if not c["inspected"]],
         "names": {c["code"]: c for c in shown["communities"]},
         "changes": pages.changes_from_previous(month, shown, now=now, tz_name=_tz_name()),
-        "previous": services.previous_month(month),
-        "next": pages.next_month(month),
+        "previous": _step(month, Month.previous),
+        "next": _step(month, Month.next),
         "this_month": pages.this_month(now, _tz_name()),
         "error": error,
     }
     return render_template("ranking/month.html", **context), status
+
+
+def _step(month: str, step) -> str:
+    """The month before or after, or the month itself at the edge of the months the app accepts."""
+    try:
+        return str(step(Month.parse(month)))
+    except BadMonth:
+        return month
 
 
 def _month_end(month: str) -> datetime:
@@ -146,7 +153,7 @@ def month_page(month: str):
 def publish(month: str):
     p = _reader()
     require(perm.can_publish_ranking(p))
-    month = services.parse_month(month)
+    month = month_text(month)
     try:
         _snapshot, sequence = services.publish_and_commit(month, current_user.id, now=utcnow(), tz_name=_tz_name())
     except NotFound:
@@ -166,7 +173,7 @@ def publish(month: str):
 @login_required
 def bulletin(month: str):
     p = _reader()
-    month = services.parse_month(month)
+    month = month_text(month)
     now = utcnow()
     document, shown = _documents(month, p, now)
     main = pages.main_deductions(shown)
@@ -187,7 +194,7 @@ def bulletin(month: str):
 @login_required
 def community_page(month: str, code: str):
     p = _reader()
-    month = services.parse_month(month)
+    month = month_text(month)
     now = utcnow()
     document, shown = _documents(month, p, now)
     row = next((c for c in shown["communities"] if c["code"] == code), None)
@@ -204,7 +211,7 @@ def community_page(month: str, code: str):
         row=row,
         breakdown=breakdown,
         change=change,
-        change_month=services.previous_month(month),
+        change_month=_step(month, Month.previous),
         difference=difference,
         photos=pages.photos_of(d["report_id"] for d in breakdown["deductions"]),
         ranked_total=sum(1 for c in document["communities"] if c["rank"] is not None),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, jsonify, request
@@ -13,6 +13,8 @@ from .. import permissions as perm
 from ..api.views import bp
 from ..errors import N_, Invalid, NotFound
 from ..extensions import db
+from ..inputs import parse_whole_number
+from ..months import month_text
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, serialize, services
@@ -26,6 +28,7 @@ def filing_context() -> services.Context:
         tz=ZoneInfo(current_app.config["TIMEZONE"]),
         storage=current_app.extensions["fieldcheck.storage"],
         max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+        late_filing=timedelta(hours=float(current_app.config["LATE_FILING_HOURS"])),
     )
 
 
@@ -38,7 +41,7 @@ def uploaded_photos() -> list[bytes]:
 def _file(kind: str):
     require(perm.can_file_report(current_principal()))
     ctx = filing_context()
-    sub = parse_submission(request.form.to_dict(), ctx.now, with_item=(kind == "report"))
+    sub = parse_submission(request.form.to_dict(), ctx.now, with_item=(kind == "report"), tz=ctx.tz)
     filer = services.file_report if kind == "report" else services.file_visit
     filed = filer(current_user, sub, uploaded_photos(), ctx)
     return filed, ctx
@@ -57,22 +60,17 @@ def create_visit():
     return jsonify(serialize.visit(filed.record)), 201 if filed.created else 200
 
 
-MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-
-
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise Invalid(N_("%(field)s must be a whole number from %(low)s to %(high)s."), field=name, low=low, high=high)
-    return int(raw)
+    value = parse_whole_number(request.args.get(name), name, low, high, code="invalid")
+    return default if value is None else value
 
 
 @bp.get("/reports")
 def list_reports():
     p = current_principal()
     month = request.args.get("month") or None
-    if month and not MONTH.match(month):
-        raise Invalid(N_("month must look like 2026-01."))
+    if month is not None:
+        month = month_text(month)
     status = request.args.get("status") or None
     if status and status not in STATUSES:
         raise Invalid(N_("status must be one of %(choices)s."), choices=", ".join(STATUSES))

@@ -1,16 +1,24 @@
-"""Checking what a phone sends before anything is stored: pure, plain values in and out."""
+"""Checking what a phone sends before anything is stored: pure, plain values in and out.
+
+When a report may be observed: from the start of the previous local month (a phone offline over a
+month's end still delivers its queue) to ``CLOCK_SKEW`` after now; anything earlier is refused with a
+message saying so, since it would land in a month whose ranking is closed or published. A report that
+arrives more than the configured delay after it was observed is accepted and flagged ``late_filing``
+for the office (see ``review_flags``).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from ..errors import N_, Invalid
+from ..inputs import parse_number, parse_position
+from ..months import Month
 
 LOCATION_SOURCES = ("device", "exif", "manual")
 MAX_NOTE = 2000
@@ -58,22 +66,10 @@ class Submission:
 
 def _text(form: dict, name: str) -> str:
     value = form.get(name)
-    return value.strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
-
-
-def _number(form: dict, name: str, low: float, high: float, label: str) -> float | None:
-    raw = _text(form, name)
-    if raw == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise Invalid(N_("%(field)s must be a number."), code="invalid_" + name, field=label) from None
-    if not math.isfinite(value) or not low <= value <= high:
-        raise Invalid(
-            N_("%(field)s must lie between %(low)s and %(high)s."), code="invalid_" + name, field=label, low=f"{low:g}", high=f"{high:g}"
-        )
-    return value
+    text = value.strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
+    if "\x00" in text:  # PostgreSQL refuses NUL in text; the web layer's guard refuses it first
+        raise Invalid(N_("%(field)s must not contain a NUL character."), code="invalid_" + name, field=name)
+    return text
 
 
 def parse_client_id(raw: str) -> str:
@@ -82,7 +78,14 @@ def parse_client_id(raw: str) -> str:
     return str(uuid.UUID(raw))
 
 
-def parse_observed_at(raw: str, now: datetime) -> datetime | None:
+def earliest_observed_at(now: datetime, tz: tzinfo) -> datetime:
+    """The start (local midnight on the 1st) of the month before the current local month."""
+    return Month.of(now, tz).previous().start(tz)
+
+
+def parse_observed_at(raw: str, now: datetime, tz: tzinfo = UTC) -> datetime | None:
+    """An aware UTC time from ISO 8601 text with an offset, between ``earliest_observed_at`` and
+    ``now + CLOCK_SKEW``; None for an empty value (the service uses the time of receipt)."""
     if raw == "":
         return None
     try:
@@ -93,23 +96,33 @@ def parse_observed_at(raw: str, now: datetime) -> datetime | None:
         raise Invalid(
             N_("observed_at needs a time zone offset (e.g. 2026-11-27T09:30:00+08:00)."), code="invalid_observed_at"
         )
-    value = value.astimezone(UTC)
-    if value > now + CLOCK_SKEW:
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 or 9999-12-31T23:59:59-12:00 is no time in UTC
+        value = None
+    if value is not None and value > now + CLOCK_SKEW:
         raise Invalid(N_("observed_at lies in the future; check the phone's clock."), code="invalid_observed_at")
+    earliest = earliest_observed_at(now, tz)
+    if value is None or value < earliest:
+        raise Invalid(
+            N_("observed_at lies before %(earliest)s: reports and visits can be filed for this month and the "
+               "previous one only."),
+            code="invalid_observed_at",
+            earliest=earliest.astimezone(tz).date().isoformat(),
+        )
     return value
 
 
-def parse_submission(form: dict, now: datetime, *, with_item: bool = True) -> Submission:
-    """Validate the fields of a report (or, without item, of a visit); raise Invalid naming the field."""
+def parse_submission(form: dict, now: datetime, *, with_item: bool = True, tz: tzinfo = UTC) -> Submission:
+    """Validate the fields of a report (or, without item, of a visit); raise Invalid naming the field.
+
+    ``tz`` is the city's time zone: observed_at may not lie before the previous local month."""
     client_id = parse_client_id(_text(form, "client_id"))
     item_code = _text(form, "item_code").upper() or None
     if with_item and not item_code:
         raise Invalid(N_("Choose the checklist item (item_code)."), code="invalid_item_code")
-    lat = _number(form, "lat", -90, 90, "lat")
-    lon = _number(form, "lon", -180, 180, "lon")
-    if (lat is None) != (lon is None):
-        raise Invalid(N_("Send lat and lon together."), code="invalid_location")
-    accuracy = _number(form, "accuracy_m", 0, 100_000, "accuracy_m")
+    lat, lon = parse_position(_text(form, "lat"), _text(form, "lon")) or (None, None)
+    accuracy = parse_number(_text(form, "accuracy_m"), "accuracy_m", 0, 100_000)
     # Unstated: "device" with a position; without one the service tries EXIF GPS, then the hand-picked community.
     source = _text(form, "location_source") or ("device" if lat is not None else None)
     if source is not None and source not in LOCATION_SOURCES:
@@ -131,7 +144,7 @@ def parse_submission(form: dict, now: datetime, *, with_item: bool = True) -> Su
         lon=lon,
         accuracy_m=accuracy,
         location_source=source,
-        observed_at=parse_observed_at(_text(form, "observed_at"), now),
+        observed_at=parse_observed_at(_text(form, "observed_at"), now, tz),
         instances=int(instances_raw) if with_item else 1,
         note=note,
         community_code=_text(form, "community").upper() or None,
@@ -141,6 +154,8 @@ def parse_submission(form: dict, now: datetime, *, with_item: bool = True) -> Su
 
 EXIF_FAR_M = 200.0
 PHOTO_OLD = timedelta(hours=24)
+#: The default of FIELDCHECK_LATE_FILING_HOURS: a report received later than this after observed_at is flagged.
+LATE_FILING = timedelta(hours=48)
 
 
 def review_flags(
@@ -152,8 +167,13 @@ def review_flags(
     manual: bool,
     assigned: bool,
     distance_m,
+    received_at: datetime | None = None,
+    late_after: timedelta = LATE_FILING,
 ) -> list[str]:
-    """Reasons for the office to take a second look at a report (never reasons to refuse it)."""
+    """Reasons for the office to take a second look at a report (never reasons to refuse it).
+
+    ``late_filing``: received more than ``late_after`` after it was observed (a phone offline for a weekend
+    is normal; the office decides whether the delay matters)."""
     flags = []
     if device is not None and exif is not None and distance_m(*device, *exif) > EXIF_FAR_M:
         flags.append("exif_far")
@@ -163,4 +183,6 @@ def review_flags(
         flags.append("manual_location")
     if not assigned:
         flags.append("outside_boundaries")
+    if received_at is not None and received_at - observed_at > late_after:
+        flags.append("late_filing")
     return flags

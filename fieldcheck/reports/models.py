@@ -23,9 +23,10 @@ from ..auth.models import User
 from ..checklist.models import ChecklistItem
 from ..extensions import db
 from ..geography.models import Community, Spot
+from ..status import STATUS_VALUES
 from ..types import UTCDateTime, utcnow
 
-STATUSES = ("reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended")
+STATUSES = STATUS_VALUES
 LOCATION_SOURCES = ("device", "exif", "manual")
 FOUND_BY = ("third_party", "city", "district", "subdistrict")
 PHOTO_KINDS = ("before", "after", "visit")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -27,7 +27,7 @@ from ..geography import services as geo_services
 from ..geography.models import Community, Spot
 from ..photos import PhotoError, ProcessedPhoto, process_photo
 from ..storage import BlobStore, photo_keys
-from .intake import MAX_PHOTOS, Submission, review_flags
+from .intake import LATE_FILING, MAX_PHOTOS, Submission, review_flags
 from .models import Event, Photo, Report, Visit
 
 LEVEL_TO_FOUND_BY = {"city": "city", "district": "district", "subdistrict": "subdistrict"}
@@ -41,6 +41,8 @@ class Context:
     tz: ZoneInfo
     storage: BlobStore
     max_pixels: int
+    #: A report received later than this after observed_at is flagged late_filing (FIELDCHECK_LATE_FILING_HOURS).
+    late_filing: timedelta = LATE_FILING
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
         manual=place.source == "manual",
         assigned=place.community is not None,
         distance_m=geo.distance_m,
+        received_at=ctx.now,
+        late_after=ctx.late_filing,
     ) + (["community_chosen"] if place.overridden else [])
     status = "dispatched" if place.community is not None else "reported"
     due = None

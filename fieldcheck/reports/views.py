@@ -98,7 +98,7 @@ def _form_post(kind: str):
     require(perm.can_file_report(current_principal()))
     ctx = filing_context()
     try:
-        sub = parse_submission(request.form.to_dict(), ctx.now, with_item=(kind == "report"))
+        sub = parse_submission(request.form.to_dict(), ctx.now, with_item=(kind == "report"), tz=ctx.tz)
         filer = services.file_report if kind == "report" else services.file_visit
         filed = filer(current_user, sub, uploaded_photos(), ctx)
     except DomainError as exc:

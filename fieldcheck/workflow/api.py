@@ -16,12 +16,16 @@ from flask_login import current_user
 from .. import permissions as perm
 from ..api.views import bp
 from ..errors import N_, Invalid
+from ..inputs import parse_position, parse_whole_number
 from ..reports import serialize
 from ..reports.api import filing_context, uploaded_photos
 from ..web import current_principal
 from . import services
 from .rules import Action
 from .services import Move
+
+# Versions count moves; anything beyond a 32-bit integer cannot be one.
+MAX_VERSION = 2**31 - 1
 
 DECISIONS = {
     "review": {"accept": Action.ACCEPT, "reject": Action.REJECT},
@@ -46,27 +50,22 @@ def text(data: dict, *names: str) -> str:
         if value is not None:
             if not isinstance(value, str):
                 raise Invalid(N_("%(field)s must be text."), code="invalid_" + name, field=name)
+            if "\x00" in value:  # PostgreSQL refuses NUL in text; the web layer's guard refuses it first
+                raise Invalid(N_("%(field)s must not contain a NUL character."), code="invalid_" + name, field=name)
             return value
     return ""
 
 
 def parse_move(action: Action, data: dict) -> Move:
     """Validate the common fields of a move; guards that depend on the report are the rules' job."""
-    version = data.get("version")
-    if version is not None and version != "":
-        try:
-            version = int(version)
-        except (TypeError, ValueError):
-            raise Invalid(N_("version must be a whole number."), code="invalid_version") from None
-    else:
-        version = None
+    version = parse_whole_number(data.get("version"), "version", 0, MAX_VERSION, code="invalid_version")
     planned = text(data, "planned_date").strip() or None
     if planned is not None:
         try:
             planned = date.fromisoformat(planned)
         except ValueError:
             raise Invalid(N_("planned_date must be a date such as 2026-05-31."), code="invalid_planned_date") from None
-    lat, lon = _position(data)
+    lat, lon = parse_position(data.get("lat"), data.get("lon"), code="invalid_location") or (None, None)
     return Move(
         action=action,
         note=text(data, "note", "reason"),
@@ -76,19 +75,6 @@ def parse_move(action: Action, data: dict) -> Move:
         lat=lat,
         lon=lon,
     )
-
-
-def _position(data: dict) -> tuple[float | None, float | None]:
-    raw = [data.get("lat"), data.get("lon")]
-    if all(v in (None, "") for v in raw):
-        return None, None
-    try:
-        lat, lon = (float(v) for v in raw)
-    except (TypeError, ValueError):
-        raise Invalid(N_("Send lat and lon together, as numbers."), code="invalid_location") from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise Invalid(N_("lat and lon are out of range."), code="invalid_location")
-    return lat, lon
 
 
 def decision(kind: str, data: dict) -> Action:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from .. import csvcells
+from ..calendar import local_text
 from ..checklist.models import ChecklistItem
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
@@ -58,7 +59,7 @@ def overdue_items(now: datetime) -> list[Overdue]:
 
 def as_text(items: list[Overdue], now: datetime, tz: ZoneInfo) -> str:
     """A plain summary: one heading per community with its count, then one line per item."""
-    stamp = now.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    stamp = local_text(now, tz)
     if not items:
         return f"no overdue items at {stamp}\n"
     out = [f"{len(items)} overdue items at {stamp} ({tz.key})"]
@@ -67,7 +68,7 @@ def as_text(items: list[Overdue], now: datetime, tz: ZoneInfo) -> str:
         group = list(group)
         out.append(f"\n{code} {name} ({sub}): {len(group)}")
         for o in group:
-            due = o.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            due = local_text(o.due_at, tz)
             out.append(f"  #{o.report_id} {o.item_code} {o.item_name} · {o.status} · due {due} · "
                        f"{o.overdue_hours:g} h overdue")
     return "\n".join(out) + "\n"

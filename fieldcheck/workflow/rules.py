@@ -30,14 +30,16 @@ from enum import StrEnum
 
 from ..errors import N_, Conflict, Forbidden, Invalid
 from ..permissions import COMMUNITY, INSPECTOR, Place, Principal, is_staff_of_office
+from ..status import Status
 
-REPORTED = "reported"
-DISPATCHED = "dispatched"
-RECTIFIED = "rectified"
-CLOSED = "closed"
-VOIDED = "voided"
-APPEALED = "appealed"
-SUSPENDED = "suspended"
+# The states as text, from the one list (fieldcheck.status).
+REPORTED = Status.REPORTED.value
+DISPATCHED = Status.DISPATCHED.value
+RECTIFIED = Status.RECTIFIED.value
+CLOSED = Status.CLOSED.value
+VOIDED = Status.VOIDED.value
+APPEALED = Status.APPEALED.value
+SUSPENDED = Status.SUSPENDED.value
 
 # The names people see (the same messages the pages use through web.status_label).
 STATUS_NAMES = {

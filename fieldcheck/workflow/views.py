@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from .. import permissions as perm
 from .. import settings
 from ..auth.redirects import safe_next
-from ..calendar import local_date
+from ..calendar import local_date, local_text
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
 from ..reports.api import filing_context, uploaded_photos
@@ -78,6 +78,7 @@ FLAG_NAMES = {
     "manual_location": N_("Location chosen by hand"),
     "outside_boundaries": N_("Outside every community"),
     "community_chosen": N_("Community chosen by hand differs from the position's"),
+    "late_filing": N_("Filed late: received long after it was observed"),
     services.REUSED_PHOTO_FLAG: N_("An after-photo repeats an earlier photo of this report"),
 }
 
@@ -131,7 +132,7 @@ def helpers():
         "event_label": lambda action: _(EVENT_NAMES[action]) if action in EVENT_NAMES else action,
         "location_source_label": lambda s: _(LOCATION_SOURCES[s]) if s in LOCATION_SOURCES else s,
         "flag_label": lambda f: _(FLAG_NAMES[f]) if f in FLAG_NAMES else f,
-        "local_datetime": lambda dt: dt.astimezone(tz).strftime("%Y-%m-%d %H:%M") if dt else "",
+        "local_datetime": lambda dt: local_text(dt, tz),
         "inspector_of": inspector_of,
         "actor_of": actor_of,
     }

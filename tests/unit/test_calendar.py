@@ -322,3 +322,15 @@ def test_add_working_days_lands_on_a_later_working_day(offset_minutes: int, n: i
     )
     assert counted == n
     assert due == end_of_local_day(due_day, SHANGHAI)
+
+
+def test_local_text_is_the_one_format_of_times() -> None:
+    from fieldcheck.calendar import local_text
+
+    moment = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
+    assert local_text(moment, SHANGHAI) == "2026-11-27 09:30"
+    assert local_text(moment, SHANGHAI, year=False) == "11-27 09:30"
+    assert local_text(moment.isoformat(), SHANGHAI) == "2026-11-27 09:30"
+    assert local_text(None, SHANGHAI) == local_text("", SHANGHAI) == ""
+    with pytest.raises(ValueError):
+        local_text(datetime(2026, 11, 27, 1, 30), SHANGHAI)

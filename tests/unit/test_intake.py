@@ -1,6 +1,7 @@
 """Validating what a phone sends, before anything is stored."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -108,3 +109,34 @@ def test_photo_older_than_a_day_is_flagged():
 def test_manual_and_unassigned_are_flagged():
     assert flags(device=None, manual=True) == ["manual_location"]
     assert flags(assigned=False) == ["outside_boundaries"]
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    "observed_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+00:00"]
+)
+def test_observed_at_at_the_edges_of_the_calendar_is_refused_not_a_crash(observed_at):
+    with pytest.raises(Invalid) as exc:
+        parse_submission(form(observed_at=observed_at), NOW, tz=SHANGHAI)
+    assert exc.value.code == "invalid_observed_at"
+
+
+def test_observed_at_may_lie_in_the_previous_local_month_but_no_earlier():
+    # NOW is 2026-11-27 17:00 in Shanghai: October (local) is the earliest month a filing may name.
+    sub = parse_submission(form(observed_at="2026-10-01T00:00:00+08:00"), NOW, tz=SHANGHAI)
+    assert sub.observed_at == datetime(2026, 9, 30, 16, tzinfo=UTC)
+    with pytest.raises(Invalid) as exc:
+        parse_submission(form(observed_at="2026-09-30T23:59:59+08:00"), NOW, tz=SHANGHAI)
+    assert exc.value.code == "invalid_observed_at"
+    assert "2026-10-01" in exc.value.message and "previous one" in exc.value.message
+
+
+def test_a_report_received_long_after_it_was_observed_is_flagged_late():
+    observed = NOW - timedelta(hours=48)
+    assert flags(observed_at=observed, received_at=NOW) == []
+    assert flags(observed_at=observed - timedelta(seconds=1), received_at=NOW) == ["late_filing"]
+    assert flags(observed_at=NOW - timedelta(hours=3), received_at=NOW, late_after=timedelta(hours=2)) == [
+        "late_filing"
+    ]
