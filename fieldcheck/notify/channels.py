@@ -92,7 +92,7 @@ def send_robot(kind: str, url: str, secret: str | None, title: str, text: str, k
 
 
 def send_email(smtp_url: str | None, sender: str, to: str, subject: str, text: str, key: str) -> None:
-    """smtp://user:password@host:25 (STARTTLS when offered... only with ?starttls=1), smtps://host:465."""
+    """smtp://user:password@host:587?starttls=1 (plain SMTP unless starttls=1), or smtps://host:465."""
     if not smtp_url:
         raise SendError("FIELDCHECK_SMTP_URL is not set")
     parts = urlsplit(smtp_url)

@@ -54,7 +54,7 @@ def render_batch(items: list[dict], key: str) -> tuple[str, str]:
                 line += f"：{note}"
             link = item_link(it["report_id"])
             if link:
-                line += " [%s](%s)" % (gettext("Open the report"), link)
+                line += " [" + gettext("Open the report") + "](" + link + ")"
             lines.append(line)
         lines.append("")
         lines.append(gettext("Message key") + "：" + key)
