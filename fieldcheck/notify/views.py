@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..extensions import db
 from ..types import utcnow
 from . import inbox, messages
 
@@ -20,6 +21,7 @@ def unread_count() -> int:
     try:
         return inbox.unread(current_user.id)
     except Exception:  # the header must render on a page that shows a database error
+        db.session.rollback()
         return 0
 
 
