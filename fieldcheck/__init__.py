@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .home import settings_views as _settings_views  # noqa: F401  (adds the settings form to home)
     from .home.views import bp as home_bp
+    from .notify import api as _notify_api  # noqa: F401  (adds the inbox and robot targets to the api blueprint)
     from .ranking import api as _ranking_api  # noqa: F401  (adds ranking routes to the api blueprint)
     from .ranking.views import bp as ranking_bp
     from .reports import api as _reports_api  # noqa: F401  (adds report routes to the api blueprint)
@@ -67,6 +68,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)
     register_template_helpers(app)
+
+    # Notifications: the outbox listener, the inbox page and API, the robot targets (fieldcheck/notify).
+    from .notify import install as install_notify
+
+    install_notify(app)
 
     # Behind FIELDCHECK_PROXY_HOPS trusted proxies: the browser's scheme, host and path prefix (README).
     if app.config["PROXY_HOPS"]:

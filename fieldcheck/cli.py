@@ -353,5 +353,31 @@ def blobs_check(sweep: bool, grace_hours: float) -> None:
         raise click.exceptions.Exit(1)
 
 
+# --- notifications (fieldcheck/notify) ---
+
+
+@main.command("notify")
+@click.option("--once", is_flag=True, help="Send what is due now and exit (for cron).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds when running on.")
+@with_appcontext
+def notify(once: bool, interval: float) -> None:
+    """Send due notifications to the 企业微信/钉钉 robots and by e-mail; runs until stopped (Ctrl-C, SIGTERM)."""
+    import signal
+
+    from .notify import worker
+
+    if once:
+        result = worker.run_once()
+        click.echo(f"{result.messages} messages: {result.sent} items sent, {result.retry} to retry, "
+                   f"{result.failed} failed")
+        return
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        worker.run_forever(interval=interval, log=click.echo, stop=lambda: bool(stopping))
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly
+        return
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

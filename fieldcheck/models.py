@@ -12,3 +12,4 @@ from .geography.models import BoundaryVersion, Community, CommunityBoundary, Spo
 from .ranking.models import RankingSnapshot  # noqa: F401, E402
 from .reports.models import Event, Photo, Report, Visit  # noqa: F401, E402
 from .settings import Setting  # noqa: F401, E402
+from .notify.models import Delivery, Notification, NotifyPreference, NotifyTarget  # noqa: F401, E402

@@ -587,6 +587,59 @@ SPEC: dict = {
     },
 }
 
+# --- notifications (fieldcheck/notify): the inbox and the robot targets ---
+_NOTIFICATION = _obj({
+    "id": _s("integer"),
+    "kind": _s(description="dispatched, rework, appeal_upheld, appeal_granted, suspension_approved, "
+               "suspension_refused, urged, voided, revisit_waiting, verification_waiting, appeal_waiting, "
+               "suspension_waiting, unassigned"),
+    "title": _s(), "text": _s(), "note": _s(),
+    "report_id": {**_s("integer"), "nullable": True},
+    "url": {**_s(description="the report's page"), "nullable": True},
+    "created_at": _s(format="date-time"),
+    "read_at": {**_s(format="date-time"), "nullable": True},
+}, "One line of the caller's inbox")
+_TARGET = _obj({
+    "id": _s("integer"),
+    "scope": _s(description="community:CODE | subdistrict:CODE | office"),
+    "kind": _s(description="wecom | dingtalk"),
+    "url": _s(description="the webhook address without its query (the access token is secret)"),
+    "has_secret": _s("boolean"),
+    "created_at": _s(format="date-time"),
+}, "A group robot (企业微信 or 钉钉) told of its scope's notifications")
+SPEC["paths"].update({
+    "/notifications": {"get": {
+        "summary": "The caller's inbox, newest first, paged by cursor",
+        "parameters": [_q("unread", description="1: unread only"), _q("limit", "integer", description="0-100, default 50"),
+                       _q("cursor", description="next_cursor of the previous page")],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": _obj({
+            "items": {"type": "array", "items": _NOTIFICATION},
+            "next_cursor": {**_s(), "nullable": True}, "unread": _s("integer")})}}},
+            "400": _ERR, "401": _ERR},
+    }},
+    "/notifications/read": {"post": {
+        "summary": "Mark some ({\"ids\": [...]}) or all ({\"all\": true}) of the caller's notifications read",
+        "requestBody": {"content": {"application/json": {"schema": _obj({
+            "ids": {"type": "array", "items": {"type": "integer"}}, "all": _s("boolean")})}}},
+        "responses": {"200": {"description": "updated, unread"}, "400": _ERR, "401": _ERR},
+    }},
+    "/admin/notify-targets": {
+        "get": {"summary": "The robot targets (admin)", "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": _obj(
+                {"items": {"type": "array", "items": _TARGET}})}}}, "401": _ERR, "403": _ERR}},
+        "post": {"summary": "Add a robot target (admin)",
+                 "requestBody": {"content": {"application/json": {"schema": _obj({
+                     "scope": _s(), "kind": _s(), "url": _s(), "secret": _s(description="钉钉 加签 secret")})}}},
+                 "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": _TARGET}}},
+                               "400": _ERR, "401": _ERR, "403": _ERR}},
+    },
+    "/admin/notify-targets/{target_id}": {"delete": {
+        "summary": "Remove a robot target and its unsent messages (admin)",
+        "parameters": [{"name": "target_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"204": {"description": "Removed"}, "401": _ERR, "403": _ERR, "404": _ERR},
+    }},
+})
+
 
 def _every_operation_documents_the_guard(spec: dict) -> None:
     """Any route may answer 400 bad_input (web.register_input_guard), and any secured one 401."""

@@ -1,0 +1,44 @@
+"""The inbox as services over plain values: list by cursor, count unread, mark read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from .models import Notification
+
+MAX_LIMIT = 100
+
+
+def page(user_id: int, *, unread: bool, cursor: int | None, limit: int) -> tuple[list[Notification], int | None]:
+    """Newest first; the cursor is the id of the last row seen (rows with smaller ids follow)."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    if cursor is not None:
+        query = query.where(Notification.id < cursor)
+    rows = list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+def unread(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def mark_read(user_id: int, ids: list[int] | None, now: datetime) -> int:
+    """Mark the given notifications of this user read (all of them when ``ids`` is None)."""
+    query = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if ids is not None:
+        if not ids:
+            return 0
+        query = query.where(Notification.id.in_(ids))
+    count = db.session.execute(query.values(read_at=now).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return count
