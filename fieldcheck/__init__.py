@@ -74,6 +74,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     install_notify(app)
 
+    # Object storage and many processes (issue #16): /healthz, request ids and access log, storage as HTTP.
+    from .health import bp as health_bp
+    from .requestlog import register_request_log
+    from .storage_http import register_storage_http
+
+    app.register_blueprint(health_bp)
+    register_request_log(app)
+    register_storage_http(app)
+
     # Behind FIELDCHECK_PROXY_HOPS trusted proxies: the browser's scheme, host and path prefix (README).
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

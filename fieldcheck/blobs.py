@@ -7,7 +7,8 @@ this check is the only deleter. It finds
 * **unreferenced files**: photo blobs (under ``originals/``, ``display/``, ``thumbs/``) that no Photo
   row names in any of its key columns: left by a request that failed or a server killed mid-upload;
 * **temporary parts**: what a write interrupted between creating and renaming its temporary file
-  left behind (``.tmp-*.part`` in a :class:`~fieldcheck.storage.LocalBlobStore`);
+  left behind (``.tmp-*.part`` in a :class:`~fieldcheck.storage.LocalBlobStore`; multipart uploads
+  never completed in an :class:`~fieldcheck.storage_s3.S3BlobStore`, whose times are ``LastModified``);
 * **missing files**: Photo rows whose original, display copy or thumbnail is not in the store (a
   restore from the wrong backup, a disk fault): listed, never repaired here.
 

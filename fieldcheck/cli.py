@@ -379,5 +379,56 @@ def notify(once: bool, interval: float) -> None:
         return
 
 
+@blobs.command("migrate")
+@click.option("--to", "to_url", required=True, metavar="s3://BUCKET/PREFIX",
+              help="The destination store (with the FIELDCHECK_S3_* settings of this environment).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=4, show_default=True, help="Blobs copied at once.")
+@with_appcontext
+def blobs_migrate(to_url: str, jobs: int) -> None:
+    """Copy the configured photo store to another (object storage), verifying each SHA-256; run it again
+    to resume after an interruption (what is there and verified is skipped)."""
+    from .storage import StorageUnavailable, store_from_config
+    from .storage_migrate import migrate
+
+    source = current_app.extensions["fieldcheck.storage"]
+    try:
+        dest = store_from_config({**current_app.config, "BLOB_URL": to_url})
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--to") from None
+    if repr(dest) == repr(source):
+        raise click.BadParameter("the destination is the configured store itself", param_hint="--to")
+    click.echo(f"copying {source!r} -> {dest!r}")
+
+    def progress(m) -> None:
+        click.echo(f"  {m.done} blobs: {m.copied} copied, {m.replaced} replaced, {m.skipped} already there")
+
+    try:
+        result = migrate(source, dest, jobs=jobs, progress=progress)
+    except StorageUnavailable as exc:
+        raise click.ClickException(f"{exc}; run the same command again to resume") from None
+    for key, reason in result.failed:
+        click.echo(f"failed\t{key}\t{reason}")
+    click.echo(f"{result.copied} copied, {result.replaced} replaced, {result.skipped} already there and verified, "
+               f"{len(result.failed)} failed")
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+@main.command("serve", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--bind", "-b", default=None, help="Address to listen on (default: FIELDCHECK_BIND or 127.0.0.1:8000).")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: from the core count; see fieldcheck/gunicorn_config.py).")
+@click.pass_context
+def serve(ctx: click.Context, bind: str | None, workers: int | None) -> None:
+    """Serve the app for production with gunicorn and the repository's configuration (gunicorn.conf.py);
+    further arguments go to gunicorn."""
+    import os
+
+    from .gunicorn_config import gunicorn_argv
+
+    argv = gunicorn_argv(bind=bind, workers=workers, extra=ctx.args)
+    os.execvp(argv[0], argv)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

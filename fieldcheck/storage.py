@@ -2,9 +2,12 @@
 
 :class:`BlobStore` is the interface the rest of the application uses; it speaks only in keys and
 bytes, so an S3-compatible implementation (keys as object names, ``put`` as a single PutObject, which
-is atomic by nature; ``open`` returning the streaming body) can be added next to
-:class:`LocalBlobStore` without touching callers. :class:`MemoryBlobStore` keeps blobs in a dict, for
-tests; :func:`store_from_config` picks one from the configuration.
+is atomic by nature; ``open`` returning the streaming body) sits next to :class:`LocalBlobStore`
+without touching callers: :class:`fieldcheck.storage_s3.S3BlobStore`. :class:`MemoryBlobStore` keeps
+blobs in a dict, for tests; :func:`store_from_config` picks one from the configuration.
+
+A store that cannot write or cannot be reached raises :class:`StorageUnavailable` (an ``OSError``), which
+the app answers with 503 ``storage_unavailable``.
 
 Keys are relative, slash-separated paths such as ``originals/ab/abcdef0123...`` (see
 :func:`photo_keys`, the one place that lays keys out). Every segment starts with a letter or digit and
@@ -35,6 +38,7 @@ __all__ = [
     "InvalidBlobKey",
     "LocalBlobStore",
     "MemoryBlobStore",
+    "StorageUnavailable",
     "StoredFile",
     "blob_key",
     "photo_keys",
@@ -58,6 +62,11 @@ class BlobNotFound(KeyError):
 
 class BlobConflict(Exception):
     """A different blob already exists under this key and overwriting was not asked for."""
+
+
+class StorageUnavailable(OSError):
+    """The store failed for now (a full disk, an object store that is down or refuses us): retry later.
+    Whatever raised it wrote nothing partial (puts are atomic)."""
 
 
 def validate_key(key: str) -> str:
@@ -183,19 +192,33 @@ class LocalBlobStore:
                 _touch(target)
                 return
             raise BlobConflict(f"a different blob already exists under {key!r}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot write {key!r}: {exc.strerror or exc}") from exc
         try:
             with os.fdopen(fd, "wb") as tmp:
                 tmp.write(data)
                 tmp.flush()
                 os.fsync(tmp.fileno())
             os.replace(tmp_name, target)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
+            if isinstance(exc, OSError) and not isinstance(exc, StorageUnavailable):
+                raise StorageUnavailable(f"cannot write {key!r}: {exc.strerror or exc}") from exc
             raise
         _fsync_dir(target.parent)
+
+    def check(self) -> None:
+        """Raise :class:`StorageUnavailable` unless the folder (or, before the first write, the folder
+        it will be made in) is a writable directory: cheap, for ``/healthz``."""
+        folder = self.root
+        while not folder.exists() and folder.parent != folder:
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise StorageUnavailable(f"{folder} is not a writable folder")
 
     def get(self, key: str) -> bytes:
         try:
@@ -334,13 +357,18 @@ class MemoryBlobStore:
     def temporary_parts(self) -> Iterator[StoredFile]:
         return iter(())
 
+    def check(self) -> None:
+        """Always fine (for ``/healthz``)."""
+
     def delete_temporary(self, name: str) -> None:
         raise InvalidBlobKey(f"not a temporary part: {name!r}")
 
 
 def store_from_config(config: Mapping[str, Any]) -> BlobStore:
     """The blob store the configuration names: ``BLOB_URL`` ``memory://`` (tests), ``file:///path``,
-    or unset for a :class:`LocalBlobStore` at ``BLOB_DIR``. Anything else is a startup error."""
+    ``s3://bucket/prefix`` (object storage, with the ``S3_*`` settings: see
+    :func:`fieldcheck.storage_s3.s3_store_from_config`), or unset for a :class:`LocalBlobStore` at
+    ``BLOB_DIR``. Anything else is a startup error."""
     url = config.get("BLOB_URL") or ""
     if not url:
         return LocalBlobStore(Path(config["BLOB_DIR"]))
@@ -348,8 +376,13 @@ def store_from_config(config: Mapping[str, Any]) -> BlobStore:
         return MemoryBlobStore()
     if url.startswith("file://") and len(url) > len("file://"):
         return LocalBlobStore(Path(url[len("file://") :]))
+    if url.startswith("s3://"):
+        from .storage_s3 import s3_store_from_config
+
+        return s3_store_from_config(url, config)
     raise ValueError(
-        f"FIELDCHECK_BLOB_URL {url!r} is not supported: use memory:// or file:///path, or unset it"
+        f"FIELDCHECK_BLOB_URL {url!r} is not supported: use s3://bucket/prefix, memory:// or file:///path, "
+        "or unset it"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, jsonify, request
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..inputs import parse_whole_number
 from ..months import month_text
+from ..storage_http import blob_response
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, serialize, services
@@ -125,14 +126,9 @@ def photo_file(photo_id: int, variant: str):
     if variant == "original":
         require(perm.can_view_originals(p))
     key = {"display": photo.display_key, "thumb": photo.thumb_key, "original": photo.original_key}[variant]
-    data = current_app.extensions["fieldcheck.storage"].get(key)
     mime = photo.mime if variant == "original" else "image/jpeg"
-    response = Response(data, mimetype=mime)
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if variant == "original":
-        response.headers["Content-Disposition"] = f'attachment; filename="{photo.sha256[:16]}"'
-    return response
+    # Streamed with an ETag (304 without reading the store), or a presigned redirect: storage_http.py.
+    return blob_response(key, mimetype=mime, attachment_name=photo.sha256[:16] if variant == "original" else None)
 
 
 def _can_view_visit(p: perm.Principal, visit: Visit) -> bool:

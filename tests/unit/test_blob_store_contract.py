@@ -1,9 +1,11 @@
-"""The BlobStore contract, run on every implementation: LocalBlobStore (files) and MemoryBlobStore.
+"""The BlobStore contract, run on every implementation: LocalBlobStore (files), MemoryBlobStore and
+S3BlobStore (against moto's S3-protocol server on 127.0.0.1: tests/s3server.py).
 
 What the application relies on is written once here; each store must pass all of it. Store-specific
 behaviour (atomic renames, fsync, temporary files on disk) is in test_storage.py.
 """
 
+# ruff: noqa: F811
 from __future__ import annotations
 
 import threading
@@ -23,6 +25,8 @@ from fieldcheck.storage import (
     StoredFile,
     store_from_config,
 )
+from fieldcheck.storage_s3 import S3BlobStore
+from tests.s3server import s3_bucket, s3_env, s3_store  # noqa: F401  (fixtures; F811 below: tests name them)
 
 
 class Clock:
@@ -33,10 +37,12 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(params=["local", "memory", "s3"])
 def store(request, tmp_path: Path) -> BlobStore:
     if request.param == "local":
         return LocalBlobStore(tmp_path / "blobs")
+    if request.param == "s3":
+        return request.getfixturevalue("s3_store")
     return MemoryBlobStore()
 
 
@@ -165,7 +171,18 @@ def test_store_from_config(tmp_path):
     assert isinstance(store_from_config({"BLOB_DIR": "/x", "BLOB_URL": "memory://"}), MemoryBlobStore)
     named = store_from_config({"BLOB_DIR": "/x", "BLOB_URL": f"file://{tmp_path}/c"})
     assert isinstance(named, LocalBlobStore) and named.root == tmp_path / "c"
-    for bad in ("s3://bucket", "memory", "file://"):
+    s3 = store_from_config({"BLOB_DIR": "/x", "BLOB_URL": "s3://city-photos/fieldcheck/prod",
+                            "S3_ENDPOINT_URL": "https://oss-cn-hangzhou.aliyuncs.com", "S3_REGION": "cn-hangzhou",
+                            "S3_ADDRESSING": "virtual", "S3_CHECKSUMS": "when_required"})
+    assert isinstance(s3, S3BlobStore)
+    assert (s3.bucket, s3.prefix) == ("city-photos", "fieldcheck/prod/")
+    assert s3.client.meta.config.s3["addressing_style"] == "virtual"
+    assert s3.client.meta.config.request_checksum_calculation == "when_required"
+    assert s3.client.meta.config.response_checksum_validation == "when_required"
+    for setting in ({"S3_ADDRESSING": "sideways"}, {"S3_CHECKSUMS": "never"}):
+        with pytest.raises(ValueError, match="FIELDCHECK_S3_"):
+            store_from_config({"BLOB_DIR": "/x", "BLOB_URL": "s3://city-photos", **setting})
+    for bad in ("s3://", "s3://B_ad", "s3://bucket/../up", "memory", "file://", "ftp://host/x"):
         with pytest.raises(ValueError, match="BLOB_URL"):
             store_from_config({"BLOB_DIR": "/x", "BLOB_URL": bad})
 
