@@ -9,7 +9,7 @@ from .checklist.models import (  # noqa: F401
     ChecklistVersion,
 )
 from .geography.models import BoundaryVersion, Community, CommunityBoundary, Spot, Subdistrict  # noqa: F401
+from .notify.models import Delivery, Notification, NotifyPreference, NotifyTarget  # noqa: F401, E402
 from .ranking.models import RankingSnapshot  # noqa: F401, E402
 from .reports.models import Event, Photo, Report, Visit  # noqa: F401, E402
 from .settings import Setting  # noqa: F401, E402
-from .notify.models import Delivery, Notification, NotifyPreference, NotifyTarget  # noqa: F401, E402

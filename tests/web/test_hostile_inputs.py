@@ -113,9 +113,10 @@ def routes(app):
 
 
 def fill(rule, values: dict[str, str]) -> str:
+    """The rule's path with each argument from ``values``; an argument not named there (a new route's id) is 1."""
     path = rule.rule
     for name in rule.arguments:
-        path = re.sub(r"<(?:[^:<>]+:)?" + name + ">", values[name].replace("\\", "\\\\"), path)
+        path = re.sub(r"<(?:[^:<>]+:)?" + name + ">", values.get(name, "1").replace("\\", "\\\\"), path)
     return path
 
 
