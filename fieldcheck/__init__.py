@@ -57,6 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .web import register_error_handlers, register_template_helpers
     from .workflow import api as _workflow_api  # noqa: F401  (adds workflow moves to the api blueprint)
     from .workflow.views import bp as workflow_bp
+    from .map import api as _map_api  # noqa: F401  (adds the map's GeoJSON routes to the api blueprint)
+    from .map.views import bp as map_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
@@ -64,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(workflow_bp)
     app.register_blueprint(ranking_bp)
+    app.register_blueprint(map_bp)
     app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)
     register_template_helpers(app)
