@@ -41,7 +41,7 @@
   }
 
   // ---- The map
-  var map = L.map("map", { zoomSnap: 0.5, attributionControl: !!cfg.tiles, preferCanvas: false });
+  var map = L.map("map", { zoomSnap: 0.5, maxZoom: 19, attributionControl: !!cfg.tiles, preferCanvas: false });
   if (cfg.tiles) {
     L.tileLayer(cfg.tiles, { maxZoom: 18, attribution: cfg.tiles_attribution || "" }).addTo(map);
   }
@@ -146,7 +146,7 @@
       });
       drawLegend();
       if (!fitted && communityData.length) {
-        map.fitBounds(communities.getBounds(), { padding: [8, 8] });
+        map.fitBounds(communities.getBounds(), { padding: [8, 8], animate: false });
         fitted = true;
       }
       updateLabels();
@@ -161,8 +161,11 @@
 
   var pending = null, timer = null;
   function loadReports() {
+    clearTimeout(timer);
     if (pending) pending.abort();
     pending = window.AbortController ? new AbortController() : null;
+    var box = document.getElementById("map"), mine = pending;
+    box.setAttribute("data-loading", "1");
     var q = params(), b = map.getBounds();
     var pad = gcj ? 0.01 : 0;  // the displayed shift is under a kilometre: widen the WGS-84 box by as much
     q.set("bbox", [b.getWest() - pad, b.getSouth() - pad, b.getEast() + pad, b.getNorth() + pad]
@@ -178,9 +181,10 @@
         return m;
       });
       points.addLayers(markers);
-      document.getElementById("map").setAttribute("data-reports", String(markers.length));
+      box.setAttribute("data-reports", String(markers.length));
       say(fc.truncated ? T.truncated.replace("{n}", fc.limit) : "");
-    }).catch(function (e) { if (e.name !== "AbortError") say(T.failed.replace("{reason}", e.message)); });
+    }).catch(function (e) { if (e.name !== "AbortError") say(T.failed.replace("{reason}", e.message)); })
+      .then(function () { if (pending === mine) box.removeAttribute("data-loading"); });
   }
   map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(loadReports, 250); });
 
