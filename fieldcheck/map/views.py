@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -15,7 +16,7 @@ from ..errors import Invalid
 from ..permissions import COMMUNITY, SUBDISTRICT, can_view_ranking
 from ..reports.models import FOUND_BY
 from ..types import utcnow
-from ..web import current_principal
+from ..web import CONTENT_SECURITY_POLICY, current_principal
 from ..workflow.rules import OPEN, STATUS_NAMES
 from ..workflow.views import LEVEL_NAMES
 from .api import parse_month
@@ -68,4 +69,17 @@ def page():
         "ranking": can_view_ranking(p),
         "filters": _filters(month, zh),
     }
-    return render_template("map/map.html", config=config, month=month, error=error), 400 if error else 200
+    response = make_response(render_template("map/map.html", config=config, month=month, error=error),
+                             400 if error else 200)
+    if config["tiles"]:
+        # Only here, and only the tile server's origin, may serve images beside the app itself.
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self' blob:", f"img-src 'self' blob: {tile_origin(config['tiles'])}")
+    return response
+
+
+def tile_origin(template: str) -> str:
+    """The CSP source of a tile URL template: scheme and host, a templated label ({s}) as a wildcard."""
+    parts = urlsplit(template)
+    host = ".".join("*" if "{" in label else label for label in parts.netloc.split("."))
+    return f"{parts.scheme}://{host}"

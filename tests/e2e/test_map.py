@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+import pytest
 from playwright.sync_api import expect
 
+from fieldcheck.map.datum import wgs84_to_gcj02
 from tests.e2e.conftest import community_of, demo_point, login
 from tests.e2e.test_ranking import file_report
-
+from tests.unit.test_map_datum import KNOWN
 
 # The map has drawn its points and no request for them is in flight.
 LOADED = "() => { const m = document.getElementById('map'); return m.dataset.reports !== undefined && !m.dataset.loading; }"
@@ -89,3 +91,9 @@ def test_community_map_holds_only_its_own(live_server, phone_factory):
     assert page.locator("#map").get_attribute("data-reports") == "1"
     page.locator("#map .marker-cluster, #map .pt").first.click()
     expect(page.locator("#card-report")).to_have_attribute("href", f"/reports/{mine['id']}")
+
+    # The browser's GCJ-02 (for 高德/腾讯 tiles) gives the Python function's known values.
+    for (lat, lon), (g_lat, g_lon) in KNOWN:
+        got = page.evaluate(f"window.fieldcheckDatum.wgs84ToGcj02({lon}, {lat})")
+        assert got == pytest.approx([g_lon, g_lat], abs=1e-6)
+        assert got == pytest.approx(list(wgs84_to_gcj02(lon, lat)), abs=1e-12)
