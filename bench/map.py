@@ -111,7 +111,7 @@ def naive_reports(app, principal, *, bbox, statuses=(), overdue=False, limit=200
         from fieldcheck.reports.queries import place_of
 
         out = []
-        for r in db.session.scalars(select(Report).order_by(Report.id.desc())):
+        for r in db.session.scalars(select(Report).order_by(Report.observed_at.desc(), Report.id.desc())):
             if not can_view_place(principal, place_of(r)) or r.lat is None:
                 continue
             if not (start <= r.observed_at < end) or not (bbox[0] <= r.lon <= bbox[2] and bbox[1] <= r.lat <= bbox[3]):

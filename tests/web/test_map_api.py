@@ -225,7 +225,10 @@ def test_reports_truncated_at_limit_newest_first(app, client, people, reports):
     status, body = get(client, people["office"], "/api/v1/map/reports?limit=2")
     assert status == 200
     assert body["truncated"] is True and body["limit"] == 2
-    assert [f["properties"]["id"] for f in body["features"]] == sorted(reports.values(), reverse=True)[:2]
+    # Newest observation first, then the later filing: c1_overdue was observed days earlier than the rest.
+    assert [f["properties"]["id"] for f in body["features"]] == [reports["nowhere"], reports["c4_rectified"]]
+    _, body = get(client, people["office"], "/api/v1/map/reports?limit=5")
+    assert reports["c1_overdue"] not in ids_of(body)
     _, body = get(client, people["office"], "/api/v1/map/reports?limit=6")
     assert body["truncated"] is False and len(body["features"]) == 6
 
