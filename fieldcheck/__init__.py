@@ -49,6 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .home import settings_views as _settings_views  # noqa: F401  (adds the settings form to home)
     from .home.views import bp as home_bp
+    from .map import api as _map_api  # noqa: F401  (adds the map's GeoJSON routes to the api blueprint)
+    from .map.views import bp as map_bp
     from .notify import api as _notify_api  # noqa: F401  (adds the inbox and robot targets to the api blueprint)
     from .ranking import api as _ranking_api  # noqa: F401  (adds ranking routes to the api blueprint)
     from .ranking.views import bp as ranking_bp
@@ -65,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(workflow_bp)
     app.register_blueprint(ranking_bp)
+    app.register_blueprint(map_bp)
     app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)
     register_template_helpers(app)

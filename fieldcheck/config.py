@@ -61,6 +61,14 @@ DEFAULTS = {
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     # A report received more than this many hours after it was observed is flagged late_filing for the office.
     "LATE_FILING_HOURS": 48,
+    # The map (fieldcheck/map). Base tiles: none by default (polygons and points only, no request to any
+    # other host); a URL template such as 天地图's WMTS with its tk key. Their datum: wgs84, or gcj02 for
+    # 高德/腾讯 tiles (points and polygons shifted for display only; storage stays WGS-84).
+    "MAP_TILES": None,
+    "MAP_TILES_DATUM": "wgs84",
+    "MAP_TILES_ATTRIBUTION": "",
+    # How long a process keeps an unpublished month's computed scores for the map (seconds; 0: never).
+    "MAP_RANKING_CACHE_SECONDS": 60,
 }
 
 
@@ -84,6 +92,8 @@ def resolve(config: dict, instance_path: str) -> None:
         raise ValueError(f"FIELDCHECK_PROXY_HOPS must be a whole number of proxies (0 or more), not {hops!r}")
     config["PROXY_HOPS"] = hops
     config["RATELIMIT_STORAGE_URI"] = config.get("RATELIMIT_STORAGE_URL") or "memory://"
+    if config.get("MAP_TILES_DATUM") not in ("wgs84", "gcj02"):
+        raise ValueError(f"FIELDCHECK_MAP_TILES_DATUM must be wgs84 or gcj02, not {config.get('MAP_TILES_DATUM')!r}")
     if isinstance(config.get("SESSION_COOKIE_SECURE"), str):
         config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
 

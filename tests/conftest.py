@@ -109,6 +109,20 @@ def app(database_url, backend, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_counts():
+    """Each test starts with no failed logins counted: the limiter is one object per process (as in
+    production), so its in-memory counts would otherwise carry from one test's app to the next."""
+    yield
+    from limits.storage import MemoryStorage
+
+    from fieldcheck.extensions import limiter
+
+    storage = getattr(limiter, "_storage", None)
+    if isinstance(storage, MemoryStorage):
+        storage.reset()
+
+
 @pytest.fixture
 def ctx(app):
     with app.app_context():

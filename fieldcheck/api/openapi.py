@@ -641,6 +641,93 @@ SPEC["paths"].update({
 })
 
 
+# ---------------------------------------------------------------------------------------------------
+# The map (fieldcheck/map/api.py): GeoJSON, WGS-84 longitude first. A block of its own, added to SPEC.
+
+_GEOJSON = "application/geo+json shape, served as application/json"
+_MAP_MONTH = _q("month", description="YYYY-MM, the city's local month; default this month (400 bad_month)")
+MAP_COMMUNITY = _obj(
+    {
+        "code": _s(), "name": _s(), "subdistrict_code": _s(), "subdistrict_name": _s(),
+        "score": _s(nullable=True, description="the month's score, an exact decimal string as in /rankings; null "
+                    "for inspectors, and without a checklist in force"),
+        "rank": _s("integer", nullable=True, description="the month's rank (1 is best); null as score"),
+        "open": _s("integer", "open reports now (reported, dispatched, rectified, appealed, suspended) that the "
+                   "user may see; an inspector counts only their own"),
+        "overdue": _s("integer", "of those, dispatched or suspended past the deadline"),
+        "centroid": {"type": "array", "items": _s("number"), "description": "[lon, lat] for a label"},
+    },
+    "Properties of one community feature (geometry: its Polygon or MultiPolygon in the boundary version in force)",
+)
+MAP_REPORT = _obj(
+    {
+        "id": _s("integer"),
+        "status": _s(enum=["reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended"]),
+        "item_code": _s(),
+        "overdue": _s("boolean"),
+        "observed_at": _s(format="date-time"),
+    },
+    "Properties of one report feature (geometry: Point [lon, lat]); reports without a position are left out",
+)
+MAP_PATHS = {
+    "/map/communities": {
+        "get": {
+            "summary": "Community polygons for the map, with the month's score and rank and today's open and overdue "
+            "counts. Office and admin: every community; sub-district staff: their communities; community "
+            "staff: their own; inspectors: every polygon without scores, counts of their own reports only. "
+            "Score and rank come from the published snapshot when the month is published, else from the "
+            "computation, kept per process for MAP_RANKING_CACHE_SECONDS (default 60)",
+            "parameters": [_MAP_MONTH],
+            "responses": {
+                "200": {
+                    "description": "FeatureCollection (" + _GEOJSON + ") with month, boundary_version, ranking "
+                    "(published, live, or null without a checklist in force)",
+                    "content": {"application/json": {"schema": _obj({
+                        "type": _s(enum=["FeatureCollection"]),
+                        "month": _s(), "boundary_version": _s("integer", nullable=True),
+                        "ranking": _s(nullable=True, enum=["published", "live"]),
+                        "features": {"type": "array", "items": _obj({"type": _s(), "id": _s(),
+                                     "geometry": _obj({}), "properties": _ref("MapCommunity")})},
+                    })}},
+                },
+                "400": _ERR, "401": _ERR,
+            },
+        }
+    },
+    "/map/reports": {
+        "get": {
+            "summary": "Report points for the map, newest first, within what the user may see (as GET /reports). "
+            "At most limit features; truncated is true when more match",
+            "parameters": [
+                _q("bbox", description="minLon,minLat,maxLon,maxLat in WGS-84 degrees (400 bad_bbox)"),
+                _q("month", description="YYYY-MM: observed in that local month (400 bad_month)"),
+                _q("status", description="one or more statuses, comma-separated (400 bad_status)"),
+                _q("category", description="a checklist category code (ENV, ORD, ...)"),
+                _q("item", description="a checklist item code (ENV-02, ...)"),
+                _q("found_by", description="third_party, city, district or subdistrict, comma-separated"),
+                _q("community", description="a community code"),
+                _q("overdue", description="1: only reports past their deadline that the community still owes"),
+                _q("limit", "integer", description="1..5000, default 2000 (400 bad_limit)"),
+            ],
+            "responses": {
+                "200": {
+                    "description": "FeatureCollection (" + _GEOJSON + ") with truncated and limit",
+                    "content": {"application/json": {"schema": _obj({
+                        "type": _s(enum=["FeatureCollection"]),
+                        "truncated": _s("boolean"), "limit": _s("integer"),
+                        "features": {"type": "array", "items": _obj({"type": _s(), "id": _s("integer"),
+                                     "geometry": _obj({}), "properties": _ref("MapReport")})},
+                    })}},
+                },
+                "400": _ERR, "401": _ERR,
+            },
+        }
+    },
+}
+SPEC["paths"].update(MAP_PATHS)
+SPEC["components"]["schemas"].update({"MapCommunity": MAP_COMMUNITY, "MapReport": MAP_REPORT})
+
+
 def _every_operation_documents_the_guard(spec: dict) -> None:
     """Any route may answer 400 bad_input (web.register_input_guard), and any secured one 401."""
     for path_item in spec["paths"].values():

@@ -54,6 +54,8 @@ class Report(db.Model):
         Index("ix_report_observed_at", "observed_at"),
         Index("ix_report_due_at", "due_at"),
         Index("ix_report_closed_at", "closed_at"),
+        # The map's points by bounding box (fieldcheck/map/queries.py): a range on lon, lat checked in the index.
+        Index("ix_report_lon_lat", "lon", "lat"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

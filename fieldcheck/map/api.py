@@ -1,0 +1,119 @@
+"""Map routes on the API blueprint (GeoJSON; documented in api/openapi.py, MAP_PATHS).
+
+GET /api/v1/map/communities?month=YYYY-MM
+GET /api/v1/map/reports?bbox=minLon,minLat,maxLon,maxLat&month=&status=a,b&category=&item=&found_by=&overdue=1&limit=
+"""
+
+from __future__ import annotations
+
+import math
+from zoneinfo import ZoneInfo
+
+from flask import current_app, jsonify, request
+
+from ..api.views import bp
+from ..calendar import local_month, month_bounds
+from ..errors import N_, Invalid
+from ..months import month_text
+from ..reports.models import FOUND_BY, STATUSES
+from ..types import utcnow
+from ..web import current_principal
+from . import queries
+
+_TRUE = ("1", "true", "yes")
+_FALSE = ("", "0", "false", "no")
+
+
+def parse_month(value: str | None, tz: ZoneInfo) -> str:
+    """The ``month`` argument, this local month when absent; 400 bad_month otherwise."""
+    if value is None or value == "":
+        return local_month(utcnow(), tz)
+    return month_text(value)
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """'minLon,minLat,maxLon,maxLat' (WGS-84) or None when absent; 400 bad_bbox otherwise."""
+    if value is None or value == "":
+        return None
+    parts = value.split(",")
+    try:
+        numbers = tuple(float(x) for x in parts)
+    except ValueError:
+        numbers = ()
+    if (len(numbers) != 4 or not all(math.isfinite(x) for x in numbers)
+            or not (-180 <= numbers[0] <= numbers[2] <= 180 and -90 <= numbers[1] <= numbers[3] <= 90)):
+        raise Invalid(N_("bbox must be minLon,minLat,maxLon,maxLat in degrees (WGS-84), the minimum first."),
+                      code="bad_bbox")
+    return numbers  # type: ignore[return-value]
+
+
+def parse_choice_list(name: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+    raw = request.args.get(name, "")
+    values = tuple(v for v in (s.strip() for s in raw.split(",")) if v)
+    if any(v not in choices for v in values):
+        raise Invalid(N_("%(field)s must be one or more of %(choices)s, separated by commas."),
+                      code=f"bad_{name}", field=name, choices=", ".join(choices))
+    return values
+
+
+def parse_flag(name: str) -> bool:
+    raw = request.args.get(name, "").lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise Invalid(N_("%(field)s must be 1 or 0."), code=f"bad_{name}", field=name)
+
+
+def parse_limit() -> int:
+    raw = request.args.get("limit", "")
+    if raw == "":
+        return queries.DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= queries.MAX_LIMIT:
+        raise Invalid(N_("%(field)s must be a whole number from %(low)s to %(high)s."), code="bad_limit",
+                      field="limit", low=1, high=queries.MAX_LIMIT)
+    return int(raw)
+
+
+def _code(name: str) -> str | None:
+    value = request.args.get(name, "").strip()
+    if len(value) > 48:
+        raise Invalid(N_("%(field)s is too long."), code=f"bad_{name}", field=name)
+    return value or None
+
+
+def ranking_cache() -> queries.RankingCache:
+    return current_app.extensions.setdefault("fieldcheck.map_ranking", queries.RankingCache())
+
+
+@bp.get("/map/communities")
+def map_communities():
+    tz_name = current_app.config["TIMEZONE"]
+    month = parse_month(request.args.get("month"), ZoneInfo(tz_name))
+    body = queries.community_features(
+        current_principal(), month, now=utcnow(), tz_name=tz_name,
+        cache=ranking_cache(), ttl=float(current_app.config["MAP_RANKING_CACHE_SECONDS"]),
+    )
+    return jsonify(body)
+
+
+def report_filter(tz: ZoneInfo) -> queries.ReportFilter:
+    """The report layer's query arguments, each checked (400 with a code naming the argument)."""
+    month = request.args.get("month") or None
+    return queries.ReportFilter(
+        bbox=parse_bbox(request.args.get("bbox")),
+        observed=month_bounds(parse_month(month, tz), tz) if month else None,
+        statuses=parse_choice_list("status", STATUSES),
+        category=_code("category"),
+        item=_code("item"),
+        found_by=parse_choice_list("found_by", FOUND_BY),
+        overdue=parse_flag("overdue"),
+        community=_code("community"),
+    )
+
+
+@bp.get("/map/reports")
+def map_reports():
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    f = report_filter(tz)
+    return jsonify(queries.report_features(current_principal(), f, now=utcnow(), limit=parse_limit()))
