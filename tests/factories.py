@@ -31,6 +31,7 @@ from fieldcheck.geography.models import Community, CommunityBoundary
 from fieldcheck.permissions import Place, Principal
 from fieldcheck.photos import ProcessedPhoto, process_photo
 from fieldcheck.reports.models import Event, Photo, Report
+from fieldcheck.storage import photo_keys
 from fieldcheck.types import utcnow
 from fieldcheck.workflow import rules
 from fieldcheck.workflow.rules import Action
@@ -63,15 +64,6 @@ def processed_photo(seed: int = 1) -> tuple[bytes, ProcessedPhoto]:
     """A test photo and what the pipeline makes of it, computed once per session and seed."""
     data = jpeg(seed=seed)
     return data, process_photo(data)
-
-
-def photo_keys(sha256: str) -> tuple[str, str, str]:
-    """The storage keys production gives a photo's original, display copy and thumbnail."""
-    try:
-        from fieldcheck.storage import photo_keys as keys  # type: ignore[attr-defined]
-    except ImportError:
-        from fieldcheck.reports.services import photo_keys as keys
-    return keys(sha256)
 
 
 def deadline(settings: dict, severity: str, moment: datetime, tz: ZoneInfo) -> datetime | None:

@@ -1,22 +1,13 @@
-"""Fakes for the parts a test is not about: a clock the test sets, and blobs kept in memory.
+"""Fakes for the parts a test is not about: a clock the test sets.
 
 ``Clock`` replaces the application's clock (``fieldcheck.types.utcnow``, which every view, service
 context and column default reads) for one test: see the ``clock`` fixture in tests/conftest.py.
-
-``MemoryBlobStore`` follows the ``BlobStore`` protocol of fieldcheck/storage.py with a dict; the
-application's own one (``fieldcheck.storage.MemoryBlobStore``, chosen by configuration) is used
-instead when it exists.
+Blobs in memory: ``fieldcheck.storage.MemoryBlobStore`` (configuration ``BLOB_URL="memory://"``).
 """
 
 from __future__ import annotations
 
-import io
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
-
-from fieldcheck.storage import BlobConflict, BlobNotFound, validate_key
 
 # A Friday in November 2026, 10:00 in the city (Asia/Shanghai): a working day, inside the default
 # calendar and checklist of the `district` fixture.
@@ -71,57 +62,3 @@ def frozen_datetime(clock: Clock) -> type[datetime]:
             return clock.now().replace(tzinfo=None)
 
     return ClockedDatetime
-
-
-class MemoryBlobStore:
-    """Blobs in a dict, following fieldcheck.storage.BlobStore (put is atomic under a lock)."""
-
-    def __init__(self) -> None:
-        self._blobs: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"MemoryBlobStore({len(self._blobs)} blobs)"
-
-    def put(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
-        validate_key(key)
-        data = bytes(data)
-        with self._lock:
-            held = self._blobs.get(key)
-            if held is not None and not overwrite and held != data:
-                raise BlobConflict(f"a different blob already exists under {key!r}")
-            self._blobs[key] = data
-
-    def get(self, key: str) -> bytes:
-        validate_key(key)
-        with self._lock:
-            held = self._blobs.get(key)
-        if held is None:
-            raise BlobNotFound(key)
-        return held
-
-    def open(self, key: str) -> BinaryIO:
-        return io.BytesIO(self.get(key))
-
-    def exists(self, key: str) -> bool:
-        validate_key(key)
-        return key in self._blobs
-
-    def delete(self, key: str) -> None:
-        validate_key(key)
-        with self._lock:
-            self._blobs.pop(key, None)
-
-    def keys(self, prefix: str = "") -> Iterator[str]:
-        with self._lock:
-            found = sorted(k for k in self._blobs if k.startswith(prefix))
-        yield from found
-
-
-def memory_blob_store():
-    """The application's in-memory store when it has one, else the fake above."""
-    try:
-        from fieldcheck.storage import MemoryBlobStore as AppMemoryBlobStore  # type: ignore[attr-defined]
-    except ImportError:
-        return MemoryBlobStore()
-    return AppMemoryBlobStore()
