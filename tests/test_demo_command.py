@@ -142,6 +142,10 @@ class FirstStart:
     visit: Visit
 
 
+# With pytest-xdist, the tests that share the first start run on one worker (--dist loadgroup).
+SHARES_FIRST_START = pytest.mark.xdist_group("demo-first-start")
+
+
 @pytest.fixture(scope="module")
 def first_start(tmp_path_factory) -> FirstStart:
     """`fieldcheck demo` started once in a new instance folder (the start that seeds, about half a
@@ -154,6 +158,7 @@ def first_start(tmp_path_factory) -> FirstStart:
     return FirstStart(instance, log, visit)
 
 
+@SHARES_FIRST_START
 def test_demo_serves_the_seeded_district_in_chinese(first_start):
     instance = first_start.instance
     assert_demo_works(first_start.visit)
@@ -166,6 +171,7 @@ def test_demo_serves_the_seeded_district_in_chinese(first_start):
     assert "seeded the demo district" in first_start.log.read_text()
 
 
+@SHARES_FIRST_START
 def test_demo_on_the_same_instance_folder_does_not_seed_again(first_start, tmp_path):
     instance = tmp_path / "instance"
     shutil.copytree(first_start.instance, instance)

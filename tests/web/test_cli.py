@@ -667,6 +667,10 @@ def test_seed_demo_fills_an_empty_database(app, cli):
         assert version is not None and found is not None and found.id == spot.community_id
 
 
+# With pytest-xdist, the tests that start from seed-demo's database run on one worker (--dist loadgroup).
+SHARES_SEED_DEMO = pytest.mark.xdist_group("seed-demo")
+
+
 @pytest.fixture
 def seeded_demo(app, cli, db_snapshot):
     """`fieldcheck seed-demo` (with its history) on the empty database: it runs in the first test of each
@@ -680,6 +684,7 @@ def seeded_demo(app, cli, db_snapshot):
     return db_snapshot("seed-demo", seed)
 
 
+@SHARES_SEED_DEMO
 @pytest.mark.parametrize("username", sorted(DEMO_HOMES))
 def test_seed_demo_accounts_log_in_to_their_home_page(app, seeded_demo, username):
     client = app.test_client()
@@ -691,6 +696,7 @@ def test_seed_demo_accounts_log_in_to_their_home_page(app, seeded_demo, username
     assert 'lang="zh-CN"' in page.get_data(as_text=True)
 
 
+@SHARES_SEED_DEMO
 def test_seed_demo_twice_fails_clearly_and_adds_nothing(app, cli, seeded_demo):
     before = row_counts(app)
     assert_refused(cli("seed-demo"), "already has users")
