@@ -1,7 +1,12 @@
-"""Photos the tests make themselves: JPEGs with optional EXIF GPS, capture time and orientation."""
+"""Photos the tests make themselves: JPEGs with optional EXIF GPS, capture time and orientation.
+
+Each photo is drawn and encoded once per session and cached by its parameters (bytes are immutable,
+so a test can never change another's photo).
+"""
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 from datetime import datetime
@@ -19,6 +24,7 @@ def _dms(value: float):
     return (Fraction(degrees), Fraction(minutes), seconds)
 
 
+@functools.cache
 def jpeg(
     width: int = 800,
     height: int = 600,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.cookiejar
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -99,14 +101,29 @@ def log_in(base: str, username: str, password: str = "demo-2026-wmb"):
     return html, response
 
 
-def assert_demo_works(base: str) -> None:
+@dataclass(frozen=True)
+class Visit:
+    """What a new user sees logging in as the demo inspector: the login page, then where it lands."""
+
+    login_html: str
+    status: int
+    path: str
+    html: str
+
+
+def visit_demo(base: str) -> Visit:
     html, response = log_in(base, "inspector")
-    assert 'lang="zh-CN"' in html
-    assert "登录" in html
     with response:
-        assert response.status == 200
-        assert urllib.parse.urlsplit(response.geturl()).path == "/inspector"
-        assert 'lang="zh-CN"' in response.read().decode("utf-8")
+        return Visit(html, response.status, urllib.parse.urlsplit(response.geturl()).path,
+                     response.read().decode("utf-8"))
+
+
+def assert_demo_works(visit: Visit) -> None:
+    assert 'lang="zh-CN"' in visit.login_html
+    assert "登录" in visit.login_html
+    assert visit.status == 200
+    assert visit.path == "/inspector"
+    assert 'lang="zh-CN"' in visit.html
 
 
 def sqlite_count(db_file: Path, table: str) -> int:
@@ -118,31 +135,55 @@ def sqlite_scalar(db_file: Path, query: str):
         return conn.execute(query).fetchone()[0]
 
 
-def test_demo_serves_the_seeded_district_in_chinese(tmp_path):
-    instance = tmp_path / "instance"
-    with running_demo(instance, tmp_path / "demo.log") as base:
-        assert_demo_works(base)
+@dataclass(frozen=True)
+class FirstStart:
+    instance: Path
+    log: Path
+    visit: Visit
+
+
+# With pytest-xdist, the tests that share the first start run on one worker (--dist loadgroup).
+SHARES_FIRST_START = pytest.mark.xdist_group("demo-first-start")
+
+
+@pytest.fixture(scope="module")
+def first_start(tmp_path_factory) -> FirstStart:
+    """`fieldcheck demo` started once in a new instance folder (the start that seeds, about half a
+    minute), visited while it runs, then stopped. Both SQLite tests read it; the second starts the
+    demo again in a copy of the folder, so neither sees what the other did."""
+    folder = tmp_path_factory.mktemp("demo-first-start")
+    instance, log = folder / "instance", folder / "first.log"
+    with running_demo(instance, log) as base:
+        visit = visit_demo(base)
+    return FirstStart(instance, log, visit)
+
+
+@SHARES_FIRST_START
+def test_demo_serves_the_seeded_district_in_chinese(first_start):
+    instance = first_start.instance
+    assert_demo_works(first_start.visit)
     db_file = instance / "fieldcheck.db"
     assert db_file.exists()  # the embedded SQLite default, in the instance folder
     assert (instance / "secret_key").exists()
     assert sqlite_scalar(db_file, ACTIVE_USERS) == DEMO_USERS
     assert sqlite_count(db_file, "community") >= 84
     assert sqlite_count(db_file, "report") > 100  # the demo's history, filed through the services
-    assert "seeded the demo district" in (tmp_path / "demo.log").read_text()
+    assert "seeded the demo district" in first_start.log.read_text()
 
 
-def test_demo_on_the_same_instance_folder_does_not_seed_again(tmp_path):
+@SHARES_FIRST_START
+def test_demo_on_the_same_instance_folder_does_not_seed_again(first_start, tmp_path):
     instance = tmp_path / "instance"
+    shutil.copytree(first_start.instance, instance)
     db_file = instance / "fieldcheck.db"
-    with running_demo(instance, tmp_path / "first.log"):
-        pass
     counts = {
         table: sqlite_count(db_file, table) for table in ("user", "community", "boundary_version", "spot", "report")
     }
     assert sqlite_scalar(db_file, ACTIVE_USERS) == DEMO_USERS
 
     with running_demo(instance, tmp_path / "second.log") as base:
-        assert_demo_works(base)  # the same accounts, and the kept secret key signs the new session
+        # the same accounts, and the kept secret key signs the new session
+        assert_demo_works(visit_demo(base))
     assert {table: sqlite_count(db_file, table) for table in counts} == counts
     assert "seeded the demo district" not in (tmp_path / "second.log").read_text()
 
@@ -151,7 +192,7 @@ def test_demo_on_the_same_instance_folder_does_not_seed_again(tmp_path):
 def test_demo_on_postgresql(tmp_path, pg_empty_database):
     instance = tmp_path / "instance"
     with running_demo(instance, tmp_path / "demo.log", database_url=pg_empty_database) as base:
-        assert_demo_works(base)
+        assert_demo_works(visit_demo(base))
     assert not (instance / "fieldcheck.db").exists()
     engine = create_engine(pg_empty_database)
     try:

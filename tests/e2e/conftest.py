@@ -53,6 +53,9 @@ except ImportError:  # pragma: no cover - playwright is in the test extras
 E2E_DIR = Path(__file__).resolve().parent
 DEMO_PASSWORD = "demo-2026-wmb"
 SECRET_KEY = "e2e-secret-key"
+# The demo accounts' passwords hashed cheaply (as in every test app): each login would otherwise cost a
+# scrypt, and the hash's cost is not what the browser tests are about.
+PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 DEFAULT_TIMEOUT_MS = 10_000
 
 CHROMIUM_ARGS = [
@@ -138,7 +141,8 @@ def seeded_database(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("seeded")
     path = folder / "fieldcheck.db"
     app = create_app(
-        {"DATABASE_URL": f"sqlite:///{path}", "BLOB_DIR": str(folder / "blobs"), "SECRET_KEY": SECRET_KEY}
+        {"DATABASE_URL": f"sqlite:///{path}", "BLOB_DIR": str(folder / "blobs"), "SECRET_KEY": SECRET_KEY,
+         "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD}
     )
     with app.app_context():
         upgrade()
@@ -258,7 +262,8 @@ def make_live_server(seeded_database, tmp_path):
         if (seeded_database.parent / "blobs").is_dir():
             shutil.copytree(seeded_database.parent / "blobs", blobs)
         blobs.mkdir(exist_ok=True)
-        config = {"DATABASE_URL": f"sqlite:///{database}", "BLOB_DIR": str(blobs), "SECRET_KEY": SECRET_KEY}
+        config = {"DATABASE_URL": f"sqlite:///{database}", "BLOB_DIR": str(blobs), "SECRET_KEY": SECRET_KEY,
+                  "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD}
         config.update(overrides)
         server = LiveServer(config)
         servers.append(server)

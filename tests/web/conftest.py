@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import WEB_PEOPLE, login
 from tests.web.reporting import token_for
 
 
 @pytest.fixture
 def people(client, district, make_user):
-    make_user("inspector", username="insp", level="city")
-    make_user("inspector", username="insp2", level="subdistrict")
-    make_user("community", username="c1", community="C001")
-    make_user("community", username="c2", community="C002")
-    make_user("subdistrict", username="sd1", subdistrict="SD01")
-    make_user("subdistrict", username="sd2", subdistrict="SD02")
-    make_user("office", username="office")
-    make_user("admin", username="admin")
-    names = ("insp", "insp2", "c1", "c2", "sd1", "sd2", "office", "admin")
-    return {name: token_for(client, name) for name in names}
+    """Users of every role and scope (tests.conftest.WEB_PEOPLE) and their API tokens, by username.
+
+    A test that uses this fixture usually starts from a database that already has them (the
+    "web_people" template of tests/conftest.py); otherwise they are made here."""
+    seeded = client.application.extensions.get("tests.seeded", {})
+    if "people" in seeded:
+        return {name: dict(headers) for name, headers in seeded["people"].items()}
+    for username, role, options in WEB_PEOPLE:
+        make_user(role, username=username, **options)
+    return {name: token_for(client, name) for name, _role, _options in WEB_PEOPLE}
 
 
 @pytest.fixture

@@ -669,9 +669,26 @@ def test_seed_demo_fills_an_empty_database(app, cli):
         assert version is not None and found is not None and found.id == spot.community_id
 
 
+# With pytest-xdist, the tests that start from seed-demo's database run on one worker (--dist loadgroup).
+SHARES_SEED_DEMO = pytest.mark.xdist_group("seed-demo")
+
+
+@pytest.fixture
+def seeded_demo(app, cli, db_snapshot):
+    """`fieldcheck seed-demo` (with its history) on the empty database: it runs in the first test of each
+    backend, and the other tests start from a copy of the database and photo files it left."""
+
+    def seed():
+        result = cli("seed-demo")
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return db_snapshot("seed-demo", seed)
+
+
+@SHARES_SEED_DEMO
 @pytest.mark.parametrize("username", sorted(DEMO_HOMES))
-def test_seed_demo_accounts_log_in_to_their_home_page(app, cli, username):
-    assert cli("seed-demo").exit_code == 0
+def test_seed_demo_accounts_log_in_to_their_home_page(app, seeded_demo, username):
     client = app.test_client()
     response = login(client, username, "demo-2026-wmb")
     assert response.status_code == 302
@@ -681,8 +698,8 @@ def test_seed_demo_accounts_log_in_to_their_home_page(app, cli, username):
     assert 'lang="zh-CN"' in page.get_data(as_text=True)
 
 
-def test_seed_demo_twice_fails_clearly_and_adds_nothing(app, cli):
-    assert cli("seed-demo").exit_code == 0
+@SHARES_SEED_DEMO
+def test_seed_demo_twice_fails_clearly_and_adds_nothing(app, cli, seeded_demo):
     before = row_counts(app)
     assert_refused(cli("seed-demo"), "already has users")
     assert row_counts(app) == before

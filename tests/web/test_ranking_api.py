@@ -19,15 +19,21 @@ IN_MARCH = datetime(2026, 3, 20, tzinfo=UTC)
 
 
 @pytest.fixture
-def people(app, client, make_user):
-    inspector = make_user("inspector", username="insp", level="district")
-    ids = build(app, inspector_id=inspector.id)
-    make_user("office", username="office")
-    make_user("admin", username="admin")
-    make_user("community", username="c1", community="C001")
-    make_user("subdistrict", username="sd1", subdistrict="SD01")
-    tokens = {name: token_for(client, name) for name in ("insp", "office", "admin", "c1", "sd1")}
-    return tokens, ids
+def people(app, client, make_user, db_snapshot):
+    """The worked-example month and its users with tokens (built once per backend, then copied)."""
+
+    def setup():
+        inspector = make_user("inspector", username="insp", level="district")
+        ids = build(app, inspector_id=inspector.id)
+        make_user("office", username="office")
+        make_user("admin", username="admin")
+        make_user("community", username="c1", community="C001")
+        make_user("subdistrict", username="sd1", subdistrict="SD01")
+        tokens = {name: token_for(client, name) for name in ("insp", "office", "admin", "c1", "sd1")}
+        return tokens, ids
+
+    tokens, ids = db_snapshot("ranking-api-people", setup)
+    return {name: dict(headers) for name, headers in tokens.items()}, dict(ids)
 
 
 def call(client, method, path, headers, now=AFTER):

@@ -33,16 +33,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def people(app, make_user):
-    inspector = make_user("inspector", username="insp", level="district")
-    ids = build(app, inspector_id=inspector.id)
-    make_user("office", username="office")
-    make_user("admin", username="admin")
-    make_user("community", username="c1", community="C001")
-    make_user("community", username="c2", community="C002")
-    make_user("subdistrict", username="sd1", subdistrict="SD01")
-    make_user("subdistrict", username="sd2", subdistrict="SD02")
-    return ids
+def people(app, make_user, db_snapshot):
+    """The worked-example month and its users (built once per backend, then copied)."""
+
+    def setup():
+        inspector = make_user("inspector", username="insp", level="district")
+        ids = build(app, inspector_id=inspector.id)
+        make_user("office", username="office")
+        make_user("admin", username="admin")
+        make_user("community", username="c1", community="C001")
+        make_user("community", username="c2", community="C002")
+        make_user("subdistrict", username="sd1", subdistrict="SD01")
+        make_user("subdistrict", username="sd2", subdistrict="SD02")
+        return ids
+
+    return dict(db_snapshot("ranking-pages-people", setup))
 
 
 def at(now):

@@ -23,7 +23,6 @@ from fieldcheck.reports.models import Report
 from fieldcheck.workflow.rules import Action
 from tests.conftest import csrf_token_from, login
 from tests.photo_factory import jpeg
-from tests.web.reporting import post_report
 
 # Every role and scope, with the user of the `people` fixture who plays it.
 PRINCIPALS = {
@@ -123,8 +122,9 @@ def test_the_table_covers_every_workflow_route(app):
     assert home <= set(ROLE_PAGES)
 
 
-def prepared_report(app, client, people, move: Move) -> int:
-    report_id = post_report(client, people["insp"]).get_json()["id"]
+def prepared_report(app, make_report, move: Move) -> int:
+    """A report filed by `insp` in C001 (written as rows: filing has its own tests), in the move's state."""
+    report_id = make_report("dispatched", community="C001", inspector="insp")
     with app.app_context():
         move.setup(db.session.get(Report, report_id))
         db.session.commit()
@@ -166,7 +166,7 @@ def call_page(app, principal, report_id, move: Move):
 
 
 @pytest.mark.parametrize(("route", "principal", "status"), CASES, ids=[f"{r}-{p}" for r, p, _ in CASES])
-def test_workflow_permissions(app, client, people, route, principal, status):
+def test_workflow_permissions(app, client, people, make_report, route, principal, status):
     kind, _, name = route.partition(" ")
     if name.startswith("GET /"):
         browser = app.test_client()
@@ -175,7 +175,7 @@ def test_workflow_permissions(app, client, people, route, principal, status):
         assert response.status_code == status
         return
     move = VIEW if name == "GET report" else MOVES[Action(name)]
-    report_id = prepared_report(app, client, people, move)
+    report_id = prepared_report(app, make_report, move)
     if kind == "api":
         response = call_api(client, people, principal, report_id, move)
     else:

@@ -1,0 +1,111 @@
+"""The shared fixtures keep their promises: a template database equals the real import, the clock is the
+app's clock, and made reports look like reports that were filed and moved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from fieldcheck import create_app
+from fieldcheck.errors import Conflict
+from fieldcheck.extensions import db
+from fieldcheck.reports.models import Report
+from fieldcheck.types import utcnow
+from fieldcheck.workflow.rules import Action
+from tests.conftest import app_config, import_district
+
+
+def table_rows(app) -> dict[str, list[tuple]]:
+    """Every row of every table but the timestamps of when it was made (sorted, comparable)."""
+    out = {}
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            columns = [c for c in table.columns if c.name not in ("created_at", "loaded_at")]
+            rows = db.session.execute(select(*columns)).all()
+            out[table.name] = sorted(tuple(map(repr, row)) for row in rows)
+    return out
+
+
+def test_the_district_template_holds_what_the_import_makes(app, db_templates, backend, tmp_path):
+    """`app` here starts empty (this test does not use `district`); importing gives the template's rows."""
+    assert all(not rows for rows in table_rows(app).values())
+    version_id = import_district(app)
+    imported = table_rows(app)
+
+    if backend == "sqlite":
+        copy = tmp_path / "copy.db"
+        seeded = db_templates.sqlite_copy("district", copy)
+        url = f"sqlite:///{copy}"
+    else:
+        seeded = db_templates.pg_reset(app, "district")
+        url = app.config["DATABASE_URL"]
+    copy_app = create_app(app_config(url, tmp_path / "blobs2"))
+    try:
+        assert seeded == {"district": version_id}
+        assert table_rows(copy_app) == imported
+    finally:
+        with copy_app.app_context():
+            db.engine.dispose()
+
+
+def test_the_clock_is_the_apps_clock(app, clock, make_user):
+    clock.set(datetime(2026, 3, 2, 1, 30, tzinfo=UTC))
+    assert utcnow() == datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+    assert utcnow() == utcnow()  # it does not move by itself
+    clock.advance(hours=3)
+    assert utcnow() == datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
+    user = make_user("office")  # a column default reads it too
+    with app.app_context():
+        from fieldcheck.auth.models import User
+
+        assert db.session.get(User, user.id).created_at == datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        clock.set(datetime(2026, 3, 2))  # naive
+
+
+def test_without_the_clock_fixture_time_is_real():
+    before = datetime.now(UTC)
+    assert before - timedelta(seconds=5) <= utcnow() <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize("status", ["reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended"])
+def test_made_reports_are_in_the_state_asked_with_its_history(app, make_report, clock, status):
+    report_id = make_report(status)
+    with app.app_context():
+        report = db.session.get(Report, report_id)
+        assert report.status == status
+        assert report.received_at == clock.now()
+        statuses = [e.to_status for e in report.events]
+        assert statuses[0] == "reported" and statuses[-1] == status
+        assert [e.seq for e in report.events] == list(range(1, len(report.events) + 1))
+        assert report.version == 1 + len([e for e in report.events if e.action not in ("file", "dispatch")])
+        assert (report.community is None) == (status == "reported")
+        if status != "reported":
+            assert report.community.code == "C001" and report.due_at is not None
+            assert report.lat is not None  # a point inside C001
+        kinds = sorted(p.kind for p in report.photos)
+        assert kinds == (["after", "before"] if status in ("rectified", "closed") else ["before"])
+        store = app.extensions["fieldcheck.storage"]
+        for photo in report.photos:
+            assert all(store.exists(k) for k in (photo.original_key, photo.display_key, photo.thumb_key))
+        if status == "suspended":
+            assert report.planned_date is not None and report.suspension_requested is None
+        if status == "appealed":
+            assert report.appeal_from == "dispatched"
+        if status == "closed":
+            assert report.closed_at == clock.now() and report.rectified_at == clock.now()
+
+
+def test_made_reports_take_moves_and_columns(app, make_report):
+    report_id = make_report(moves=[Action.RECTIFY, Action.REJECT], community="C003", inspector="someone",
+                            flags=["manual_location"])
+    with app.app_context():
+        report = db.session.get(Report, report_id)
+        assert report.status == "dispatched" and report.rework_count == 1
+        assert report.community.code == "C003" and report.inspector.username == "someone"
+        assert report.flags == ["manual_location"]
+        assert db.session.scalar(select(func.count(Report.id))) == 1
+    with pytest.raises(Conflict):
+        make_report(moves=[Action.ACCEPT])  # the rules refuse a move the state does not allow
