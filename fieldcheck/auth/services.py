@@ -59,8 +59,9 @@ PASSWORD_PROBLEMS_FOR_USER = {
 }
 
 
-def _bad(field: str, template: str, **params) -> Invalid:
-    return Invalid(template, details={"field": field}, **params)
+def _bad(at: str, template: str, **params) -> Invalid:
+    """A problem with the field ``at`` (named in the error's details)."""
+    return Invalid(template, details={"field": at}, **params)
 
 
 def _scope(username: str, role: str, level: str | None, community_code: str | None,
