@@ -116,14 +116,15 @@ def test_admin_adds_a_user_who_logs_in_with_that_password(app, people):
 
 
 @pytest.mark.parametrize(("data", "field", "fragment"), [
-    ({"username": "x y", "role": "office"}, "username", "letters, digits"),
-    ({"username": "insp", "role": "office"}, "username", "already taken"),
-    ({"username": "bob", "role": "inspector"}, "level", "needs a level"),
-    ({"username": "bob", "role": "community"}, "community", "community code"),
+    ({"username": "x y", "role": "office"}, "username", "字母、数字"),
+    ({"username": "insp", "role": "office"}, "username", "已被占用"),
+    ({"username": "bob", "role": "inspector"}, "level", "需要指定级别"),
+    ({"username": "bob", "role": "community"}, "community", "社区编码"),
     ({"username": "bob", "role": "office", "password": "short", "confirm": "short"}, "password", "10"),
     ({"username": "bob", "role": "office", "confirm": "pw-other-99999"}, "confirm", ""),
 ])
 def test_add_names_the_field_at_fault_and_stores_nothing(app, people, data, field, fragment):
+    """In Chinese, the default language."""
     admin = browser(app, "admin")
     before = len(entries(app))
     response = form_post(admin, "/admin/users/new", "/admin/users/new",
@@ -257,7 +258,7 @@ def test_import_preview_lists_every_rows_problem_and_stores_nothing(app, people)
     response = upload(admin, text)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    for line, fragment in ((3, "mayor"), (4, "already taken"), (5, "10")):
+    for line, fragment in ((3, "mayor"), (4, "已被占用"), (5, "10")):
         row = html.split(f'data-line="{line}"')[1].split("</tr>")[0]
         assert fragment in row, (line, row)
     assert 'name="confirm"' not in html  # no import button while a row is wrong
