@@ -16,14 +16,12 @@ from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     make_response,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -263,7 +261,8 @@ def audit_csv():
     require_reader()
     tz = _tz()
     q = services.audit_query(request.args, tz)
-    response = Response(stream_with_context(services.audit_csv_rows(q, tz)), mimetype="text/csv")
+    # Built whole, not streamed: a streamed body holds the request context until a client reads it all.
+    response = make_response("".join(services.audit_csv_rows(q, tz)))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
     return response

@@ -415,3 +415,16 @@ def test_audit_page_filters_pages_and_exports(app, people):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["at", "actor", "action", "target", "changes"] and len(rows) == 4
     assert all(r[2] == "user.activate" for r in rows[1:])
+
+
+def test_ranking_publication_is_audited(app, people):
+    from datetime import UTC, datetime
+
+    from fieldcheck.ranking import services as ranking
+
+    office = user_row(app, "office")
+    with app.app_context():
+        ranking.publish("2026-01", office.id, now=datetime(2026, 3, 1, tzinfo=UTC), tz_name="Asia/Shanghai")
+        db.session.commit()
+    actor, action, target, changes = entries(app, "ranking.publish")[-1]
+    assert (actor, target, changes["sequence"]) == ("office", "ranking:2026-01", [None, 1])
