@@ -45,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         configure_engine(db.engine)
 
     from . import models  # noqa: F401  (every model registered before migrations compare)
+    from .admin import api as _admin_api  # noqa: F401  (adds /api/v1/admin routes to the api blueprint)
+    from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .home import settings_views as _settings_views  # noqa: F401  (adds the settings form to home)
@@ -68,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(workflow_bp)
     app.register_blueprint(ranking_bp)
     app.register_blueprint(map_bp)
+    app.register_blueprint(admin_bp)
     app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)
     register_template_helpers(app)

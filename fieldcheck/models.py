@@ -1,5 +1,6 @@
 """Import every model so metadata is complete (migrations, tests)."""
 
+from .audit import AuditEntry  # noqa: F401
 from .auth.models import ApiToken, User, UserSession  # noqa: F401
 from .checklist.models import (  # noqa: F401
     CalendarDay,

@@ -21,6 +21,7 @@ from flask import g, has_request_context
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from . import audit
 from . import permissions as perm
 from .errors import N_, Invalid
 from .extensions import db
@@ -94,6 +95,9 @@ def set_values(changes: dict, *, user_id: int | None, now: datetime | None = Non
             raise Invalid(N_("Unknown setting %(key)s."), code="unknown_setting", key=key)
         checked[key] = spec.check(value)
     now = now or utcnow()
+    changed = audit.diff(values(), checked)
+    if changed:
+        audit.record(user_id, "setting.change", "settings", changed, at=now)
     for key, value in checked.items():
         row = db.session.get(Setting, key)
         if row is None:

@@ -727,6 +727,104 @@ MAP_PATHS = {
 SPEC["paths"].update(MAP_PATHS)
 SPEC["components"]["schemas"].update({"MapCommunity": MAP_COMMUNITY, "MapReport": MAP_REPORT})
 
+# --- The admin API (fieldcheck/admin/api.py): administrators only, 403 for every other role ---------------
+
+_ADMIN_ERRORS = {"400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR}
+_ADMIN_USER = _obj(
+    {
+        "username": _s(), "display_name": _s(), "role": _s(enum=["inspector", "community", "subdistrict", "office", "admin"]),
+        "level": _s(nullable=True, enum=["city", "district", "subdistrict"]),
+        "community": _s(nullable=True, description="community code (community staff)"),
+        "subdistrict": _s(nullable=True, description="sub-district code (sub-district and community staff)"),
+        "active": _s("boolean"), "must_change_password": _s("boolean", "true after a reset, until the user changes it"),
+        "created_at": _s(format="date-time"),
+    },
+    "A user as the admin API shows it (never a password or its hash)",
+)
+_ADMIN_NAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
+_ADMIN_FIELD_ERRORS = (
+    "400 invalid with error.field naming the field at fault (username, password, role, level, community, "
+    "subdistrict, display_name, active); last_admin when the change would leave no active administrator"
+)
+_AUDIT_ENTRY = _obj(
+    {
+        "id": _s("integer"), "at": _s(format="date-time"),
+        "actor": _s(description="the username of who acted, or cli for the command line"),
+        "action": _s(description="user.create, user.update, user.deactivate, user.activate, user.password_reset, "
+                     "user.password_change, boundaries.upload, boundaries.activate, checklist.upload, "
+                     "calendar.import, ranking.publish, setting.change"),
+        "target": _s(description="what changed, e.g. user:wang, ranking:2026-05, boundaries:3"),
+        "changes": _s("object", "{field: [before, after]}"),
+    },
+    "One entry of the append-only audit log",
+)
+ADMIN_PATHS: dict = {
+    "/admin/users": {
+        "get": {
+            "summary": "Users by username, a page of 50 (admin)",
+            "parameters": [_q("q", description="part of the username or display name"), _q("role"),
+                           _q("scope", description="a community or sub-district code"),
+                           _q("active", description="yes or no"), _q("page", "integer")],
+            "responses": {"200": {"description": "users, total, page, page_size", "content": {"application/json": {
+                "schema": _obj({"users": {"type": "array", "items": _ADMIN_USER}, "total": _s("integer"),
+                                "page": _s("integer"), "page_size": _s("integer")})}}}, **_ADMIN_ERRORS},
+        },
+        "post": {
+            "summary": "Add a user with a password (admin); the user logs in with it",
+            "description": _ADMIN_FIELD_ERRORS,
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "required": ["username", "password", "role"],
+                "properties": {k: {"type": "string"} for k in (
+                    "username", "password", "role", "level", "community", "subdistrict", "display_name")}}}}},
+            "responses": {"201": {"description": "user"}, **_ADMIN_ERRORS},
+        },
+    },
+    "/admin/users/{username}": {
+        "patch": {
+            "summary": "Change role, level, community, subdistrict, display_name or active (admin); "
+            "active false ends every session and API token of the user at once",
+            "description": _ADMIN_FIELD_ERRORS,
+            "parameters": [_ADMIN_NAME],
+            "requestBody": {"content": {"application/json": {"schema": _obj({
+                "role": _s(), "level": _s(nullable=True), "community": _s(nullable=True),
+                "subdistrict": _s(nullable=True), "display_name": _s(), "active": _s("boolean")})}}},
+            "responses": {"200": {"description": "user, changed ({field: [before, after]})"}, **_ADMIN_ERRORS},
+        }
+    },
+    "/admin/users/{username}/password": {
+        "post": {
+            "summary": "Reset the password (admin): answers a temporary one, shown once; every session and token "
+            "of the user ends, and until the user chooses a new password on the login page POST /auth/token "
+            "answers 403 password_change_required",
+            "parameters": [_ADMIN_NAME],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {
+                "schema": _obj({"password": _s()})}}}, **_ADMIN_ERRORS},
+        }
+    },
+    "/admin/audit": {
+        "get": {
+            "summary": "The audit log, newest first (admin)",
+            "parameters": [
+                _q("from", description="YYYY-MM-DD (city local date) or an ISO 8601 time with offset; inclusive"),
+                _q("to", description="YYYY-MM-DD (inclusive day) or an ISO 8601 time with offset (exclusive)"),
+                _q("actor", description="a username, or cli"), _q("action"),
+                _q("before", description="the next cursor of the previous page"),
+                _q("limit", "integer", description="1-500, default 50"),
+            ],
+            "responses": {"200": {"description": "entries and the next page's cursor (null on the last page)",
+                                  "content": {"application/json": {"schema": _obj({
+                                      "entries": {"type": "array", "items": _AUDIT_ENTRY},
+                                      "next": _s(nullable=True)})}}}, **_ADMIN_ERRORS},
+        }
+    },
+}
+SPEC["paths"].update(ADMIN_PATHS)
+SPEC["paths"]["/auth/token"]["post"]["responses"]["403"] = {
+    "description": "password_change_required: the password was reset by an administrator; choose a new one on "
+    "the login page first",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
 
 def _every_operation_documents_the_guard(spec: dict) -> None:
     """Any route may answer 400 bad_input (web.register_input_guard), and any secured one 401."""

@@ -7,7 +7,9 @@ random key beside Flask-Login's user id. API requests authenticated by a bearer 
 
 from __future__ import annotations
 
+import hashlib
 import math
+import time
 from datetime import timedelta
 
 from flask import (
@@ -26,6 +28,7 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
@@ -42,12 +45,19 @@ bp = Blueprint("auth", __name__)
 
 LANGUAGES = ("zh_CN", "en")
 SESSION_KEY = "_fc_sid"  # beside Flask-Login's _user_id in the signed session cookie
-SMALL_BODY_ENDPOINTS = {"auth.login", "auth.password"}
+SMALL_BODY_ENDPOINTS = {"auth.login", "auth.password", "auth.new_password"}
+PENDING_KEY = "_fc_pwchange"  # the user whose reset password was just given, while they choose a new one
+PENDING_SECONDS = 15 * 60
 
 
 class LoginForm(FlaskForm):
     username = StringField(validators=[DataRequired()])
     password = PasswordField(validators=[DataRequired()])
+
+
+class NewPasswordForm(FlaskForm):
+    new = PasswordField(validators=[DataRequired()])
+    confirm = PasswordField(validators=[DataRequired()])
 
 
 class PasswordForm(FlaskForm):
@@ -107,7 +117,10 @@ def login():
     error = None
     status = 200
     if form.validate_on_submit():
-        user = services.authenticate(form.username.data.strip(), form.password.data)
+        try:
+            user = services.authenticate(form.username.data.strip(), form.password.data)
+        except services.PasswordChangeRequired:
+            return _ask_for_new_password(form.username.data.strip())
         if user is not None:
             _begin_session(user)
             return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user))))
@@ -117,6 +130,60 @@ def login():
         error = _("Enter your username and password.")
         status = 400
     return render_template("auth/login.html", form=form, error=error), status
+
+
+def _fingerprint(user: User) -> str:
+    """Changes whenever the password does: a pending change ends when the password is reset again."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
+def _ask_for_new_password(username: str):
+    """The temporary password was right: remember who (signed session cookie) and ask for a new one."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    session.clear()
+    session[PENDING_KEY] = {"user": user.id, "fp": _fingerprint(user), "at": int(time.time())}
+    return redirect(url_for("auth.new_password", next=safe_next(request.args.get("next"))))
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("user"), int):
+        return None
+    if not isinstance(pending.get("at"), int) or time.time() - pending["at"] > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending["user"])
+    if user is None or not user.active or not user.must_change_password or _fingerprint(user) != pending.get("fp"):
+        return None
+    return user
+
+
+@bp.route("/login/new-password", methods=["GET", "POST"])
+def new_password():
+    """After logging in with a password an administrator reset: choose one's own before going on."""
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING_KEY, None)
+        flash(_("Log in with your username and the temporary password first."))
+        return redirect(url_for("auth.login"))
+    form = NewPasswordForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        if form.new.data != form.confirm.data:
+            error, status = _("The new passwords do not match."), 400
+        else:
+            try:
+                services.set_password(user, form.new.data, actor=user)
+            except DomainError as exc:
+                db.session.rollback()
+                error, status = exc.translated(_), exc.status
+            else:
+                _begin_session(user)  # clears the pending change with the rest of the session
+                flash(_("Your password has been changed."))
+                return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user))))
+    elif request.method == "POST":
+        error, status = _("Fill in every field."), 400
+    return render_template("auth/new_password.html", form=form, error=error, user=user), status
 
 
 @bp.app_errorhandler(RateLimitExceeded)
@@ -158,7 +225,7 @@ def password():
             error, status = _("The new passwords do not match."), 400
         else:
             try:
-                services.set_password(user, form.new.data)
+                services.set_password(user, form.new.data, actor=user)
             except DomainError as exc:
                 db.session.rollback()
                 error, status = exc.translated(_), exc.status

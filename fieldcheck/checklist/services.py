@@ -10,6 +10,7 @@ from importlib import resources
 
 from sqlalchemy import delete, select
 
+from .. import audit
 from ..calendar import CalendarError, WorkCalendar, parse_calendar
 from ..errors import Invalid
 from ..extensions import db
@@ -32,7 +33,9 @@ def import_checklist(text: str | bytes, *, effective_month: str | None = None) -
     except ChecklistError as exc:
         raise Invalid(str(exc)) from None
     raw = text.encode("utf-8") if isinstance(text, str) else text
-    return store_checklist(checklist, hashlib.sha256(raw).hexdigest())
+    version = store_checklist(checklist, hashlib.sha256(raw).hexdigest())
+    audit.record(None, "checklist.upload", f"checklist:{version.id}", {"label": [None, version.label], "effective_month": [None, version.effective_month]})
+    return version
 
 
 def store_checklist(checklist: Checklist, sha256: str) -> ChecklistVersion:
@@ -124,6 +127,7 @@ def import_calendar(text: str | bytes, source_name: str) -> CalendarYear:
     for day in parsed.workdays:
         db.session.add(CalendarDay(day=day, year=parsed.year, kind="workday", name=""))
     db.session.flush()
+    audit.record(None, "calendar.import", f"calendar:{parsed.year}", {"holidays": [None, len(parsed.holidays)], "workdays": [None, len(parsed.workdays)]})
     return year
 
 

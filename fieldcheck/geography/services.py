@@ -9,6 +9,7 @@ import threading
 from shapely.geometry import shape
 from sqlalchemy import select
 
+from .. import audit
 from ..errors import Invalid
 from ..extensions import db
 from ..geo import GeoError, Locator, parse_feature_collection
@@ -54,6 +55,7 @@ def import_boundaries(data: bytes, source_name: str) -> BoundaryVersion:
             )
         )
     db.session.flush()
+    audit.record(None, "boundaries.upload", f"boundaries:{version.id}", {"source_name": [None, source_name], "feature_count": [None, len(features)]})
     return version
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
+from .. import audit
 from ..calendar import month_bounds
 from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistVersion
@@ -158,6 +159,7 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
     )
     db.session.add(snapshot)
     db.session.flush()
+    audit.record(user_id, "ranking.publish", f"ranking:{month}", {"sequence": [previous.sequence if previous else None, snapshot.sequence], "sha256": [previous.sha256 if previous else None, snapshot.sha256]}, at=now)
     return snapshot
 
 
