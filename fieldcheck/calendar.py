@@ -338,10 +338,11 @@ def parse_calendar(text: str | bytes) -> CalendarFile:
         problems.append("workdays must be a list of dates")
         raw_workdays = []
     for raw in raw_workdays:
-        day = _as_date(raw)
-        if day is None:
+        parsed = _as_date(raw)
+        if parsed is None:
             problems.append(f"workday: not a date like 2026-01-04: {raw!r}")
             continue
+        day = parsed
         where = f"workday {day.isoformat()}"
         if not check_year(day, "workdays"):
             continue

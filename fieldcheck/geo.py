@@ -443,7 +443,7 @@ class Locator(Generic[K]):
     """
 
     def __init__(self, items: Iterable[tuple[K, Polygon | MultiPolygon]]):
-        pairs = sorted(items, key=lambda item: item[0])  # type: ignore[type-var]  # orderable keys
+        pairs = sorted(items, key=lambda item: item[0])  # type: ignore[type-var,arg-type,return-value]  # orderable keys
         keys = [key for key, _ in pairs]
         for before, after in zip(keys, keys[1:], strict=False):
             if before == after:

@@ -700,6 +700,7 @@ def _parse_item(raw: Any, where: str, problems: _Problems, item_codes: set[str])
         return None
     assert isinstance(code, str) and name_zh is not None and name_en is not None
     assert spot_types is not None and points is not None and cap is not None and std_codes is not None
+    assert isinstance(severity, str)
     return Item(code, name_zh, name_en, spot_types, severity, points, cap, tuple(std_codes))
 
 

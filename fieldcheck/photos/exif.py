@@ -48,7 +48,7 @@ class Exif:
     model: str | None = None
 
 
-def read_exif(block: Any, info: dict[str, Any]) -> Exif:
+def read_exif(block: Any, info: dict[Any, Any]) -> Exif:
     """EXIF from the original file's EXIF block (``Exif\\0\\0`` + TIFF, or bare TIFF), read with
     exifread; Pillow's parser is the fallback when exifread fails. Never raises: unreadable EXIF is
     no EXIF. The block comes from the container (JPEG APP1, PNG eXIf, WebP EXIF chunk, HEIF Exif item).
@@ -295,7 +295,8 @@ def _datetime(stamp: Any, offset: Any) -> datetime | None:
     match = _DATETIME.match(text or "")
     if not match:
         return None
-    parsed = datetime(*(int(part) for part in match.groups()))  # ValueError for 0000:00:00 etc.
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
+    parsed = datetime(year, month, day, hour, minute, second)  # ValueError for 0000:00:00 etc.
     if not 1900 <= parsed.year <= 2100:
         return None
     zone = _OFFSET.fullmatch(_text(offset) or "")
