@@ -42,7 +42,7 @@ from ..geography.models import Community, Subdistrict
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, services
-from .api import filing_context, uploaded_photos
+from .filing import filing_context, uploaded_photos
 from .intake import parse_submission
 from .models import Report
 

@@ -20,7 +20,7 @@ from ..checklist.models import ChecklistItem
 from ..errors import N_, Conflict, Invalid, NotFound, Unavailable
 from ..extensions import db
 from ..geography.models import Community
-from ..permissions import can_view_place
+from ..permissions import can_view_place, principal_of
 from ..reports import queries
 from ..reports.models import Event, Photo, Report
 from ..reports.services import (
@@ -31,7 +31,6 @@ from ..reports.services import (
     remove_unreferenced,
     write_photo_files,
 )
-from ..web import principal_of
 from . import rules
 from .rules import Action, Clock, Item, Request
 

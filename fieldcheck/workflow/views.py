@@ -24,7 +24,7 @@ from ..auth.redirects import safe_next
 from ..calendar import local_date, local_text
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
-from ..reports.api import filing_context, uploaded_photos
+from ..reports.filing import filing_context, uploaded_photos
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, rules, services

@@ -316,7 +316,7 @@ def test_a_database_failure_after_the_files_are_written_removes_them(app, client
 
     with app.app_context():
         sa_event.listen(db.session, "before_flush", fail)
-        from fieldcheck.reports.api import filing_context
+        from fieldcheck.reports.filing import filing_context
         from fieldcheck.workflow import services
         from fieldcheck.workflow.rules import Action
 
