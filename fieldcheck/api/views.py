@@ -23,6 +23,7 @@ from ..geography.models import Community
 from ..inputs import parse_position
 from ..months import month_text
 from ..types import utcnow
+from ..unit_of_work import writing
 from . import serializers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -73,8 +74,8 @@ def token():
     user = auth_services.authenticate(username, password)
     if user is None:
         raise Unauthorized(_("Wrong username or password."))
-    token, row = auth_services.issue_token(user, utcnow(), current_app.config["API_TOKEN_DAYS"])
-    db.session.commit()
+    with writing():
+        token, row = auth_services.issue_token(user, utcnow(), current_app.config["API_TOKEN_DAYS"])
     return jsonify(token=token, expires_at=row.expires_at.isoformat(), user=serializers.user(user)), 201
 
 

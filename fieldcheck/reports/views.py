@@ -102,7 +102,6 @@ def _form_post(kind: str):
         filer = services.file_report if kind == "report" else services.file_visit
         filed = filer(current_user, sub, uploaded_photos(), ctx)
     except DomainError as exc:
-        db.session.rollback()
         context = _capture_context()
         return render_template("reports/capture.html", **context, form=request.form, error=exc.translated(_)), exc.status
     if kind == "report":

@@ -1,0 +1,33 @@
+"""The one place a request's writes are committed: ``with writing(): ...``.
+
+A service reads and computes first (checks, photos, rankings) with nothing locked, then writes its
+rows inside ``writing()``, which commits them together when the block ends, or rolls them all back
+when it raises. On SQLite the write lock is taken at the block's first write statement, not before
+(see ``fieldcheck.database``); on PostgreSQL rows are locked as they are written. Either way, what was
+read before the block may have changed by the time it writes, so a write that depends on it is
+guarded by the database: a unique key, or a version in the UPDATE's WHERE (optimistic locking).
+
+Files are not part of the unit: photo files are content-addressed and written before the block, and
+nothing on the request path deletes them (see ``fieldcheck.reports.services``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from .extensions import db
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    """Write through the session in the block; commit at its end, or roll back and re-raise."""
+    session = db.session
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
