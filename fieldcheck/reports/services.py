@@ -309,14 +309,15 @@ def _save(model, record, sub: Submission, photos: list[tuple[ProcessedPhoto, byt
 
 
 def write_photo_files(photos: list[tuple[ProcessedPhoto, bytes]], storage: BlobStore) -> None:
-    """Write original, display copy and thumbnail of each photo unless already stored (503 when storage
-    fails). Written before the rows and never removed on the request path (see the module docstring)."""
+    """Write original, display copy and thumbnail of each photo (503 when storage fails), before the rows
+    and never removed on the request path (see the module docstring). Content already stored is put
+    again all the same: that rewrites nothing but refreshes its time, so the sweeper's grace period
+    counts from this request, which is about to refer to it."""
     try:
         for p, original_bytes in photos:
             original, display, thumb = photo_keys(p.sha256)
             for key, data in ((original, original_bytes), (display, p.display), (thumb, p.thumb)):
-                if not storage.exists(key):
-                    storage.put(key, data)
+                storage.put(key, data)
     except OSError as exc:
         raise Unavailable(N_("Photo storage is not available; nothing was changed. Try again shortly."),
                           code="storage_unavailable") from exc

@@ -10,7 +10,9 @@ of hanging.
 from __future__ import annotations
 
 import io
+import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -264,6 +266,55 @@ def test_a_failed_request_never_deletes_the_photo_files_of_another(app, people, 
             gate.go.set()
         with app.app_context():
             remove()
+
+
+def _age(app, keys, days: float) -> None:
+    """Make stored files look untouched for ``days`` (the sweeper judges age by modification time)."""
+    storage = app.extensions["fieldcheck.storage"]
+    moment = time.time() - days * 86_400
+    for key in keys:
+        os.utime(storage.path(key), (moment, moment))
+
+
+def test_content_left_by_an_old_failure_survives_the_sweeper_when_a_request_reuses_it(app, people):
+    """A failed request left photo P's files, unreferenced, days ago. B files a report with P: B puts the
+    files again (which refreshes their time), and a sweep that runs between B's files and B's commit
+    keeps them, so B's photo answers 200."""
+    from fieldcheck.blobs import check
+    from fieldcheck.database import READER
+    from fieldcheck.storage import photo_keys
+    from fieldcheck.types import utcnow
+
+    photo = jpeg(seed=4242)
+    storage = app.extensions["fieldcheck.storage"]
+    with app.app_context():
+        from fieldcheck.reports.services import process_photos, write_photo_files
+
+        [processed] = process_photos([photo], app.config["MAX_IMAGE_PIXELS"])
+        write_photo_files([(processed, photo)], storage)  # what the failed request left
+    keys = photo_keys(processed.sha256)
+    _age(app, keys, days=3)
+    script = Script()
+    b_ready = script.gate("B", "first_write")
+    with app.app_context():
+        remove = script.listen()
+    try:
+        c = app.test_client()
+        b = Request("B", lambda: post_report(c, people["insp2"], photos=[photo]))
+        b_ready.wait_arrived()
+        with app.app_context(), db.engine.connect().execution_options(**{READER: True}) as conn:
+            swept = check(storage, conn, utcnow(), sweep=True)
+        b_ready.go.set()
+        status, body = b.result()
+    finally:
+        b_ready.go.set()
+        with app.app_context():
+            remove()
+    assert not set(keys) & set(swept.removed)
+    assert status == 201, body
+    assert all(storage.exists(key) for key in keys)
+    [p] = body["photos"]
+    assert c.get(p["urls"]["display"], headers=people["insp2"]).status_code == 200
 
 
 # ---------------------------------------------------------------------------------------------------
