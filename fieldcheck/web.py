@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from .calendar import local_text
 from .errors import DomainError, Forbidden, NotFound
-from .permissions import Principal, principal_of  # noqa: F401  (re-exported until auth.views imports it from permissions)
+from .permissions import Principal, principal_of
 
 
 def current_principal() -> Principal:

@@ -97,8 +97,8 @@ def tokens():
 
 @bp.delete("/auth/tokens/<int:token_id>")
 def revoke_token(token_id: int):
-    auth_services.revoke_token(current_user, token_id)
-    db.session.commit()
+    with writing():
+        auth_services.revoke_token(current_user, token_id)
     return "", 204
 
 
@@ -108,8 +108,8 @@ def revoke_current_token():
     token_id = g.get("api_token_id")
     if token_id is None:
         raise Invalid(_("Send the token to revoke as Authorization: Bearer."))
-    auth_services.revoke_token(current_user, token_id)
-    db.session.commit()
+    with writing():
+        auth_services.revoke_token(current_user, token_id)
     return "", 204
 
 
