@@ -17,7 +17,10 @@ a report's version in the UPDATE's WHERE, the unique month and sequence of a pub
 ``fieldcheck.unit_of_work.writing`` is where the services write and commit.
 
 A connection given the execution option ``READER`` only reads: it is never upgraded (see
-``ranking.loading``, which reads a month on a second connection beside the session's).
+``ranking.loading``, which reads a month on a second connection beside the session's). One given
+``WRITER`` begins ``BEGIN IMMEDIATE`` at once: for a unit of work whose reads must not change before
+it writes and that no database constraint guards (``unit_of_work.writing(exclusive=True)``, e.g. the
+notification worker's claim, which takes ``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READER = "fieldcheck_reader"  #: execution option of a connection that only reads
+WRITER = "fieldcheck_writer"  #: execution option of a connection whose transactions take the write lock at BEGIN
 _CHANGES_AT_BEGIN = "fieldcheck_changes_at_begin"
 _WRITING = "fieldcheck_writing"  #: whether the open SQLite transaction holds the write lock
 _WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "SAVEPOINT"})
@@ -69,9 +73,10 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
         # Deferred: reading takes no lock (see the module docstring for when the write lock is taken).
-        conn.exec_driver_sql("BEGIN")
+        options = conn.get_execution_options()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITER) else "BEGIN")
         conn.info[_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
-        conn.info[_WRITING] = bool(conn.get_execution_options().get(READER))  # a reader is never upgraded
+        conn.info[_WRITING] = bool(options.get(READER) or options.get(WRITER))  # nothing to upgrade
 
     @event.listens_for(engine, "before_cursor_execute")
     def _sqlite_write_lock(conn, cursor, statement, _parameters, context, _executemany):

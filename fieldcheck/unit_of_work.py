@@ -18,13 +18,23 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from .database import WRITER
 from .extensions import db
 
 
 @contextmanager
-def writing() -> Iterator[Session]:
-    """Write through the session in the block; commit at its end, or roll back and re-raise."""
-    session = db.session
+def writing(*, exclusive: bool = False) -> Iterator[Session]:
+    """Write through the session in the block; commit at its end, or roll back and re-raise.
+
+    ``exclusive``: on SQLite, take the write lock before the block's first read (a new transaction,
+    after ending the session's read-only one), for a read-then-write that no constraint guards; the
+    block then runs alone among writers. (On PostgreSQL such a block locks its rows, e.g. ``FOR UPDATE``.)
+    """
+    session = db.session()
+    if exclusive and db.engine.dialect.name == "sqlite":
+        if session.in_transaction():
+            session.commit()  # a read-only transaction: nothing to write, ended so that the next can lock
+        session.connection(execution_options={WRITER: True})
     try:
         yield session
         session.commit()

@@ -33,7 +33,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from ..errors import DomainError
-from ..extensions import login_manager
+from ..extensions import db, login_manager
 from ..permissions import home_endpoint, principal_of
 from ..types import utcnow
 from ..unit_of_work import writing
@@ -180,12 +180,13 @@ def new_password():
             error, status = _("The new passwords do not match."), 400
         else:
             try:
-                services.set_password(user, form.new.data, actor=user)
+                with writing():
+                    services.set_password(user, form.new.data, actor=user)
+                    key = _start_session(user)
             except DomainError as exc:
-                db.session.rollback()
                 error, status = exc.translated(_), exc.status
             else:
-                _begin_session(user)  # clears the pending change with the rest of the session
+                _begin_session(user, key)  # clears the pending change with the rest of the session
                 flash(_("Your password has been changed."))
                 return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user))))
     elif request.method == "POST":
