@@ -20,13 +20,14 @@ def main() -> None:
 
 
 def _commit_or_fail(action):
-    """Run a service, commit once, and turn a domain error into a clear message and exit status 1."""
+    """Run a service in one unit of work (commit once), and turn a domain error into a clear message and
+    exit status 1."""
+    from .unit_of_work import writing
+
     try:
-        result = action()
-        db.session.commit()
-        return result
+        with writing():
+            return action()
     except DomainError as exc:
-        db.session.rollback()
         raise click.ClickException(exc.message) from None
 
 

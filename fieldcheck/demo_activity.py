@@ -33,6 +33,7 @@ from .photos import process_photo
 from .reports.intake import Submission
 from .reports.models import Photo
 from .reports.services import Context, file_report, file_visit
+from .unit_of_work import writing
 from .workflow import services as workflow
 from .workflow.rules import Action, reused_photo
 
@@ -211,16 +212,16 @@ def _actors() -> Actors:
         User(username="demo-subdistrict-team", display_name="街道自查组", password_hash=LOCKED, role="inspector",
              level="subdistrict", active=False),
     ]
-    db.session.add_all(teams)
     staff = {u.community_id: u for u in users.values() if u.role == "community"}
-    for community in db.session.scalars(select(Community).order_by(Community.code)):
-        if community.id not in staff:
-            user = User(username=f"demo-staff-{community.code}", display_name=f"{community.name}工作人员",
-                        password_hash=LOCKED, role="community", community_id=community.id,
-                        subdistrict_id=community.subdistrict_id, active=False)
-            db.session.add(user)
-            staff[community.id] = user
-    db.session.commit()
+    with writing():
+        db.session.add_all(teams)
+        for community in db.session.scalars(select(Community).order_by(Community.code)):
+            if community.id not in staff:
+                user = User(username=f"demo-staff-{community.code}", display_name=f"{community.name}工作人员",
+                            password_hash=LOCKED, role="community", community_id=community.id,
+                            subdistrict_id=community.subdistrict_id, active=False)
+                db.session.add(user)
+                staff[community.id] = user
     return Actors(office=users["office"], inspectors=[users["inspector"], *teams], staff=staff)
 
 

@@ -30,6 +30,17 @@ class Principal:
     subdistrict_id: int | None = None
 
 
+def principal_of(user) -> Principal:
+    """The principal of a user row (or anything with the same attributes)."""
+    return Principal(
+        user_id=user.id,
+        role=user.role,
+        level=user.level,
+        community_id=user.community_id,
+        subdistrict_id=user.subdistrict_id,
+    )
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a report or item belongs: its community (None while unassigned) and that community's sub-district."""

@@ -14,17 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from .calendar import local_text
 from .errors import DomainError, Forbidden, NotFound
-from .permissions import Principal
-
-
-def principal_of(user) -> Principal:
-    return Principal(
-        user_id=user.id,
-        role=user.role,
-        level=user.level,
-        community_id=user.community_id,
-        subdistrict_id=user.subdistrict_id,
-    )
+from .permissions import Principal, principal_of
 
 
 def current_principal() -> Principal:

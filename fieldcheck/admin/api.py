@@ -19,7 +19,7 @@ from .. import permissions as perm
 from ..api.views import bp, json_body
 from ..auth import services as accounts
 from ..errors import Invalid
-from ..extensions import db
+from ..unit_of_work import writing
 from ..web import current_principal, require
 from . import services
 
@@ -59,8 +59,8 @@ def admin_add_user():
         level=body.get("level") or None, community=body.get("community") or None,
         subdistrict=body.get("subdistrict") or None, display_name=body.get("display_name") or "",
     )
-    user = accounts.add_user(spec)
-    db.session.commit()
+    with writing():
+        user = accounts.add_user(spec)
     return jsonify(user=services.user_dict(user)), 201
 
 
@@ -68,8 +68,8 @@ def admin_add_user():
 def admin_update_user(username: str):
     _require_admin()
     user = accounts.user_named(username)
-    changed = accounts.update_user(user, json_body())
-    db.session.commit()
+    with writing():
+        changed = accounts.update_user(user, json_body())
     return jsonify(user=services.user_dict(user), changed=changed)
 
 
@@ -77,8 +77,8 @@ def admin_update_user(username: str):
 def admin_reset_password(username: str):
     _require_admin()
     user = accounts.user_named(username)
-    password = accounts.reset_password(user)
-    db.session.commit()
+    with writing():
+        password = accounts.reset_password(user)
     response = jsonify(password=password)
     response.headers["Cache-Control"] = "no-store"
     return response

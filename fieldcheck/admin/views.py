@@ -33,6 +33,7 @@ from ..auth import services as accounts
 from ..errors import DomainError, Invalid
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
+from ..unit_of_work import writing
 from ..web import current_principal, require
 from . import services
 
@@ -120,10 +121,9 @@ def add_user():
         try:
             if password != confirm:
                 raise Invalid(_("The passwords do not match."), details={"field": "confirm"})
-            user = accounts.add_user(spec)
-            db.session.commit()
+            with writing():
+                user = accounts.add_user(spec)
         except DomainError as exc:
-            db.session.rollback()
             error, field, status = exc.translated(_), exc.details.get("field"), exc.status
         else:
             flash(_("User %(username)s added.", username=user.username))
@@ -143,10 +143,9 @@ def edit_user(username: str):
         changes = {key: request.form.get(key, "") for key in ("role", "level", "community", "subdistrict",
                                                                "display_name")}
         try:
-            accounts.update_user(user, changes)
-            db.session.commit()
+            with writing():
+                accounts.update_user(user, changes)
         except DomainError as exc:
-            db.session.rollback()
             user = accounts.user_named(username)
             error, field, status = exc.translated(_), exc.details.get("field"), exc.status
         else:
@@ -162,8 +161,8 @@ def edit_user(username: str):
 def reset_password(username: str):
     require_admin()
     user = accounts.user_named(username)
-    password = accounts.reset_password(user)
-    db.session.commit()
+    with writing():
+        password = accounts.reset_password(user)
     response = make_response(render_template("admin/temporary_password.html", user=user, password=password))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -176,10 +175,9 @@ def set_active(username: str):
     user = accounts.user_named(username)
     active = request.form.get("active") == "yes"
     try:
-        accounts.update_user(user, {"active": active})
-        db.session.commit()
+        with writing():
+            accounts.update_user(user, {"active": active})
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.translated(_))
     else:
         flash(_("User %(username)s reactivated.", username=username) if active
@@ -217,8 +215,8 @@ def import_users():
             rows = accounts.preview_users(text)
             bad = [r for r in rows if r.problem is not None]
             if request.form.get("confirm") == "yes" and not bad and rows:
-                added = accounts.import_users(text)
-                db.session.commit()
+                with writing():
+                    added = accounts.import_users(text)
                 flash(_("%(n)s users imported.", n=len(added)))
                 return redirect(url_for("admin.users"))
             if bad:
@@ -228,7 +226,6 @@ def import_users():
             elif not rows:
                 status, error = 400, _("The file has no rows.")
         except DomainError as exc:
-            db.session.rollback()
             error, status = exc.translated(_), exc.status
     return render_template("admin/users_import.html", rows=rows, text=text, error=error,
                            columns=accounts.USER_CSV_COLUMNS, translate=lambda e: e.translated(_)), status

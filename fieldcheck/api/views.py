@@ -23,6 +23,7 @@ from ..geography.models import Community
 from ..inputs import parse_position
 from ..months import month_text
 from ..types import utcnow
+from ..unit_of_work import writing
 from . import serializers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -73,8 +74,8 @@ def token():
     user = auth_services.authenticate(username, password)
     if user is None:
         raise Unauthorized(_("Wrong username or password."))
-    token, row = auth_services.issue_token(user, utcnow(), current_app.config["API_TOKEN_DAYS"])
-    db.session.commit()
+    with writing():
+        token, row = auth_services.issue_token(user, utcnow(), current_app.config["API_TOKEN_DAYS"])
     return jsonify(token=token, expires_at=row.expires_at.isoformat(), user=serializers.user(user)), 201
 
 
@@ -96,8 +97,8 @@ def tokens():
 
 @bp.delete("/auth/tokens/<int:token_id>")
 def revoke_token(token_id: int):
-    auth_services.revoke_token(current_user, token_id)
-    db.session.commit()
+    with writing():
+        auth_services.revoke_token(current_user, token_id)
     return "", 204
 
 
@@ -107,8 +108,8 @@ def revoke_current_token():
     token_id = g.get("api_token_id")
     if token_id is None:
         raise Invalid(_("Send the token to revoke as Authorization: Bearer."))
-    auth_services.revoke_token(current_user, token_id)
-    db.session.commit()
+    with writing():
+        auth_services.revoke_token(current_user, token_id)
     return "", 204
 
 

@@ -34,9 +34,10 @@ from wtforms.validators import DataRequired
 
 from ..errors import DomainError
 from ..extensions import db, login_manager
-from ..permissions import home_endpoint
+from ..permissions import home_endpoint, principal_of
 from ..types import utcnow
-from ..web import error_response, principal_of
+from ..unit_of_work import writing
+from ..web import error_response
 from . import services, throttle
 from .models import User
 from .redirects import safe_next
@@ -89,12 +90,16 @@ def load_user_from_token(req) -> User | None:
     return row.user
 
 
-def _begin_session(user: User) -> None:
-    """Log the user in on this browser with a new server-side session (the caller has checked them)."""
+def _start_session(user: User) -> str:
+    """Stage a new server-side session for the user (the caller has checked them) in the caller's unit
+    of work; returns its key, for ``_begin_session`` once committed."""
     now = utcnow()
     services.prune_sessions(user, now, _session_max_age())
-    key = services.start_session(user, now)
-    db.session.commit()
+    return services.start_session(user, now)
+
+
+def _begin_session(user: User, key: str) -> None:
+    """Log the user in on this browser with the committed server-side session ``key``."""
     session.clear()
     login_user(user)
     session[SESSION_KEY] = key
@@ -122,7 +127,9 @@ def login():
         except services.PasswordChangeRequired:
             return _ask_for_new_password(form.username.data.strip())
         if user is not None:
-            _begin_session(user)
+            with writing():
+                key = _start_session(user)
+            _begin_session(user, key)
             return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user))))
         error = _("Wrong username or password.")
         status = 401
@@ -173,12 +180,13 @@ def new_password():
             error, status = _("The new passwords do not match."), 400
         else:
             try:
-                services.set_password(user, form.new.data, actor=user)
+                with writing():
+                    services.set_password(user, form.new.data, actor=user)
+                    key = _start_session(user)
             except DomainError as exc:
-                db.session.rollback()
                 error, status = exc.translated(_), exc.status
             else:
-                _begin_session(user)  # clears the pending change with the rest of the session
+                _begin_session(user, key)  # clears the pending change with the rest of the session
                 flash(_("Your password has been changed."))
                 return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user))))
     elif request.method == "POST":
@@ -202,8 +210,8 @@ def too_many_attempts(exc: RateLimitExceeded):
 @bp.post("/logout")
 @login_required
 def logout():
-    services.end_session(session.get(SESSION_KEY))
-    db.session.commit()
+    with writing():
+        services.end_session(session.get(SESSION_KEY))
     logout_user()
     session.clear()
     flash(_("You have logged out."))
@@ -225,12 +233,13 @@ def password():
             error, status = _("The new passwords do not match."), 400
         else:
             try:
-                services.set_password(user, form.new.data, actor=user)
+                with writing():
+                    services.set_password(user, form.new.data, actor=user)
+                    key = _start_session(user)
             except DomainError as exc:
-                db.session.rollback()
                 error, status = exc.translated(_), exc.status
             else:
-                _begin_session(user)  # this browser stays logged in; every other session has ended
+                _begin_session(user, key)  # this browser stays logged in; every other session has ended
                 flash(_("Your password has been changed. Other devices must log in again."))
                 return redirect(url_for(home_endpoint(principal_of(user))))
     elif request.method == "POST":

@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 
 from .. import permissions as perm
 from .. import settings
-from ..extensions import db
 from ..types import utcnow
+from ..unit_of_work import writing
 from ..web import current_principal, require
 from .views import bp
 
@@ -31,7 +31,7 @@ def save_settings():
     require(perm.can_change_settings(p))
     changes = {key: request.form.get(key) == "on" for key, spec in settings.SPECS.items()
                if isinstance(spec.default, bool)}
-    settings.set_values(changes, user_id=current_user.id, now=utcnow())
-    db.session.commit()
+    with writing():
+        settings.set_values(changes, user_id=current_user.id, now=utcnow())
     flash(_("Settings saved."))
     return redirect(url_for(perm.home_endpoint(p)) + "#settings")

@@ -15,6 +15,7 @@ from ..errors import N_, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..types import utcnow
+from ..unit_of_work import writing
 from ..web import current_principal
 from . import inbox, messages
 from .models import TARGET_KINDS, Delivery, Notification, NotifyTarget
@@ -134,8 +135,8 @@ def notify_target_add():
         raise Invalid(N_("secret must be text."), code="invalid_secret")
     target = NotifyTarget(scope=scope, kind=kind, url=url.strip(), secret=(secret or "").strip() or None,
                           created_at=utcnow())
-    db.session.add(target)
-    db.session.commit()
+    with writing():
+        db.session.add(target)
     return jsonify(_target(target)), 201
 
 
@@ -145,7 +146,7 @@ def notify_target_delete(target_id: int):
     target = db.session.get(NotifyTarget, target_id)
     if target is None:
         raise NotFound(N_("Not found."))
-    db.session.execute(delete(Delivery).where(Delivery.target_id == target_id))
-    db.session.delete(target)
-    db.session.commit()
+    with writing():
+        db.session.execute(delete(Delivery).where(Delivery.target_id == target_id))
+        db.session.delete(target)
     return "", 204

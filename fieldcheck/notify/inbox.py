@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from ..extensions import db
+from ..unit_of_work import writing
 from .models import Notification
 
 MAX_LIMIT = 100
@@ -39,6 +40,5 @@ def mark_read(user_id: int, ids: list[int] | None, now: datetime) -> int:
         if not ids:
             return 0
         query = query.where(Notification.id.in_(ids))
-    count = db.session.execute(query.values(read_at=now).execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    return count
+    with writing():
+        return db.session.execute(query.values(read_at=now).execution_options(synchronize_session=False)).rowcount

@@ -25,6 +25,7 @@ from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from ..types import utcnow
+from ..unit_of_work import writing
 from . import channels, messages
 from .models import Delivery, NotifyPreference, NotifyTarget
 
@@ -65,7 +66,13 @@ def _destination(row: Delivery) -> tuple:
 
 
 def claim(now: datetime, lease: timedelta = LEASE) -> list[Batch]:
-    """Take due deliveries, form batches, lease them; one transaction, committed before any sending."""
+    """Take due deliveries, form batches, lease them; one transaction, committed before any sending
+    (exclusive: on SQLite two workers must not read the same due rows before either leases them)."""
+    with writing(exclusive=True):
+        return _claim(now, lease)
+
+
+def _claim(now: datetime, lease: timedelta) -> list[Batch]:
     query = (
         select(Delivery)
         .where(
@@ -113,7 +120,6 @@ def claim(now: datetime, lease: timedelta = LEASE) -> list[Batch]:
             update(Delivery).where(Delivery.id.in_(batch.ids)).values(locked_until=now + lease)
             .execution_options(synchronize_session=False)
         )
-    db.session.commit()
     return list(batches.values())
 
 
@@ -139,6 +145,11 @@ def send(batch: Batch) -> None:
 
 def record(batch: Batch, now: datetime, error: str | None) -> str:
     """Write the outcome of one send: 'sent', 'retry' or 'failed'."""
+    with writing():
+        return _record(batch, now, error)
+
+
+def _record(batch: Batch, now: datetime, error: str | None) -> str:
     where = Delivery.id.in_(batch.ids)
     if error is None:
         db.session.execute(update(Delivery).where(where).values(sent_at=now, locked_until=None, last_error="")
@@ -156,7 +167,6 @@ def record(batch: Batch, now: datetime, error: str | None) -> str:
             ).execution_options(synchronize_session=False)
         )
         outcome = "failed" if give_up else "retry"
-    db.session.commit()
     return outcome
 
 

@@ -31,6 +31,7 @@ from ..extensions import db
 from ..months import Month, month_text
 from ..permissions import Principal, can_view_community, can_view_subdistrict_scores, is_staff_of_office
 from ..scoring import MonthResult, score_month
+from ..unit_of_work import writing
 from . import document as doc_module
 from .loading import load_facts
 from .models import RankingSnapshot
@@ -169,20 +170,20 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
 
 
 def publish_and_commit(month: str, user_id: int, *, now: datetime, tz_name: str) -> tuple[RankingSnapshot, int]:
-    """Publish (see ``publish``) and commit at once, for the page and the API alike.
+    """Publish (see ``publish``) and commit at once, in one unit of work, for the page and the API alike.
 
     Returns the snapshot and its sequence; another publication of the same month committed a moment
     earlier makes this one lose with 409 (the unique month and sequence), leaving nothing of it.
     """
     try:
-        snapshot = publish(month, user_id, now=now, tz_name=tz_name)  # may flush: the race can show here
-        sequence = snapshot.sequence
-        db.session.commit()
+        with writing():
+            snapshot = publish(month, user_id, now=now, tz_name=tz_name)  # may flush: the race can show here
+            sequence = snapshot.sequence
     except IntegrityError:
-        db.session.rollback()
         raise Conflict(N_("Someone else published this month at the same moment; reload and check."),
                        code="publish_race") from None
     return snapshot, sequence
+
 
 def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> dict:
     """The month's ranking document for display.

@@ -1,8 +1,11 @@
-"""API routes for reports, visits and photo files (registered on the api blueprint)."""
+"""API routes for reports, visits and photo files (registered on the api blueprint).
+
+One report with the moves its reader may make (GET /reports/ID) is the workflow's (``workflow.api``):
+the reports feature does not depend on the workflow, the workflow depends on it.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, request
@@ -19,24 +22,9 @@ from ..storage_http import blob_response
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, serialize, services
+from .filing import filing_context, uploaded_photos
 from .intake import parse_submission
-from .models import STATUSES, Photo, Report, Visit
-
-
-def filing_context() -> services.Context:
-    return services.Context(
-        now=utcnow(),
-        tz=ZoneInfo(current_app.config["TIMEZONE"]),
-        storage=current_app.extensions["fieldcheck.storage"],
-        max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
-        late_filing=timedelta(hours=float(current_app.config["LATE_FILING_HOURS"])),
-    )
-
-
-def uploaded_photos() -> list[bytes]:
-    # A file field left empty arrives as a part without a name or content: that is "no photo", not an empty one.
-    parts = [(f.filename, f.read()) for f in request.files.getlist("photos") if f is not None]
-    return [data for name, data in parts if name or data]
+from .models import STATUSES, Photo, Visit
 
 
 def _file(kind: str):
@@ -90,22 +78,6 @@ def list_reports():
         total=total,
         reports=[serialize.report(r, now=now, originals=originals) for r in rows],
     )
-
-
-def visible_report(report_id: int) -> Report:
-    report = db.session.get(Report, report_id)
-    if report is None or not perm.can_view_place(current_principal(), queries.place_of(report)):
-        raise NotFound(_("Not found."))
-    return report
-
-
-@bp.get("/reports/<int:report_id>")
-def get_report(report_id: int):
-    from ..workflow.services import allowed_actions
-
-    report = visible_report(report_id)
-    return jsonify(serialize.report(report, now=utcnow(), originals=perm.can_view_originals(current_principal()),
-                                    actions=allowed_actions(current_user, report)))
 
 
 VARIANTS = ("display", "thumb", "original")

@@ -1,8 +1,15 @@
 """Filing reports and visits: one service for the API, the form post and (later) the offline queue.
 
-The unit of work here owns its commit, because photo files and rows must land together: files are
-written first (content-addressed, so a resend rewrites nothing), rows second, and if anything fails
-the files this request created and nobody references are removed again.
+Photos are processed and their files written before any row, with nothing locked: files are
+content-addressed, so a resend or another report with the same photo rewrites nothing. The rows are
+then written and committed together in one unit of work (``unit_of_work.writing``); a concurrent
+filing with the same client_id loses on the unique key and answers with the winner's record, or 409.
+
+Nothing on the request path ever deletes a photo file. A request that fails after writing its files
+leaves them behind, unreferenced: another request may be about to commit a row that refers to the
+same content (on PostgreSQL its rows exist, uncommitted, where no other transaction can see them), so
+"no committed row refers to it" does not mean "nobody will". Unreferenced files older than a grace
+period are removed by the sweeper (``fieldcheck blobs check --sweep``), never inline.
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ from ..calendar import due_at, local_month
 from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistItem
 from ..checklist.spec import Deadline
-from ..errors import N_, Conflict, Invalid
+from ..errors import N_, Conflict, Invalid, Unavailable
 from ..extensions import db
 from ..geography import services as geo_services
 from ..geography.models import Community, Spot
 from ..photos import PhotoError, ProcessedPhoto, process_photo
 from ..storage import BlobStore, photo_keys
+from ..unit_of_work import writing
 from .intake import LATE_FILING, MAX_PHOTOS, Submission, review_flags
 from .models import Event, Photo, Report, Visit
 
@@ -287,48 +295,32 @@ def photo_row(p: ProcessedPhoto, kind: str) -> Photo:
 
 
 def _save(model, record, sub: Submission, photos: list[tuple[ProcessedPhoto, bytes]], ctx: Context) -> Filed:
-    created_keys: list[str] = []
+    write_photo_files(photos, ctx.storage)
     try:
-        write_photo_files(photos, ctx.storage, created_keys)
-        try:
-            with db.session.begin_nested():
-                db.session.add(record)
-        except IntegrityError:
-            # A concurrent request with the same client_id won: answer with its record, or 409.
-            db.session.rollback()
-            existing = _existing(model, sub)
-            if existing is None:
-                raise
-            remove_unreferenced(ctx.storage, created_keys)
-            return Filed(existing, False)
-        db.session.commit()
-        return Filed(record, True)
-    except BaseException:
-        db.session.rollback()
-        remove_unreferenced(ctx.storage, created_keys)
-        raise
+        with writing() as session:
+            session.add(record)
+    except IntegrityError:
+        # A concurrent request with the same client_id won: answer with its record, or 409.
+        existing = _existing(model, sub)
+        if existing is None:
+            raise
+        return Filed(existing, False)
+    return Filed(record, True)
 
 
-def write_photo_files(photos: list[tuple[ProcessedPhoto, bytes]], storage: BlobStore, created: list[str]) -> None:
-    """Write original, display copy and thumbnail of each photo, noting which keys this call created."""
-    for p, original_bytes in photos:
-        original, display, thumb = photo_keys(p.sha256)
-        for key, data in ((original, original_bytes), (display, p.display), (thumb, p.thumb)):
-            if not storage.exists(key):
+def write_photo_files(photos: list[tuple[ProcessedPhoto, bytes]], storage: BlobStore) -> None:
+    """Write original, display copy and thumbnail of each photo (503 when storage fails), before the rows
+    and never removed on the request path (see the module docstring). Content already stored is put
+    again all the same: that rewrites nothing but refreshes its time, so the sweeper's grace period
+    counts from this request, which is about to refer to it."""
+    try:
+        for p, original_bytes in photos:
+            original, display, thumb = photo_keys(p.sha256)
+            for key, data in ((original, original_bytes), (display, p.display), (thumb, p.thumb)):
                 storage.put(key, data)
-                created.append(key)
-
-
-def remove_unreferenced(storage: BlobStore, keys: list[str]) -> None:
-    """Delete files this request created unless a committed photo row now refers to their content."""
-    if not keys:
-        return
-    shas = {key.rsplit("/", 1)[-1].split(".")[0] for key in keys}
-    with db.engine.connect() as conn:
-        referenced = set(conn.scalars(select(Photo.sha256).where(Photo.sha256.in_(shas))))
-    for key in keys:
-        if key.rsplit("/", 1)[-1].split(".")[0] not in referenced:
-            storage.delete(key)
+    except OSError as exc:
+        raise Unavailable(N_("Photo storage is not available; nothing was changed. Try again shortly."),
+                          code="storage_unavailable") from exc
 
 
 def count_rows() -> dict[str, int]:

@@ -42,7 +42,7 @@ from ..geography.models import Community, Subdistrict
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, services
-from .api import filing_context, uploaded_photos
+from .filing import filing_context, uploaded_photos
 from .intake import parse_submission
 from .models import Report
 
@@ -102,7 +102,6 @@ def _form_post(kind: str):
         filer = services.file_report if kind == "report" else services.file_visit
         filed = filer(current_user, sub, uploaded_photos(), ctx)
     except DomainError as exc:
-        db.session.rollback()
         context = _capture_context()
         return render_template("reports/capture.html", **context, form=request.form, error=exc.translated(_)), exc.status
     if kind == "report":

@@ -1,9 +1,10 @@
 """API routes for workflow moves on one report (registered on the api blueprint).
 
-Each route takes JSON or form fields, answers 200 with the whole report (its ordered events included)
-and refuses with the same rules as the pages: 404 for a report the user may not see, 403 for a move
-their role does not own, 409 with the current status for a move the state does not allow or that lost
-a race, 400 for a failed guard.
+GET /reports/ID answers one report with the moves its reader may make. Each move takes JSON or form
+fields, answers 200 with the whole report (its ordered events included) and refuses with the same
+rules as the pages: 404 for a report the user may not see, 403 for a move their role does not own,
+409 with the current status for a move the state does not allow or that lost a race, 400 for a
+failed guard.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from ..api.views import bp
 from ..errors import N_, Invalid
 from ..inputs import parse_position, parse_whole_number
 from ..reports import serialize
-from ..reports.api import filing_context, uploaded_photos
+from ..reports.filing import filing_context, uploaded_photos
+from ..types import utcnow
 from ..web import current_principal
 from . import services
 from .rules import Action
@@ -92,6 +94,14 @@ def answer(report_id: int, action: Action, data: dict, uploads: list[bytes] | No
     body = serialize.report(report, now=ctx.now, originals=perm.can_view_originals(p),
                             actions=services.allowed_actions(current_user, report))
     return jsonify(body)
+
+
+@bp.get("/reports/<int:report_id>")
+def get_report(report_id: int):
+    """One report with its events, photos and the moves this user may make; 404 when not theirs to see."""
+    report = services.visible(current_user, report_id)
+    return jsonify(serialize.report(report, now=utcnow(), originals=perm.can_view_originals(current_principal()),
+                                    actions=services.allowed_actions(current_user, report)))
 
 
 @bp.post("/reports/<int:report_id>/rectify")

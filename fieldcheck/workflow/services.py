@@ -1,10 +1,15 @@
 """Moving reports through the workflow: one service for the pages and the API.
 
-A move is decided by the pure rules (``rules.decide``), then written as one unit: after-photo files
-first (content-addressed), then a single guarded UPDATE of the report (``WHERE version = <the version
-this request read>``), the event and the photo rows, one commit. Two people acting on the same report
-at once: the UPDATE of the second matches no row, so it answers 409 with the state the first left, and
-nothing of it is kept. Any failure midway removes the files this request created and nobody references.
+A move is decided by the pure rules (``rules.decide``) on what the request read, with nothing locked;
+after-photos are processed and their files written (content-addressed) before any row. Then one unit
+of work (``unit_of_work.writing``): a single guarded UPDATE of the report (``WHERE version = <the
+version this request read>``), the event and the photo rows, one commit. Two people acting on the same
+report at once: the UPDATE of the second matches no row, so it answers 409 with the state the first
+left, and no row of it is kept.
+
+Nothing here deletes a photo file: a move that fails after writing its after-photos leaves them
+unreferenced, for the sweeper (``fieldcheck blobs check --sweep``), because another request may be
+about to commit a row referring to the same content (see ``fieldcheck.reports.services``).
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from sqlalchemy import func, select, update
 from ..auth.models import User
 from ..calendar import end_of_local_day, local_date
 from ..checklist.models import ChecklistItem
-from ..errors import N_, Conflict, Invalid, NotFound, Unavailable
+from ..errors import N_, Conflict, Invalid, NotFound
 from ..extensions import db
 from ..geography.models import Community
-from ..permissions import can_view_place
+from ..permissions import can_view_place, principal_of
 from ..reports import queries
 from ..reports.models import Event, Photo, Report
 from ..reports.services import (
@@ -28,10 +33,9 @@ from ..reports.services import (
     deadline_for,
     photo_row,
     process_photos,
-    remove_unreferenced,
     write_photo_files,
 )
-from ..web import principal_of
+from ..unit_of_work import writing
 from . import rules
 from .rules import Action, Clock, Item, Request
 
@@ -106,41 +110,37 @@ def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx
     earlier = [(p.sha256, p.phash) for p in report.photos]
     if processed and rules.reused_photo(earlier, [(p.sha256, p.phash) for p in processed]):
         fields["flags"] = sorted({*(report.flags or []), REUSED_PHOTO_FLAG})
-    created: list[str] = []
+    write_photo_files(list(zip(processed, uploads, strict=True)), ctx.storage)
     try:
-        try:
-            write_photo_files(list(zip(processed, uploads, strict=True)), ctx.storage, created)
-        except OSError as exc:
-            raise Unavailable(N_("Photo storage is not available; nothing was changed. Try again shortly."),
-                              code="storage_unavailable") from exc
-        won = db.session.execute(
-            update(Report)
-            .where(Report.id == report.id, Report.version == read_version)
-            .values(status=change.to_status, version=read_version + 1, **fields)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if won != 1:
-            db.session.rollback()
-            raise _stale(db.session.get(Report, report_id, populate_existing=True))
-        seq = db.session.scalar(select(func.max(Event.seq)).where(Event.report_id == report.id)) or 0
-        event = Event(
-            report_id=report.id, seq=seq + 1, actor_id=user.id, at=ctx.now, action=change.action.value,
-            from_status=change.from_status, to_status=change.to_status, note=move.note.strip(),
-            lat=move.lat, lon=move.lon, due_at=change.event_due_at,
-        )
-        db.session.add(event)
-        for p in processed:
-            photo = photo_row(p, "after")
-            photo.report_id = report.id
-            photo.event = event
-            db.session.add(photo)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        remove_unreferenced(ctx.storage, created)
-        raise
+        with writing() as session:
+            won = session.execute(
+                update(Report)
+                .where(Report.id == report.id, Report.version == read_version)
+                .values(status=change.to_status, version=read_version + 1, **fields)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won != 1:
+                raise _Lost
+            seq = session.scalar(select(func.max(Event.seq)).where(Event.report_id == report.id)) or 0
+            event = Event(
+                report_id=report.id, seq=seq + 1, actor_id=user.id, at=ctx.now, action=change.action.value,
+                from_status=change.from_status, to_status=change.to_status, note=move.note.strip(),
+                lat=move.lat, lon=move.lon, due_at=change.event_due_at,
+            )
+            session.add(event)
+            for p in processed:
+                photo = photo_row(p, "after")
+                photo.report_id = report.id
+                photo.event = event
+                session.add(photo)
+    except _Lost:
+        raise _stale(db.session.get(Report, report_id, populate_existing=True)) from None
     db.session.expire(report)
     return report
+
+
+class _Lost(Exception):
+    """The guarded UPDATE matched no row: someone else moved the report since this request read it."""
 
 
 def _stale(current: Report) -> Conflict:

@@ -23,8 +23,7 @@ from .. import settings
 from ..auth.redirects import safe_next
 from ..calendar import local_date, local_text
 from ..errors import N_, DomainError, NotFound
-from ..extensions import db
-from ..reports.api import filing_context, uploaded_photos
+from ..reports.filing import filing_context, uploaded_photos
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, rules, services
@@ -198,7 +197,6 @@ def act(report_id: int, action: str):
     except NotFound:
         raise
     except DomainError as exc:
-        db.session.rollback()
         return _item_page(report_id, error=exc.translated(_), failed=move_action.value, status=exc.status)
     flash(_(DONE[move_action]))
     return redirect(safe_next(request.form.get("next")) or url_for("workflow.item", report_id=report_id))

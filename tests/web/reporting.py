@@ -49,6 +49,29 @@ def blob_files(app) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
+def stored_keys(app) -> set[str]:
+    root = Path(app.config["BLOB_DIR"])
+    return {p.relative_to(root).as_posix() for p in blob_files(app)}
+
+
+def referenced_keys(app) -> set[str]:
+    """The files photo rows refer to."""
+    with app.app_context():
+        rows = db.session.execute(db.select(Photo.original_key, Photo.display_key, Photo.thumb_key)).all()
+    return {key for row in rows for key in row}
+
+
+def unreferenced_files(app) -> set[str]:
+    """Stored files no row refers to: what a failed request leaves for the sweeper (``blobs check --sweep``);
+    the request path never deletes a file."""
+    return stored_keys(app) - referenced_keys(app)
+
+
+def missing_files(app) -> set[str]:
+    """Files that photo rows refer to but storage lacks: must always be empty."""
+    return referenced_keys(app) - stored_keys(app)
+
+
 def counts(app) -> dict:
     with app.app_context():
         return {

@@ -20,7 +20,7 @@ NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)  # 09:00 on 27 November in the ci
 
 
 def filed_at(now, client, headers, **fields):
-    with mock.patch("fieldcheck.reports.api.utcnow", return_value=now):
+    with mock.patch("fieldcheck.reports.filing.utcnow", return_value=now):
         return post_report(client, headers, **fields)
 
 
@@ -47,7 +47,7 @@ def test_the_office_sees_the_late_filing_flag_beside_the_others(app, client, peo
 def test_a_filing_observed_before_the_previous_month_is_refused_clearly_and_stores_nothing(app, client, people,
                                                                                             kind):
     before = counts(app)
-    with mock.patch("fieldcheck.reports.api.utcnow", return_value=NOW):
+    with mock.patch("fieldcheck.reports.filing.utcnow", return_value=NOW):
         form_fields = {"observed_at": "2026-09-30T23:59:00+08:00"}
         if kind == "reports":
             response = post_report(client, people["insp"], **form_fields)

@@ -242,9 +242,9 @@ def test_breakdowns_are_built_only_when_read_and_equal_the_ones_built_all_at_onc
     import json
 
     from fieldcheck.auth.models import User
+    from fieldcheck.permissions import principal_of
     from fieldcheck.ranking import document as rdoc
     from fieldcheck.ranking import exports, services
-    from fieldcheck.web import principal_of
 
     with app.app_context():
         def fresh():

@@ -146,7 +146,7 @@ def test_outside_every_boundary_waits_for_the_office(client, people):
 
 
 def test_observed_at_from_the_phone_is_kept(client, people):
-    with mock.patch("fieldcheck.reports.api.utcnow", return_value=datetime(2026, 11, 27, 1, tzinfo=UTC)):
+    with mock.patch("fieldcheck.reports.filing.utcnow", return_value=datetime(2026, 11, 27, 1, tzinfo=UTC)):
         body = post_report(client, people["insp"], observed_at="2026-11-26T23:30:00+08:00").get_json()
     assert body["observed_at"] == "2026-11-26T15:30:00+00:00"
 
@@ -231,7 +231,7 @@ def test_reports_list_and_detail_are_scoped(client, people):
 
 def test_reports_list_filters(client, people):
     # Filed in November (October is the previous month then, so both observations may be filed).
-    with mock.patch("fieldcheck.reports.api.utcnow", return_value=datetime(2026, 11, 20, tzinfo=UTC)):
+    with mock.patch("fieldcheck.reports.filing.utcnow", return_value=datetime(2026, 11, 20, tzinfo=UTC)):
         post_report(client, people["insp"], observed_at="2026-10-31T23:30:00+08:00")
         post_report(client, people["insp"], observed_at="2026-11-01T00:30:00+08:00")
     office = people["office"]
