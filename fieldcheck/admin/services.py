@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -86,10 +86,14 @@ def parse_day(value: str | None, field: str, tz: ZoneInfo, *, end: bool = False)
     try:
         if len(value) == 10:
             day = datetime.strptime(value, "%Y-%m-%d").date()
-            start = datetime.combine(day + timedelta(days=1) if end else day, time(), tz)
-            return start
-        at = datetime.fromisoformat(value)
-    except ValueError:
+            at = datetime.combine(day + timedelta(days=1) if end else day, time(), tz)
+        else:
+            at = datetime.fromisoformat(value)
+        if at.tzinfo is not None:
+            at.astimezone(UTC)  # an offset that leaves the calendar (0001-01-01T00:00+14:00) fails here
+        if not 2000 <= at.year <= 2100:  # the app's years (months.py); the log holds nothing else
+            raise ValueError
+    except (ValueError, OverflowError):
         raise Invalid(N_("%(field)s: use a date YYYY-MM-DD."), code="invalid_date", details={"field": field},
                       field=field) from None
     if at.tzinfo is None:
@@ -105,10 +109,13 @@ def parse_cursor(value: str | None) -> tuple[datetime, int] | None:
     try:
         at, _, entry_id = value.rpartition("~")
         parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
+        if parsed.tzinfo is None or not 2000 <= parsed.astimezone(UTC).year <= 2100:
             raise ValueError
-        return parsed, int(entry_id)
-    except ValueError:
+        number = int(entry_id)
+        if not 0 <= number < 2**31:
+            raise ValueError
+        return parsed, number
+    except (ValueError, OverflowError):
         raise Invalid(N_("%(field)s: not a cursor from this log."), code="invalid_cursor",
                       details={"field": "before"}, field="before") from None
 
