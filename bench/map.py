@@ -74,11 +74,22 @@ def add_boundaries(app, communities: int) -> None:
         rows = []
         for c in range(communities):
             lat, lon = city.LAT0 + (c // side) * city.CELL, city.LON0 + (c % side) * city.CELL
-            ring = [[lon, lat], [lon + city.CELL, lat], [lon + city.CELL, lat + city.CELL], [lon, lat + city.CELL],
-                    [lon, lat]]
-            rows.append({"version_id": version.id, "community_id": c + 1,
-                         "geometry": json.dumps({"type": "Polygon", "coordinates": [ring]}),
-                         "centroid_lat": lat + city.CELL / 2, "centroid_lon": lon + city.CELL / 2})
+            ring = [
+                [lon, lat],
+                [lon + city.CELL, lat],
+                [lon + city.CELL, lat + city.CELL],
+                [lon, lat + city.CELL],
+                [lon, lat],
+            ]
+            rows.append(
+                {
+                    "version_id": version.id,
+                    "community_id": c + 1,
+                    "geometry": json.dumps({"type": "Polygon", "coordinates": [ring]}),
+                    "centroid_lat": lat + city.CELL / 2,
+                    "centroid_lon": lon + city.CELL / 2,
+                }
+            )
         db.session.execute(insert(CommunityBoundary), rows)
         add_user(NewUser("office", PASSWORD, "office"))
         add_user(NewUser("sd", PASSWORD, "subdistrict", subdistrict="SD001"))
@@ -114,7 +125,9 @@ def naive_reports(app, principal, *, bbox, statuses=(), overdue=False, limit=200
         for r in db.session.scalars(select(Report).order_by(Report.observed_at.desc(), Report.id.desc())):
             if not can_view_place(principal, place_of(r)) or r.lat is None:
                 continue
-            if not (start <= r.observed_at < end) or not (bbox[0] <= r.lon <= bbox[2] and bbox[1] <= r.lat <= bbox[3]):
+            if not (start <= r.observed_at < end) or not (
+                bbox[0] <= r.lon <= bbox[2] and bbox[1] <= r.lat <= bbox[3]
+            ):
                 continue
             if statuses and r.status not in statuses:
                 continue
@@ -135,11 +148,15 @@ def naive_communities(app) -> dict[str, tuple]:
         version = db.session.scalar(select(BoundaryVersion).order_by(BoundaryVersion.id.desc()))
         out = {}
         for community in db.session.scalars(select(Community).order_by(Community.code)):
-            boundary = db.session.scalar(select(CommunityBoundary).where(
-                CommunityBoundary.version_id == version.id, CommunityBoundary.community_id == community.id))
+            boundary = db.session.scalar(
+                select(CommunityBoundary).where(
+                    CommunityBoundary.version_id == version.id, CommunityBoundary.community_id == community.id
+                )
+            )
             json.loads(boundary.geometry)
-            open_reports = db.session.scalars(select(Report).where(
-                Report.community_id == community.id, Report.status.in_(rules.OPEN))).all()
+            open_reports = db.session.scalars(
+                select(Report).where(Report.community_id == community.id, Report.status.in_(rules.OPEN))
+            ).all()
             overdue = sum(rules.is_overdue(r.status, r.due_at, NOW) for r in open_reports)
             out[community.code] = (*standing.get(community.code, (None, None)), len(open_reports), overdue)
         db.session.remove()
@@ -153,8 +170,15 @@ def run_backend(name: str, url: str, args) -> dict:
     import fieldcheck.map.api as map_api
     import fieldcheck.types as types_module
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "BLOB_DIR": tempfile.mkdtemp(),
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "BLOB_DIR": tempfile.mkdtemp(),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         db.create_all()
     t0 = time.perf_counter()
@@ -164,13 +188,20 @@ def run_backend(name: str, url: str, args) -> dict:
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
-    print(f"[{name}] generated {args.communities} communities, {args.reports:,} March reports in "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(
+        f"[{name}] generated {args.communities} communities, {args.reports:,} March reports in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     map_api.utcnow = lambda: NOW  # the map's "now" is mid-March, when the reports are open
     types_module.utcnow = lambda: NOW
     side = math.ceil(math.sqrt(args.communities))
     whole = (city.LON0, city.LAT0, city.LON0 + side * city.CELL, city.LAT0 + side * city.CELL)
-    one = (city.LON0 + 3 * city.CELL, city.LAT0 + 3 * city.CELL, city.LON0 + 4 * city.CELL, city.LAT0 + 4 * city.CELL)
+    one = (
+        city.LON0 + 3 * city.CELL,
+        city.LAT0 + 3 * city.CELL,
+        city.LON0 + 4 * city.CELL,
+        city.LAT0 + 4 * city.CELL,
+    )
     client = app.test_client()
     tokens = {u: bearer(client, u) for u in ("office", "sd", "comm")}
 
@@ -185,8 +216,11 @@ def run_backend(name: str, url: str, args) -> dict:
     cases = {
         "reports/district": ("office", f"bbox={box(whole)}", {"bbox": whole}),
         "reports/community": ("office", f"bbox={box(one)}", {"bbox": one}),
-        "reports/overdue": ("office", f"bbox={box(whole)}&status=dispatched,suspended&overdue=1",
-                            {"bbox": whole, "statuses": ("dispatched", "suspended"), "overdue": True}),
+        "reports/overdue": (
+            "office",
+            f"bbox={box(whole)}&status=dispatched,suspended&overdue=1",
+            {"bbox": whole, "statuses": ("dispatched", "suspended"), "overdue": True},
+        ),
         "reports/subdistrict": ("sd", f"bbox={box(whole)}", {"bbox": whole}),
         "reports/own": ("comm", f"bbox={box(whole)}", {"bbox": whole}),
     }
@@ -194,8 +228,10 @@ def run_backend(name: str, url: str, args) -> dict:
         from fieldcheck.auth.models import User
         from fieldcheck.web import principal_of
 
-        principals = {u: principal_of(db.session.scalar(select(User).where(User.username == u)))
-                      for u in ("office", "sd", "comm")}
+        principals = {
+            u: principal_of(db.session.scalar(select(User).where(User.username == u)))
+            for u in ("office", "sd", "comm")
+        }
         db.session.remove()
     figures = {}
     for case, (user, query, naive_args) in cases.items():
@@ -204,10 +240,17 @@ def run_backend(name: str, url: str, args) -> dict:
         naive_s, naive_ids = timed(lambda u=user, a=naive_args: naive_reports(app, principals[u], **a), 1)
         ids = [f["properties"]["id"] for f in body["features"]]
         assert ids == naive_ids, f"{case}: the API and the baseline disagree"
-        figures[case] = {"ms": round(fast_s * 1000, 1), "naive_ms": round(naive_s * 1000), "ratio": round(naive_s / fast_s, 1),
-                         "features": len(ids), "truncated": body["truncated"]}
-        print(f"[{name}] {case:22s} {fast_s * 1000:8.1f} ms  naive {naive_s * 1000:8.0f} ms  "
-              f"x{naive_s / fast_s:6.1f}  ({len(ids)} points{', truncated' if body['truncated'] else ''})")
+        figures[case] = {
+            "ms": round(fast_s * 1000, 1),
+            "naive_ms": round(naive_s * 1000),
+            "ratio": round(naive_s / fast_s, 1),
+            "features": len(ids),
+            "truncated": body["truncated"],
+        }
+        print(
+            f"[{name}] {case:22s} {fast_s * 1000:8.1f} ms  naive {naive_s * 1000:8.0f} ms  "
+            f"x{naive_s / fast_s:6.1f}  ({len(ids)} points{', truncated' if body['truncated'] else ''})"
+        )
 
     path = f"/api/v1/map/communities?month={MONTH}"
     app.config["MAP_RANKING_CACHE_SECONDS"] = 0
@@ -216,17 +259,31 @@ def run_backend(name: str, url: str, args) -> dict:
     get("office", path)
     warm_s, body = timed(lambda: get("office", path), args.rounds)
     naive_s, naive = timed(lambda: naive_communities(app), 1)
-    mine = {f["properties"]["code"]: (f["properties"]["score"], f["properties"]["rank"], f["properties"]["open"],
-                                      f["properties"]["overdue"]) for f in body["features"]}
+    mine = {
+        f["properties"]["code"]: (
+            f["properties"]["score"],
+            f["properties"]["rank"],
+            f["properties"]["open"],
+            f["properties"]["overdue"],
+        )
+        for f in body["features"]
+    }
     assert mine == naive, "communities: the API and the baseline disagree"
     for case, s in (("communities/cold", cold_s), ("communities/warm", warm_s)):
-        figures[case] = {"ms": round(s * 1000, 1), "naive_ms": round(naive_s * 1000), "ratio": round(naive_s / s, 1),
-                         "features": len(mine)}
+        figures[case] = {
+            "ms": round(s * 1000, 1),
+            "naive_ms": round(naive_s * 1000),
+            "ratio": round(naive_s / s, 1),
+            "features": len(mine),
+        }
         print(f"[{name}] {case:22s} {s * 1000:8.1f} ms  naive {naive_s * 1000:8.0f} ms  x{naive_s / s:6.1f}")
     if name == "postgresql":
         with app.app_context():
-            query = map_queries.report_query(principals["office"], map_queries.ReportFilter(
-                bbox=one, observed=month_bounds(MONTH, TZ)), NOW).limit(2001)
+            query = map_queries.report_query(
+                principals["office"],
+                map_queries.ReportFilter(bbox=one, observed=month_bounds(MONTH, TZ)),
+                NOW,
+            ).limit(2001)
             compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
             plan = db.session.execute(text(f"EXPLAIN ANALYZE {compiled}")).scalars().all()
             print(f"[{name}] plan of reports/community:\n  " + "\n  ".join(plan))
@@ -258,7 +315,8 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:
             figures["postgresql"] = run_backend(
-                "postgresql", server.set(database=name).render_as_string(hide_password=False), args)
+                "postgresql", server.set(database=name).render_as_string(hide_password=False), args
+            )
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -72,18 +72,22 @@ class Recorder:
         status, headers = seen["status"], seen["headers"]
         # Status line, the app's headers, werkzeug's Server and Date headers, the blank line.
         head = len(f"HTTP/1.1 {status}\r\n") + sum(len(k) + len(v) + 4 for k, v in headers) + 70 + 2
-        path = environ.get("PATH_INFO", "") + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+        path = environ.get("PATH_INFO", "") + (
+            "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else ""
+        )
         with self.lock:
-            self.rows.append({
-                "phase": self.phase,
-                "method": environ["REQUEST_METHOD"],
-                "path": path,
-                "status": int(status.split()[0]),
-                "type": dict(headers).get("Content-Type", "").split(";")[0],
-                "headers": head,
-                "raw": len(body),
-                "gzip": len(gzip.compress(body, 6)) if body else 0,
-            })
+            self.rows.append(
+                {
+                    "phase": self.phase,
+                    "method": environ["REQUEST_METHOD"],
+                    "path": path,
+                    "status": int(status.split()[0]),
+                    "type": dict(headers).get("Content-Type", "").split(";")[0],
+                    "headers": head,
+                    "raw": len(body),
+                    "gzip": len(gzip.compress(body, 6)) if body else 0,
+                }
+            )
             self.last = time.monotonic()
         return [body]
 
@@ -121,8 +125,11 @@ def seeded_app(folder: Path):
     from fieldcheck.demo import seed_demo
     from fieldcheck.extensions import db
 
-    config = {"DATABASE_URL": f"sqlite:///{folder / 'fieldcheck.db'}", "BLOB_DIR": str(folder / "blobs"),
-              "SECRET_KEY": "pageweight"}
+    config = {
+        "DATABASE_URL": f"sqlite:///{folder / 'fieldcheck.db'}",
+        "BLOB_DIR": str(folder / "blobs"),
+        "SECRET_KEY": "pageweight",
+    }
     app = create_app(config)
     with app.app_context():
         upgrade()
@@ -134,11 +141,15 @@ def seeded_app(folder: Path):
 
 def table(rows: list[dict], title: str) -> int:
     total = sum(r["gzip"] + r["headers"] for r in rows)
-    print(f"\n{title}: {len(rows)} responses, {total:,} bytes "
-          f"({sum(r['gzip'] for r in rows):,} compressed body + {sum(r['headers'] for r in rows):,} headers)")
+    print(
+        f"\n{title}: {len(rows)} responses, {total:,} bytes "
+        f"({sum(r['gzip'] for r in rows):,} compressed body + {sum(r['headers'] for r in rows):,} headers)"
+    )
     print(f"  {'status':>6} {'raw':>8} {'gzip':>7} {'headers':>7}  resource")
     for r in rows:
-        print(f"  {r['status']:>6} {r['raw']:>8,} {r['gzip']:>7,} {r['headers']:>7,}  {r['method']} {r['path']}  {r['type']}")
+        print(
+            f"  {r['status']:>6} {r['raw']:>8,} {r['gzip']:>7,} {r['headers']:>7,}  {r['method']} {r['path']}  {r['type']}"
+        )
     return total
 
 
@@ -159,14 +170,20 @@ def main() -> int:
         base = f"http://127.0.0.1:{server.server_port}"
 
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=find_chromium(), headless=True,
-                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            browser = pw.chromium.launch(
+                executable_path=find_chromium(),
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
             context = browser.new_context(**PHONE)
             # Log in without loading any page, so the first visit starts with an empty cache.
             login = context.request.get(f"{base}/login").text()
             token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)
-            context.request.post(f"{base}/login", form={"csrf_token": token, "username": "inspector",
-                                                        "password": "demo-2026-wmb"}, max_redirects=0)
+            context.request.post(
+                f"{base}/login",
+                form={"csrf_token": token, "username": "inspector", "password": "demo-2026-wmb"},
+                max_redirects=0,
+            )
             page = context.new_page()
             served_by_worker = []
             page.on("response", lambda r: served_by_worker.append(r.url) if r.from_service_worker else None)
@@ -190,20 +207,26 @@ def main() -> int:
         local = sorted({u.removeprefix(base) for u in served_by_worker})
         print(f"  served by the service worker without the network: {', '.join(local) or 'nothing'}")
         goals = first <= FIRST_GOAL and repeat <= REPEAT_GOAL
-        print(f"\nfirst visit {first:,} B (goal < {FIRST_GOAL:,}: {first / FIRST_GOAL:.0%} of it); "
-              f"repeat visit {repeat:,} B (goal < {REPEAT_GOAL:,}: {repeat / REPEAT_GOAL:.0%} of it)")
+        print(
+            f"\nfirst visit {first:,} B (goal < {FIRST_GOAL:,}: {first / FIRST_GOAL:.0%} of it); "
+            f"repeat visit {repeat:,} B (goal < {REPEAT_GOAL:,}: {repeat / REPEAT_GOAL:.0%} of it)"
+        )
         scripts = sum(r["gzip"] for r in recorder.of("first") if r["type"].endswith("javascript"))
-        print(json.dumps({
-            "first_bytes": first,
-            "first_requests": len(recorder.of("first")),
-            "first_script_bytes": scripts,
-            "repeat_bytes": repeat,
-            "repeat_requests": len(recorder.of("repeat")),
-            "repeat_from_worker": len(local),
-            "first_goal": FIRST_GOAL,
-            "repeat_goal": REPEAT_GOAL,
-            "goals_met": goals,
-        }))
+        print(
+            json.dumps(
+                {
+                    "first_bytes": first,
+                    "first_requests": len(recorder.of("first")),
+                    "first_script_bytes": scripts,
+                    "repeat_bytes": repeat,
+                    "repeat_requests": len(recorder.of("repeat")),
+                    "repeat_from_worker": len(local),
+                    "first_goal": FIRST_GOAL,
+                    "repeat_goal": REPEAT_GOAL,
+                    "goals_met": goals,
+                }
+            )
+        )
         return 1 if args.check and not goals else 0
     finally:
         shutil.rmtree(folder, ignore_errors=True)

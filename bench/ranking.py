@@ -72,7 +72,14 @@ NOW = datetime(2026, 4, 15, tzinfo=UTC)
 LAT0, LON0 = 34.60, 112.30
 CELL = 0.009  # about 1 km
 SPOT_TYPES = ("RES", "ALY", "ROAD", "MKT", "XING", "WC", "CEN", "PARK")
-STATUSES = [("closed", 55), ("rectified", 10), ("dispatched", 22), ("voided", 5), ("suspended", 4), ("appealed", 4)]
+STATUSES = [
+    ("closed", 55),
+    ("rectified", 10),
+    ("dispatched", 22),
+    ("voided", 5),
+    ("suspended", 4),
+    ("appealed", 4),
+]
 FOUND_BY = ("third_party", "city", "district", "district", "subdistrict")
 
 
@@ -90,21 +97,40 @@ def generate(app, communities: int, reports: int, seed: int) -> None:
         inspector = db.session.scalar(select(User.id))
         items = db.session.execute(select(ChecklistItem.id, ChecklistItem.spot_types)).all()
         per_sd = 20
-        db.session.execute(insert(Subdistrict), [
-            {"id": s + 1, "code": f"SD{s + 1:03d}", "name": f"第{s + 1}街道"} for s in range(math.ceil(communities / per_sd))
-        ])
+        db.session.execute(
+            insert(Subdistrict),
+            [
+                {"id": s + 1, "code": f"SD{s + 1:03d}", "name": f"第{s + 1}街道"}
+                for s in range(math.ceil(communities / per_sd))
+            ],
+        )
         side = math.ceil(math.sqrt(communities))
         rows, spots, centres = [], [], {}
         for c in range(communities):
             types = ["RES", *rng.sample(SPOT_TYPES[1:], rng.randint(1, 4))]
-            rows.append({"id": c + 1, "code": f"C{c + 1:04d}", "name": f"社区{c + 1}", "subdistrict_id": c // per_sd + 1,
-                         "spot_types": types})
+            rows.append(
+                {
+                    "id": c + 1,
+                    "code": f"C{c + 1:04d}",
+                    "name": f"社区{c + 1}",
+                    "subdistrict_id": c // per_sd + 1,
+                    "spot_types": types,
+                }
+            )
             lat, lon = LAT0 + (c // side) * CELL, LON0 + (c % side) * CELL
             centres[c + 1] = (lat, lon)
             for k in range(5):
-                spots.append({"id": c * 5 + k + 1, "code": f"C{c + 1:04d}-{k}", "name": f"点位{k}",
-                              "spot_type": types[k % len(types)], "community_id": c + 1,
-                              "lat": lat + rng.uniform(0, CELL), "lon": lon + rng.uniform(0, CELL)})
+                spots.append(
+                    {
+                        "id": c * 5 + k + 1,
+                        "code": f"C{c + 1:04d}-{k}",
+                        "name": f"点位{k}",
+                        "spot_type": types[k % len(types)],
+                        "community_id": c + 1,
+                        "lat": lat + rng.uniform(0, CELL),
+                        "lon": lon + rng.uniform(0, CELL),
+                    }
+                )
         db.session.execute(insert(Community), rows)
         db.session.execute(insert(Spot), spots)
         db.session.commit()
@@ -130,12 +156,29 @@ def generate(app, communities: int, reports: int, seed: int) -> None:
                 rework = 1 if rng.random() < 0.1 else 0
             cid_ = str(uuid.UUID(int=rng.getrandbits(128)))
             return {
-                "client_id": cid_, "content_hash": "0" * 64, "inspector_id": inspector, "item_id": item_id,
-                "community_id": cid, "spot_id": spot, "lat": lat, "lon": lon, "accuracy_m": 8.0,
-                "location_source": "device", "observed_at": observed, "received_at": observed, "instances": rng.randint(1, 3),
-                "note": "", "found_by": rng.choice(FOUND_BY), "status": status, "dispatched_at": observed,
-                "due_at": due, "rectified_at": rectified, "closed_at": closed, "rework_count": rework,
-                "flags": [], "version": 1,
+                "client_id": cid_,
+                "content_hash": "0" * 64,
+                "inspector_id": inspector,
+                "item_id": item_id,
+                "community_id": cid,
+                "spot_id": spot,
+                "lat": lat,
+                "lon": lon,
+                "accuracy_m": 8.0,
+                "location_source": "device",
+                "observed_at": observed,
+                "received_at": observed,
+                "instances": rng.randint(1, 3),
+                "note": "",
+                "found_by": rng.choice(FOUND_BY),
+                "status": status,
+                "dispatched_at": observed,
+                "due_at": due,
+                "rectified_at": rectified,
+                "closed_at": closed,
+                "rework_count": rework,
+                "flags": [],
+                "version": 1,
             }
 
         batch: list[dict] = []
@@ -153,9 +196,16 @@ def generate(app, communities: int, reports: int, seed: int) -> None:
         if batch:
             db.session.execute(insert(Report), batch)
         visits = [
-            {"client_id": str(uuid.UUID(int=rng.getrandbits(128))), "content_hash": "0" * 64, "inspector_id": inspector,
-             "community_id": c, "location_source": "device", "observed_at": start + timedelta(days=rng.uniform(0, 27)),
-             "received_at": start, "note": ""}
+            {
+                "client_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "content_hash": "0" * 64,
+                "inspector_id": inspector,
+                "community_id": c,
+                "location_source": "device",
+                "observed_at": start + timedelta(days=rng.uniform(0, 27)),
+                "received_at": start,
+                "note": "",
+            }
             for c in rng.sample(range(1, communities + 1), communities // 2)
         ]
         db.session.execute(insert(Visit), visits)
@@ -179,25 +229,61 @@ def naive_scores(app, codes: list[str]) -> dict[str, object]:
         communities, visited = [], set()
 
         def fact(r: Report) -> ReportFact:
-            return ReportFact(r.id, r.community_id, r.item.code, r.status, r.observed_at, r.instances, r.found_by,
-                              r.spot_id, r.lat, r.lon, r.dispatched_at, r.due_at, r.rectified_at, r.closed_at,
-                              r.rework_count)
+            return ReportFact(
+                r.id,
+                r.community_id,
+                r.item.code,
+                r.status,
+                r.observed_at,
+                r.instances,
+                r.found_by,
+                r.spot_id,
+                r.lat,
+                r.lon,
+                r.dispatched_at,
+                r.due_at,
+                r.rectified_at,
+                r.closed_at,
+                r.rework_count,
+            )
 
         for code in codes:
             community = db.session.scalar(select(Community).where(Community.code == code))
             sd = community.subdistrict
-            communities.append(CommunityFact(community.id, community.code, community.name, sd.code, sd.name,
-                                             tuple(community.spot_types or ()), sd.id))
+            communities.append(
+                CommunityFact(
+                    community.id,
+                    community.code,
+                    community.name,
+                    sd.code,
+                    sd.name,
+                    tuple(community.spot_types or ()),
+                    sd.id,
+                )
+            )
             month_reports = db.session.scalars(
-                select(Report).where(Report.community_id == community.id, Report.status != "voided",
-                                     Report.observed_at >= start, Report.observed_at < end)
+                select(Report).where(
+                    Report.community_id == community.id,
+                    Report.status != "voided",
+                    Report.observed_at >= start,
+                    Report.observed_at < end,
+                )
             ).all()
             due = db.session.scalars(
-                select(Report).where(Report.community_id == community.id, Report.status != "voided",
-                                     Report.due_at >= start, Report.due_at < end)
+                select(Report).where(
+                    Report.community_id == community.id,
+                    Report.status != "voided",
+                    Report.due_at >= start,
+                    Report.due_at < end,
+                )
             ).all()
-            if db.session.scalar(select(Visit.id).where(Visit.community_id == community.id, Visit.observed_at >= start,
-                                                        Visit.observed_at < end).limit(1)):
+            if db.session.scalar(
+                select(Visit.id)
+                .where(
+                    Visit.community_id == community.id, Visit.observed_at >= start, Visit.observed_at < end
+                )
+                .limit(1)
+            ):
                 visited.add(community.id)
             for r in [*month_reports, *due]:
                 facts[r.id] = fact(r)
@@ -206,19 +292,29 @@ def naive_scores(app, codes: list[str]) -> dict[str, object]:
                 if r.spot_id is not None:
                     place.append(Report.spot_id == r.spot_id)
                 if r.lat is not None:
-                    place.append(Report.lat.between(r.lat - 2 * dlat, r.lat + 2 * dlat)
-                                 & Report.lon.between(r.lon - 3 * dlat, r.lon + 3 * dlat))
+                    place.append(
+                        Report.lat.between(r.lat - 2 * dlat, r.lat + 2 * dlat)
+                        & Report.lon.between(r.lon - 3 * dlat, r.lon + 3 * dlat)
+                    )
                 if not place:
                     continue
                 earlier = db.session.scalars(
-                    select(Report).where(Report.item_id == r.item_id, Report.status == "closed",
-                                         Report.closed_at >= r.observed_at - window, Report.closed_at <= r.observed_at,
-                                         or_(*place))
+                    select(Report).where(
+                        Report.item_id == r.item_id,
+                        Report.status == "closed",
+                        Report.closed_at >= r.observed_at - window,
+                        Report.closed_at <= r.observed_at,
+                        or_(*place),
+                    )
                 ).all()
                 for e in earlier:
                     same_spot = r.spot_id is not None and e.spot_id == r.spot_id
-                    near = (r.lat is not None and e.lat is not None and abs(e.lat - r.lat) <= 2 * dlat
-                            and distance_m(r.lat, r.lon, e.lat, e.lon) <= radius)
+                    near = (
+                        r.lat is not None
+                        and e.lat is not None
+                        and abs(e.lat - r.lat) <= 2 * dlat
+                        and distance_m(r.lat, r.lon, e.lat, e.lon) <= radius
+                    )
                     if same_spot or near:
                         facts[e.id] = fact(e)
         month_facts = MonthFacts(MONTH, start, end, communities, list(facts.values()), frozenset(visited))
@@ -253,8 +349,10 @@ def run_backend(name: str, url: str, args) -> dict:
         db.create_all()
     t0 = time.perf_counter()
     generate(app, args.communities, args.reports, args.seed)
-    print(f"[{name}] generated {args.communities} communities, {args.reports:,} March reports "
-          f"(+{args.reports // 10:,} February) in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"[{name}] generated {args.communities} communities, {args.reports:,} March reports "
+        f"(+{args.reports // 10:,} February) in {time.perf_counter() - t0:.1f} s"
+    )
 
     def real():
         with app.app_context():
@@ -275,7 +373,9 @@ def run_backend(name: str, url: str, args) -> dict:
                 checklist = checklist_services.parse_checklist_document(version)
                 facts = services.load_facts(MONTH, TZ, checklist)
                 c1 = time.process_time()
-                result = score_month(checklist, facts, NOW, calendar=checklist_services.work_calendar(), tz=TZ)
+                result = score_month(
+                    checklist, facts, NOW, calendar=checklist_services.work_calendar(), tz=TZ
+                )
                 c2 = time.process_time()
                 document = build_document(result, checklist, version.id, TZ_NAME)
                 c3 = time.process_time()
@@ -325,7 +425,9 @@ def run_backend(name: str, url: str, args) -> dict:
     rng = random.Random(args.seed + 1)
     codes = sorted(rng.sample([c.community.code for c in computed.result.communities], args.sample))
     naive_s, naive = timed(lambda: naive_scores(app, codes), 1)
-    real_scores = {s.community.code: (s.score, s.field_score, s.rectification_score) for s in computed.result.communities}
+    real_scores = {
+        s.community.code: (s.score, s.field_score, s.rectification_score) for s in computed.result.communities
+    }
     mismatched = [c for c in codes if naive[c] != real_scores[c]]
     if mismatched:
         print(f"[{name}] naive and real scores differ for {mismatched[:5]}", file=sys.stderr)
@@ -333,32 +435,52 @@ def run_backend(name: str, url: str, args) -> dict:
     naive_full = naive_s * args.communities / args.sample
     deductions = sum(len(b["deductions"]) for b in computed.document["breakdowns"].values())
     print(f"[{name}] load average {load_avg:.1f} on {os.cpu_count()} cores")
-    print(f"[{name}] ranking {ranking_s * 1000:.0f} ms wall (median of {args.rounds}, "
-          f"{ranking_range[0] * 1000:.0f}-{ranking_range[1] * 1000:.0f}), {ranking_cpu * 1000:.0f} ms CPU; CPU by stage: "
-          f"load {load_s * 1000:.0f} ms, score {score_s * 1000:.0f} ms, document {doc_s * 1000:.0f} ms "
-          f"(+ every breakdown {breakdowns_s * 1000:.0f} ms)")
+    print(
+        f"[{name}] ranking {ranking_s * 1000:.0f} ms wall (median of {args.rounds}, "
+        f"{ranking_range[0] * 1000:.0f}-{ranking_range[1] * 1000:.0f}), {ranking_cpu * 1000:.0f} ms CPU; CPU by stage: "
+        f"load {load_s * 1000:.0f} ms, score {score_s * 1000:.0f} ms, document {doc_s * 1000:.0f} ms "
+        f"(+ every breakdown {breakdowns_s * 1000:.0f} ms)"
+    )
     print(f"[{name}] ranking with every breakdown {full_s * 1000:.0f} ms wall, {full_cpu * 1000:.0f} ms CPU")
-    print(f"[{name}] XLSX {xlsx_s:.2f} s wall, {xlsx_cpu:.2f} s CPU after the ranking (breakdowns built, then "
-          f"written); ranking + XLSX {xlsx_total_s:.2f} s wall ({xlsx_range[0]:.2f}-{xlsx_range[1]:.2f}), "
-          f"{xlsx_total_cpu:.2f} s CPU ({len(body) / 1e6:.1f} MB, {deductions:,} deduction rows)")
-    print(f"[{name}] GET of the published month (recomputed and compared with the snapshot) "
-          f"{published_s * 1000:.0f} ms wall ({published_range[0] * 1000:.0f}-{published_range[1] * 1000:.0f}), "
-          f"{published_cpu * 1000:.0f} ms CPU")
-    print(f"[{name}] naive {naive_s:.1f} s for {args.sample} communities → {naive_full:.1f} s for {args.communities}; "
-          f"speedup {naive_full / ranking_s:.0f}x, {naive_full / full_s:.0f}x with every breakdown (scores agree on the sample)")
+    print(
+        f"[{name}] XLSX {xlsx_s:.2f} s wall, {xlsx_cpu:.2f} s CPU after the ranking (breakdowns built, then "
+        f"written); ranking + XLSX {xlsx_total_s:.2f} s wall ({xlsx_range[0]:.2f}-{xlsx_range[1]:.2f}), "
+        f"{xlsx_total_cpu:.2f} s CPU ({len(body) / 1e6:.1f} MB, {deductions:,} deduction rows)"
+    )
+    print(
+        f"[{name}] GET of the published month (recomputed and compared with the snapshot) "
+        f"{published_s * 1000:.0f} ms wall ({published_range[0] * 1000:.0f}-{published_range[1] * 1000:.0f}), "
+        f"{published_cpu * 1000:.0f} ms CPU"
+    )
+    print(
+        f"[{name}] naive {naive_s:.1f} s for {args.sample} communities → {naive_full:.1f} s for {args.communities}; "
+        f"speedup {naive_full / ranking_s:.0f}x, {naive_full / full_s:.0f}x with every breakdown (scores agree on the sample)"
+    )
     with app.app_context():
         db.engine.dispose()
     return {
-        "load_avg": round(load_avg, 2), "ranking_ms": round(ranking_s * 1000),
+        "load_avg": round(load_avg, 2),
+        "ranking_ms": round(ranking_s * 1000),
         "ranking_ms_range": [round(ranking_range[0] * 1000), round(ranking_range[1] * 1000)],
-        "ranking_cpu_ms": round(ranking_cpu * 1000), "load_ms": round(load_s * 1000), "score_ms": round(score_s * 1000),
-        "document_ms": round(doc_s * 1000), "breakdowns_ms": round(breakdowns_s * 1000),
-        "full_ms": round(full_s * 1000), "full_cpu_ms": round(full_cpu * 1000),
-        "xlsx_s": round(xlsx_s, 2), "xlsx_cpu_s": round(xlsx_cpu, 2), "ranking_xlsx_s": round(xlsx_total_s, 2),
-        "ranking_xlsx_cpu_s": round(xlsx_total_cpu, 2), "xlsx_bytes": len(body), "naive_sample_s": round(naive_s, 2),
-        "naive_s": round(naive_full, 1), "speedup": round(naive_full / ranking_s, 1),
-        "speedup_full": round(naive_full / full_s, 1), "deduction_rows": deductions,
-        "published_get_ms": round(published_s * 1000), "published_get_cpu_ms": round(published_cpu * 1000),
+        "ranking_cpu_ms": round(ranking_cpu * 1000),
+        "load_ms": round(load_s * 1000),
+        "score_ms": round(score_s * 1000),
+        "document_ms": round(doc_s * 1000),
+        "breakdowns_ms": round(breakdowns_s * 1000),
+        "full_ms": round(full_s * 1000),
+        "full_cpu_ms": round(full_cpu * 1000),
+        "xlsx_s": round(xlsx_s, 2),
+        "xlsx_cpu_s": round(xlsx_cpu, 2),
+        "ranking_xlsx_s": round(xlsx_total_s, 2),
+        "ranking_xlsx_cpu_s": round(xlsx_total_cpu, 2),
+        "xlsx_bytes": len(body),
+        "naive_sample_s": round(naive_s, 2),
+        "naive_s": round(naive_full, 1),
+        "speedup": round(naive_full / ranking_s, 1),
+        "speedup_full": round(naive_full / full_s, 1),
+        "deduction_rows": deductions,
+        "published_get_ms": round(published_s * 1000),
+        "published_get_cpu_ms": round(published_cpu * 1000),
         "published_get_ms_range": [round(published_range[0] * 1000), round(published_range[1] * 1000)],
     }
 
@@ -382,7 +504,9 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:
-            figures["postgresql"] = run_backend("postgresql", server.set(database=name).render_as_string(hide_password=False), args)
+            figures["postgresql"] = run_backend(
+                "postgresql", server.set(database=name).render_as_string(hide_password=False), args
+            )
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

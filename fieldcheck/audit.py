@@ -67,9 +67,7 @@ def _refuse_delete(mapper, connection, target) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk(state) -> None:
-    if (state.is_update or state.is_delete) and any(
-        m.class_ is AuditEntry for m in state.all_mappers
-    ):
+    if (state.is_update or state.is_delete) and any(m.class_ is AuditEntry for m in state.all_mappers):
         raise AppendOnly("audit entries cannot be changed or deleted")
 
 
@@ -105,13 +103,19 @@ def _actor(actor) -> tuple[int | None, str]:
     return actor.id, actor.username
 
 
-def record(actor, action: str, target: str, changes: dict | None = None, *, at: datetime | None = None) -> AuditEntry:
+def record(
+    actor, action: str, target: str, changes: dict | None = None, *, at: datetime | None = None
+) -> AuditEntry:
     """Stage one audit entry in the current session (committed with the change it records)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     actor_id, name = _actor(actor)
     entry = AuditEntry(
-        at=at or utcnow(), actor_id=actor_id, actor=name[:64], action=action, target=(target or "")[:200],
+        at=at or utcnow(),
+        actor_id=actor_id,
+        actor=name[:64],
+        action=action,
+        target=(target or "")[:200],
         changes=_plain(changes or {}),
     )
     db.session.add(entry)

@@ -58,7 +58,9 @@ def import_boundaries(path: str) -> None:
 
 @main.command("import-checklist")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--month", help="First month the version is in force (YYYY-MM); default: the file's effective_month.")
+@click.option(
+    "--month", help="First month the version is in force (YYYY-MM); default: the file's effective_month."
+)
 @with_appcontext
 def import_checklist(path: str, month: str | None) -> None:
     """Validate a checklist file (YAML or JSON) and store it as a new version."""
@@ -89,8 +91,12 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["inspector", "community", "subdistrict", "office", "admin"]))
-@click.option("--level", type=click.Choice(["city", "district", "subdistrict"]), help="Inspector level (found_by).")
+@click.option(
+    "--role", required=True, type=click.Choice(["inspector", "community", "subdistrict", "office", "admin"])
+)
+@click.option(
+    "--level", type=click.Choice(["city", "district", "subdistrict"]), help="Inspector level (found_by)."
+)
 @click.option("--community", help="Community code, for community staff.")
 @click.option("--subdistrict", help="Sub-district code, for sub-district staff.")
 @click.option("--name", "display_name", default="", help="Display name.")
@@ -118,7 +124,9 @@ def users_import(path: str) -> None:
 
 @users.command("set-password")
 @click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the new password from the first line of standard input."
+)
 @with_appcontext
 def users_set_password(username: str, password_stdin: bool) -> None:
     """Set a user's password (asked for twice); every session and API token of the user ends."""
@@ -169,7 +177,9 @@ def tokens_list(username: str) -> None:
     rows = _commit_or_fail(lambda: tokens_of(user_named(username)))
     for row in rows:
         used = row.last_used_at.isoformat() if row.last_used_at else "-"
-        click.echo(f"{row.id}\tcreated {row.created_at.isoformat()}\texpires {row.expires_at.isoformat()}\tused {used}")
+        click.echo(
+            f"{row.id}\tcreated {row.created_at.isoformat()}\texpires {row.expires_at.isoformat()}\tused {used}"
+        )
     click.echo(f"{len(rows)} API tokens of {username}")
 
 
@@ -202,7 +212,9 @@ def overdue(fmt: str, output: str | None, at: str | None) -> None:
         try:
             now = datetime.fromisoformat(at)
         except ValueError:
-            raise click.ClickException("--at must be an ISO 8601 time such as 2026-11-27T08:00+08:00") from None
+            raise click.ClickException(
+                "--at must be an ISO 8601 time such as 2026-11-27T08:00+08:00"
+            ) from None
         if now.tzinfo is None:
             raise click.ClickException("--at needs a UTC offset, such as 2026-11-27T08:00+08:00")
     tz = ZoneInfo(current_app.config["TIMEZONE"])
@@ -227,8 +239,12 @@ def overdue(fmt: str, output: str | None, at: str | None) -> None:
 
 
 @main.command("seed-demo")
-@click.option("--activity/--no-activity", default=True, show_default=True,
-              help="Also file last month's and this month's demo reports, moved through the workflow.")
+@click.option(
+    "--activity/--no-activity",
+    default=True,
+    show_default=True,
+    help="Also file last month's and this month's demo reports, moved through the workflow.",
+)
 @with_appcontext
 def seed_demo(activity: bool) -> None:
     """Fill an empty database with the demo district and demo accounts."""
@@ -253,10 +269,15 @@ def _seed_activity() -> None:
     from .demo_activity import seed_activity
     from .types import utcnow
 
-    counts = seed_activity(utcnow(), ZoneInfo(current_app.config["TIMEZONE"]),
-                           current_app.extensions["fieldcheck.storage"],
-                           max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
-    click.echo(f"demo activity: {counts['reports']} reports, {counts['visits']} visits, {counts['moves']} workflow moves")
+    counts = seed_activity(
+        utcnow(),
+        ZoneInfo(current_app.config["TIMEZONE"]),
+        current_app.extensions["fieldcheck.storage"],
+        max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+    )
+    click.echo(
+        f"demo activity: {counts['reports']} reports, {counts['visits']} visits, {counts['moves']} workflow moves"
+    )
 
 
 @main.command("demo")
@@ -286,9 +307,15 @@ def demo(host: str, port: int) -> None:
 
 @main.command("ranking")
 @click.argument("month")
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), default="xlsx", show_default=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (- for stdout).")
-@click.option("--live", is_flag=True, help="For a published month: the recomputation, not the published figures.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), default="xlsx", show_default=True
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (- for stdout)."
+)
+@click.option(
+    "--live", is_flag=True, help="For a published month: the recomputation, not the published figures."
+)
 @with_appcontext
 def ranking(month: str, fmt: str, output: str, live: bool) -> None:
     """Export a month's ranking (YYYY-MM) as XLSX, CSV or JSON: published figures if published, else live."""
@@ -304,7 +331,9 @@ def ranking(month: str, fmt: str, output: str, live: bool) -> None:
     if not links.is_configured():
         click.echo(links.RELATIVE_NOTE, err=True)
     base = links.public_base() if links.is_configured() else ""
-    body = {"xlsx": exports.to_xlsx, "csv": exports.to_csv, "json": exports.to_json}[fmt](document, base_url=base)
+    body = {"xlsx": exports.to_xlsx, "csv": exports.to_csv, "json": exports.to_json}[fmt](
+        document, base_url=base
+    )
     if output == "-":
         click.get_binary_stream("stdout").write(body)
         return
@@ -313,7 +342,9 @@ def ranking(month: str, fmt: str, output: str, live: bool) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
     state = f"published #{document['published']['sequence']}" if document["published"] else "not published"
-    click.echo(f"ranking {document['month']} ({state}, {document['source']}): {len(document['communities'])} communities → {output}")
+    click.echo(
+        f"ranking {document['month']} ({state}, {document['source']}): {len(document['communities'])} communities → {output}"
+    )
 
 
 @main.group()
@@ -322,9 +353,17 @@ def blobs() -> None:
 
 
 @blobs.command("check")
-@click.option("--sweep", is_flag=True, help="Remove unreferenced files and temporary parts older than the grace period.")
-@click.option("--grace", "grace_hours", type=click.FloatRange(min=1), default=24, show_default=True,
-              help="Hours a leftover must be untouched before --sweep removes it.")
+@click.option(
+    "--sweep", is_flag=True, help="Remove unreferenced files and temporary parts older than the grace period."
+)
+@click.option(
+    "--grace",
+    "grace_hours",
+    type=click.FloatRange(min=1),
+    default=24,
+    show_default=True,
+    help="Hours a leftover must be untouched before --sweep removes it.",
+)
 @with_appcontext
 def blobs_check(sweep: bool, grace_hours: float) -> None:
     """List unreferenced photo files, temporary parts and rows whose files are missing (exit 1 if any are)."""
@@ -369,8 +408,10 @@ def notify(once: bool, interval: float) -> None:
 
     if once:
         result = worker.run_once()
-        click.echo(f"{result.messages} messages: {result.sent} items sent, {result.retry} to retry, "
-                   f"{result.failed} failed")
+        click.echo(
+            f"{result.messages} messages: {result.sent} items sent, {result.retry} to retry, "
+            f"{result.failed} failed"
+        )
         return
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -381,9 +422,16 @@ def notify(once: bool, interval: float) -> None:
 
 
 @blobs.command("migrate")
-@click.option("--to", "to_url", required=True, metavar="s3://BUCKET/PREFIX",
-              help="The destination store (with the FIELDCHECK_S3_* settings of this environment).")
-@click.option("--jobs", type=click.IntRange(1, 64), default=4, show_default=True, help="Blobs copied at once.")
+@click.option(
+    "--to",
+    "to_url",
+    required=True,
+    metavar="s3://BUCKET/PREFIX",
+    help="The destination store (with the FIELDCHECK_S3_* settings of this environment).",
+)
+@click.option(
+    "--jobs", type=click.IntRange(1, 64), default=4, show_default=True, help="Blobs copied at once."
+)
 @with_appcontext
 def blobs_migrate(to_url: str, jobs: int) -> None:
     """Copy the configured photo store to another (object storage), verifying each SHA-256; run it again
@@ -409,16 +457,25 @@ def blobs_migrate(to_url: str, jobs: int) -> None:
         raise click.ClickException(f"{exc}; run the same command again to resume") from None
     for key, reason in result.failed:
         click.echo(f"failed\t{key}\t{reason}")
-    click.echo(f"{result.copied} copied, {result.replaced} replaced, {result.skipped} already there and verified, "
-               f"{len(result.failed)} failed")
+    click.echo(
+        f"{result.copied} copied, {result.replaced} replaced, {result.skipped} already there and verified, "
+        f"{len(result.failed)} failed"
+    )
     if not result.ok:
         raise click.exceptions.Exit(1)
 
 
 @main.command("serve", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.option("--bind", "-b", default=None, help="Address to listen on (default: FIELDCHECK_BIND or 127.0.0.1:8000).")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: from the core count; see fieldcheck/gunicorn_config.py).")
+@click.option(
+    "--bind", "-b", default=None, help="Address to listen on (default: FIELDCHECK_BIND or 127.0.0.1:8000)."
+)
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: from the core count; see fieldcheck/gunicorn_config.py).",
+)
 @click.pass_context
 def serve(ctx: click.Context, bind: str | None, workers: int | None) -> None:
     """Serve the app for production with gunicorn and the repository's configuration (gunicorn.conf.py);

@@ -93,7 +93,9 @@ def resolve(config: dict, instance_path: str) -> None:
     config["PROXY_HOPS"] = hops
     config["RATELIMIT_STORAGE_URI"] = config.get("RATELIMIT_STORAGE_URL") or "memory://"
     if config.get("MAP_TILES_DATUM") not in ("wgs84", "gcj02"):
-        raise ValueError(f"FIELDCHECK_MAP_TILES_DATUM must be wgs84 or gcj02, not {config.get('MAP_TILES_DATUM')!r}")
+        raise ValueError(
+            f"FIELDCHECK_MAP_TILES_DATUM must be wgs84 or gcj02, not {config.get('MAP_TILES_DATUM')!r}"
+        )
     if isinstance(config.get("SESSION_COOKIE_SECURE"), str):
         config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
 

@@ -30,7 +30,9 @@ from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READER = "fieldcheck_reader"  #: execution option of a connection that only reads
-WRITER = "fieldcheck_writer"  #: execution option of a connection whose transactions take the write lock at BEGIN
+WRITER = (
+    "fieldcheck_writer"  #: execution option of a connection whose transactions take the write lock at BEGIN
+)
 _CHANGES_AT_BEGIN = "fieldcheck_changes_at_begin"
 _WRITING = "fieldcheck_writing"  #: whether the open SQLite transaction holds the write lock
 _WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "SAVEPOINT"})

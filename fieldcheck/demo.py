@@ -24,7 +24,13 @@ def demo_accounts(first: Community, second: Community) -> list[NewUser]:
         NewUser("admin", DEMO_PASSWORD, "admin", display_name="系统管理员"),
         NewUser("office", DEMO_PASSWORD, "office", display_name="区文明办"),
         NewUser("inspector", DEMO_PASSWORD, "inspector", level="city", display_name="市级督查员"),
-        NewUser("subdistrict", DEMO_PASSWORD, "subdistrict", subdistrict=sub, display_name=f"{first.subdistrict.name}"),
+        NewUser(
+            "subdistrict",
+            DEMO_PASSWORD,
+            "subdistrict",
+            subdistrict=sub,
+            display_name=f"{first.subdistrict.name}",
+        ),
         NewUser("community", DEMO_PASSWORD, "community", community=first.code, display_name=first.name),
         NewUser("community2", DEMO_PASSWORD, "community", community=second.code, display_name=second.name),
     ]

@@ -39,7 +39,15 @@ from .workflow.rules import Action, reused_photo
 
 LOCKED = "!"  # not a password hash: an inactive account that nobody can log in as
 
-NOTES = ("楼道堆放杂物", "垃圾桶满溢未及时清运", "非机动车乱停放", "墙面小广告", "绿化带内有垃圾", "路面破损", "")
+NOTES = (
+    "楼道堆放杂物",
+    "垃圾桶满溢未及时清运",
+    "非机动车乱停放",
+    "墙面小广告",
+    "绿化带内有垃圾",
+    "路面破损",
+    "",
+)
 FIXES = ("已清理完毕", "已安排物业整改", "已清运", "已规范停放", "已铲除")
 
 
@@ -50,8 +58,15 @@ class Actors:
     staff: dict[int, User]  # community id -> the user who acts for it
 
 
-def seed_activity(now: datetime, tz: ZoneInfo, storage, *, seed: int = 2026, max_pixels: int = 50_000_000,
-                  communities: int | None = None) -> dict:
+def seed_activity(
+    now: datetime,
+    tz: ZoneInfo,
+    storage,
+    *,
+    seed: int = 2026,
+    max_pixels: int = 50_000_000,
+    communities: int | None = None,
+) -> dict:
     """File and move the demo's reports (each step commits, as in real use); returns counts.
 
     ``communities`` limits the history to the first N communities by code (for tests).
@@ -88,8 +103,12 @@ def seed_activity(now: datetime, tz: ZoneInfo, storage, *, seed: int = 2026, max
             # The `community` account's own month: one item overdue by now (filed early in the month),
             # one due soon (filed this morning), one awaiting verification, one closed.
             early = this_start + (now - this_start) / 8
-            for fate, at in (("open", early), ("open", now - timedelta(hours=3)), ("rectified", early),
-                             ("closed", early)):
+            for fate, at in (
+                ("open", early),
+                ("open", now - timedelta(hours=3)),
+                ("rectified", early),
+                ("closed", early),
+            ):
                 spot, item = rng.choice(choices)
                 story.report(spot, item, at, last_month=False, fate=fate)
             continue
@@ -115,7 +134,9 @@ class _Story:
         file_visit(self.rng.choice(self.actors.inspectors), sub, [], self.ctx(at + timedelta(minutes=3)))
         self.counts["visits"] += 1
 
-    def report(self, spot: Spot, item: ChecklistItem, at: datetime, *, last_month: bool, fate: str | None = None):
+    def report(
+        self, spot: Spot, item: ChecklistItem, at: datetime, *, last_month: bool, fate: str | None = None
+    ):
         inspector = self.rng.choice(self.actors.inspectors)
         sub = _submission(spot, item, at, self.rng)
         scene = self.rng.getrandbits(32)
@@ -135,47 +156,99 @@ class _Story:
             self.move(self.actors.office, report.id, Action.VOID, t + span / 3, note="重复上报，作废")
             return
         if fate == "appealed":
-            self.move(staff, report.id, Action.APPEAL, t + span / 4, note="该问题已由区城管部门处理，非本社区责任")
+            self.move(
+                staff, report.id, Action.APPEAL, t + span / 4, note="该问题已由区城管部门处理，非本社区责任"
+            )
             return
         if fate == "suspension":
             planned = (self.now + timedelta(days=20)).astimezone(self.tz).date()
-            self.move(staff, report.id, Action.REQUEST_SUSPENSION, t + span / 4, note="需协调产权单位维修，预计二十天完成",
-                      planned_date=planned)
+            self.move(
+                staff,
+                report.id,
+                Action.REQUEST_SUSPENSION,
+                t + span / 4,
+                note="需协调产权单位维修，预计二十天完成",
+                planned_date=planned,
+            )
             return
         if fate == "appeal_granted":
             t = self.move(staff, report.id, Action.APPEAL, t + span / 4, note="该点位不属于本社区管辖")
-            self.move(self.actors.office, report.id, Action.GRANT, t and t + timedelta(days=1), note="经核实属实，作废")
+            self.move(
+                self.actors.office,
+                report.id,
+                Action.GRANT,
+                t and t + timedelta(days=1),
+                note="经核实属实，作废",
+            )
             return
         late = fate == "late"
         # A fix the office will send back is only half done.
-        t = self.rectify(staff, report.id, scene,
-                         t + (span + timedelta(days=2) if late else span * self.rng.uniform(0.2, 0.8)),
-                         litter=0.5 if fate == "rework" else 0.0)
+        t = self.rectify(
+            staff,
+            report.id,
+            scene,
+            t + (span + timedelta(days=2) if late else span * self.rng.uniform(0.2, 0.8)),
+            litter=0.5 if fate == "rework" else 0.0,
+        )
         if fate == "rectified" or t is None:
             return
         if fate == "rework":
-            t = self.move(self.actors.office, report.id, Action.REJECT, t + timedelta(hours=20), note="整改不彻底，请返工")
+            t = self.move(
+                self.actors.office,
+                report.id,
+                Action.REJECT,
+                t + timedelta(hours=20),
+                note="整改不彻底，请返工",
+            )
             t = t and self.rectify(staff, report.id, scene, t + timedelta(days=1))
         if t is not None:
             self.move(self.actors.office, report.id, Action.ACCEPT, t + timedelta(hours=22))
 
     def _fate(self, last_month: bool) -> str:
         r = self.rng.random()
-        table = ((0.55, "closed"), (0.65, "late"), (0.73, "rework"), (0.78, "void"), (0.81, "appeal_granted"),
-                 (0.86, "rectified"), (1.0, "open")) if last_month else (
-                 (0.30, "closed"), (0.40, "late"), (0.45, "rework"), (0.50, "void"), (0.54, "appealed"),
-                 (0.57, "suspension"), (0.75, "rectified"), (1.0, "open"))
+        table = (
+            (
+                (0.55, "closed"),
+                (0.65, "late"),
+                (0.73, "rework"),
+                (0.78, "void"),
+                (0.81, "appeal_granted"),
+                (0.86, "rectified"),
+                (1.0, "open"),
+            )
+            if last_month
+            else (
+                (0.30, "closed"),
+                (0.40, "late"),
+                (0.45, "rework"),
+                (0.50, "void"),
+                (0.54, "appealed"),
+                (0.57, "suspension"),
+                (0.75, "rectified"),
+                (1.0, "open"),
+            )
+        )
         return next(name for limit, name in table if r < limit)
 
-    def rectify(self, staff: User, report_id: int, scene: int, at: datetime, *, litter: float = 0.0) -> datetime | None:
-        return self.move(staff, report_id, Action.RECTIFY, at, note=self.rng.choice(FIXES),
-                         photos=[self.retake(report_id, scene, litter)])
+    def rectify(
+        self, staff: User, report_id: int, scene: int, at: datetime, *, litter: float = 0.0
+    ) -> datetime | None:
+        return self.move(
+            staff,
+            report_id,
+            Action.RECTIFY,
+            at,
+            note=self.rng.choice(FIXES),
+            photos=[self.retake(report_id, scene, litter)],
+        )
 
     def retake(self, report_id: int, scene: int, litter: float) -> bytes:
         """A new photo of the report's place. The synthetic scenes are plain enough that two standpoints can
         hash alike, which a real retake rarely does; keep to a standpoint that does not look like a reused
         photo, so the demo's flags mean what they say."""
-        earlier = [(p.sha256, p.phash) for p in db.session.scalars(select(Photo).where(Photo.report_id == report_id))]
+        earlier = [
+            (p.sha256, p.phash) for p in db.session.scalars(select(Photo).where(Photo.report_id == report_id))
+        ]
         for _ in range(20):
             data = _photo(scene, litter=litter, retake=self.rng.getrandbits(32) | 1)
             processed = process_photo(data, max_pixels=self.max_pixels)
@@ -183,8 +256,17 @@ class _Story:
                 break
         return data
 
-    def move(self, user: User, report_id: int, action: Action, at: datetime | None, *, note: str = "",
-             photos: list[bytes] | None = None, planned_date=None) -> datetime | None:
+    def move(
+        self,
+        user: User,
+        report_id: int,
+        action: Action,
+        at: datetime | None,
+        *,
+        note: str = "",
+        photos: list[bytes] | None = None,
+        planned_date=None,
+    ) -> datetime | None:
         """Make one move at a past moment; None (and nothing done) when that moment has not come yet."""
         if at is None or at >= self.now:
             return None
@@ -197,29 +279,62 @@ class _Story:
         """One report from just outside the district's edge, waiting for the office to assign it."""
         item = next(i for i in items if "ROAD" in i.spot_types)
         at = max(start, now - timedelta(days=1))
-        sub = Submission(str(uuid.UUID(int=self.rng.getrandbits(128))), item.code, 34.615, 112.3, 12.0, "device",
-                         at, 1, "道路边有建筑垃圾", None, None)
-        file_report(self.actors.inspectors[0], sub, [_photo(self.rng.getrandbits(32))],
-                    self.ctx(at + timedelta(minutes=5)))
+        sub = Submission(
+            str(uuid.UUID(int=self.rng.getrandbits(128))),
+            item.code,
+            34.615,
+            112.3,
+            12.0,
+            "device",
+            at,
+            1,
+            "道路边有建筑垃圾",
+            None,
+            None,
+        )
+        file_report(
+            self.actors.inspectors[0],
+            sub,
+            [_photo(self.rng.getrandbits(32))],
+            self.ctx(at + timedelta(minutes=5)),
+        )
         self.counts["reports"] += 1
 
 
 def _actors() -> Actors:
     users = {u.username: u for u in db.session.scalars(select(User))}
     teams = [
-        User(username="demo-district-team", display_name="区督查组", password_hash=LOCKED, role="inspector",
-             level="district", active=False),
-        User(username="demo-subdistrict-team", display_name="街道自查组", password_hash=LOCKED, role="inspector",
-             level="subdistrict", active=False),
+        User(
+            username="demo-district-team",
+            display_name="区督查组",
+            password_hash=LOCKED,
+            role="inspector",
+            level="district",
+            active=False,
+        ),
+        User(
+            username="demo-subdistrict-team",
+            display_name="街道自查组",
+            password_hash=LOCKED,
+            role="inspector",
+            level="subdistrict",
+            active=False,
+        ),
     ]
     staff = {u.community_id: u for u in users.values() if u.role == "community"}
     with writing():
         db.session.add_all(teams)
         for community in db.session.scalars(select(Community).order_by(Community.code)):
             if community.id not in staff:
-                user = User(username=f"demo-staff-{community.code}", display_name=f"{community.name}工作人员",
-                            password_hash=LOCKED, role="community", community_id=community.id,
-                            subdistrict_id=community.subdistrict_id, active=False)
+                user = User(
+                    username=f"demo-staff-{community.code}",
+                    display_name=f"{community.name}工作人员",
+                    password_hash=LOCKED,
+                    role="community",
+                    community_id=community.id,
+                    subdistrict_id=community.subdistrict_id,
+                    active=False,
+                )
                 db.session.add(user)
                 staff[community.id] = user
     return Actors(office=users["office"], inspectors=[users["inspector"], *teams], staff=staff)
@@ -228,10 +343,13 @@ def _actors() -> Actors:
 def _items(month: str) -> list[ChecklistItem]:
     """Checklist items with a deadline in working days or hours (no planned-date S4), of the month's version."""
     version = checklist_services.version_in_force(month)
-    return list(db.session.scalars(
-        select(ChecklistItem).where(ChecklistItem.version_id == version.id, ChecklistItem.severity != "S4")
-        .order_by(ChecklistItem.position)
-    ))
+    return list(
+        db.session.scalars(
+            select(ChecklistItem)
+            .where(ChecklistItem.version_id == version.id, ChecklistItem.severity != "S4")
+            .order_by(ChecklistItem.position)
+        )
+    )
 
 
 def _submission(spot: Spot, item: ChecklistItem | None, at: datetime, rng: random.Random) -> Submission:
@@ -284,10 +402,19 @@ def _photo(scene: int, *, litter: float = 1.0, retake: int = 0) -> bytes:
     draw.rectangle((0, horizon, w + margin, h + margin), fill=ground)
     for _ in range(rng.randint(3, 6)):  # doors, windows, pipes
         x, y = rng.randint(0, w + margin - 60), rng.randint(0, horizon - 60)
-        draw.rectangle((x, y, x + rng.randint(30, 120), y + rng.randint(40, 140)),
-                       fill=tuple(rng.randint(40, 120) for _ in range(3)))
-    pieces = [(rng.randint(0, w + margin - 20), rng.randint(horizon, h + margin - 10), rng.randint(8, 45),
-               tuple(rng.randint(0, 255) for _ in range(3))) for _ in range(rng.randint(12, 30))]
+        draw.rectangle(
+            (x, y, x + rng.randint(30, 120), y + rng.randint(40, 140)),
+            fill=tuple(rng.randint(40, 120) for _ in range(3)),
+        )
+    pieces = [
+        (
+            rng.randint(0, w + margin - 20),
+            rng.randint(horizon, h + margin - 10),
+            rng.randint(8, 45),
+            tuple(rng.randint(0, 255) for _ in range(3)),
+        )
+        for _ in range(rng.randint(12, 30))
+    ]
     for x, y, size, colour in pieces[: round(len(pieces) * litter)]:
         draw.ellipse((x, y, x + size, y + size * 0.7), fill=colour)
     if retake:

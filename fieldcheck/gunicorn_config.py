@@ -79,7 +79,9 @@ logconfig_dict = {
 }
 
 
-def gunicorn_argv(bind: str | None = None, workers: int | None = None, extra: list[str] | None = None) -> list[str]:
+def gunicorn_argv(
+    bind: str | None = None, workers: int | None = None, extra: list[str] | None = None
+) -> list[str]:
     """The command ``fieldcheck serve`` runs: this interpreter's gunicorn with this module as config."""
     argv = [sys.executable, "-m", "gunicorn", "--config", "python:fieldcheck.gunicorn_config"]
     if bind:

@@ -25,8 +25,9 @@ def _empty(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
-def parse_number(raw: object, name: str, low: float, high: float, *, code: str | None = None,
-                 required: bool = False) -> float | None:
+def parse_number(
+    raw: object, name: str, low: float, high: float, *, code: str | None = None, required: bool = False
+) -> float | None:
     """A finite number from ``low`` to ``high``; None when empty (unless ``required``)."""
     code = code or "invalid_" + name
     if _empty(raw) and not required:
@@ -42,8 +43,13 @@ def parse_number(raw: object, name: str, low: float, high: float, *, code: str |
     if value is None:
         raise Invalid(N_("%(field)s must be a number."), code=code, field=name)
     if not math.isfinite(value) or not low <= value <= high:
-        raise Invalid(N_("%(field)s must lie between %(low)s and %(high)s."), code=code, field=name,
-                      low=f"{low:g}", high=f"{high:g}")
+        raise Invalid(
+            N_("%(field)s must lie between %(low)s and %(high)s."),
+            code=code,
+            field=name,
+            low=f"{low:g}",
+            high=f"{high:g}",
+        )
     return value
 
 
@@ -57,13 +63,19 @@ def parse_whole_number(raw: object, name: str, low: int, high: int, *, code: str
     elif isinstance(raw, int) and not isinstance(raw, bool):
         value = raw
     if value is None or not low <= value <= high:
-        raise Invalid(N_("%(field)s must be a whole number from %(low)s to %(high)s."), code=code or "invalid_" + name,
-                      field=name, low=low, high=high)
+        raise Invalid(
+            N_("%(field)s must be a whole number from %(low)s to %(high)s."),
+            code=code or "invalid_" + name,
+            field=name,
+            low=low,
+            high=high,
+        )
     return value
 
 
-def parse_position(lat: object, lon: object, *, code: str | None = None,
-                   required: bool = False) -> tuple[float, float] | None:
+def parse_position(
+    lat: object, lon: object, *, code: str | None = None, required: bool = False
+) -> tuple[float, float] | None:
     """A WGS-84 point (lat -90..90, lon -180..180), or None when neither is sent (unless ``required``).
 
     Codes ``invalid_lat``, ``invalid_lon`` and ``invalid_location`` (one without the other), or ``code``

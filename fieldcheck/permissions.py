@@ -101,7 +101,9 @@ def can_view_community(p: Principal, community_id: int, subdistrict_id: int) -> 
     return False
 
 
-def can_view_subdistrict_scores(p: Principal, subdistrict_id: int | None, own_subdistrict_id: int | None = None) -> bool:
+def can_view_subdistrict_scores(
+    p: Principal, subdistrict_id: int | None, own_subdistrict_id: int | None = None
+) -> bool:
     """A sub-district's aggregate scores: the office, its staff, and staff of one of its communities
     (``own_subdistrict_id``: the sub-district of the user's community)."""
     if is_staff_of_office(p):

@@ -58,13 +58,18 @@ def register_request_log(app: Flask) -> None:
         if log.isEnabledFor(logging.INFO):
             started = g.get("request_started")
             duration = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
-            log.info(json.dumps({
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": duration,
-                "request_id": rid,
-                "user_id": _user_id(),
-                "remote": request.remote_addr,
-            }, ensure_ascii=False))
+            log.info(
+                json.dumps(
+                    {
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": duration,
+                        "request_id": rid,
+                        "user_id": _user_id(),
+                        "remote": request.remote_addr,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         return response

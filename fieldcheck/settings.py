@@ -59,10 +59,20 @@ PHOTO_METADATA = "disclosure.photo_metadata"
 SPECS: dict[str, Spec] = {
     spec.key: spec
     for spec in (
-        Spec(INSPECTOR, False, N_("Community and sub-district staff see who inspected"),
-             N_("Off: they see the level that found the problem (e.g. city inspection), not the inspector's name.")),
-        Spec(PHOTO_METADATA, False, N_("Community and sub-district staff see the photos' EXIF"),
-             N_("Off: no camera make and model, GPS position or time from the photos' metadata.")),
+        Spec(
+            INSPECTOR,
+            False,
+            N_("Community and sub-district staff see who inspected"),
+            N_(
+                "Off: they see the level that found the problem (e.g. city inspection), not the inspector's name."
+            ),
+        ),
+        Spec(
+            PHOTO_METADATA,
+            False,
+            N_("Community and sub-district staff see the photos' EXIF"),
+            N_("Off: no camera make and model, GPS position or time from the photos' metadata."),
+        ),
     )
 }
 

@@ -61,7 +61,9 @@ def blob_response(key: str, *, mimetype: str, attachment_name: str | None = None
     else:
         store = current_app.extensions["fieldcheck.storage"]
         if presign_enabled(current_app.config) and hasattr(store, "presigned_url"):
-            url = store.presigned_url(key, content_type=mimetype, disposition=disposition, cache_control=IMMUTABLE)
+            url = store.presigned_url(
+                key, content_type=mimetype, disposition=disposition, cache_control=IMMUTABLE
+            )
             response = redirect(url, code=302)
             response.headers["Cache-Control"] = PRESIGNED_REDIRECT_CACHE
             response.headers["Vary"] = "Cookie, Authorization"
@@ -85,9 +87,13 @@ def register_storage_http(app: Flask) -> None:
     @app.errorhandler(StorageUnavailable)
     def storage_unavailable(exc: StorageUnavailable):
         app.logger.warning("storage unavailable: %s", exc)
-        response = make_response(error_response(
-            503, "storage_unavailable",
-            _("Photo storage is not available; nothing was changed. Try again shortly.")))
+        response = make_response(
+            error_response(
+                503,
+                "storage_unavailable",
+                _("Photo storage is not available; nothing was changed. Try again shortly."),
+            )
+        )
         response.headers["Retry-After"] = "10"
         return response
 
@@ -101,5 +107,6 @@ def register_storage_http(app: Flask) -> None:
         policy = response.headers.get("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         if "img-src 'self' blob:" in policy and origin not in policy:
             response.headers["Content-Security-Policy"] = policy.replace(
-                "img-src 'self' blob:", f"img-src 'self' blob: {origin}", 1)
+                "img-src 'self' blob:", f"img-src 'self' blob: {origin}", 1
+            )
         return response

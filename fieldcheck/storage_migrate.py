@@ -67,8 +67,14 @@ def _holds(dest: BlobStore, key: str, data: bytes, sha: str) -> bool | None:
         return None
 
 
-def migrate(source: BlobStore, dest: BlobStore, *, jobs: int = 4,
-            progress: Callable[[Migration], None] | None = None, every: int = 500) -> Migration:
+def migrate(
+    source: BlobStore,
+    dest: BlobStore,
+    *,
+    jobs: int = 4,
+    progress: Callable[[Migration], None] | None = None,
+    every: int = 500,
+) -> Migration:
     """Copy every blob of ``source`` to ``dest`` (module docstring). Store failures
     (:class:`~fieldcheck.storage.StorageUnavailable`) stop it and propagate: run it again to resume."""
     result = Migration()
@@ -89,7 +95,10 @@ def migrate(source: BlobStore, dest: BlobStore, *, jobs: int = 4,
         data = source.get(key)
         sha = hashlib.sha256(data).hexdigest()
         if key.startswith("originals/") and key.rsplit("/", 1)[-1] != sha:
-            outcome, reason = "failed", f"the source's bytes hash to {sha}, not to the key: damaged, not copied"
+            outcome, reason = (
+                "failed",
+                f"the source's bytes hash to {sha}, not to the key: damaged, not copied",
+            )
         else:
             held = _holds(dest, key, data, sha)
             if held:

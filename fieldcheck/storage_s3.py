@@ -155,8 +155,14 @@ class S3BlobStore:
                 if not self._same(key, head, data, sha):
                     raise BlobConflict(f"a different blob already exists under {key!r}")
                 # The same bytes again: written again, which refreshes LastModified (the sweeper's clock).
-        self._call("put_object", Key=name, Body=data, ContentMD5=_md5_b64(data),
-                   ContentType=_content_type(key), Metadata={SHA256_METADATA: sha})
+        self._call(
+            "put_object",
+            Key=name,
+            Body=data,
+            ContentMD5=_md5_b64(data),
+            ContentType=_content_type(key),
+            Metadata={SHA256_METADATA: sha},
+        )
 
     def _same(self, key: str, head: dict, data: bytes, sha: str) -> bool:
         if head.get("ContentLength") != len(data):
@@ -189,7 +195,7 @@ class S3BlobStore:
         found = []
         for page in self._pages("list_objects_v2", "Contents", Prefix=self.prefix + prefix):
             for item in page:
-                key = item["Key"][len(self.prefix):]
+                key = item["Key"][len(self.prefix) :]
                 try:
                     found.append(validate_key(key))
                 except InvalidBlobKey:  # strangers another tool put in the bucket
@@ -218,9 +224,10 @@ class S3BlobStore:
         while True:
             answer = self._call("list_multipart_uploads", **params)
             for upload in answer.get("Uploads", []):
-                key = upload["Key"][len(self.prefix):]
-                found.append(StoredFile(f"{key}{_UPLOAD}{upload['UploadId']}", 0,
-                                        _aware(upload["Initiated"]), True))
+                key = upload["Key"][len(self.prefix) :]
+                found.append(
+                    StoredFile(f"{key}{_UPLOAD}{upload['UploadId']}", 0, _aware(upload["Initiated"]), True)
+                )
             if not answer.get("IsTruncated"):
                 break
             params["KeyMarker"] = answer.get("NextKeyMarker")
@@ -254,8 +261,15 @@ class S3BlobStore:
         etag = (head.get("ETag") or "").strip('"') or None
         return int(head["ContentLength"]), (head.get("Metadata") or {}).get(SHA256_METADATA), etag
 
-    def presigned_url(self, key: str, *, content_type: str, disposition: str | None = None,
-                      cache_control: str | None = None, expires: int = PRESIGN_SECONDS) -> str:
+    def presigned_url(
+        self,
+        key: str,
+        *,
+        content_type: str,
+        disposition: str | None = None,
+        cache_control: str | None = None,
+        expires: int = PRESIGN_SECONDS,
+    ) -> str:
         params = {"Bucket": self.bucket, "Key": self.object_name(key), "ResponseContentType": content_type}
         if disposition:
             params["ResponseContentDisposition"] = disposition
@@ -265,8 +279,11 @@ class S3BlobStore:
 
     def presigned_origin(self) -> str:
         """``scheme://host[:port]`` of presigned links (for the pages' Content-Security-Policy)."""
-        parts = urlsplit(self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": self.prefix + "x"}, ExpiresIn=60))
+        parts = urlsplit(
+            self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": self.prefix + "x"}, ExpiresIn=60
+            )
+        )
         return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -289,7 +306,9 @@ def s3_store_from_config(url: str, config: Mapping[str, Any]) -> S3BlobStore:
         raise ValueError(f"FIELDCHECK_S3_ADDRESSING must be path or virtual, not {addressing!r}")
     checksums = str(config.get("S3_CHECKSUMS") or "when_supported").strip().lower()
     if checksums not in _CHECKSUMS:
-        raise ValueError(f"FIELDCHECK_S3_CHECKSUMS must be when_supported or when_required, not {checksums!r}")
+        raise ValueError(
+            f"FIELDCHECK_S3_CHECKSUMS must be when_supported or when_required, not {checksums!r}"
+        )
     endpoint = config.get("S3_ENDPOINT_URL") or None
     region = config.get("S3_REGION") or None
     common: dict[str, Any] = {
@@ -302,11 +321,16 @@ def s3_store_from_config(url: str, config: Mapping[str, Any]) -> S3BlobStore:
     session = boto3.session.Session()
 
     def client(**settings: Any) -> Any:
-        return session.client("s3", endpoint_url=endpoint, region_name=region,
-                              config=Config(**common, **settings))
+        return session.client(
+            "s3", endpoint_url=endpoint, region_name=region, config=Config(**common, **settings)
+        )
 
     # Requests: a store that is down fails in seconds. Health: one quick try.
-    main = client(connect_timeout=5, read_timeout=60, retries={"mode": "standard", "max_attempts": 3},
-                  max_pool_connections=32)
+    main = client(
+        connect_timeout=5,
+        read_timeout=60,
+        retries={"mode": "standard", "max_attempts": 3},
+        max_pool_connections=32,
+    )
     health = client(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 1})
     return S3BlobStore(main, bucket, prefix, health_client=health)

@@ -63,7 +63,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return error_response(400, "csrf", _("The form has expired or was not sent from this site. Reload the page and try again."))
+        return error_response(
+            400,
+            "csrf",
+            _("The form has expired or was not sent from this site. Reload the page and try again."),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -144,7 +148,10 @@ def unusable_input() -> bool:
         elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
             if _has_nul(request.form.items(multi=True)):
                 return True
-            if any("\x00" in (f.filename or "") or "\x00" in (name or "") for name, f in request.files.items(multi=True)):
+            if any(
+                "\x00" in (f.filename or "") or "\x00" in (name or "")
+                for name, f in request.files.items(multi=True)
+            ):
                 return True
     return False
 
@@ -163,7 +170,8 @@ def register_input_guard(app: Flask) -> None:
             return error_response(415, "unsupported_media_type", _("Send the form, not JSON."))
         if unusable_input():
             return error_response(
-                400, "bad_input",
+                400,
+                "bad_input",
                 _("The request contains a NUL character or a number out of range; nothing was changed."),
             )
         return None
@@ -197,19 +205,21 @@ def register_template_helpers(app: Flask) -> None:
 # Every page's scripts and styles are files under static/ (no inline script, style or on* attribute; the
 # pages' data travels in <script type="application/json"> blocks and data- attributes); photos previewed
 # before upload are blob: URLs. HSTS is the proxy's to send (README, "Behind nginx").
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' blob:",
-    "connect-src 'self'",
-    "worker-src 'self'",
-    "manifest-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 def role_label(role: str) -> str:

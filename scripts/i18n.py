@@ -56,7 +56,12 @@ def missing(locale: str) -> list[str]:
         if not message.id:
             continue
         found = catalog.get(message.id, context=message.context)
-        if found is None or not found.string or (isinstance(found.string, tuple) and not all(found.string)) or found.fuzzy:
+        if (
+            found is None
+            or not found.string
+            or (isinstance(found.string, tuple) and not all(found.string))
+            or found.fuzzy
+        ):
             out.append(message.id if isinstance(message.id, str) else message.id[0])
     return out
 

@@ -279,8 +279,11 @@ def pg_capture(app, schema: str) -> str:
     with app.app_context(), db.engine.begin() as conn:
         empty = pg_empty_sql(conn)
         tables = [t.name for t in db.metadata.sorted_tables]
-        filled = [name for name in tables
-                  if conn.exec_driver_sql(f'SELECT EXISTS (SELECT FROM public."{name}")').scalar()]
+        filled = [
+            name
+            for name in tables
+            if conn.exec_driver_sql(f'SELECT EXISTS (SELECT FROM public."{name}")').scalar()
+        ]
         sequences = conn.exec_driver_sql(
             "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
         ).all()
@@ -446,8 +449,12 @@ def small_district() -> dict:
         "type": "FeatureCollection",
         "features": [
             feature("C001", "王城社区", "SD01", "西工街道", square(112.40, 34.65), spot_types=["RES", "ALY"]),
-            feature("C002", "青年宫社区", "SD01", "西工街道", square(112.41, 34.65), spot_types=["RES", "MKT"]),
-            feature("C003", "涧河社区", "SD02", "涧西街道", square(112.42, 34.65), spot_types=["RES", "XING"]),
+            feature(
+                "C002", "青年宫社区", "SD01", "西工街道", square(112.41, 34.65), spot_types=["RES", "MKT"]
+            ),
+            feature(
+                "C003", "涧河社区", "SD02", "涧西街道", square(112.42, 34.65), spot_types=["RES", "XING"]
+            ),
             feature("C004", "周公社区", "SD02", "涧西街道", square(112.43, 34.65)),
         ],
     }

@@ -111,15 +111,38 @@ class ReportFactory:
             community = None
         with self.app.app_context():
             try:
-                report_id = self._make(community, inspector, item, at, tuple(moves), photos, photo_seed,
-                                       lat, lon, planned_date, columns)
+                report_id = self._make(
+                    community,
+                    inspector,
+                    item,
+                    at,
+                    tuple(moves),
+                    photos,
+                    photo_seed,
+                    lat,
+                    lon,
+                    planned_date,
+                    columns,
+                )
                 db.session.commit()
             finally:
                 db.session.remove()
         return report_id
 
-    def _make(self, community_code, inspector, item_code, at, moves, photos, photo_seed, lat, lon, planned_date,
-              columns) -> int:
+    def _make(
+        self,
+        community_code,
+        inspector,
+        item_code,
+        at,
+        moves,
+        photos,
+        photo_seed,
+        lat,
+        lon,
+        planned_date,
+        columns,
+    ) -> int:
         tz = ZoneInfo(self.app.config["TIMEZONE"])
         at = at or utcnow()
         user_id = self._inspector_id(inspector)
@@ -152,12 +175,29 @@ class ReportFactory:
             flags=[],
             version=1,
         )
-        filed = Event(seq=1, actor_id=user_id, at=at, action="file", from_status=None, to_status="reported",
-                      lat=lat, lon=lon)
+        filed = Event(
+            seq=1,
+            actor_id=user_id,
+            at=at,
+            action="file",
+            from_status=None,
+            to_status="reported",
+            lat=lat,
+            lon=lon,
+        )
         events = [filed]
         if community is not None:
-            events.append(Event(seq=2, actor_id=user_id, at=at, action="dispatch", from_status="reported",
-                                to_status="dispatched", due_at=due))
+            events.append(
+                Event(
+                    seq=2,
+                    actor_id=user_id,
+                    at=at,
+                    action="dispatch",
+                    from_status="reported",
+                    to_status="dispatched",
+                    due_at=due,
+                )
+            )
         report.events = events
         report.photos = [self._photo("before", photo_seed + n, filed) for n in range(photos)]
 
@@ -172,19 +212,36 @@ class ReportFactory:
         appealed_at = None
         for action in moves:
             principal = self._principal(action, place, user_id)
-            state = rules.Item(status=report.status, place=place, due_at=report.due_at,
-                               rework_count=report.rework_count or 0, appeal_from=report.appeal_from,
-                               appealed_at=appealed_at, suspension_requested=report.suspension_requested)
-            request = rules.Request(action, note=NOTES.get(action, ""), photos=1 if action is Action.RECTIFY else 0,
-                                    planned_date=planned if action is Action.REQUEST_SUSPENSION else None)
+            state = rules.Item(
+                status=report.status,
+                place=place,
+                due_at=report.due_at,
+                rework_count=report.rework_count or 0,
+                appeal_from=report.appeal_from,
+                appealed_at=appealed_at,
+                suspension_requested=report.suspension_requested,
+            )
+            request = rules.Request(
+                action,
+                note=NOTES.get(action, ""),
+                photos=1 if action is Action.RECTIFY else 0,
+                planned_date=planned if action is Action.REQUEST_SUSPENSION else None,
+            )
             change = rules.decide(principal, state, request, clock)
             for name, value in change.fields.items():
                 setattr(report, name, value)
             report.status = change.to_status
             report.version += 1
-            event = Event(seq=len(report.events) + 1, actor_id=user_id, at=at, action=change.action.value,
-                          from_status=change.from_status, to_status=change.to_status,
-                          note=NOTES.get(action, ""), due_at=change.event_due_at)
+            event = Event(
+                seq=len(report.events) + 1,
+                actor_id=user_id,
+                at=at,
+                action=change.action.value,
+                from_status=change.from_status,
+                to_status=change.to_status,
+                note=NOTES.get(action, ""),
+                due_at=change.event_due_at,
+            )
             report.events.append(event)
             if action is Action.APPEAL:
                 appealed_at = at
@@ -214,11 +271,13 @@ class ReportFactory:
     @staticmethod
     def _item(code: str, month: str) -> ChecklistItem:
         version = checklist_services.version_in_force(month) or db.session.scalar(
-            select(ChecklistVersion).order_by(ChecklistVersion.id.desc()).limit(1))
+            select(ChecklistVersion).order_by(ChecklistVersion.id.desc()).limit(1)
+        )
         if version is None:
             raise LookupError("no checklist loaded: use the district fixture")
-        item = db.session.scalar(select(ChecklistItem).where(ChecklistItem.version_id == version.id,
-                                                             ChecklistItem.code == code))
+        item = db.session.scalar(
+            select(ChecklistItem).where(ChecklistItem.version_id == version.id, ChecklistItem.code == code)
+        )
         if item is None:
             raise LookupError(f"no item {code} in checklist {version.label}")
         return item
@@ -233,8 +292,11 @@ class ReportFactory:
     @staticmethod
     def _inside(community: Community) -> tuple[float, float]:
         geometry = db.session.scalar(
-            select(CommunityBoundary.geometry).where(CommunityBoundary.community_id == community.id)
-            .order_by(CommunityBoundary.version_id.desc()).limit(1))
+            select(CommunityBoundary.geometry)
+            .where(CommunityBoundary.community_id == community.id)
+            .order_by(CommunityBoundary.version_id.desc())
+            .limit(1)
+        )
         if geometry is None:
             return (None, None)
         point = shape(json.loads(geometry)).representative_point()
@@ -243,7 +305,9 @@ class ReportFactory:
     @staticmethod
     def _principal(action: Action, place: Place, inspector_id: int) -> Principal:
         if action in rules.COMMUNITY_ACTIONS:
-            return Principal(0, "community", community_id=place.community_id, subdistrict_id=place.subdistrict_id)
+            return Principal(
+                0, "community", community_id=place.community_id, subdistrict_id=place.subdistrict_id
+            )
         return Principal(0, "office")
 
     def _photo(self, kind: str, seed: int, event: Event) -> Photo:
@@ -253,5 +317,16 @@ class ReportFactory:
         for key, blob in ((original, data), (display, p.display), (thumb, p.thumb)):
             if not storage.exists(key):
                 storage.put(key, blob)
-        return Photo(kind=kind, sha256=p.sha256, phash=p.phash, size=p.size, mime=p.mime, width=p.width,
-                     height=p.height, original_key=original, display_key=display, thumb_key=thumb, event=event)
+        return Photo(
+            kind=kind,
+            sha256=p.sha256,
+            phash=p.phash,
+            size=p.size,
+            mime=p.mime,
+            width=p.width,
+            height=p.height,
+            original_key=original,
+            display_key=display,
+            thumb_key=thumb,
+            event=event,
+        )

@@ -79,19 +79,28 @@ class RobotStandIn:
             return self._bad("not JSON")
         if parts.path == "/cgi-bin/webhook/send":
             kind = "wecom"
-            if set(body) != {"msgtype", "markdown"} or body["msgtype"] != "markdown" \
-                    or set(body["markdown"]) != {"content"} or not isinstance(body["markdown"]["content"], str):
+            if (
+                set(body) != {"msgtype", "markdown"}
+                or body["msgtype"] != "markdown"
+                or set(body["markdown"]) != {"content"}
+                or not isinstance(body["markdown"]["content"], str)
+            ):
                 return self._bad(f"wecom shape {body}")
             text = body["markdown"]["content"]
             if len(text.encode()) > 4096:
                 return self._bad("wecom content over 4096 bytes")
         elif parts.path == "/robot/send":
             kind = "dingtalk"
-            if set(body) != {"msgtype", "markdown"} or body["msgtype"] != "markdown" \
-                    or set(body["markdown"]) != {"title", "text"}:
+            if (
+                set(body) != {"msgtype", "markdown"}
+                or body["msgtype"] != "markdown"
+                or set(body["markdown"]) != {"title", "text"}
+            ):
                 return self._bad(f"dingtalk shape {body}")
             timestamp, sign = query.get("timestamp", [""])[0], query.get("sign", [""])[0]
-            digest = hmac.new(self.secret.encode(), f"{timestamp}\n{self.secret}".encode(), hashlib.sha256).digest()
+            digest = hmac.new(
+                self.secret.encode(), f"{timestamp}\n{self.secret}".encode(), hashlib.sha256
+            ).digest()
             if not timestamp or sign != base64.b64encode(digest).decode():
                 return self._bad("dingtalk signature")
             text = body["markdown"]["text"]

@@ -95,9 +95,14 @@ def build(app, *, inspector_id: int) -> dict[str, int]:
         db.session.add(spot)
         db.session.flush()
         version = checklist_services.version_in_force(MONTH)
-        items = {i.code: i.id for i in db.session.scalars(select(ChecklistItem).where(ChecklistItem.version_id == version.id))}
+        items = {
+            i.code: i.id
+            for i in db.session.scalars(select(ChecklistItem).where(ChecklistItem.version_id == version.id))
+        }
 
-        def report(label, community, item, observed, found_by="district", status="dispatched", instances=1, **kw):
+        def report(
+            label, community, item, observed, found_by="district", status="dispatched", instances=1, **kw
+        ):
             client_id = str(uuid.uuid4())
             row = Report(
                 client_id=client_id,
@@ -120,35 +125,104 @@ def build(app, *, inspector_id: int) -> dict[str, int]:
         rows = dict(
             [
                 # February: ORD-02 at spot 3号院 of C001, closed on 25 February.
-                report("r0", "C001", "ORD-02", local(2, 20), status="closed", spot_id=spot.id, due_at=local(2, 20, 12),
-                       rectified_at=local(2, 20, 11), closed_at=local(2, 25)),
+                report(
+                    "r0",
+                    "C001",
+                    "ORD-02",
+                    local(2, 20),
+                    status="closed",
+                    spot_id=spot.id,
+                    due_at=local(2, 20, 12),
+                    rectified_at=local(2, 20, 11),
+                    closed_at=local(2, 25),
+                ),
                 # C001 王城社区
-                report("r1", "C001", "ENV-01", local(3, 5), instances=2, status="closed", due_at=end_of(3, 6),
-                       rectified_at=local(3, 5, 16), closed_at=local(3, 6, 9)),
-                report("r2", "C001", "ENV-01", local(3, 11), found_by="city", instances=3, status="closed",
-                       due_at=end_of(3, 12), rectified_at=local(3, 14), closed_at=local(3, 15)),
-                report("r3", "C001", "ORD-02", local(3, 10), found_by="third_party", spot_id=spot.id,
-                       due_at=end_of(3, 20)),
-                report("r4", "C001", "ENV-02", local(3, 12), instances=5, status="voided", due_at=end_of(3, 14)),
+                report(
+                    "r1",
+                    "C001",
+                    "ENV-01",
+                    local(3, 5),
+                    instances=2,
+                    status="closed",
+                    due_at=end_of(3, 6),
+                    rectified_at=local(3, 5, 16),
+                    closed_at=local(3, 6, 9),
+                ),
+                report(
+                    "r2",
+                    "C001",
+                    "ENV-01",
+                    local(3, 11),
+                    found_by="city",
+                    instances=3,
+                    status="closed",
+                    due_at=end_of(3, 12),
+                    rectified_at=local(3, 14),
+                    closed_at=local(3, 15),
+                ),
+                report(
+                    "r3",
+                    "C001",
+                    "ORD-02",
+                    local(3, 10),
+                    found_by="third_party",
+                    spot_id=spot.id,
+                    due_at=end_of(3, 20),
+                ),
+                report(
+                    "r4", "C001", "ENV-02", local(3, 12), instances=5, status="voided", due_at=end_of(3, 14)
+                ),
                 # C002 青年宫社区
-                report("r5", "C002", "MKT-01", local(3, 8), instances=2, status="closed", rework_count=1,
-                       dispatched_at=local(3, 15), due_at=end_of(3, 18), rectified_at=local(3, 17), closed_at=local(3, 18)),
-                report("r6", "C002", "ORD-01", local(3, 9), found_by="subdistrict", status="suspended",
-                       planned_date=datetime(2026, 3, 25).date(), due_at=end_of(3, 25)),
+                report(
+                    "r5",
+                    "C002",
+                    "MKT-01",
+                    local(3, 8),
+                    instances=2,
+                    status="closed",
+                    rework_count=1,
+                    dispatched_at=local(3, 15),
+                    due_at=end_of(3, 18),
+                    rectified_at=local(3, 17),
+                    closed_at=local(3, 18),
+                ),
+                report(
+                    "r6",
+                    "C002",
+                    "ORD-01",
+                    local(3, 9),
+                    found_by="subdistrict",
+                    status="suspended",
+                    planned_date=datetime(2026, 3, 25).date(),
+                    due_at=end_of(3, 25),
+                ),
                 report("r7", "C002", "ENV-02", local(3, 31, 23, 30), due_at=end_of(4, 1)),
                 report("r8", "C002", "ENV-02", local(4, 1, 0, 30), instances=3, due_at=end_of(4, 2)),
                 # C003 涧河社区: a February report due (and closed) in March
-                report("r9", "C003", "ORD-01", local(2, 26), status="closed", due_at=end_of(3, 2),
-                       rectified_at=local(3, 1), closed_at=local(3, 1, 15)),
+                report(
+                    "r9",
+                    "C003",
+                    "ORD-01",
+                    local(2, 26),
+                    status="closed",
+                    due_at=end_of(3, 2),
+                    rectified_at=local(3, 1),
+                    closed_at=local(3, 1, 15),
+                ),
                 # Outside every boundary, not yet assigned
                 report("r10", None, "ENV-02", local(3, 15), status="reported", instances=4),
             ]
         )
         client_id = str(uuid.uuid4())
         db.session.add(
-            Visit(client_id=client_id, content_hash=hashlib.sha256(client_id.encode()).hexdigest(),
-                  inspector_id=inspector_id, community_id=c["C003"].id, location_source="device",
-                  observed_at=local(3, 16))
+            Visit(
+                client_id=client_id,
+                content_hash=hashlib.sha256(client_id.encode()).hexdigest(),
+                inspector_id=inspector_id,
+                community_id=c["C003"].id,
+                location_source="device",
+                observed_at=local(3, 16),
+            )
         )
         db.session.commit()
         return {label: row.id for label, row in rows.items()}

@@ -43,16 +43,25 @@ def new_bucket() -> str:
     import boto3
 
     name = f"fc-{uuid.uuid4().hex[:20]}"
-    boto3.client("s3", endpoint_url=endpoint_url(), region_name="us-east-1",
-                 aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                 aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"]).create_bucket(Bucket=name)
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint_url(),
+        region_name="us-east-1",
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    ).create_bucket(Bucket=name)
     return name
 
 
 def s3_config(bucket: str, prefix: str = "photos", **extra) -> dict:
     """App configuration for an S3 store on the test server (merge into create_app's test config)."""
-    return {"BLOB_URL": f"s3://{bucket}/{prefix}", "S3_ENDPOINT_URL": endpoint_url(),
-            "S3_REGION": "us-east-1", "S3_ADDRESSING": "path", **extra}
+    return {
+        "BLOB_URL": f"s3://{bucket}/{prefix}",
+        "S3_ENDPOINT_URL": endpoint_url(),
+        "S3_REGION": "us-east-1",
+        "S3_ADDRESSING": "path",
+        **extra,
+    }
 
 
 @pytest.fixture

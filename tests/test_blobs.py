@@ -48,11 +48,28 @@ def put_photo_files(store, n: int) -> tuple[str, str, str]:
 def add_photo_row(inspector_id: int, n: int, session=None) -> int:
     """One visit with one photo of content n; returns the photo id (committed)."""
     session = session or db.session
-    visit = Visit(client_id=str(uuid.uuid4()), content_hash="0" * 64, inspector_id=inspector_id,
-                  location_source="manual", observed_at=T0)
+    visit = Visit(
+        client_id=str(uuid.uuid4()),
+        content_hash="0" * 64,
+        inspector_id=inspector_id,
+        location_source="manual",
+        observed_at=T0,
+    )
     original, display, thumb = photo_keys(sha(n))
-    visit.photos.append(Photo(kind="visit", sha256=sha(n), phash="0" * 16, size=10, mime="image/jpeg",
-                              width=4, height=3, original_key=original, display_key=display, thumb_key=thumb))
+    visit.photos.append(
+        Photo(
+            kind="visit",
+            sha256=sha(n),
+            phash="0" * 16,
+            size=10,
+            mime="image/jpeg",
+            width=4,
+            height=3,
+            original_key=original,
+            display_key=display,
+            thumb_key=thumb,
+        )
+    )
     session.add(visit)
     session.commit()
     return visit.photos[0].id

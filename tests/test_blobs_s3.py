@@ -35,7 +35,9 @@ def test_blobs_check_on_object_storage(reader, s3_store, inspector):
     now = datetime.now(UTC)
     listed = check(s3_store, reader, now)
     assert sorted(f.name for f in listed.unreferenced) == sorted(unreferenced)
-    assert all(now - timedelta(minutes=5) < f.modified <= now + timedelta(minutes=5) for f in listed.unreferenced)
+    assert all(
+        now - timedelta(minutes=5) < f.modified <= now + timedelta(minutes=5) for f in listed.unreferenced
+    )
     assert [p.name for p in listed.temporary] == [part]
     assert listed.ok
     young = check(s3_store, reader, now, sweep=True)

@@ -34,7 +34,9 @@ def test_demo_history_is_real_and_fills_every_queue(app):
         assert statuses["reported"] == 1  # one report outside the district, for the office to assign
 
         # The after-photos are new photos of the same places: none looks like its report's earlier photo.
-        flagged = [r.id for r in db.session.scalars(select(Report)) if "after_photo_reused" in (r.flags or [])]
+        flagged = [
+            r.id for r in db.session.scalars(select(Report)) if "after_photo_reused" in (r.flags or [])
+        ]
         assert flagged == []
 
         # Nothing happened after "now", and every photo row has its three files.

@@ -114,8 +114,12 @@ class Visit:
 def visit_demo(base: str) -> Visit:
     html, response = log_in(base, "inspector")
     with response:
-        return Visit(html, response.status, urllib.parse.urlsplit(response.geturl()).path,
-                     response.read().decode("utf-8"))
+        return Visit(
+            html,
+            response.status,
+            urllib.parse.urlsplit(response.geturl()).path,
+            response.read().decode("utf-8"),
+        )
 
 
 def assert_demo_works(visit: Visit) -> None:
@@ -177,7 +181,8 @@ def test_demo_on_the_same_instance_folder_does_not_seed_again(first_start, tmp_p
     shutil.copytree(first_start.instance, instance)
     db_file = instance / "fieldcheck.db"
     counts = {
-        table: sqlite_count(db_file, table) for table in ("user", "community", "boundary_version", "spot", "report")
+        table: sqlite_count(db_file, table)
+        for table in ("user", "community", "boundary_version", "spot", "report")
     }
     assert sqlite_scalar(db_file, ACTIVE_USERS) == DEMO_USERS
 

@@ -70,7 +70,9 @@ def test_without_the_clock_fixture_time_is_real():
     assert before - timedelta(seconds=5) <= utcnow() <= datetime.now(UTC)
 
 
-@pytest.mark.parametrize("status", ["reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended"])
+@pytest.mark.parametrize(
+    "status", ["reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended"]
+)
 def test_made_reports_are_in_the_state_asked_with_its_history(app, make_report, clock, status):
     report_id = make_report(status)
     with app.app_context():
@@ -99,8 +101,12 @@ def test_made_reports_are_in_the_state_asked_with_its_history(app, make_report, 
 
 
 def test_made_reports_take_moves_and_columns(app, make_report):
-    report_id = make_report(moves=[Action.RECTIFY, Action.REJECT], community="C003", inspector="someone",
-                            flags=["manual_location"])
+    report_id = make_report(
+        moves=[Action.RECTIFY, Action.REJECT],
+        community="C003",
+        inspector="someone",
+        flags=["manual_location"],
+    )
     with app.app_context():
         report = db.session.get(Report, report_id)
         assert report.status == "dispatched" and report.rework_count == 1

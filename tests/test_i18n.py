@@ -10,7 +10,9 @@ spec.loader.exec_module(i18n)
 
 
 def test_every_string_is_translated_to_chinese():
-    assert i18n.missing("zh") == [], "run: python scripts/i18n.py, translate, then python scripts/i18n.py --fill"
+    assert i18n.missing("zh") == [], (
+        "run: python scripts/i18n.py, translate, then python scripts/i18n.py --fill"
+    )
 
 
 def test_compiled_catalogue_matches_the_po_file():

@@ -39,7 +39,9 @@ def test_only_the_unit_of_work_commits():
         f"{module}:{node.lineno}"
         for module, tree in _modules()
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "commit"
         and module != "fieldcheck/unit_of_work.py"
     ]
     assert commits == []
@@ -48,11 +50,19 @@ def test_only_the_unit_of_work_commits():
 def test_services_do_not_import_the_flask_layer():
     """A service takes plain values: it imports neither Flask nor ``fieldcheck.web``. (Not yet
     ``auth/services.py``, which reads the password hashing method from the app's configuration.)"""
-    services = [m for m, _tree in _modules()
-                if (m.endswith("services.py") or m == "fieldcheck/permissions.py") and m != "fieldcheck/auth/services.py"]
+    services = [
+        m
+        for m, _tree in _modules()
+        if (m.endswith("services.py") or m == "fieldcheck/permissions.py")
+        and m != "fieldcheck/auth/services.py"
+    ]
     offenders = {
-        module: sorted(name for name in _imports(tree, module)
-                       if name.split(".")[0] in ("flask", "flask_login", "flask_babel") or name.startswith("fieldcheck.web"))
+        module: sorted(
+            name
+            for name in _imports(tree, module)
+            if name.split(".")[0] in ("flask", "flask_login", "flask_babel")
+            or name.startswith("fieldcheck.web")
+        )
         for module, tree in _modules()
         if module in services
     }
@@ -62,9 +72,13 @@ def test_services_do_not_import_the_flask_layer():
 def test_the_reports_feature_does_not_depend_on_the_workflow_services():
     """The workflow builds on reports (filing helpers, photo rows); reports never call back into it."""
     offenders = {
-        module: sorted(name for name in _imports(tree, module)
-                       if name.startswith(("fieldcheck.workflow.services", "fieldcheck.workflow.api",
-                                           "fieldcheck.workflow.views")))
+        module: sorted(
+            name
+            for name in _imports(tree, module)
+            if name.startswith(
+                ("fieldcheck.workflow.services", "fieldcheck.workflow.api", "fieldcheck.workflow.views")
+            )
+        )
         for module, tree in _modules()
         if module.startswith("fieldcheck/reports/")
     }

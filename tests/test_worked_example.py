@@ -65,8 +65,20 @@ EXPECTED = {
     "C001": (3, "77.041667", "60.375", "16.666667", "9.625", 3, 3, 2, 1, 1, 0, True),
     "C004": (None, None, None, "30.00", "0.00", 0, 0, 0, 0, 0, 0, False),
 }
-KEYS = ("rank", "score", "field_score", "rectification_score", "deductions", "reports", "due", "closed", "on_time",
-        "overdue_open", "rework", "inspected")
+KEYS = (
+    "rank",
+    "score",
+    "field_score",
+    "rectification_score",
+    "deductions",
+    "reports",
+    "due",
+    "closed",
+    "on_time",
+    "overdue_open",
+    "rework",
+    "inspected",
+)
 
 
 @pytest.fixture
@@ -99,7 +111,13 @@ def test_the_json_ranking_matches_the_hand_computation(client, office):
         ("SD01", 2, "83.833333"),
     ]
     district = body["indicators"]
-    assert (district["reports"], district["due"], district["closed"], district["on_time"], district["overdue_open"]) == (6, 5, 4, 3, 1)
+    assert (
+        district["reports"],
+        district["due"],
+        district["closed"],
+        district["on_time"],
+        district["overdue_open"],
+    ) == (6, 5, 4, 3, 1)
 
     # The breakdown down to the reports: caps, multipliers, the repeat, the category left out.
     breakdown = body["breakdowns"]["C001"]
@@ -110,8 +128,13 @@ def test_the_json_ranking_matches_the_hand_computation(client, office):
     assert (r3["repeat_of"], r3["repeat_multiplier"], r3["amount"]) == (ids["r0"], "2.00", "12.00")
     cats = {c["code"]: c for c in breakdown["categories"]}
     assert cats["ENV"]["items"][0] | {"report_ids": None} == {
-        "code": "ENV-01", "name_zh": "暴露垃圾", "name_en": "Exposed rubbish", "raw": "6.50", "cap": "3.00",
-        "deducted": "3.00", "report_ids": None,
+        "code": "ENV-01",
+        "name_zh": "暴露垃圾",
+        "name_en": "Exposed rubbish",
+        "raw": "6.50",
+        "cap": "3.00",
+        "deducted": "3.00",
+        "report_ids": None,
     }
     assert cats["ORD"]["deducted"] == "8.00" and cats["MKT"]["applicable"] is False
     c002 = {d["report_id"] for d in body["breakdowns"]["C002"]["deductions"]}
@@ -129,12 +152,25 @@ def test_the_xlsx_matches_the_hand_computation(client, office):
     assert ws.freeze_panes == "A2"
     rows = list(ws.iter_rows(values_only=True))
     header = rows[0]
-    assert header[:8] == ("排名", "社区编码", "社区名称", "街道", "总分", "实地测评得分", "整改落实得分", "实地扣分")
+    assert header[:8] == (
+        "排名",
+        "社区编码",
+        "社区名称",
+        "街道",
+        "总分",
+        "实地测评得分",
+        "整改落实得分",
+        "实地扣分",
+    )
     table = {r[1]: dict(zip(header, r, strict=True)) for r in rows[1:5]}
     assert table["C001"]["排名"] == 3 and table["C001"]["总分"] == pytest.approx(77.041667, abs=1e-9)
-    assert table["C001"]["实地测评得分"] == pytest.approx(60.375) and table["C001"]["整改落实得分"] == pytest.approx(16.666667)
+    assert table["C001"]["实地测评得分"] == pytest.approx(60.375) and table["C001"][
+        "整改落实得分"
+    ] == pytest.approx(16.666667)
     assert table["C002"]["总分"] == pytest.approx(90.625) and table["C003"]["总分"] == 100
-    assert table["C004"]["排名"] is None and table["C004"]["总分"] is None and table["C004"]["是否测评"] == "否"
+    assert (
+        table["C004"]["排名"] is None and table["C004"]["总分"] is None and table["C004"]["是否测评"] == "否"
+    )
     assert table["C001"]["超期未结数"] == 1 and table["C001"]["按期结案率"] == pytest.approx(0.333333)
     assert isinstance(table["C001"]["问题数"], int)
     notes = [r[0] for r in rows[5:] if r[0]]
@@ -150,7 +186,10 @@ def test_the_xlsx_matches_the_hand_computation(client, office):
     assert set(by_id) == {ids[k] for k in ("r1", "r2", "r3", "r5", "r6", "r7")}
     r3 = by_id[ids["r3"]]
     assert r3[10] == ids["r0"] and r3[11] == 2 and r3[12] == 12
-    assert r3[14] == f"http://localhost/api/v1/reports/{ids['r3']}" and r3[15] == f"http://localhost/reports/{ids['r3']}"
+    assert (
+        r3[14] == f"http://localhost/api/v1/reports/{ids['r3']}"
+        and r3[15] == f"http://localhost/reports/{ids['r3']}"
+    )
 
     indicators = {(r[0], r[1]): r for r in wb["指标"].iter_rows(values_only=True)}
     assert indicators[("全区", None)][3:7] == (6, 5, 4, 3)
@@ -166,11 +205,18 @@ def test_the_csv_matches_the_hand_computation(client, office):
     by_code = {r["社区编码"]: r for r in rows}
     for code, expected in EXPECTED.items():
         row = by_code[code]
-        rank, score, field, rect, deductions, reports, due, closed, on_time, overdue, rework, inspected = expected
+        rank, score, field, rect, deductions, reports, due, closed, on_time, overdue, rework, inspected = (
+            expected
+        )
         assert row["排名"] == ("" if rank is None else str(rank))
         assert row["总分"] == (score or "") and row["实地测评得分"] == (field or "")
         assert row["整改落实得分"] == rect and row["实地扣分"] == deductions
-        assert (row["问题数"], row["应结案数"], row["结案数"], row["按期结案数"], row["超期未结数"], row["返工数"]) == tuple(
-            str(v) for v in (reports, due, closed, on_time, overdue, rework)
-        )
+        assert (
+            row["问题数"],
+            row["应结案数"],
+            row["结案数"],
+            row["按期结案数"],
+            row["超期未结数"],
+            row["返工数"],
+        ) == tuple(str(v) for v in (reports, due, closed, on_time, overdue, rework))
         assert row["是否测评"] == ("是" if inspected else "否")

@@ -34,14 +34,18 @@ def _require_admin() -> None:
 def admin_users():
     _require_admin()
     args = request.args
-    f = services.UserFilter(q=(args.get("q") or "").strip(), role=args.get("role") or "",
-                            scope=(args.get("scope") or "").strip(),
-                            active=args.get("active") if args.get("active") in ("yes", "no") else "")
+    f = services.UserFilter(
+        q=(args.get("q") or "").strip(),
+        role=args.get("role") or "",
+        scope=(args.get("scope") or "").strip(),
+        active=args.get("active") if args.get("active") in ("yes", "no") else "",
+    )
     page = args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1
     rows, total = services.users(f, page=page)
-    return jsonify(users=[services.user_dict(u) for u in rows], total=total, page=page,
-                   page_size=services.PAGE_SIZE)
+    return jsonify(
+        users=[services.user_dict(u) for u in rows], total=total, page=page, page_size=services.PAGE_SIZE
+    )
 
 
 @bp.post("/admin/users")
@@ -55,9 +59,13 @@ def admin_add_user():
         if body.get(key) is not None and not isinstance(body[key], str):
             raise Invalid(_("%(field)s must be text.", field=key), details={"field": key})
     spec = accounts.NewUser(
-        username=body.get("username") or "", password=body.get("password") or "", role=body.get("role") or "",
-        level=body.get("level") or None, community=body.get("community") or None,
-        subdistrict=body.get("subdistrict") or None, display_name=body.get("display_name") or "",
+        username=body.get("username") or "",
+        password=body.get("password") or "",
+        role=body.get("role") or "",
+        level=body.get("level") or None,
+        community=body.get("community") or None,
+        subdistrict=body.get("subdistrict") or None,
+        display_name=body.get("display_name") or "",
     )
     with writing():
         user = accounts.add_user(spec)

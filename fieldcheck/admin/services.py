@@ -31,8 +31,10 @@ class UserFilter:
 
 
 def _user_query(f: UserFilter):
-    stmt = select(User).outerjoin(Community, User.community_id == Community.id).outerjoin(
-        Subdistrict, User.subdistrict_id == Subdistrict.id
+    stmt = (
+        select(User)
+        .outerjoin(Community, User.community_id == Community.id)
+        .outerjoin(Subdistrict, User.subdistrict_id == Subdistrict.id)
     )
     if f.q:
         like = f"%{f.q.lower()}%"
@@ -94,11 +96,19 @@ def parse_day(value: str | None, field: str, tz: ZoneInfo, *, end: bool = False)
         if not 2000 <= at.year <= 2100:  # the app's years (months.py); the log holds nothing else
             raise ValueError
     except (ValueError, OverflowError):
-        raise Invalid(N_("%(field)s: use a date YYYY-MM-DD."), code="invalid_date", details={"field": field},
-                      field=field) from None
+        raise Invalid(
+            N_("%(field)s: use a date YYYY-MM-DD."),
+            code="invalid_date",
+            details={"field": field},
+            field=field,
+        ) from None
     if at.tzinfo is None:
-        raise Invalid(N_("%(field)s: use a date YYYY-MM-DD."), code="invalid_date", details={"field": field},
-                      field=field)
+        raise Invalid(
+            N_("%(field)s: use a date YYYY-MM-DD."),
+            code="invalid_date",
+            details={"field": field},
+            field=field,
+        )
     return at
 
 
@@ -116,8 +126,12 @@ def parse_cursor(value: str | None) -> tuple[datetime, int] | None:
             raise ValueError
         return parsed, number
     except (ValueError, OverflowError):
-        raise Invalid(N_("%(field)s: not a cursor from this log."), code="invalid_cursor",
-                      details={"field": "before"}, field="before") from None
+        raise Invalid(
+            N_("%(field)s: not a cursor from this log."),
+            code="invalid_cursor",
+            details={"field": "before"},
+            field="before",
+        ) from None
 
 
 def cursor_of(entry: audit.AuditEntry) -> str:
@@ -127,8 +141,12 @@ def cursor_of(entry: audit.AuditEntry) -> str:
 def audit_query(args, tz: ZoneInfo) -> audit.Query:
     action = (args.get("action") or "").strip()
     if action and action not in audit.ACTIONS:
-        raise Invalid(N_("%(field)s: unknown action."), code="invalid_action", details={"field": "action"},
-                      field="action")
+        raise Invalid(
+            N_("%(field)s: unknown action."),
+            code="invalid_action",
+            details={"field": "action"},
+            field="action",
+        )
     return audit.Query(
         start=parse_day(args.get("from"), "from", tz),
         end=parse_day(args.get("to"), "to", tz, end=True),
@@ -148,8 +166,13 @@ def audit_csv_rows(q: audit.Query, tz: ZoneInfo) -> Iterator[str]:
         if not chunk:
             return
         yield csvcells.write(
-            [e.at.astimezone(tz).isoformat(), e.actor, e.action, e.target,
-             json.dumps(e.changes, ensure_ascii=False, sort_keys=True)]
+            [
+                e.at.astimezone(tz).isoformat(),
+                e.actor,
+                e.action,
+                e.target,
+                json.dumps(e.changes, ensure_ascii=False, sort_keys=True),
+            ]
             for e in chunk
         )
         cursor = (chunk[-1].at, chunk[-1].id)

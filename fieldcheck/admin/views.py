@@ -87,8 +87,16 @@ def users():
     page = _page()
     rows, total = services.users(f, page=page)
     pages = max(1, -(-total // services.PAGE_SIZE))
-    return render_template("admin/users.html", rows=rows, total=total, page=page, pages=pages, f=f,
-                           can_edit=perm.can_administer(current_principal()), **_choices())
+    return render_template(
+        "admin/users.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        f=f,
+        can_edit=perm.can_administer(current_principal()),
+        **_choices(),
+    )
 
 
 @bp.get("/users.csv")
@@ -114,8 +122,12 @@ def add_user():
     if request.method == "POST":
         password, confirm = request.form.get("password") or "", request.form.get("confirm") or ""
         spec = accounts.NewUser(
-            username=_form_value("username") or "", password=password, role=_form_value("role") or "",
-            level=_form_value("level"), community=_form_value("community"), subdistrict=_form_value("subdistrict"),
+            username=_form_value("username") or "",
+            password=password,
+            role=_form_value("role") or "",
+            level=_form_value("level"),
+            community=_form_value("community"),
+            subdistrict=_form_value("subdistrict"),
             display_name=_form_value("display_name") or "",
         )
         try:
@@ -128,8 +140,9 @@ def add_user():
         else:
             flash(_("User %(username)s added.", username=user.username))
             return redirect(url_for("admin.users", q=user.username))
-    return render_template("admin/user_form.html", user=None, error=error, field=field, values=request.form,
-                           **_choices()), status
+    return render_template(
+        "admin/user_form.html", user=None, error=error, field=field, values=request.form, **_choices()
+    ), status
 
 
 @bp.route("/users/<username>", methods=["GET", "POST"])
@@ -140,8 +153,10 @@ def edit_user(username: str):
     error = field = None
     status = 200
     if request.method == "POST":
-        changes = {key: request.form.get(key, "") for key in ("role", "level", "community", "subdistrict",
-                                                               "display_name")}
+        changes = {
+            key: request.form.get(key, "")
+            for key in ("role", "level", "community", "subdistrict", "display_name")
+        }
         try:
             with writing():
                 accounts.update_user(user, changes)
@@ -152,8 +167,9 @@ def edit_user(username: str):
             flash(_("User %(username)s saved.", username=user.username))
             return redirect(url_for("admin.edit_user", username=user.username))
     values = request.form if request.method == "POST" else services.user_dict(user)
-    return render_template("admin/user_form.html", user=user, error=error, field=field, values=values,
-                           **_choices()), status
+    return render_template(
+        "admin/user_form.html", user=user, error=error, field=field, values=values, **_choices()
+    ), status
 
 
 @bp.post("/users/<username>/password")
@@ -180,8 +196,11 @@ def set_active(username: str):
     except DomainError as exc:
         flash(exc.translated(_))
     else:
-        flash(_("User %(username)s reactivated.", username=username) if active
-              else _("User %(username)s deactivated: every session and API token has ended.", username=username))
+        flash(
+            _("User %(username)s reactivated.", username=username)
+            if active
+            else _("User %(username)s deactivated: every session and API token has ended.", username=username)
+        )
     return redirect(url_for("admin.edit_user", username=username))
 
 
@@ -221,14 +240,22 @@ def import_users():
                 return redirect(url_for("admin.users"))
             if bad:
                 status = 400
-                error = _("%(n)s rows have problems: nothing was imported. Correct the file and preview it again.",
-                          n=len(bad))
+                error = _(
+                    "%(n)s rows have problems: nothing was imported. Correct the file and preview it again.",
+                    n=len(bad),
+                )
             elif not rows:
                 status, error = 400, _("The file has no rows.")
         except DomainError as exc:
             error, status = exc.translated(_), exc.status
-    return render_template("admin/users_import.html", rows=rows, text=text, error=error,
-                           columns=accounts.USER_CSV_COLUMNS, translate=lambda e: e.translated(_)), status
+    return render_template(
+        "admin/users_import.html",
+        rows=rows,
+        text=text,
+        error=error,
+        columns=accounts.USER_CSV_COLUMNS,
+        translate=lambda e: e.translated(_),
+    ), status
 
 
 @bp.get("/audit")
@@ -248,8 +275,15 @@ def audit_log():
         entries = entries[: services.PAGE_SIZE]
         next_cursor = services.cursor_of(entries[-1])
     filters = {k: request.args.get(k, "") for k in ("from", "to", "actor", "action")}
-    return render_template("admin/audit.html", entries=entries, next_cursor=next_cursor, filters=filters,
-                           actions=audit.ACTIONS, error=error, tz=tz), (400 if error else 200)
+    return render_template(
+        "admin/audit.html",
+        entries=entries,
+        next_cursor=next_cursor,
+        filters=filters,
+        actions=audit.ACTIONS,
+        error=error,
+        tz=tz,
+    ), (400 if error else 200)
 
 
 @bp.get("/audit.csv")

@@ -42,7 +42,13 @@ def _get(summary: str, params: list | None = None, errors: tuple[str, ...] = ())
 
 
 def _q(name: str, type_: str = "string", required: bool = False, description: str = "") -> dict:
-    return {"name": name, "in": "query", "required": required, "schema": {"type": type_}, "description": description}
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": {"type": type_},
+        "description": description,
+    }
 
 
 def _ref(name: str) -> dict:
@@ -88,7 +94,9 @@ PHOTO = _obj(
         "sha256": _s(description="SHA-256 of the original upload (identical photos are stored once)"),
         "phash": _s(description="64-bit perceptual hash (dHash) as 16 hex digits"),
         "size": _s("integer", "bytes of the original"),
-        "mime": _s(description="type of the original: image/jpeg, image/png, image/webp, image/heic or image/heif"),
+        "mime": _s(
+            description="type of the original: image/jpeg, image/png, image/webp, image/heic or image/heif"
+        ),
         "width": _s("integer", "full-resolution width, upright"),
         "height": _s("integer", "full-resolution height, upright"),
         "event": _s("integer", "seq of the event the photo belongs to", nullable=True),
@@ -158,16 +166,28 @@ REPORT = _obj(
         "rectified_at": _TIME,
         "closed_at": _TIME,
         "appeal_from": _s(nullable=True),
-        "suspension_requested": _s(format="date", nullable=True,
-                                   description="a planned date the community asked for, awaiting the office"),
+        "suspension_requested": _s(
+            format="date",
+            nullable=True,
+            description="a planned date the community asked for, awaiting the office",
+        ),
         "planned_date": _s(format="date", nullable=True),
         "instances": _s("integer"),
         "note": _s(),
         "found_by": _s(enum=["third_party", "city", "district", "subdistrict"]),
         "flags": {
             "type": "array",
-            "items": _s(enum=["exif_far", "photo_old", "manual_location", "outside_boundaries", "community_chosen",
-                              "late_filing", "after_photo_reused"]),
+            "items": _s(
+                enum=[
+                    "exif_far",
+                    "photo_old",
+                    "manual_location",
+                    "outside_boundaries",
+                    "community_chosen",
+                    "late_filing",
+                    "after_photo_reused",
+                ]
+            ),
             "description": "reasons for the office to look again: EXIF position over 200 m from the device's, "
             "photo taken over 24 h before filing, location chosen by hand, outside every community, "
             "community chosen by hand differs from the position's, received more than "
@@ -176,8 +196,11 @@ REPORT = _obj(
         },
         "rework_count": _s("integer"),
         "inspector": _obj(
-            {"username": _s(nullable=True), "display_name": _s(nullable=True),
-             "level": _s(enum=["third_party", "city", "district", "subdistrict"], description="found_by")},
+            {
+                "username": _s(nullable=True),
+                "display_name": _s(nullable=True),
+                "level": _s(enum=["third_party", "city", "district", "subdistrict"], description="found_by"),
+            },
             "Unannounced inspection: community and sub-district staff get null username and display_name unless "
             "the office discloses who inspected (its settings)",
         ),
@@ -243,14 +266,19 @@ _REPORT_FORM = {
     "required": ["client_id", "item_code", "photos"],
     "properties": {
         **_FILING_FIELDS,
-        "item_code": _s(description="a checklist item of the version in force in observed_at's month (unknown_item)"),
+        "item_code": _s(
+            description="a checklist item of the version in force in observed_at's month (unknown_item)"
+        ),
         "instances": _s("integer", "how many of them, 1..999, default 1", minimum=1, maximum=999),
     },
 }
 _VISIT_FORM = {
     "type": "object",
     "required": ["client_id"],
-    "properties": {**_FILING_FIELDS, "photos": {**_FILING_FIELDS["photos"], "description": "optional, at most 9"}},
+    "properties": {
+        **_FILING_FIELDS,
+        "photos": {**_FILING_FIELDS["photos"], "description": "optional, at most 9"},
+    },
 }
 _IDEMPOTENT = (
     "Idempotent by client_id: the content (every field and the SHA-256 of each photo, in order) is remembered; "
@@ -281,7 +309,13 @@ def _filing(summary: str, form: dict, schema: str, created: str) -> dict:
 
 
 def _p(name: str, type_: str = "integer", description: str = "", **extra) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": type_, **extra}, "description": description}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": type_, **extra},
+        "description": description,
+    }
 
 
 REPORT_PATHS: dict = {
@@ -298,16 +332,28 @@ REPORT_PATHS: dict = {
             "summary": "Reports the user may see (inspectors their own, community staff their community, "
             "sub-district staff their communities, office and admin all), newest observed first",
             "parameters": [
-                {"name": "month", "in": "query", "schema": MONTH,
-                 "description": "YYYY-MM: observed in that local month of the city"},
+                {
+                    "name": "month",
+                    "in": "query",
+                    "schema": MONTH,
+                    "description": "YYYY-MM: observed in that local month of the city",
+                },
                 _q("community", description="community code"),
                 {
                     "name": "status",
                     "in": "query",
                     "schema": REPORT["properties"]["status"],
                 },
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
-                {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                {
+                    "name": "page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
+                },
+                {
+                    "name": "per_page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                },
             ],
             "responses": {
                 "200": {
@@ -336,7 +382,10 @@ REPORT_PATHS: dict = {
             "the user may take; 404 when it does not exist or the user may not see it",
             "parameters": [_p("report_id")],
             "responses": {
-                "200": {"description": "the report", "content": {"application/json": {"schema": _ref("Report")}}},
+                "200": {
+                    "description": "the report",
+                    "content": {"application/json": {"schema": _ref("Report")}},
+                },
                 "401": _ERR,
                 "404": _ERR,
             },
@@ -358,7 +407,13 @@ REPORT_PATHS: dict = {
             "responses": {
                 "200": {
                     "description": "the image",
-                    "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "image/heic": {}, "image/heif": {}},
+                    "content": {
+                        "image/jpeg": {},
+                        "image/png": {},
+                        "image/webp": {},
+                        "image/heic": {},
+                        "image/heif": {},
+                    },
                 },
                 "401": _ERR,
                 "403": _ERR,
@@ -376,23 +431,31 @@ _MOVE_ERRORS = {
     "409": _ERR,
 }
 _MOVE_COMMON = {
-    "version": _s("integer", "the report version the client saw; if the report changed since, 409 (code stale)"),
+    "version": _s(
+        "integer", "the report version the client saw; if the report changed since, 409 (code stale)"
+    ),
     "lat": _s("number", "optional: where the user stands (kept on the event)"),
     "lon": _s("number"),
 }
 
 
-def _move(summary: str, who: str, fields: dict, required: tuple[str, ...] = (), multipart: bool = False) -> dict:
+def _move(
+    summary: str, who: str, fields: dict, required: tuple[str, ...] = (), multipart: bool = False
+) -> dict:
     """One workflow move: JSON (or form) body, 200 with the whole report, the same refusals everywhere."""
     schema = {"type": "object", "properties": {**fields, **_MOVE_COMMON}}
     if required:
         schema["required"] = list(required)
-    content = {"multipart/form-data": {"schema": schema}} if multipart else {
-        "application/json": {"schema": schema}, "application/x-www-form-urlencoded": {"schema": schema}}
+    content = (
+        {"multipart/form-data": {"schema": schema}}
+        if multipart
+        else {"application/json": {"schema": schema}, "application/x-www-form-urlencoded": {"schema": schema}}
+    )
     return {
         "post": {
             "summary": summary,
-            "description": who + " 404 when the user may not see the report; 403 when the user may see it but "
+            "description": who
+            + " 404 when the user may not see the report; 403 when the user may see it but "
             "this move is not theirs; 409 with error.status (and error.version) when the report's state does "
             "not allow the move (code wrong_state) or another user changed it first (code stale); 400 when a "
             "guard fails (no_photo, note_required, note_too_long, no_planned_date, planned_date_past, "
@@ -401,8 +464,10 @@ def _move(summary: str, who: str, fields: dict, required: tuple[str, ...] = (), 
             "parameters": [_p("report_id")],
             "requestBody": {"required": True, "content": content},
             "responses": {
-                "200": {"description": "the report after the move, with its events and the reader's actions",
-                        "content": {"application/json": {"schema": _ref("Report")}}},
+                "200": {
+                    "description": "the report after the move, with its events and the reader's actions",
+                    "content": {"application/json": {"schema": _ref("Report")}},
+                },
                 **_MOVE_ERRORS,
                 "503": _ERR,
             },
@@ -415,34 +480,57 @@ _COMMUNITY = "Community staff of the report's own community."
 _OFFICE = "The office and admin."
 WORKFLOW_PATHS: dict = {
     "/reports/{report_id}/rectify": _move(
-        "Mark a dispatched or suspended report rectified, with after-photos (dispatched → rectified)", _COMMUNITY,
-        {"note": _NOTE, "photos": {"type": "array", "items": _s(format="binary"), "description": "1 to 9 photos"}},
-        ("photos",), multipart=True),
+        "Mark a dispatched or suspended report rectified, with after-photos (dispatched → rectified)",
+        _COMMUNITY,
+        {
+            "note": _NOTE,
+            "photos": {"type": "array", "items": _s(format="binary"), "description": "1 to 9 photos"},
+        },
+        ("photos",),
+        multipart=True,
+    ),
     "/reports/{report_id}/review": _move(
         "Verify a rectification: accept (→ closed) or reject with a note (→ dispatched, a new deadline, "
-        "rework_count + 1)", "The office and admin, and the inspector who filed the report (on a revisit).",
-        {"decision": _s(enum=["accept", "reject"]), "note": _NOTE}, ("decision",)),
+        "rework_count + 1)",
+        "The office and admin, and the inspector who filed the report (on a revisit).",
+        {"decision": _s(enum=["accept", "reject"]), "note": _NOTE},
+        ("decision",),
+    ),
     "/reports/{report_id}/void": _move(
-        "Void an open report (no points) with a reason", _OFFICE, {"reason": _NOTE}, ("reason",)),
+        "Void an open report (no points) with a reason", _OFFICE, {"reason": _NOTE}, ("reason",)
+    ),
     "/reports/{report_id}/appeal": _move(
-        "Appeal a dispatched, rectified or suspended report with a reason (→ appealed)", _COMMUNITY,
-        {"reason": _NOTE}, ("reason",)),
+        "Appeal a dispatched, rectified or suspended report with a reason (→ appealed)",
+        _COMMUNITY,
+        {"reason": _NOTE},
+        ("reason",),
+    ),
     "/reports/{report_id}/appeal/decide": _move(
         "Decide an appeal: uphold (back where it was, the deadline moved by the time the appeal waited) or "
-        "void, with a note", _OFFICE,
-        {"decision": _s(enum=["uphold", "void"]), "note": _NOTE}, ("decision", "note")),
+        "void, with a note",
+        _OFFICE,
+        {"decision": _s(enum=["uphold", "void"]), "note": _NOTE},
+        ("decision", "note"),
+    ),
     "/reports/{report_id}/assign": _move(
         "Assign an unassigned report (outside every boundary) to a community: dispatched, deadline from now",
-        _OFFICE, {"community": _s(description="community code")}, ("community",)),
+        _OFFICE,
+        {"community": _s(description="community code")},
+        ("community",),
+    ),
     "/reports/{report_id}/suspension": _move(
-        "Ask for a suspension (挂账) of a dispatched report until a planned date, with a reason", _COMMUNITY,
+        "Ask for a suspension (挂账) of a dispatched report until a planned date, with a reason",
+        _COMMUNITY,
         {"planned_date": _s(format="date", description="after today, city time"), "reason": _NOTE},
-        ("planned_date", "reason")),
+        ("planned_date", "reason"),
+    ),
     "/reports/{report_id}/suspension/decide": _move(
         "Decide a suspension request: approve (→ suspended, deadline the end of the planned date; the office "
-        "may set another date) or refuse", _OFFICE,
+        "may set another date) or refuse",
+        _OFFICE,
         {"decision": _s(enum=["approve", "refuse"]), "planned_date": _s(format="date"), "note": _NOTE},
-        ("decision",)),
+        ("decision",),
+    ),
 }
 
 TOKEN = _obj(
@@ -467,9 +555,19 @@ SPEC: dict = {
     "servers": [{"url": "/api/v1"}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {"Error": ERROR, "Report": REPORT, "Photo": PHOTO, "Event": EVENT, "Visit": VISIT, "Token": TOKEN},
+        "schemas": {
+            "Error": ERROR,
+            "Report": REPORT,
+            "Photo": PHOTO,
+            "Event": EVENT,
+            "Visit": VISIT,
+            "Token": TOKEN,
+        },
         "responses": {
-            "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            "Error": {
+                "description": "Error",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
         },
     },
     "security": [{"bearer": []}],
@@ -483,7 +581,10 @@ SPEC: dict = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
-                                "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                                "properties": {
+                                    "username": {"type": "string"},
+                                    "password": {"type": "string"},
+                                },
                                 "required": ["username", "password"],
                             }
                         }
@@ -515,7 +616,11 @@ SPEC: dict = {
                 "responses": {
                     "200": {
                         "description": "OK",
-                        "content": {"application/json": {"schema": _obj({"tokens": {"type": "array", "items": _ref("Token")}})}},
+                        "content": {
+                            "application/json": {
+                                "schema": _obj({"tokens": {"type": "array", "items": _ref("Token")}})
+                            }
+                        },
                     },
                     "401": {"$ref": "#/components/responses/Error"},
                 },
@@ -524,7 +629,9 @@ SPEC: dict = {
         "/auth/tokens/{token_id}": {
             "delete": {
                 "summary": "Revoke one of the caller's own tokens; another user's token is not found (404)",
-                "parameters": [{"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "parameters": [
+                    {"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                ],
                 "responses": {
                     "204": {"description": "Revoked"},
                     "400": {"$ref": "#/components/responses/Error"},
@@ -536,7 +643,11 @@ SPEC: dict = {
         **REPORT_PATHS,
         **WORKFLOW_PATHS,
         "/openapi.json": {
-            "get": {"summary": "This description", "security": [], "responses": {"200": {"description": "OK"}}}
+            "get": {
+                "summary": "This description",
+                "security": [],
+                "responses": {"200": {"description": "OK"}},
+            }
         },
         "/me": _get("The authenticated user: username, role, level, scope"),
         "/communities": _get(
@@ -559,9 +670,14 @@ SPEC: dict = {
             "decimal strings; ties go to fewer overdue items, then the higher on-time rate, then fewer reports, "
             "then the community code",
             [
-                {"name": "month", "in": "path", "required": True, "schema": {"type": "string"},
-                 "description": "YYYY-MM (city local month), optionally with .json, .xlsx or .csv; another "
-                 "text is 400 (bad_month, bad_format)"},
+                {
+                    "name": "month",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "YYYY-MM (city local month), optionally with .json, .xlsx or .csv; another "
+                    "text is 400 (bad_month, bad_format)",
+                },
                 _q("live", description="1: the recomputation even for a published month"),
                 _q("breakdowns", description="1: include every visible community's breakdown"),
                 _q("community", description="a community code: include that community's breakdown"),
@@ -572,8 +688,15 @@ SPEC: dict = {
             "post": {
                 "summary": "Publish the month (office and admin; after the month ends): a new snapshot, or a "
                 "correction of the last one; 409 when nothing changed",
-                "parameters": [{"name": "month", "in": "path", "required": True, "schema": {"type": "string"},
-                                "description": "YYYY-MM; another text is 400 bad_month"}],
+                "parameters": [
+                    {
+                        "name": "month",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "description": "YYYY-MM; another text is 400 bad_month",
+                    }
+                ],
                 "responses": {
                     "201": {"description": "month, sequence, sha256, created_at, created_by, correction"},
                     "400": _ERR,
@@ -588,57 +711,131 @@ SPEC: dict = {
 }
 
 # --- notifications (fieldcheck/notify): the inbox and the robot targets ---
-_NOTIFICATION = _obj({
-    "id": _s("integer"),
-    "kind": _s(description="dispatched, rework, appeal_upheld, appeal_granted, suspension_approved, "
-               "suspension_refused, urged, voided, revisit_waiting, verification_waiting, appeal_waiting, "
-               "suspension_waiting, unassigned"),
-    "title": _s(), "text": _s(), "note": _s(),
-    "report_id": {**_s("integer"), "nullable": True},
-    "url": {**_s(description="the report's page"), "nullable": True},
-    "created_at": _s(format="date-time"),
-    "read_at": {**_s(format="date-time"), "nullable": True},
-}, "One line of the caller's inbox")
-_TARGET = _obj({
-    "id": _s("integer"),
-    "scope": _s(description="community:CODE | subdistrict:CODE | office"),
-    "kind": _s(description="wecom | dingtalk"),
-    "url": _s(description="the webhook address without its query (the access token is secret)"),
-    "has_secret": _s("boolean"),
-    "created_at": _s(format="date-time"),
-}, "A group robot (企业微信 or 钉钉) told of its scope's notifications")
-SPEC["paths"].update({
-    "/notifications": {"get": {
-        "summary": "The caller's inbox, newest first, paged by cursor",
-        "parameters": [_q("unread", description="1: unread only"), _q("limit", "integer", description="0-100, default 50"),
-                       _q("cursor", description="next_cursor of the previous page")],
-        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": _obj({
-            "items": {"type": "array", "items": _NOTIFICATION},
-            "next_cursor": {**_s(), "nullable": True}, "unread": _s("integer")})}}},
-            "400": _ERR, "401": _ERR},
-    }},
-    "/notifications/read": {"post": {
-        "summary": "Mark some ({\"ids\": [...]}) or all ({\"all\": true}) of the caller's notifications read",
-        "requestBody": {"content": {"application/json": {"schema": _obj({
-            "ids": {"type": "array", "items": {"type": "integer"}}, "all": _s("boolean")})}}},
-        "responses": {"200": {"description": "updated, unread"}, "400": _ERR, "401": _ERR},
-    }},
-    "/admin/notify-targets": {
-        "get": {"summary": "The robot targets (admin)", "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": _obj(
-                {"items": {"type": "array", "items": _TARGET}})}}}, "401": _ERR, "403": _ERR}},
-        "post": {"summary": "Add a robot target (admin)",
-                 "requestBody": {"content": {"application/json": {"schema": _obj({
-                     "scope": _s(), "kind": _s(), "url": _s(), "secret": _s(description="钉钉 加签 secret")})}}},
-                 "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": _TARGET}}},
-                               "400": _ERR, "401": _ERR, "403": _ERR}},
+_NOTIFICATION = _obj(
+    {
+        "id": _s("integer"),
+        "kind": _s(
+            description="dispatched, rework, appeal_upheld, appeal_granted, suspension_approved, "
+            "suspension_refused, urged, voided, revisit_waiting, verification_waiting, appeal_waiting, "
+            "suspension_waiting, unassigned"
+        ),
+        "title": _s(),
+        "text": _s(),
+        "note": _s(),
+        "report_id": {**_s("integer"), "nullable": True},
+        "url": {**_s(description="the report's page"), "nullable": True},
+        "created_at": _s(format="date-time"),
+        "read_at": {**_s(format="date-time"), "nullable": True},
     },
-    "/admin/notify-targets/{target_id}": {"delete": {
-        "summary": "Remove a robot target and its unsent messages (admin)",
-        "parameters": [{"name": "target_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"204": {"description": "Removed"}, "401": _ERR, "403": _ERR, "404": _ERR},
-    }},
-})
+    "One line of the caller's inbox",
+)
+_TARGET = _obj(
+    {
+        "id": _s("integer"),
+        "scope": _s(description="community:CODE | subdistrict:CODE | office"),
+        "kind": _s(description="wecom | dingtalk"),
+        "url": _s(description="the webhook address without its query (the access token is secret)"),
+        "has_secret": _s("boolean"),
+        "created_at": _s(format="date-time"),
+    },
+    "A group robot (企业微信 or 钉钉) told of its scope's notifications",
+)
+SPEC["paths"].update(
+    {
+        "/notifications": {
+            "get": {
+                "summary": "The caller's inbox, newest first, paged by cursor",
+                "parameters": [
+                    _q("unread", description="1: unread only"),
+                    _q("limit", "integer", description="0-100, default 50"),
+                    _q("cursor", description="next_cursor of the previous page"),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {
+                                "schema": _obj(
+                                    {
+                                        "items": {"type": "array", "items": _NOTIFICATION},
+                                        "next_cursor": {**_s(), "nullable": True},
+                                        "unread": _s("integer"),
+                                    }
+                                )
+                            }
+                        },
+                    },
+                    "400": _ERR,
+                    "401": _ERR,
+                },
+            }
+        },
+        "/notifications/read": {
+            "post": {
+                "summary": 'Mark some ({"ids": [...]}) or all ({"all": true}) of the caller\'s notifications read',
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {"ids": {"type": "array", "items": {"type": "integer"}}, "all": _s("boolean")}
+                            )
+                        }
+                    }
+                },
+                "responses": {"200": {"description": "updated, unread"}, "400": _ERR, "401": _ERR},
+            }
+        },
+        "/admin/notify-targets": {
+            "get": {
+                "summary": "The robot targets (admin)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {
+                                "schema": _obj({"items": {"type": "array", "items": _TARGET}})
+                            }
+                        },
+                    },
+                    "401": _ERR,
+                    "403": _ERR,
+                },
+            },
+            "post": {
+                "summary": "Add a robot target (admin)",
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "scope": _s(),
+                                    "kind": _s(),
+                                    "url": _s(),
+                                    "secret": _s(description="钉钉 加签 secret"),
+                                }
+                            )
+                        }
+                    }
+                },
+                "responses": {
+                    "201": {"description": "Created", "content": {"application/json": {"schema": _TARGET}}},
+                    "400": _ERR,
+                    "401": _ERR,
+                    "403": _ERR,
+                },
+            },
+        },
+        "/admin/notify-targets/{target_id}": {
+            "delete": {
+                "summary": "Remove a robot target and its unsent messages (admin)",
+                "parameters": [
+                    {"name": "target_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                ],
+                "responses": {"204": {"description": "Removed"}, "401": _ERR, "403": _ERR, "404": _ERR},
+            }
+        },
+    }
+)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -648,12 +845,21 @@ _GEOJSON = "application/geo+json shape, served as application/json"
 _MAP_MONTH = _q("month", description="YYYY-MM, the city's local month; default this month (400 bad_month)")
 MAP_COMMUNITY = _obj(
     {
-        "code": _s(), "name": _s(), "subdistrict_code": _s(), "subdistrict_name": _s(),
-        "score": _s(nullable=True, description="the month's score, an exact decimal string as in /rankings; null "
-                    "for inspectors, and without a checklist in force"),
+        "code": _s(),
+        "name": _s(),
+        "subdistrict_code": _s(),
+        "subdistrict_name": _s(),
+        "score": _s(
+            nullable=True,
+            description="the month's score, an exact decimal string as in /rankings; null "
+            "for inspectors, and without a checklist in force",
+        ),
         "rank": _s("integer", nullable=True, description="the month's rank (1 is best); null as score"),
-        "open": _s("integer", "open reports now (reported, dispatched, rectified, appealed, suspended) that the "
-                   "user may see; an inspector counts only their own"),
+        "open": _s(
+            "integer",
+            "open reports now (reported, dispatched, rectified, appealed, suspended) that the "
+            "user may see; an inspector counts only their own",
+        ),
         "overdue": _s("integer", "of those, dispatched or suspended past the deadline"),
         "centroid": {"type": "array", "items": _s("number"), "description": "[lon, lat] for a label"},
     },
@@ -662,7 +868,9 @@ MAP_COMMUNITY = _obj(
 MAP_REPORT = _obj(
     {
         "id": _s("integer"),
-        "status": _s(enum=["reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended"]),
+        "status": _s(
+            enum=["reported", "dispatched", "rectified", "closed", "voided", "appealed", "suspended"]
+        ),
         "item_code": _s(),
         "overdue": _s("boolean"),
         "observed_at": _s(format="date-time"),
@@ -680,17 +888,36 @@ MAP_PATHS = {
             "parameters": [_MAP_MONTH],
             "responses": {
                 "200": {
-                    "description": "FeatureCollection (" + _GEOJSON + ") with month, boundary_version, ranking "
+                    "description": "FeatureCollection ("
+                    + _GEOJSON
+                    + ") with month, boundary_version, ranking "
                     "(published, live, or null without a checklist in force)",
-                    "content": {"application/json": {"schema": _obj({
-                        "type": _s(enum=["FeatureCollection"]),
-                        "month": _s(), "boundary_version": _s("integer", nullable=True),
-                        "ranking": _s(nullable=True, enum=["published", "live"]),
-                        "features": {"type": "array", "items": _obj({"type": _s(), "id": _s(),
-                                     "geometry": _obj({}), "properties": _ref("MapCommunity")})},
-                    })}},
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "type": _s(enum=["FeatureCollection"]),
+                                    "month": _s(),
+                                    "boundary_version": _s("integer", nullable=True),
+                                    "ranking": _s(nullable=True, enum=["published", "live"]),
+                                    "features": {
+                                        "type": "array",
+                                        "items": _obj(
+                                            {
+                                                "type": _s(),
+                                                "id": _s(),
+                                                "geometry": _obj({}),
+                                                "properties": _ref("MapCommunity"),
+                                            }
+                                        ),
+                                    },
+                                }
+                            )
+                        }
+                    },
                 },
-                "400": _ERR, "401": _ERR,
+                "400": _ERR,
+                "401": _ERR,
             },
         }
     },
@@ -706,20 +933,39 @@ MAP_PATHS = {
                 _q("item", description="a checklist item code (ENV-02, ...)"),
                 _q("found_by", description="third_party, city, district or subdistrict, comma-separated"),
                 _q("community", description="a community code"),
-                _q("overdue", description="1: only reports past their deadline that the community still owes"),
+                _q(
+                    "overdue", description="1: only reports past their deadline that the community still owes"
+                ),
                 _q("limit", "integer", description="1..5000, default 2000 (400 bad_limit)"),
             ],
             "responses": {
                 "200": {
                     "description": "FeatureCollection (" + _GEOJSON + ") with truncated and limit",
-                    "content": {"application/json": {"schema": _obj({
-                        "type": _s(enum=["FeatureCollection"]),
-                        "truncated": _s("boolean"), "limit": _s("integer"),
-                        "features": {"type": "array", "items": _obj({"type": _s(), "id": _s("integer"),
-                                     "geometry": _obj({}), "properties": _ref("MapReport")})},
-                    })}},
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "type": _s(enum=["FeatureCollection"]),
+                                    "truncated": _s("boolean"),
+                                    "limit": _s("integer"),
+                                    "features": {
+                                        "type": "array",
+                                        "items": _obj(
+                                            {
+                                                "type": _s(),
+                                                "id": _s("integer"),
+                                                "geometry": _obj({}),
+                                                "properties": _ref("MapReport"),
+                                            }
+                                        ),
+                                    },
+                                }
+                            )
+                        }
+                    },
                 },
-                "400": _ERR, "401": _ERR,
+                "400": _ERR,
+                "401": _ERR,
             },
         }
     },
@@ -732,11 +978,14 @@ SPEC["components"]["schemas"].update({"MapCommunity": MAP_COMMUNITY, "MapReport"
 _ADMIN_ERRORS = {"400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR}
 _ADMIN_USER = _obj(
     {
-        "username": _s(), "display_name": _s(), "role": _s(enum=["inspector", "community", "subdistrict", "office", "admin"]),
+        "username": _s(),
+        "display_name": _s(),
+        "role": _s(enum=["inspector", "community", "subdistrict", "office", "admin"]),
         "level": _s(nullable=True, enum=["city", "district", "subdistrict"]),
         "community": _s(nullable=True, description="community code (community staff)"),
         "subdistrict": _s(nullable=True, description="sub-district code (sub-district and community staff)"),
-        "active": _s("boolean"), "must_change_password": _s("boolean", "true after a reset, until the user changes it"),
+        "active": _s("boolean"),
+        "must_change_password": _s("boolean", "true after a reset, until the user changes it"),
         "created_at": _s(format="date-time"),
     },
     "A user as the admin API shows it (never a password or its hash)",
@@ -748,11 +997,14 @@ _ADMIN_FIELD_ERRORS = (
 )
 _AUDIT_ENTRY = _obj(
     {
-        "id": _s("integer"), "at": _s(format="date-time"),
+        "id": _s("integer"),
+        "at": _s(format="date-time"),
         "actor": _s(description="the username of who acted, or cli for the command line"),
-        "action": _s(description="user.create, user.update, user.deactivate, user.activate, user.password_reset, "
-                     "user.password_change, boundaries.upload, boundaries.activate, checklist.upload, "
-                     "calendar.import, ranking.publish, setting.change"),
+        "action": _s(
+            description="user.create, user.update, user.deactivate, user.activate, user.password_reset, "
+            "user.password_change, boundaries.upload, boundaries.activate, checklist.upload, "
+            "calendar.import, ranking.publish, setting.change"
+        ),
         "target": _s(description="what changed, e.g. user:wang, ranking:2026-05, boundaries:3"),
         "changes": _s("object", "{field: [before, after]}"),
     },
@@ -762,20 +1014,57 @@ ADMIN_PATHS: dict = {
     "/admin/users": {
         "get": {
             "summary": "Users by username, a page of 50 (admin)",
-            "parameters": [_q("q", description="part of the username or display name"), _q("role"),
-                           _q("scope", description="a community or sub-district code"),
-                           _q("active", description="yes or no"), _q("page", "integer")],
-            "responses": {"200": {"description": "users, total, page, page_size", "content": {"application/json": {
-                "schema": _obj({"users": {"type": "array", "items": _ADMIN_USER}, "total": _s("integer"),
-                                "page": _s("integer"), "page_size": _s("integer")})}}}, **_ADMIN_ERRORS},
+            "parameters": [
+                _q("q", description="part of the username or display name"),
+                _q("role"),
+                _q("scope", description="a community or sub-district code"),
+                _q("active", description="yes or no"),
+                _q("page", "integer"),
+            ],
+            "responses": {
+                "200": {
+                    "description": "users, total, page, page_size",
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "users": {"type": "array", "items": _ADMIN_USER},
+                                    "total": _s("integer"),
+                                    "page": _s("integer"),
+                                    "page_size": _s("integer"),
+                                }
+                            )
+                        }
+                    },
+                },
+                **_ADMIN_ERRORS,
+            },
         },
         "post": {
             "summary": "Add a user with a password (admin); the user logs in with it",
             "description": _ADMIN_FIELD_ERRORS,
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["username", "password", "role"],
-                "properties": {k: {"type": "string"} for k in (
-                    "username", "password", "role", "level", "community", "subdistrict", "display_name")}}}}},
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["username", "password", "role"],
+                            "properties": {
+                                k: {"type": "string"}
+                                for k in (
+                                    "username",
+                                    "password",
+                                    "role",
+                                    "level",
+                                    "community",
+                                    "subdistrict",
+                                    "display_name",
+                                )
+                            },
+                        }
+                    }
+                }
+            },
             "responses": {"201": {"description": "user"}, **_ADMIN_ERRORS},
         },
     },
@@ -785,10 +1074,26 @@ ADMIN_PATHS: dict = {
             "active false ends every session and API token of the user at once",
             "description": _ADMIN_FIELD_ERRORS,
             "parameters": [_ADMIN_NAME],
-            "requestBody": {"content": {"application/json": {"schema": _obj({
-                "role": _s(), "level": _s(nullable=True), "community": _s(nullable=True),
-                "subdistrict": _s(nullable=True), "display_name": _s(), "active": _s("boolean")})}}},
-            "responses": {"200": {"description": "user, changed ({field: [before, after]})"}, **_ADMIN_ERRORS},
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": _obj(
+                            {
+                                "role": _s(),
+                                "level": _s(nullable=True),
+                                "community": _s(nullable=True),
+                                "subdistrict": _s(nullable=True),
+                                "display_name": _s(),
+                                "active": _s("boolean"),
+                            }
+                        )
+                    }
+                }
+            },
+            "responses": {
+                "200": {"description": "user, changed ({field: [before, after]})"},
+                **_ADMIN_ERRORS,
+            },
         }
     },
     "/admin/users/{username}/password": {
@@ -797,24 +1102,47 @@ ADMIN_PATHS: dict = {
             "of the user ends, and until the user chooses a new password on the login page POST /auth/token "
             "answers 403 password_change_required",
             "parameters": [_ADMIN_NAME],
-            "responses": {"200": {"description": "OK", "content": {"application/json": {
-                "schema": _obj({"password": _s()})}}}, **_ADMIN_ERRORS},
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": _obj({"password": _s()})}},
+                },
+                **_ADMIN_ERRORS,
+            },
         }
     },
     "/admin/audit": {
         "get": {
             "summary": "The audit log, newest first (admin)",
             "parameters": [
-                _q("from", description="YYYY-MM-DD (city local date) or an ISO 8601 time with offset; inclusive"),
-                _q("to", description="YYYY-MM-DD (inclusive day) or an ISO 8601 time with offset (exclusive)"),
-                _q("actor", description="a username, or cli"), _q("action"),
+                _q(
+                    "from",
+                    description="YYYY-MM-DD (city local date) or an ISO 8601 time with offset; inclusive",
+                ),
+                _q(
+                    "to", description="YYYY-MM-DD (inclusive day) or an ISO 8601 time with offset (exclusive)"
+                ),
+                _q("actor", description="a username, or cli"),
+                _q("action"),
                 _q("before", description="the next cursor of the previous page"),
                 _q("limit", "integer", description="1-500, default 50"),
             ],
-            "responses": {"200": {"description": "entries and the next page's cursor (null on the last page)",
-                                  "content": {"application/json": {"schema": _obj({
-                                      "entries": {"type": "array", "items": _AUDIT_ENTRY},
-                                      "next": _s(nullable=True)})}}}, **_ADMIN_ERRORS},
+            "responses": {
+                "200": {
+                    "description": "entries and the next page's cursor (null on the last page)",
+                    "content": {
+                        "application/json": {
+                            "schema": _obj(
+                                {
+                                    "entries": {"type": "array", "items": _AUDIT_ENTRY},
+                                    "next": _s(nullable=True),
+                                }
+                            )
+                        }
+                    },
+                },
+                **_ADMIN_ERRORS,
+            },
         }
     },
 }

@@ -29,7 +29,9 @@ def user(u) -> dict:
     }
 
 
-def community(c: Community, centroid: tuple[float, float] | None = None, geometry: dict | None = None) -> dict:
+def community(
+    c: Community, centroid: tuple[float, float] | None = None, geometry: dict | None = None
+) -> dict:
     out = {
         "id": c.id,
         "code": c.code,

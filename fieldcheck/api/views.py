@@ -160,6 +160,3 @@ def openapi():
 
     # The API's address under any path prefix the app is mounted at (SCRIPT_NAME).
     return jsonify({**SPEC, "servers": [{"url": request.script_root + bp.url_prefix}]})
-
-
-

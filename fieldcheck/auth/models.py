@@ -18,9 +18,7 @@ LEVELS = ("city", "district", "subdistrict")
 
 class User(UserMixin, db.Model):
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('inspector', 'community', 'subdistrict', 'office', 'admin')", name="role"
-        ),
+        CheckConstraint("role IN ('inspector', 'community', 'subdistrict', 'office', 'admin')", name="role"),
         CheckConstraint("level IS NULL OR level IN ('city', 'district', 'subdistrict')", name="level"),
         CheckConstraint("role != 'community' OR community_id IS NOT NULL", name="community_scope"),
         CheckConstraint("role != 'subdistrict' OR subdistrict_id IS NOT NULL", name="subdistrict_scope"),

@@ -54,7 +54,9 @@ class PasswordChangeRequired(Forbidden):
 # what the command line prints.
 PASSWORD_PROBLEMS_FOR_USER = {
     passwords.TOO_SHORT: N_("user %(username)s: the password needs at least %(min)s characters."),
-    passwords.TOO_COMMON: N_("user %(username)s: this password is one of the most common passwords: choose another."),
+    passwords.TOO_COMMON: N_(
+        "user %(username)s: this password is one of the most common passwords: choose another."
+    ),
     passwords.IS_USERNAME: N_("user %(username)s: the password must not be the username."),
 }
 
@@ -64,59 +66,101 @@ def _bad(at: str, template: str, **params) -> Invalid:
     return Invalid(template, details={"field": at}, **params)
 
 
-def _scope(username: str, role: str, level: str | None, community_code: str | None,
-           subdistrict_code: str | None) -> tuple[str | None, Community | None, Subdistrict | None]:
+def _scope(
+    username: str, role: str, level: str | None, community_code: str | None, subdistrict_code: str | None
+) -> tuple[str | None, Community | None, Subdistrict | None]:
     """Check role, level and scope together; returns (level, community, subdistrict) as stored."""
     if role not in ROLES:
-        raise _bad("role", N_("user %(username)s: unknown role '%(role)s' (one of %(roles)s)"),
-                   username=username, role=role, roles=", ".join(ROLES))
+        raise _bad(
+            "role",
+            N_("user %(username)s: unknown role '%(role)s' (one of %(roles)s)"),
+            username=username,
+            role=role,
+            roles=", ".join(ROLES),
+        )
     level = level or None
     if level is not None and level not in LEVELS:
-        raise _bad("level", N_("user %(username)s: unknown level '%(level)s' (one of %(levels)s)"),
-                   username=username, level=level, levels=", ".join(LEVELS))
+        raise _bad(
+            "level",
+            N_("user %(username)s: unknown level '%(level)s' (one of %(levels)s)"),
+            username=username,
+            level=level,
+            levels=", ".join(LEVELS),
+        )
     if role == INSPECTOR and level is None:
-        raise _bad("level", N_("user %(username)s: an inspector needs a level (%(levels)s)"),
-                   username=username, levels=", ".join(LEVELS))
+        raise _bad(
+            "level",
+            N_("user %(username)s: an inspector needs a level (%(levels)s)"),
+            username=username,
+            levels=", ".join(LEVELS),
+        )
     community = subdistrict = None
     if role == COMMUNITY:
         if not community_code:
-            raise _bad("community", N_("user %(username)s: community staff need a community code"), username=username)
+            raise _bad(
+                "community", N_("user %(username)s: community staff need a community code"), username=username
+            )
         community = db.session.scalar(select(Community).where(Community.code == community_code))
         if community is None:
-            raise _bad("community", N_("user %(username)s: no community with code '%(value)s'"),
-                       username=username, value=community_code)
+            raise _bad(
+                "community",
+                N_("user %(username)s: no community with code '%(value)s'"),
+                username=username,
+                value=community_code,
+            )
         subdistrict = community.subdistrict
     elif role == SUBDISTRICT:
         if not subdistrict_code:
-            raise _bad("subdistrict", N_("user %(username)s: sub-district staff need a sub-district code"),
-                       username=username)
+            raise _bad(
+                "subdistrict",
+                N_("user %(username)s: sub-district staff need a sub-district code"),
+                username=username,
+            )
         subdistrict = db.session.scalar(select(Subdistrict).where(Subdistrict.code == subdistrict_code))
         if subdistrict is None:
-            raise _bad("subdistrict", N_("user %(username)s: no sub-district with code '%(value)s'"),
-                       username=username, value=subdistrict_code)
+            raise _bad(
+                "subdistrict",
+                N_("user %(username)s: no sub-district with code '%(value)s'"),
+                username=username,
+                value=subdistrict_code,
+            )
     return level, community, subdistrict
 
 
 def _check_display_name(username: str, display_name: str | None) -> None:
     if len(display_name or "") > 100:
-        raise _bad("display_name", N_("user %(username)s: the display name is longer than 100 characters"),
-                   username=username)
+        raise _bad(
+            "display_name",
+            N_("user %(username)s: the display name is longer than 100 characters"),
+            username=username,
+        )
 
 
 def check_new_user(spec: NewUser, taken: set[str] | frozenset[str] = frozenset()):
     """Every check of ``add_user`` without staging anything; ``taken``: names already used in the same file."""
     if not isinstance(spec.username, str) or not USERNAME.match(spec.username):
-        raise _bad("username", N_("username '%(username)s': use 2-64 letters, digits, '.', '_' or '-'"),
-                   username=spec.username or "")
-    if spec.username in taken or db.session.scalar(select(User.id).where(User.username == spec.username)) is not None:
+        raise _bad(
+            "username",
+            N_("username '%(username)s': use 2-64 letters, digits, '.', '_' or '-'"),
+            username=spec.username or "",
+        )
+    if (
+        spec.username in taken
+        or db.session.scalar(select(User.id).where(User.username == spec.username)) is not None
+    ):
         raise _bad("username", N_("username '%(username)s' is already taken"), username=spec.username)
     _check_display_name(spec.username, spec.display_name)
     if spec.role not in ROLES:  # the role before the password: the most telling problem first
         _scope(spec.username, spec.role, spec.level, spec.community, spec.subdistrict)
     problem = passwords.problem(spec.password, spec.username)
     if problem is not None:
-        raise Invalid(PASSWORD_PROBLEMS_FOR_USER[problem], code=f"password_{problem}", details={"field": "password"},
-                      username=spec.username, min=passwords.MIN_LENGTH)
+        raise Invalid(
+            PASSWORD_PROBLEMS_FOR_USER[problem],
+            code=f"password_{problem}",
+            details={"field": "password"},
+            username=spec.username,
+            min=passwords.MIN_LENGTH,
+        )
     return _scope(spec.username, spec.role, spec.level, spec.community, spec.subdistrict)
 
 
@@ -171,8 +215,12 @@ def preview_users(text: str) -> list[ImportRow]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = set(REQUIRED_CSV_COLUMNS) - set(reader.fieldnames or ())
     if missing:
-        raise Invalid(N_("the CSV header lacks %(missing)s (columns: %(columns)s)"), code="csv_header",
-                      missing=", ".join(sorted(missing)), columns=", ".join(USER_CSV_COLUMNS))
+        raise Invalid(
+            N_("the CSV header lacks %(missing)s (columns: %(columns)s)"),
+            code="csv_header",
+            missing=", ".join(sorted(missing)),
+            columns=", ".join(USER_CSV_COLUMNS),
+        )
     rows, seen = [], set()
     for line, row in enumerate(reader, start=2):
         spec = NewUser(**{k: (row.get(k) or "").strip() or None for k in USER_CSV_COLUMNS if k in row})
@@ -193,7 +241,9 @@ def import_users(text: str, *, actor=None) -> list[User]:
     bad = [r for r in rows if r.problem is not None]
     if bad:
         lines = [f"line {r.line}: {r.problem.message}" for r in bad]
-        raise Invalid(N_("%(problems)s"), code="csv_rows", details={"lines": lines}, problems="; ".join(lines))
+        raise Invalid(
+            N_("%(problems)s"), code="csv_rows", details={"lines": lines}, problems="; ".join(lines)
+        )
     return [add_user(r.spec, actor=actor) for r in rows]
 
 
@@ -219,7 +269,9 @@ def _token_hash(token: str) -> str:
 
 def issue_token(user: User, now: datetime, days: int) -> tuple[str, ApiToken]:
     token = "fc_" + secrets.token_urlsafe(32)
-    row = ApiToken(user=user, token_hash=_token_hash(token), created_at=now, expires_at=now + timedelta(days=days))
+    row = ApiToken(
+        user=user, token_hash=_token_hash(token), created_at=now, expires_at=now + timedelta(days=days)
+    )
     db.session.add(row)
     return token, row
 
@@ -302,20 +354,29 @@ def reset_password(user: User, *, actor=None) -> str:
     user.must_change_password = True
     end_all_sessions(user)
     revoke_all_tokens(user)
-    audit.record(actor, "user.password_reset", f"user:{user.username}", {"must_change_password": [before, True]})
+    audit.record(
+        actor, "user.password_reset", f"user:{user.username}", {"must_change_password": [before, True]}
+    )
     return password
 
 
 def _other_active_admins(user: User) -> int:
-    return db.session.scalar(
-        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True), User.id != user.id)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count(User.id)).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        )
+        or 0
+    )
 
 
 def _keep_an_admin(user: User) -> None:
     if user.role == "admin" and user.active and not _other_active_admins(user):
-        raise Invalid(N_("%(username)s is the last active administrator."), code="last_admin",
-                      details={"field": "role"}, username=user.username)
+        raise Invalid(
+            N_("%(username)s is the last active administrator."),
+            code="last_admin",
+            details={"field": "role"},
+            username=user.username,
+        )
 
 
 def deactivate(user: User, *, actor=None) -> tuple[int, int]:
@@ -360,10 +421,16 @@ def update_user(user: User, changes: dict, *, actor=None) -> dict:
     subdistrict = changes.get("subdistrict", before["subdistrict"])
     if role == SUBDISTRICT and "subdistrict" not in changes and user.role == COMMUNITY:
         subdistrict = None  # a community user's sub-district came with the community: name the new one
-    level, community_row, subdistrict_row = _scope(user.username, role, (level or "").strip() or None,
-                                                    (community or "").strip() or None,
-                                                    (subdistrict or "").strip() or None)
-    display_name = changes["display_name"].strip() if changes.get("display_name") is not None else user.display_name
+    level, community_row, subdistrict_row = _scope(
+        user.username,
+        role,
+        (level or "").strip() or None,
+        (community or "").strip() or None,
+        (subdistrict or "").strip() or None,
+    )
+    display_name = (
+        changes["display_name"].strip() if changes.get("display_name") is not None else user.display_name
+    )
     _check_display_name(user.username, display_name)
     active = changes.get("active", user.active)
     if (role != "admin" or not active) and user.role == "admin" and user.active:

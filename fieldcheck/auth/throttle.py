@@ -79,11 +79,17 @@ def _limit(name: str):
 def throttled(view):
     """Decorate a view that checks a password: failures are counted per account and per address."""
     view = limiter.shared_limit(
-        _limit("LOGIN_FAILURES_PER_ADDRESS"), scope=ADDRESS_SCOPE, key_func=address_key, methods=["POST"],
+        _limit("LOGIN_FAILURES_PER_ADDRESS"),
+        scope=ADDRESS_SCOPE,
+        key_func=address_key,
+        methods=["POST"],
         deduct_when=_failed,
     )(view)
     return limiter.shared_limit(
-        _limit("LOGIN_FAILURES_PER_ACCOUNT"), scope=ACCOUNT_SCOPE, key_func=account_key, methods=["POST"],
+        _limit("LOGIN_FAILURES_PER_ACCOUNT"),
+        scope=ACCOUNT_SCOPE,
+        key_func=account_key,
+        methods=["POST"],
         deduct_when=_failed,
     )(view)
 

@@ -159,7 +159,12 @@ def _pending_user() -> User | None:
     if not isinstance(pending.get("at"), int) or time.time() - pending["at"] > PENDING_SECONDS:
         return None
     user = db.session.get(User, pending["user"])
-    if user is None or not user.active or not user.must_change_password or _fingerprint(user) != pending.get("fp"):
+    if (
+        user is None
+        or not user.active
+        or not user.must_change_password
+        or _fingerprint(user) != pending.get("fp")
+    ):
         return None
     return user
 
@@ -188,7 +193,9 @@ def new_password():
             else:
                 _begin_session(user, key)  # clears the pending change with the rest of the session
                 flash(_("Your password has been changed."))
-                return redirect(safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user))))
+                return redirect(
+                    safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user)))
+                )
     elif request.method == "POST":
         error, status = _("Fill in every field."), 400
     return render_template("auth/new_password.html", form=form, error=error, user=user), status
@@ -197,7 +204,9 @@ def new_password():
 @bp.app_errorhandler(RateLimitExceeded)
 def too_many_attempts(exc: RateLimitExceeded):
     seconds = throttle.retry_after()
-    message = _("Too many failed attempts. Try again in %(minutes)s minutes.", minutes=math.ceil(seconds / 60))
+    message = _(
+        "Too many failed attempts. Try again in %(minutes)s minutes.", minutes=math.ceil(seconds / 60)
+    )
     if request.path.startswith("/api/"):
         response = make_response(error_response(429, "too_many_requests", message))
     else:
@@ -252,7 +261,11 @@ def set_language(code: str):
     response = redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     if code in LANGUAGES:
         response.set_cookie(
-            "lang", code, max_age=365 * 24 * 3600, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"]
+            "lang",
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
     return response
 

@@ -34,7 +34,12 @@ def import_checklist(text: str | bytes, *, effective_month: str | None = None) -
         raise Invalid(str(exc)) from None
     raw = text.encode("utf-8") if isinstance(text, str) else text
     version = store_checklist(checklist, hashlib.sha256(raw).hexdigest())
-    audit.record(None, "checklist.upload", f"checklist:{version.id}", {"label": [None, version.label], "effective_month": [None, version.effective_month]})
+    audit.record(
+        None,
+        "checklist.upload",
+        f"checklist:{version.id}",
+        {"label": [None, version.label], "effective_month": [None, version.effective_month]},
+    )
     return version
 
 
@@ -127,7 +132,12 @@ def import_calendar(text: str | bytes, source_name: str) -> CalendarYear:
     for day in parsed.workdays:
         db.session.add(CalendarDay(day=day, year=parsed.year, kind="workday", name=""))
     db.session.flush()
-    audit.record(None, "calendar.import", f"calendar:{parsed.year}", {"holidays": [None, len(parsed.holidays)], "workdays": [None, len(parsed.workdays)]})
+    audit.record(
+        None,
+        "calendar.import",
+        f"calendar:{parsed.year}",
+        {"holidays": [None, len(parsed.holidays)], "workdays": [None, len(parsed.workdays)]},
+    )
     return year
 
 

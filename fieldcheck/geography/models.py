@@ -17,7 +17,9 @@ class Subdistrict(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
 
-    communities: Mapped[list[Community]] = relationship(back_populates="subdistrict", order_by="Community.code")
+    communities: Mapped[list[Community]] = relationship(
+        back_populates="subdistrict", order_by="Community.code"
+    )
 
 
 class BoundaryVersion(db.Model):

@@ -55,7 +55,12 @@ def import_boundaries(data: bytes, source_name: str) -> BoundaryVersion:
             )
         )
     db.session.flush()
-    audit.record(None, "boundaries.upload", f"boundaries:{version.id}", {"source_name": [None, source_name], "feature_count": [None, len(features)]})
+    audit.record(
+        None,
+        "boundaries.upload",
+        f"boundaries:{version.id}",
+        {"source_name": [None, source_name], "feature_count": [None, len(features)]},
+    )
     return version
 
 
@@ -117,9 +122,9 @@ def boundary_geometries(version_id: int) -> dict[int, dict]:
 
 def centroids(version_id: int) -> dict[int, tuple[float, float]]:
     rows = db.session.execute(
-        select(CommunityBoundary.community_id, CommunityBoundary.centroid_lat, CommunityBoundary.centroid_lon).where(
-            CommunityBoundary.version_id == version_id
-        )
+        select(
+            CommunityBoundary.community_id, CommunityBoundary.centroid_lat, CommunityBoundary.centroid_lon
+        ).where(CommunityBoundary.version_id == version_id)
     ).all()
     return {cid: (lat, lon) for cid, lat, lon in rows}
 
@@ -133,8 +138,12 @@ def add_spots(spots: list[dict]) -> None:
             raise Invalid(f"spot {s['code']}: no community with code {s['community_code']!r}")
         db.session.add(
             Spot(
-                code=s["code"], name=s["name"], spot_type=s["spot_type"], community=community,
-                lat=s.get("lat"), lon=s.get("lon"),
+                code=s["code"],
+                name=s["name"],
+                spot_type=s["spot_type"],
+                community=community,
+                lat=s.get("lat"),
+                lon=s.get("lon"),
             )
         )
     db.session.flush()

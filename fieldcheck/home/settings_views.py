@@ -29,8 +29,11 @@ def settings_card():
 def save_settings():
     p = current_principal()
     require(perm.can_change_settings(p))
-    changes = {key: request.form.get(key) == "on" for key, spec in settings.SPECS.items()
-               if isinstance(spec.default, bool)}
+    changes = {
+        key: request.form.get(key) == "on"
+        for key, spec in settings.SPECS.items()
+        if isinstance(spec.default, bool)
+    }
     with writing():
         settings.set_values(changes, user_id=current_user.id, now=utcnow())
     flash(_("Settings saved."))

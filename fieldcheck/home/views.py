@@ -52,8 +52,14 @@ def community():
     now = utcnow()
     rows = workflow_queries.open_items(p, now)
     counts = workflow_queries.counts_by_community(p, now, community_id=p.community_id)
-    return render_template("home/community.html", community=current_user.community, rows=rows, now=now,
-                           counts=counts[0] if counts else None, standing=_standing(p, now))
+    return render_template(
+        "home/community.html",
+        community=current_user.community,
+        rows=rows,
+        now=now,
+        counts=counts[0] if counts else None,
+        standing=_standing(p, now),
+    )
 
 
 @bp.get("/subdistrict")
@@ -71,8 +77,15 @@ def subdistrict():
         if chosen is None:
             abort(404)
     rows = workflow_queries.open_items(p, now, community_id=chosen.id if chosen else None)
-    return render_template("home/subdistrict.html", subdistrict=current_user.subdistrict, counts=counts,
-                           rows=rows, chosen=chosen, now=now, standing=_standing(p, now))
+    return render_template(
+        "home/subdistrict.html",
+        subdistrict=current_user.subdistrict,
+        counts=counts,
+        rows=rows,
+        chosen=chosen,
+        now=now,
+        standing=_standing(p, now),
+    )
 
 
 @bp.get("/office")
@@ -88,8 +101,12 @@ def office():
     by_community = workflow_queries.counts_by_community(p, now)
     lagging = sorted((c for c in by_community if c.overdue), key=lambda c: (-c.overdue, c.community.code))
     return render_template(
-        "home/office.html", counts=counts, month=_month(), queues=workflow_queries.queue_counts(p),
-        overdue=sum(c.overdue for c in by_community), lagging=lagging,
+        "home/office.html",
+        counts=counts,
+        month=_month(),
+        queues=workflow_queries.queue_counts(p),
+        overdue=sum(c.overdue for c in by_community),
+        lagging=lagging,
     )
 
 

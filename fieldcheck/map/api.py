@@ -40,10 +40,15 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
         numbers = tuple(float(x) for x in parts)
     except ValueError:
         numbers = ()
-    if (len(numbers) != 4 or not all(math.isfinite(x) for x in numbers)
-            or not (-180 <= numbers[0] <= numbers[2] <= 180 and -90 <= numbers[1] <= numbers[3] <= 90)):
-        raise Invalid(N_("bbox must be minLon,minLat,maxLon,maxLat in degrees (WGS-84), the minimum first."),
-                      code="bad_bbox")
+    if (
+        len(numbers) != 4
+        or not all(math.isfinite(x) for x in numbers)
+        or not (-180 <= numbers[0] <= numbers[2] <= 180 and -90 <= numbers[1] <= numbers[3] <= 90)
+    ):
+        raise Invalid(
+            N_("bbox must be minLon,minLat,maxLon,maxLat in degrees (WGS-84), the minimum first."),
+            code="bad_bbox",
+        )
     return numbers  # type: ignore[return-value]
 
 
@@ -51,8 +56,12 @@ def parse_choice_list(name: str, choices: tuple[str, ...]) -> tuple[str, ...]:
     raw = request.args.get(name, "")
     values = tuple(v for v in (s.strip() for s in raw.split(",")) if v)
     if any(v not in choices for v in values):
-        raise Invalid(N_("%(field)s must be one or more of %(choices)s, separated by commas."),
-                      code=f"bad_{name}", field=name, choices=", ".join(choices))
+        raise Invalid(
+            N_("%(field)s must be one or more of %(choices)s, separated by commas."),
+            code=f"bad_{name}",
+            field=name,
+            choices=", ".join(choices),
+        )
     return values
 
 
@@ -70,8 +79,13 @@ def parse_limit() -> int:
     if raw == "":
         return queries.DEFAULT_LIMIT
     if not raw.isdigit() or not 1 <= int(raw) <= queries.MAX_LIMIT:
-        raise Invalid(N_("%(field)s must be a whole number from %(low)s to %(high)s."), code="bad_limit",
-                      field="limit", low=1, high=queries.MAX_LIMIT)
+        raise Invalid(
+            N_("%(field)s must be a whole number from %(low)s to %(high)s."),
+            code="bad_limit",
+            field="limit",
+            low=1,
+            high=queries.MAX_LIMIT,
+        )
     return int(raw)
 
 
@@ -91,8 +105,12 @@ def map_communities():
     tz_name = current_app.config["TIMEZONE"]
     month = parse_month(request.args.get("month"), ZoneInfo(tz_name))
     body = queries.community_features(
-        current_principal(), month, now=utcnow(), tz_name=tz_name,
-        cache=ranking_cache(), ttl=float(current_app.config["MAP_RANKING_CACHE_SECONDS"]),
+        current_principal(),
+        month,
+        now=utcnow(),
+        tz_name=tz_name,
+        cache=ranking_cache(),
+        ttl=float(current_app.config["MAP_RANKING_CACHE_SECONDS"]),
     )
     return jsonify(body)
 

@@ -66,8 +66,9 @@ class RankingCache:
             self._rows[month] = (time.monotonic(), rows)
 
 
-def month_standing(month: str, *, now: datetime, tz_name: str, cache: RankingCache | None = None,
-                   ttl: float = 0) -> tuple[dict[str, tuple[str | None, int | None]], str | None]:
+def month_standing(
+    month: str, *, now: datetime, tz_name: str, cache: RankingCache | None = None, ttl: float = 0
+) -> tuple[dict[str, tuple[str | None, int | None]], str | None]:
     """Per community code: (score as an exact decimal string, rank) of the month, and where they come from
     ("published", "live", or None when no checklist is in force for the month)."""
     if ranking_services.latest_snapshot(month, document=False) is not None:
@@ -97,24 +98,37 @@ def _visible_communities(p: Principal):
 def open_counts(p: Principal, now: datetime) -> dict[int, tuple[int, int]]:
     """Per community id: (open, overdue) reports the principal may see, as they stand now (one query)."""
     grouped = (
-        scoped(
-            select(Report.community_id, func.count(), func.count(case((overdue_clause(now), 1)))), p
-        )
+        scoped(select(Report.community_id, func.count(), func.count(case((overdue_clause(now), 1)))), p)
         .where(Report.status.in_(rules.OPEN), Report.community_id.is_not(None))
         .group_by(Report.community_id)
     )
     return {cid: (n_open, n_overdue) for cid, n_open, n_overdue in db.session.execute(grouped)}
 
 
-def community_features(p: Principal, month: str, *, now: datetime, tz_name: str,
-                       cache: RankingCache | None = None, ttl: float = 0) -> dict:
+def community_features(
+    p: Principal,
+    month: str,
+    *,
+    now: datetime,
+    tz_name: str,
+    cache: RankingCache | None = None,
+    ttl: float = 0,
+) -> dict:
     """A GeoJSON FeatureCollection: one polygon per visible community in the boundary version in force."""
     version_id = db.session.scalar(select(BoundaryVersion.id).order_by(BoundaryVersion.id.desc()).limit(1))
     rows = []
     if version_id is not None:
         rows = db.session.execute(
-            select(Community.id, Community.code, Community.name, Subdistrict.code, Subdistrict.name,
-                   CommunityBoundary.geometry, CommunityBoundary.centroid_lat, CommunityBoundary.centroid_lon)
+            select(
+                Community.id,
+                Community.code,
+                Community.name,
+                Subdistrict.code,
+                Subdistrict.name,
+                CommunityBoundary.geometry,
+                CommunityBoundary.centroid_lat,
+                CommunityBoundary.centroid_lon,
+            )
             .join(CommunityBoundary, CommunityBoundary.community_id == Community.id)
             .join(Subdistrict, Subdistrict.id == Community.subdistrict_id)
             .where(CommunityBoundary.version_id == version_id, _visible_communities(p))
@@ -128,16 +142,24 @@ def community_features(p: Principal, month: str, *, now: datetime, tz_name: str,
     for cid, code, name, sd_code, sd_name, geometry, c_lat, c_lon in rows:
         score, rank = standing.get(code, (None, None))
         n_open, n_overdue = counts.get(cid, (0, 0))
-        features.append({
-            "type": "Feature",
-            "id": code,
-            "geometry": json.loads(geometry),
-            "properties": {
-                "code": code, "name": name, "subdistrict_code": sd_code, "subdistrict_name": sd_name,
-                "score": score, "rank": rank, "open": n_open, "overdue": n_overdue,
-                "centroid": [c_lon, c_lat],
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": code,
+                "geometry": json.loads(geometry),
+                "properties": {
+                    "code": code,
+                    "name": name,
+                    "subdistrict_code": sd_code,
+                    "subdistrict_name": sd_name,
+                    "score": score,
+                    "rank": rank,
+                    "open": n_open,
+                    "overdue": n_overdue,
+                    "centroid": [c_lon, c_lat],
+                },
+            }
+        )
     return {
         "type": "FeatureCollection",
         "month": month,
@@ -173,22 +195,32 @@ def report_query(p: Principal, f: ReportFilter, now: datetime):
     ``limit`` rows instead of sorting the month; a small box reads ix_report_lon_lat where the planner
     knows the table (PostgreSQL's statistics)."""
     query = scoped(
-        select(Report.id, Report.status, ChecklistItem.code, Report.lon, Report.lat, Report.due_at,
-               Report.observed_at)
-        .join(ChecklistItem, ChecklistItem.id == Report.item_id),
+        select(
+            Report.id,
+            Report.status,
+            ChecklistItem.code,
+            Report.lon,
+            Report.lat,
+            Report.due_at,
+            Report.observed_at,
+        ).join(ChecklistItem, ChecklistItem.id == Report.item_id),
         p,
     ).where(Report.lat.is_not(None))
     if f.bbox is not None:
         min_lon, min_lat, max_lon, max_lat = f.bbox
-        query = query.where(Report.lon >= min_lon, Report.lon <= max_lon, Report.lat >= min_lat,
-                            Report.lat <= max_lat)
+        query = query.where(
+            Report.lon >= min_lon, Report.lon <= max_lon, Report.lat >= min_lat, Report.lat <= max_lat
+        )
     if f.observed is not None:
         query = query.where(Report.observed_at >= f.observed[0], Report.observed_at < f.observed[1])
     if f.statuses:
         query = query.where(Report.status.in_(f.statuses))
     if f.category:
-        query = query.where(ChecklistItem.category_id.in_(
-            select(ChecklistCategory.id).where(ChecklistCategory.code == f.category)))
+        query = query.where(
+            ChecklistItem.category_id.in_(
+                select(ChecklistCategory.id).where(ChecklistCategory.code == f.category)
+            )
+        )
     if f.item:
         query = query.where(ChecklistItem.code == f.item)
     if f.found_by:
@@ -196,8 +228,9 @@ def report_query(p: Principal, f: ReportFilter, now: datetime):
     if f.overdue:
         query = query.where(overdue_clause(now))
     if f.community:
-        query = query.where(Report.community_id == select(Community.id).where(Community.code == f.community)
-                            .scalar_subquery())
+        query = query.where(
+            Report.community_id == select(Community.id).where(Community.code == f.community).scalar_subquery()
+        )
     return query.order_by(Report.observed_at.desc(), Report.id.desc())
 
 
@@ -211,7 +244,9 @@ def report_features(p: Principal, f: ReportFilter, *, now: datetime, limit: int 
             "id": rid,
             "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": {
-                "id": rid, "status": status, "item_code": item_code,
+                "id": rid,
+                "status": status,
+                "item_code": item_code,
                 "overdue": rules.is_overdue(status, due_at, now),
                 "observed_at": observed_at.isoformat(),
             },

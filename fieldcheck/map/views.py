@@ -30,11 +30,13 @@ def _filters(month: str, zh: bool) -> dict:
     categories = []
     if version is not None:
         for cat in version.categories:
-            categories.append({
-                "code": cat.code,
-                "name": cat.name_zh if zh else cat.name_en,
-                "choices": [{"code": i.code, "name": i.name_zh if zh else i.name_en} for i in cat.items],
-            })
+            categories.append(
+                {
+                    "code": cat.code,
+                    "name": cat.name_zh if zh else cat.name_en,
+                    "choices": [{"code": i.code, "name": i.name_zh if zh else i.name_en} for i in cat.items],
+                }
+            )
     return {
         "statuses": [{"code": s, "name": _(name), "open": s in OPEN} for s, name in STATUS_NAMES.items()],
         "found_by": [{"code": f, "name": _(LEVEL_NAMES[f])} for f in FOUND_BY],
@@ -69,12 +71,14 @@ def page():
         "ranking": can_view_ranking(p),
         "filters": _filters(month, zh),
     }
-    response = make_response(render_template("map/map.html", config=config, month=month, error=error),
-                             400 if error else 200)
+    response = make_response(
+        render_template("map/map.html", config=config, month=month, error=error), 400 if error else 200
+    )
     if config["tiles"]:
         # Only here, and only the tile server's origin, may serve images beside the app itself.
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-            "img-src 'self' blob:", f"img-src 'self' blob: {tile_origin(config['tiles'])}")
+            "img-src 'self' blob:", f"img-src 'self' blob: {tile_origin(config['tiles'])}"
+        )
     return response
 
 

@@ -69,14 +69,20 @@ def notifications_read():
         ids = None
     else:
         ids = body.get("ids")
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids) \
-                or len(ids) > 1000:
-            raise Invalid(N_("Send {\"ids\": [...]} (at most 1000 numbers) or {\"all\": true}."), code="invalid_ids")
+        if (
+            not isinstance(ids, list)
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+            or len(ids) > 1000
+        ):
+            raise Invalid(
+                N_('Send {"ids": [...]} (at most 1000 numbers) or {"all": true}.'), code="invalid_ids"
+            )
     updated = inbox.mark_read(current_user.id, ids, utcnow())
     return jsonify(updated=updated, unread=inbox.unread(current_user.id))
 
 
 # --- robot targets (admin) ---
+
 
 def _require_admin() -> None:
     if not perm.can_administer(current_principal()):
@@ -127,14 +133,19 @@ def notify_target_add():
     if kind not in TARGET_KINDS:
         raise Invalid(N_("kind must be wecom or dingtalk."), code="invalid_kind")
     url = body.get("url")
-    if not isinstance(url, str) or len(url) > 1000 or urlsplit(url.strip()).scheme not in ("http", "https") \
-            or not urlsplit(url.strip()).netloc:
+    if (
+        not isinstance(url, str)
+        or len(url) > 1000
+        or urlsplit(url.strip()).scheme not in ("http", "https")
+        or not urlsplit(url.strip()).netloc
+    ):
         raise Invalid(N_("url must be the robot's http(s) webhook address."), code="invalid_url")
     secret = body.get("secret")
     if secret is not None and (not isinstance(secret, str) or len(secret) > 200):
         raise Invalid(N_("secret must be text."), code="invalid_secret")
-    target = NotifyTarget(scope=scope, kind=kind, url=url.strip(), secret=(secret or "").strip() or None,
-                          created_at=utcnow())
+    target = NotifyTarget(
+        scope=scope, kind=kind, url=url.strip(), secret=(secret or "").strip() or None, created_at=utcnow()
+    )
     with writing():
         db.session.add(target)
     return jsonify(_target(target)), 201

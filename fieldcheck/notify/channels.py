@@ -63,7 +63,9 @@ def dingtalk_url(url: str, secret: str | None, timestamp_ms: int | None = None) 
 def post_json(url: str, body: dict, key: str) -> None:
     data = json.dumps(body, ensure_ascii=False).encode()
     request = urllib.request.Request(
-        url, data=data, method="POST",
+        url,
+        data=data,
+        method="POST",
         headers={"Content-Type": "application/json; charset=utf-8", "X-Idempotency-Key": key},
     )
     try:
@@ -109,8 +111,9 @@ def send_email(smtp_url: str | None, sender: str, to: str, subject: str, text: s
     query = parse_qs(parts.query)
     try:
         if parts.scheme == "smtps":
-            client = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=TIMEOUT,
-                                      context=ssl.create_default_context())
+            client = smtplib.SMTP_SSL(
+                parts.hostname, parts.port or 465, timeout=TIMEOUT, context=ssl.create_default_context()
+            )
         else:
             client = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=TIMEOUT)
         with client:

@@ -13,7 +13,9 @@ from .models import Notification
 MAX_LIMIT = 100
 
 
-def page(user_id: int, *, unread: bool, cursor: int | None, limit: int) -> tuple[list[Notification], int | None]:
+def page(
+    user_id: int, *, unread: bool, cursor: int | None, limit: int
+) -> tuple[list[Notification], int | None]:
     """Newest first; the cursor is the id of the last row seen (rows with smaller ids follow)."""
     query = select(Notification).where(Notification.user_id == user_id)
     if unread:
@@ -27,10 +29,14 @@ def page(user_id: int, *, unread: bool, cursor: int | None, limit: int) -> tuple
 
 
 def unread(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def mark_read(user_id: int, ids: list[int] | None, now: datetime) -> int:
@@ -41,4 +47,6 @@ def mark_read(user_id: int, ids: list[int] | None, now: datetime) -> int:
             return 0
         query = query.where(Notification.id.in_(ids))
     with writing():
-        return db.session.execute(query.values(read_at=now).execution_options(synchronize_session=False)).rowcount
+        return db.session.execute(
+            query.values(read_at=now).execution_options(synchronize_session=False)
+        ).rowcount

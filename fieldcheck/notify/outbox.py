@@ -44,12 +44,25 @@ def next_digest_time(at: datetime) -> datetime:
 
 
 def write_for_event(conn, ev: Event) -> None:
-    report_id = ev.report_id if ev.report_id is not None else (ev.report.id if ev.report is not None else None)
+    report_id = (
+        ev.report_id if ev.report_id is not None else (ev.report.id if ev.report is not None else None)
+    )
     row = conn.execute(
-        select(Report.id, Report.inspector_id, Report.community_id, Report.note, Report.due_at,
-               ChecklistItem.code, ChecklistItem.name_zh, ChecklistItem.name_en, ChecklistItem.severity,
-               Community.code.label("community_code"), Community.name.label("community_name"),
-               Community.subdistrict_id, Subdistrict.code.label("subdistrict_code"))
+        select(
+            Report.id,
+            Report.inspector_id,
+            Report.community_id,
+            Report.note,
+            Report.due_at,
+            ChecklistItem.code,
+            ChecklistItem.name_zh,
+            ChecklistItem.name_en,
+            ChecklistItem.severity,
+            Community.code.label("community_code"),
+            Community.name.label("community_name"),
+            Community.subdistrict_id,
+            Subdistrict.code.label("subdistrict_code"),
+        )
         .join(ChecklistItem, ChecklistItem.id == Report.item_id)
         .outerjoin(Community, Community.id == Report.community_id)
         .outerjoin(Subdistrict, Subdistrict.id == Community.subdistrict_id)
@@ -58,7 +71,9 @@ def write_for_event(conn, ev: Event) -> None:
     if row is None:
         return
     notices = rules.notices_for(
-        rules.EventFacts(action=ev.action, actor_id=ev.actor_id, from_status=ev.from_status, to_status=ev.to_status),
+        rules.EventFacts(
+            action=ev.action, actor_id=ev.actor_id, from_status=ev.from_status, to_status=ev.to_status
+        ),
         rules.ReportFacts(id=row.id, inspector_id=row.inspector_id, community_id=row.community_id),
     )
     if not notices:
@@ -80,28 +95,63 @@ def write_for_event(conn, ev: Event) -> None:
         for user_id in users:
             if user_id == ev.actor_id:
                 continue
-            inbox.append({"user_id": user_id, "kind": notice.kind, "report_id": row.id, "event_id": ev.id,
-                          "payload": payload, "created_at": ev.at, "read_at": None})
+            inbox.append(
+                {
+                    "user_id": user_id,
+                    "kind": notice.kind,
+                    "report_id": row.id,
+                    "event_id": ev.id,
+                    "payload": payload,
+                    "created_at": ev.at,
+                    "read_at": None,
+                }
+            )
         due = next_digest_time(ev.at) if notice.digest else ev.at
-        common = {"kind": notice.kind, "report_id": row.id, "payload": payload, "created_at": ev.at,
-                  "next_attempt_at": due, "attempts": 0, "last_error": ""}
+        common = {
+            "kind": notice.kind,
+            "report_id": row.id,
+            "payload": payload,
+            "created_at": ev.at,
+            "next_attempt_at": due,
+            "attempts": 0,
+            "last_error": "",
+        }
         scope = _scope(notice.recipient, row)
         if scope is not None:
             for target_id, kind in conn.execute(
-                select(NotifyTarget.id, NotifyTarget.kind).where(NotifyTarget.scope == scope).order_by(NotifyTarget.id)
+                select(NotifyTarget.id, NotifyTarget.kind)
+                .where(NotifyTarget.scope == scope)
+                .order_by(NotifyTarget.id)
             ):
-                outbox.append({**common, "idempotency_key": str(uuid.uuid4()), "channel": kind,
-                               "target_id": target_id, "user_id": None})
+                outbox.append(
+                    {
+                        **common,
+                        "idempotency_key": str(uuid.uuid4()),
+                        "channel": kind,
+                        "target_id": target_id,
+                        "user_id": None,
+                    }
+                )
         if users:
             for (user_id,) in conn.execute(
-                select(NotifyPreference.user_id).where(
-                    NotifyPreference.user_id.in_(users), NotifyPreference.email_opt_in.is_(True),
+                select(NotifyPreference.user_id)
+                .where(
+                    NotifyPreference.user_id.in_(users),
+                    NotifyPreference.email_opt_in.is_(True),
                     NotifyPreference.email != "",
-                ).order_by(NotifyPreference.user_id)
+                )
+                .order_by(NotifyPreference.user_id)
             ):
                 if user_id != ev.actor_id:
-                    outbox.append({**common, "idempotency_key": str(uuid.uuid4()), "channel": "email",
-                                   "target_id": None, "user_id": user_id})
+                    outbox.append(
+                        {
+                            **common,
+                            "idempotency_key": str(uuid.uuid4()),
+                            "channel": "email",
+                            "target_id": None,
+                            "user_id": user_id,
+                        }
+                    )
     if inbox:
         conn.execute(insert(Notification), inbox)
     if outbox:

@@ -31,8 +31,14 @@ def index():
     cursor = request.args.get("cursor", type=int)
     unread_only = request.args.get("unread") == "1"
     rows, next_cursor = inbox.page(current_user.id, unread=unread_only, cursor=cursor, limit=PAGE)
-    return render_template("notify/inbox.html", rows=rows, next_cursor=next_cursor, unread_only=unread_only,
-                           messages=messages, unread=inbox.unread(current_user.id))
+    return render_template(
+        "notify/inbox.html",
+        rows=rows,
+        next_cursor=next_cursor,
+        unread_only=unread_only,
+        messages=messages,
+        unread=inbox.unread(current_user.id),
+    )
 
 
 @bp.post("/notifications/read")

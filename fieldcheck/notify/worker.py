@@ -91,7 +91,9 @@ def _claim(now: datetime, lease: timedelta) -> list[Batch]:
     fresh: dict[tuple, list[Delivery]] = defaultdict(list)
     for row in rows:
         if row.batch_key is not None:
-            batch = batches.setdefault(row.batch_key, Batch(row.batch_key, row.channel, row.target_id, row.user_id))
+            batch = batches.setdefault(
+                row.batch_key, Batch(row.batch_key, row.channel, row.target_id, row.user_id)
+            )
             batch.ids.append(row.id)
             batch.items.append(_item(row))
         else:
@@ -99,13 +101,16 @@ def _claim(now: datetime, lease: timedelta) -> list[Batch]:
     for dest, group in fresh.items():
         room = None
         if dest[0] == "target":
-            recent = db.session.scalar(
-                select(func.count(func.distinct(Delivery.batch_key))).where(
-                    Delivery.target_id == dest[1], Delivery.batched_at > now - timedelta(minutes=1)
+            recent = (
+                db.session.scalar(
+                    select(func.count(func.distinct(Delivery.batch_key))).where(
+                        Delivery.target_id == dest[1], Delivery.batched_at > now - timedelta(minutes=1)
+                    )
                 )
-            ) or 0
+                or 0
+            )
             room = max(PER_MINUTE - recent - sum(1 for b in batches.values() if b.target_id == dest[1]), 0)
-        chunks = [group[i:i + MAX_ITEMS] for i in range(0, len(group), MAX_ITEMS)]
+        chunks = [group[i : i + MAX_ITEMS] for i in range(0, len(group), MAX_ITEMS)]
         if room is not None:
             chunks = chunks[:room]
         for chunk in chunks:
@@ -117,7 +122,9 @@ def _claim(now: datetime, lease: timedelta) -> list[Batch]:
                 batch.items.append(_item(row))
     for batch in batches.values():
         db.session.execute(
-            update(Delivery).where(Delivery.id.in_(batch.ids)).values(locked_until=now + lease)
+            update(Delivery)
+            .where(Delivery.id.in_(batch.ids))
+            .values(locked_until=now + lease)
             .execution_options(synchronize_session=False)
         )
     return list(batches.values())
@@ -139,8 +146,14 @@ def send(batch: Batch) -> None:
         if pref is None or not pref.email_opt_in or not pref.email:
             raise channels.SendError("the user turned e-mail off")
         config = current_app.config
-        channels.send_email(config.get("SMTP_URL"), config.get("MAIL_FROM") or "fieldcheck@localhost",
-                            pref.email, f"[fieldcheck] {title}", text, batch.key)
+        channels.send_email(
+            config.get("SMTP_URL"),
+            config.get("MAIL_FROM") or "fieldcheck@localhost",
+            pref.email,
+            f"[fieldcheck] {title}",
+            text,
+            batch.key,
+        )
 
 
 def record(batch: Batch, now: datetime, error: str | None) -> str:
@@ -152,8 +165,12 @@ def record(batch: Batch, now: datetime, error: str | None) -> str:
 def _record(batch: Batch, now: datetime, error: str | None) -> str:
     where = Delivery.id.in_(batch.ids)
     if error is None:
-        db.session.execute(update(Delivery).where(where).values(sent_at=now, locked_until=None, last_error="")
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Delivery)
+            .where(where)
+            .values(sent_at=now, locked_until=None, last_error="")
+            .execution_options(synchronize_session=False)
+        )
         outcome = "sent"
     else:
         rows = list(db.session.scalars(select(Delivery).where(where)))
@@ -161,16 +178,24 @@ def _record(batch: Batch, now: datetime, error: str | None) -> str:
         oldest = min(r.created_at for r in rows)
         give_up = now - oldest >= GIVE_UP_AFTER
         db.session.execute(
-            update(Delivery).where(where).values(
-                attempts=attempts, last_error=error[:1000], locked_until=None,
-                next_attempt_at=now + backoff(attempts), failed_at=now if give_up else None,
-            ).execution_options(synchronize_session=False)
+            update(Delivery)
+            .where(where)
+            .values(
+                attempts=attempts,
+                last_error=error[:1000],
+                locked_until=None,
+                next_attempt_at=now + backoff(attempts),
+                failed_at=now if give_up else None,
+            )
+            .execution_options(synchronize_session=False)
         )
         outcome = "failed" if give_up else "retry"
     return outcome
 
 
-def run_once(now: Callable[[], datetime] = utcnow, after_send: Callable[[Batch], None] | None = None) -> Result:
+def run_once(
+    now: Callable[[], datetime] = utcnow, after_send: Callable[[Batch], None] | None = None
+) -> Result:
     """Send what is due now. ``after_send`` runs between sending and recording (tests kill a worker there)."""
     result = Result()
     for batch in claim(now()):
@@ -187,8 +212,9 @@ def run_once(now: Callable[[], datetime] = utcnow, after_send: Callable[[Batch],
     return result
 
 
-def run_forever(interval: float = 5.0, log: Callable[[str], None] = print,
-                stop: Callable[[], bool] = lambda: False) -> None:
+def run_forever(
+    interval: float = 5.0, log: Callable[[str], None] = print, stop: Callable[[], bool] = lambda: False
+) -> None:
     while not stop():
         try:
             result = run_once()
@@ -197,7 +223,9 @@ def run_forever(interval: float = 5.0, log: Callable[[str], None] = print,
             log(f"notify: {type(exc).__name__}: {exc}")
             result = Result()
         if result.messages:
-            log(f"notify: {result.messages} messages, {result.sent} sent, {result.retry} to retry, "
-                f"{result.failed} failed")
+            log(
+                f"notify: {result.messages} messages, {result.sent} sent, {result.retry} to retry, "
+                f"{result.failed} failed"
+            )
         db.session.remove()
         time.sleep(interval)

@@ -25,7 +25,9 @@ _TRUE = ("1", "true", "yes")
 def _split(month_and_format: str) -> tuple[str, str]:
     month, dot, fmt = month_and_format.partition(".")
     if dot and fmt not in FORMATS:
-        raise Invalid(N_("Unknown format %(format)s: use .json, .xlsx or .csv."), code="bad_format", format=fmt)
+        raise Invalid(
+            N_("Unknown format %(format)s: use .json, .xlsx or .csv."), code="bad_format", format=fmt
+        )
     return month_text(month), fmt or "json"
 
 
@@ -58,9 +60,16 @@ def publish_ranking(month: str):
     p = current_principal()
     require(perm.can_publish_ranking(p))
     now = utcnow()
-    snapshot, sequence = services.publish_and_commit(month, current_user.id, now=now,
-                                                     tz_name=current_app.config["TIMEZONE"])
+    snapshot, sequence = services.publish_and_commit(
+        month, current_user.id, now=now, tz_name=current_app.config["TIMEZONE"]
+    )
     sha = snapshot.sha256
-    return jsonify(month=snapshot.month, sequence=sequence, sha256=sha, created_at=now.isoformat(),
-                   created_by=current_user.username, checklist_version_id=snapshot.checklist_version_id,
-                   correction=sequence > 1), 201
+    return jsonify(
+        month=snapshot.month,
+        sequence=sequence,
+        sha256=sha,
+        created_at=now.isoformat(),
+        created_by=current_user.username,
+        checklist_version_id=snapshot.checklist_version_id,
+        correction=sequence > 1,
+    ), 201

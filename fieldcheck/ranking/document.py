@@ -127,8 +127,16 @@ def _breakdown(s: CommunityScore, checklist: Checklist, memo: dict) -> dict:
 def _deduction(e, items, memo: dict) -> dict:
     # Everything but the report, its repeat source and the exclusion repeats across many reports:
     # build that part once per combination.
-    key = (e.item_code, e.category_code, e.instances, e.points, e.found_by, e.found_by_multiplier,
-           e.repeat_multiplier, e.amount)
+    key = (
+        e.item_code,
+        e.category_code,
+        e.instances,
+        e.points,
+        e.found_by,
+        e.found_by_multiplier,
+        e.repeat_multiplier,
+        e.amount,
+    )
     fixed = memo.get(key)
     if fixed is None:
         fixed = memo[key] = {
@@ -331,8 +339,10 @@ def facts_digest(breakdowns: dict) -> str:
     rows, not_applicable = {}, {}
     for code, b in breakdowns.items():
         not_applicable[code] = [c["code"] for c in b["categories"] if not c["applicable"]]
-        rows[code] = [(d["report_id"], d["item_code"], d["instances"], d["found_by"], d["repeat_of"], d["excluded"])
-                      for d in b["deductions"]]
+        rows[code] = [
+            (d["report_id"], d["item_code"], d["instances"], d["found_by"], d["repeat_of"], d["excluded"])
+            for d in b["deductions"]
+        ]
     return BreakdownFacts.from_rows(rows, not_applicable).digest()
 
 
@@ -350,7 +360,8 @@ def same_as_summary(published: dict, published_facts: str, live: dict, result: M
 def _same_but_breakdowns(published: dict, live: dict) -> bool:
     """The same keys, and every value but the breakdowns equal."""
     return published.keys() == live.keys() and all(
-        published[key] == value for key, value in live.items() if key != "breakdowns")
+        published[key] == value for key, value in live.items() if key != "breakdowns"
+    )
 
 
 def same_as_published(published: dict, live: dict, result: MonthResult) -> bool:
@@ -375,8 +386,10 @@ def same_as_published(published: dict, live: dict, result: MonthResult) -> bool:
         b = frozen[code]
         if [c["code"] for c in b["categories"] if not c["applicable"]] != not_applicable:
             return False
-        if [(d["report_id"], d["item_code"], d["instances"], d["found_by"], d["repeat_of"], d["excluded"])
-                for d in b["deductions"]] != facts:
+        if [
+            (d["report_id"], d["item_code"], d["instances"], d["found_by"], d["repeat_of"], d["excluded"])
+            for d in b["deductions"]
+        ] != facts:
             return False
     return True
 
@@ -393,7 +406,11 @@ def differences(published: dict, live: dict) -> list[dict]:
             continue
         b_score = b["score"] if b else None
         a_score = a["score"] if a else None
-        delta = exact(Decimal(a_score) - Decimal(b_score)) if a_score is not None and b_score is not None else None
+        delta = (
+            exact(Decimal(a_score) - Decimal(b_score))
+            if a_score is not None and b_score is not None
+            else None
+        )
         out.append(
             {
                 "code": code,

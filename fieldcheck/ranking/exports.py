@@ -50,7 +50,10 @@ PATHS = {
 LINK_HEADER = "社区页面链接"
 
 FOUND_BY_ZH = {"third_party": "第三方", "city": "市级", "district": "区级", "subdistrict": "街道自查"}
-EXCLUDED_ZH = {"category_not_applicable": "社区无此类点位，不计分", "item_not_in_checklist": "检查项不在本月测评体系中"}
+EXCLUDED_ZH = {
+    "category_not_applicable": "社区无此类点位，不计分",
+    "item_not_in_checklist": "检查项不在本月测评体系中",
+}
 
 # (header, key, kind): kind "score" → number 0.00, "rate" → percentage, "int", "text", "bool".
 COMMUNITY_COLUMNS = [
@@ -82,19 +85,63 @@ SUBDISTRICT_COLUMNS = [
     ("平均分", "score", "score"),
     ("社区数", "communities", "int"),
     ("已测评社区数", "inspected", "int"),
-    *[c for c in COMMUNITY_COLUMNS if c[1] in ("reports", "due", "closed", "on_time", "overdue_open", "rework",
-                                               "closure_rate", "on_time_rate", "rework_rate", "repeats")],
+    *[
+        c
+        for c in COMMUNITY_COLUMNS
+        if c[1]
+        in (
+            "reports",
+            "due",
+            "closed",
+            "on_time",
+            "overdue_open",
+            "rework",
+            "closure_rate",
+            "on_time_rate",
+            "rework_rate",
+            "repeats",
+        )
+    ],
 ]
 INDICATOR_COLUMNS = [
     ("层级", "level", "text"),
     ("编码", "code", "text"),
     ("名称", "name", "text"),
-    *[c for c in COMMUNITY_COLUMNS if c[1] in ("reports", "due", "closed", "on_time", "closure_rate", "on_time_rate",
-                                               "rework_rate", "overdue_open", "mean_hours_to_rectify", "repeats")],
+    *[
+        c
+        for c in COMMUNITY_COLUMNS
+        if c[1]
+        in (
+            "reports",
+            "due",
+            "closed",
+            "on_time",
+            "closure_rate",
+            "on_time_rate",
+            "rework_rate",
+            "overdue_open",
+            "mean_hours_to_rectify",
+            "repeats",
+        )
+    ],
 ]
 DEDUCTION_HEADERS = [
-    "社区编码", "社区名称", "案件编号", "检查项编码", "检查项名称", "类别", "处数", "每处扣分", "发现层级", "层级系数",
-    "回潮（前案编号）", "回潮系数", "扣分（封顶前）", "不计分原因", "案件接口链接", "案件页面链接",
+    "社区编码",
+    "社区名称",
+    "案件编号",
+    "检查项编码",
+    "检查项名称",
+    "类别",
+    "处数",
+    "每处扣分",
+    "发现层级",
+    "层级系数",
+    "回潮（前案编号）",
+    "回潮系数",
+    "扣分（封顶前）",
+    "不计分原因",
+    "案件接口链接",
+    "案件页面链接",
 ]
 
 
@@ -108,7 +155,9 @@ def links_of(document: dict, base_url: str) -> dict:
     return {
         "ranking": base_url + PATHS["ranking"].format(month=month),
         "bulletin": base_url + PATHS["bulletin"].format(month=month),
-        "communities": {c["code"]: community_link(base_url, month, c["code"]) for c in document["communities"]},
+        "communities": {
+            c["code"]: community_link(base_url, month, c["code"]) for c in document["communities"]
+        },
         "report": base_url + PATHS["report"],
         "report_api": base_url + PATHS["report_api"],
     }
@@ -241,7 +290,8 @@ class _Sheet:
             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
             'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>'
-            + '<row r="1">' + "".join(_cell(f"{c}1", h, _BOLD) for c, h in zip(self.columns, self.headers, strict=True))
+            + '<row r="1">'
+            + "".join(_cell(f"{c}1", h, _BOLD) for c, h in zip(self.columns, self.headers, strict=True))
             + "</row>"
         )
         for start in range(0, len(self.rows), 5000):
@@ -276,8 +326,10 @@ class _Workbook:
                 '<Default Extension="xml" ContentType="application/xml"/>'
                 f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
                 f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
-                + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_CT}.worksheet+xml"/>'
-                          for i in range(1, n + 1))
+                + "".join(
+                    f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_CT}.worksheet+xml"/>'
+                    for i in range(1, n + 1)
+                )
                 + "</Types>"
             ),
             "_rels/.rels": (
@@ -287,14 +339,18 @@ class _Workbook:
             "xl/workbook.xml": (
                 f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{_MAIN}" xmlns:r="{_REL}">'
                 '<bookViews><workbookView activeTab="0"/></bookViews><sheets>'
-                + "".join(f'<sheet name="{_escape_xml(s.title, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
-                          for i, s in enumerate(self.sheets, 1))
+                + "".join(
+                    f'<sheet name="{_escape_xml(s.title, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
+                    for i, s in enumerate(self.sheets, 1)
+                )
                 + "</sheets></workbook>"
             ),
             "xl/_rels/workbook.xml.rels": (
                 f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_PKG_REL}">'
-                + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                          for i in range(1, n + 1))
+                + "".join(
+                    f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                    for i in range(1, n + 1)
+                )
                 + f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
             ),
             "xl/styles.xml": _STYLES,
@@ -392,8 +448,18 @@ def _deductions(wb: _Workbook, document: dict, base_url: str) -> None:
         sheet.fit(0, code_w)
         sheet.fit(1, name_w)
         for d in breakdown["deductions"]:
-            key = (d["item_code"], d["item_name_zh"], d["category_code"], d["instances"], d["points"], d["found_by"],
-                   d["found_by_multiplier"], d["repeat_multiplier"], d["amount"], d["excluded"])
+            key = (
+                d["item_code"],
+                d["item_name_zh"],
+                d["category_code"],
+                d["instances"],
+                d["points"],
+                d["found_by"],
+                d["found_by_multiplier"],
+                d["repeat_multiplier"],
+                d["amount"],
+                d["excluded"],
+            )
             cells = fixed.get(key)
             if cells is None:
                 item_code, item_name, category, instances, points, found_by, fbm, rm, amount, excluded = key
@@ -461,15 +527,27 @@ def _xlsx(document: dict, base_url: str) -> bytes:
     month = document["month"]
     linked = [{**c, "link": community_link(base_url, month, c["code"])} for c in document["communities"]]
     _table(wb, "社区排名", [*COMMUNITY_COLUMNS, (LINK_HEADER, "link", "text")], linked, notes)
-    _table(wb, "街道排名", SUBDISTRICT_COLUMNS, document["subdistricts"],
-           ["街道得分为其已测评社区总分的平均值；并列时依次比较超期未结数、按期结案率、问题数、街道编码。"])
+    _table(
+        wb,
+        "街道排名",
+        SUBDISTRICT_COLUMNS,
+        document["subdistricts"],
+        ["街道得分为其已测评社区总分的平均值；并列时依次比较超期未结数、按期结案率、问题数、街道编码。"],
+    )
     _deductions(wb, document, base_url)
     indicator_rows = [{"level": "社区", **c} for c in document["communities"]]
     indicator_rows += [{"level": "街道", **s} for s in document["subdistricts"]]
     indicator_rows.append({"level": "全区", "code": "", "name": "合计", **document["indicators"]})
-    _table(wb, "指标", INDICATOR_COLUMNS, indicator_rows,
-           ["结案率 = 月末前结案数 / 应结案数；按期结案率 = 按期整改并验收数 / 应结案数；"
-            "返工率 = 退回过的案件 / 进入验收的案件；应结案 = 整改期限在本月且已到期（不含作废、挂账）。"])
+    _table(
+        wb,
+        "指标",
+        INDICATOR_COLUMNS,
+        indicator_rows,
+        [
+            "结案率 = 月末前结案数 / 应结案数；按期结案率 = 按期整改并验收数 / 应结案数；"
+            "返工率 = 退回过的案件 / 进入验收的案件；应结案 = 整改期限在本月且已到期（不含作废、挂账）。"
+        ],
+    )
     about = wb.sheet("说明", ["说明"])
     for line in _about(document):
         about.add([line])
@@ -482,8 +560,13 @@ def to_csv(document: dict, *, base_url: str = "") -> bytes:
     last; text never a formula."""
     month = document["month"]
     rows = [[*(c[0] for c in COMMUNITY_COLUMNS), LINK_HEADER]]
-    rows += [[*(_value(row, key, kind) for _h, key, kind in COMMUNITY_COLUMNS),
-              community_link(base_url, month, row["code"])] for row in document["communities"]]
+    rows += [
+        [
+            *(_value(row, key, kind) for _h, key, kind in COMMUNITY_COLUMNS),
+            community_link(base_url, month, row["code"]),
+        ]
+        for row in document["communities"]
+    ]
     return ("\ufeff" + csvcells.write(rows)).encode("utf-8")
 
 

@@ -74,8 +74,15 @@ SPLIT_MIN_REPORTS = 20_000  #: reports in the month (estimated) below which they
 _SPLIT_PROBES = 1024
 
 
-def report_ranges(start: datetime, end: datetime, window_start: datetime, *, sqlite: bool, scan: bool = False,
-                  ids: tuple[int | None, int | None] = (None, None)):
+def report_ranges(
+    start: datetime,
+    end: datetime,
+    window_start: datetime,
+    *,
+    sqlite: bool,
+    scan: bool = False,
+    ids: tuple[int | None, int | None] = (None, None),
+):
     """The condition on Report for a month's scoring facts: observed in [start, end), due in it, or closed in
     [window_start, end); not voided, assigned to a community. ``scan``: for a full scan of the table (SQLite,
     see ``_sqlite_scan_is_cheaper``), the plain OR. ``ids``: only ids in [low, high) (None: unbounded), for
@@ -85,8 +92,11 @@ def report_ranges(start: datetime, end: datetime, window_start: datetime, *, sql
     # fetches rows in index order, all over the table; instead, the ids in the ranges come from the three
     # indexes alone (covering: an index entry holds its rowid), deduplicated, then rows in id order.
     low, high = ids
-    part = [c for c in (None if low is None else Report.id >= low, None if high is None else Report.id < high)
-            if c is not None]
+    part = [
+        c
+        for c in (None if low is None else Report.id >= low, None if high is None else Report.id < high)
+        if c is not None
+    ]
     ranges = _ranges(start, end, window_start, plain=scan)
     if sqlite and not scan:
         in_ranges = Report.id.in_(union(*(select(Report.id).where(*bounds, *part) for bounds in ranges)))
@@ -97,6 +107,7 @@ def report_ranges(start: datetime, end: datetime, window_start: datetime, *, sql
 
 def _ranges(start: datetime, end: datetime, window_start: datetime, *, plain: bool = False):
     """The three ranges; ``plain`` keeps them off the indexes (SQLite's idiom: a unary + on the column)."""
+
     def column(c):
         return UnaryExpression(c, operator=custom_op("+"), type_=c.type) if plain else c
 
@@ -114,7 +125,9 @@ def _sqlite_scan_is_cheaper(start: datetime, end: datetime, window_start: dateti
     new deployment, or bench/ranking.py). Measured on the bench month: a scan reads a row in about half the
     time the ranges take per entry (deduplicating the ids, then finding each row). Counting the entries
     reads the three indexes alone (a few hundredths of a second on the bench month)."""
-    counts = [select(func.count()).where(*bounds).scalar_subquery() for bounds in _ranges(start, end, window_start)]
+    counts = [
+        select(func.count()).where(*bounds).scalar_subquery() for bounds in _ranges(start, end, window_start)
+    ]
     *entries, rows = db.session.execute(select(*counts, select(func.max(Report.id)).scalar_subquery())).one()
     return bool(rows) and 2 * sum(entries) >= rows
 
@@ -155,11 +168,21 @@ def _postgresql_query(condition):
 
     # Two int4 values to an int8 (the first in the high half): each aggregate costs the server about as
     # much as the scan, so the eight integers go as four. The CHECK constraints keep them in int4.
-    pairs = [agg(func.int8send(int4(a, a_none).op("<<", return_type=BigInteger)(literal(32, Integer))
-                               .op("|", return_type=BigInteger)(int4(b, b_none).op("&", return_type=BigInteger)(
-                                   literal(0xFFFFFFFF, BigInteger)))))
-             for (a, a_none), (b, b_none) in zip(_INTS[0::2], _INTS[1::2], strict=True)]
-    times = [agg(func.coalesce(func.timestamptz_send(c), literal(_NO_TIME_BYTES, LargeBinary))) for c in _TIMES]
+    pairs = [
+        agg(
+            func.int8send(
+                int4(a, a_none)
+                .op("<<", return_type=BigInteger)(literal(32, Integer))
+                .op("|", return_type=BigInteger)(
+                    int4(b, b_none).op("&", return_type=BigInteger)(literal(0xFFFFFFFF, BigInteger))
+                )
+            )
+        )
+        for (a, a_none), (b, b_none) in zip(_INTS[0::2], _INTS[1::2], strict=True)
+    ]
+    times = [
+        agg(func.coalesce(func.timestamptz_send(c), literal(_NO_TIME_BYTES, LargeBinary))) for c in _TIMES
+    ]
     floats = [agg(func.float8send(func.coalesce(c, cast(literal("NaN"), Float)))) for c in _FLOATS]
     return select(func.count(), *pairs, *times, *floats).where(condition)
 
@@ -179,10 +202,10 @@ def _postgresql_decode(row) -> tuple[list, list, list, bool]:
         pair = decode(v, _INT_PAIR)
         int_cols += [pair["high"].astype(np.int64), pair["low"].astype(np.int64)]
     time_cols = []
-    for v in values[pairs:pairs + len(_TIMES)]:
+    for v in values[pairs : pairs + len(_TIMES)]:
         raw = decode(v, ">i8").astype(np.int64)
         time_cols.append(np.where(raw == NO_TIME, NO_TIME, raw + _PG_EPOCH_US))
-    float_cols = [decode(v, ">f8").astype(np.float64) for v in values[pairs + len(_TIMES):]]
+    float_cols = [decode(v, ">f8").astype(np.float64) for v in values[pairs + len(_TIMES) :]]
     return int_cols, time_cols, float_cols, False
 
 
@@ -210,7 +233,10 @@ def _sqlite_query(condition):
     times = [func.group_concat(func.coalesce(type_coerce(c, String), _SQLITE_NO_TIME)) for c in _TIMES]
     floats = []
     for whole, rest in _sqlite_position_integers():
-        floats += [func.group_concat(func.coalesce(whole, 0)), func.group_concat(func.coalesce(rest, _MISSING_REST))]
+        floats += [
+            func.group_concat(func.coalesce(whole, 0)),
+            func.group_concat(func.coalesce(rest, _MISSING_REST)),
+        ]
     near_zero = func.coalesce(func.sum(case((_sqlite_near_zero(), 1), else_=0)), 0)
     return select(func.count(), *ints, *times, *floats, near_zero).where(condition)
 
@@ -245,9 +271,9 @@ def _sqlite_decode(row) -> tuple[list, list, list, bool]:
         return _of_length(_sqlite_moments(text, n) if text else np.zeros(0, np.int64), n)
 
     k = 1
-    int_cols = [numbers(v) for v in row[k:k + len(_INTS)]]
+    int_cols = [numbers(v) for v in row[k : k + len(_INTS)]]
     k += len(_INTS)
-    time_cols = [moments(v) for v in row[k:k + len(_TIMES)]]
+    time_cols = [moments(v) for v in row[k : k + len(_TIMES)]]
     k += len(_TIMES)
     float_cols = []
     for j in range(len(_FLOATS)):
@@ -255,10 +281,12 @@ def _sqlite_decode(row) -> tuple[list, list, list, bool]:
         missing = rest == _MISSING_REST
         if np.abs(whole).max(initial=0) >= 2**53:  # beyond what float64 holds exactly: never a position
             raise RuntimeError("a report's position is out of range")
-        value = (whole.astype(np.float64) + np.where(missing, 0, rest).astype(np.float64) / _REST_SCALE) / _POSITION_SCALE
+        value = (
+            whole.astype(np.float64) + np.where(missing, 0, rest).astype(np.float64) / _REST_SCALE
+        ) / _POSITION_SCALE
         value[missing] = np.nan
         float_cols.append(value)
-    return int_cols, time_cols, float_cols, any(row[k + 2 * len(_FLOATS):])
+    return int_cols, time_cols, float_cols, any(row[k + 2 * len(_FLOATS) :])
 
 
 def _reread_positions(condition, ids: np.ndarray, float_cols: list) -> None:
@@ -290,8 +318,9 @@ def _split_at(conn, start: datetime, end: datetime, window_start: datetime) -> i
         return None
     # Each bound its own subquery: SQLite answers a lone min() or max() of the id from the table's b-tree,
     # but scans the table for the two together.
-    low, high = conn.execute(select(select(func.min(Report.id)).scalar_subquery(),
-                                    select(func.max(Report.id)).scalar_subquery())).one()
+    low, high = conn.execute(
+        select(select(func.min(Report.id)).scalar_subquery(), select(func.max(Report.id)).scalar_subquery())
+    ).one()
     if low is None or high - low < SPLIT_MIN_REPORTS:
         return None
     step = max(1, (high - low) // _SPLIT_PROBES)
@@ -299,8 +328,9 @@ def _split_at(conn, start: datetime, end: datetime, window_start: datetime) -> i
     probes = probes.union_all(select(probes.c.id + step).where(probes.c.id + step <= high))
     sqlite = conn.dialect.name == "sqlite"  # (on SQLite, kept off the indexes: one lookup by id per probe)
     condition = report_ranges(start, end, window_start, sqlite=sqlite, scan=sqlite)
-    found = conn.scalars(select(Report.id).where(Report.id.in_(select(probes.c.id)), condition)
-                         .order_by(Report.id)).all()
+    found = conn.scalars(
+        select(Report.id).where(Report.id.in_(select(probes.c.id)), condition).order_by(Report.id)
+    ).all()
     if len(found) * step < SPLIT_MIN_REPORTS:
         return None
     return found[len(found) // 2]
@@ -326,6 +356,7 @@ def report_columns(start: datetime, end: datetime, window_start: datetime) -> Re
     if at is None:
         parts = [decode(conn.execute(query(condition)).one())]
     else:
+
         def half(ids):
             return query(report_ranges(start, end, window_start, sqlite=sqlite, scan=scan, ids=ids))
 
@@ -333,7 +364,9 @@ def report_columns(start: datetime, end: datetime, window_start: datetime) -> Re
             upper = helper.submit(_read_apart, conn.engine, half((at, None)), decode)
             lower = conn.execute(half((None, at))).one()
             parts = [decode(lower), upper.result()]
-    ints, times, floats = ([np.concatenate(c) for c in zip(*(p[k] for p in parts), strict=True)] for k in range(3))
+    ints, times, floats = (
+        [np.concatenate(c) for c in zip(*(p[k] for p in parts), strict=True)] for k in range(3)
+    )
     if any(p[3] for p in parts):
         _reread_positions(and_(condition, _sqlite_near_zero()), ints[0], floats)
     rid, community, item_id, status, instances, found_by, spot, rework = ints
@@ -343,11 +376,36 @@ def report_columns(start: datetime, end: datetime, window_start: datetime) -> Re
     lat, lon = floats
     # Item ids as indexes into the codes of the items they name.
     item_ids, item = np.unique(item_id, return_inverse=True)
-    names = dict(db.session.execute(select(ChecklistItem.id, ChecklistItem.code)
-                                    .where(ChecklistItem.id.in_(item_ids.tolist()))).all()) if len(item_ids) else {}
+    names = (
+        dict(
+            db.session.execute(
+                select(ChecklistItem.id, ChecklistItem.code).where(ChecklistItem.id.in_(item_ids.tolist()))
+            ).all()
+        )
+        if len(item_ids)
+        else {}
+    )
     item_codes = tuple(names.get(i, "") for i in item_ids.tolist())
-    return ReportColumns(rid, community, item.astype(np.int64).reshape(-1), item_codes, status, STATUSES, observed,
-                         instances, found_by, FOUND_BY, spot, lat, lon, dispatched, due, rectified, closed, rework)
+    return ReportColumns(
+        rid,
+        community,
+        item.astype(np.int64).reshape(-1),
+        item_codes,
+        status,
+        STATUSES,
+        observed,
+        instances,
+        found_by,
+        FOUND_BY,
+        spot,
+        lat,
+        lon,
+        dispatched,
+        due,
+        rectified,
+        closed,
+        rework,
+    )
 
 
 def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
@@ -360,8 +418,15 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
     communities = [
         CommunityFact(cid, code, name, sd_code, sd_name, tuple(spots or ()), sd_id)
         for cid, code, name, spots, sd_id, sd_code, sd_name in db.session.execute(
-            select(Community.id, Community.code, Community.name, Community.spot_types, Subdistrict.id, Subdistrict.code,
-                   Subdistrict.name)
+            select(
+                Community.id,
+                Community.code,
+                Community.name,
+                Community.spot_types,
+                Subdistrict.id,
+                Subdistrict.code,
+                Subdistrict.name,
+            )
             .join(Subdistrict, Community.subdistrict_id == Subdistrict.id)
             .order_by(Community.code)
         )
@@ -375,4 +440,3 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
         )
     )
     return MonthFacts(month, start, end, communities, reports, visited, micros=True)
-

@@ -83,15 +83,30 @@ def main_deductions(document: dict, *, items: int = 10, typical: int = 6) -> dic
         for cat in breakdown["categories"]:
             if not cat["applicable"]:
                 continue
-            c = by_category.setdefault(cat["code"], {"code": cat["code"], "name_zh": cat["name_zh"],
-                                                     "name_en": cat["name_en"], "deducted": Decimal(0),
-                                                     "communities": 0})
+            c = by_category.setdefault(
+                cat["code"],
+                {
+                    "code": cat["code"],
+                    "name_zh": cat["name_zh"],
+                    "name_en": cat["name_en"],
+                    "deducted": Decimal(0),
+                    "communities": 0,
+                },
+            )
             c["deducted"] += Decimal(cat["deducted"])
             c["communities"] += 1
             for item in cat["items"]:
-                i = by_item.setdefault(item["code"], {"code": item["code"], "name_zh": item["name_zh"],
-                                                      "name_en": item["name_en"], "deducted": Decimal(0),
-                                                      "reports": 0, "communities": 0})
+                i = by_item.setdefault(
+                    item["code"],
+                    {
+                        "code": item["code"],
+                        "name_zh": item["name_zh"],
+                        "name_en": item["name_en"],
+                        "deducted": Decimal(0),
+                        "reports": 0,
+                        "communities": 0,
+                    },
+                )
                 i["deducted"] += Decimal(item["deducted"])
                 i["reports"] += len(item["report_ids"])
                 i["communities"] += 1
@@ -104,8 +119,11 @@ def main_deductions(document: dict, *, items: int = 10, typical: int = 6) -> dic
         return [{**r, "deducted": rdoc.exact(r["deducted"])} for r in rows if r["deducted"] > 0]
 
     reports.sort(key=lambda d: (-Decimal(d["amount"]), d["report_id"]))
-    return {"items": ranked(by_item.values())[:items], "categories": ranked(by_category.values()),
-            "typical": reports[:typical]}
+    return {
+        "items": ranked(by_item.values())[:items],
+        "categories": ranked(by_category.values()),
+        "typical": reports[:typical],
+    }
 
 
 def own_standing(p: Principal, *, now: datetime, tz_name: str) -> dict | None:
@@ -132,4 +150,3 @@ def own_standing(p: Principal, *, now: datetime, tz_name: str) -> dict | None:
 def percent(rate: str | None) -> Decimal | None:
     """A rate (0..1, exact string) as a percentage rounded to two places for display."""
     return None if rate is None else rdoc.display(str(Decimal(rate) * 100))
-

@@ -81,7 +81,9 @@ def _version_for(month: str) -> ChecklistVersion:
         return snapshot.checklist_version
     version = checklist_services.version_in_force(month)
     if version is None:
-        raise NotFound(N_("No checklist is in force for %(month)s: load one first."), code="no_checklist", month=month)
+        raise NotFound(
+            N_("No checklist is in force for %(month)s: load one first."), code="no_checklist", month=month
+        )
     return version
 
 
@@ -94,7 +96,9 @@ def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersio
     with doc_module.collector_paused():
         facts = load_facts(month, tz, checklist)
         result = score_month(checklist, facts, now, calendar=checklist_services.work_calendar(), tz=tz)
-    return Computed(month, version, checklist, result, doc_module.build(result, checklist, version.id, tz_name))
+    return Computed(
+        month, version, checklist, result, doc_module.build(result, checklist, version.id, tz_name)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -115,14 +119,25 @@ def snapshot_history(month: str) -> list[dict]:
     from ..auth.models import User
 
     rows = db.session.execute(
-        select(RankingSnapshot.sequence, RankingSnapshot.created_at, User.username, RankingSnapshot.sha256,
-               RankingSnapshot.checklist_version_id)
+        select(
+            RankingSnapshot.sequence,
+            RankingSnapshot.created_at,
+            User.username,
+            RankingSnapshot.sha256,
+            RankingSnapshot.checklist_version_id,
+        )
         .join(User, RankingSnapshot.created_by_id == User.id)
         .where(RankingSnapshot.month == month)
         .order_by(RankingSnapshot.sequence)
     )
     return [
-        {"sequence": seq, "created_at": at.isoformat(), "created_by": who, "sha256": sha, "checklist_version_id": vid}
+        {
+            "sequence": seq,
+            "created_at": at.isoformat(),
+            "created_by": who,
+            "sha256": sha,
+            "checklist_version_id": vid,
+        }
         for seq, at, who, sha, vid in rows
     ]
 
@@ -136,10 +151,15 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
     month = month_text(month)
     _start, end = month_bounds(month, ZoneInfo(tz_name))
     if now < end:
-        raise Conflict(N_("%(month)s is not over yet; publish it once the month has ended."), code="month_not_over",
-                       month=month)
+        raise Conflict(
+            N_("%(month)s is not over yet; publish it once the month has ended."),
+            code="month_not_over",
+            month=month,
+        )
     previous = latest_snapshot(month, document=False)
-    computed = compute(month, now=now, tz_name=tz_name, version=previous.checklist_version if previous else None)
+    computed = compute(
+        month, now=now, tz_name=tz_name, version=previous.checklist_version if previous else None
+    )
     if previous is not None and previous.sha256 == computed.sha256:
         raise Conflict(
             N_("%(month)s is already published with these figures (publication %(sequence)s)."),
@@ -160,7 +180,16 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
     )
     db.session.add(snapshot)
     db.session.flush()
-    audit.record(user_id, "ranking.publish", f"ranking:{month}", {"sequence": [previous.sequence if previous else None, snapshot.sequence], "sha256": [previous.sha256 if previous else None, snapshot.sha256]}, at=now)
+    audit.record(
+        user_id,
+        "ranking.publish",
+        f"ranking:{month}",
+        {
+            "sequence": [previous.sequence if previous else None, snapshot.sequence],
+            "sha256": [previous.sha256 if previous else None, snapshot.sha256],
+        },
+        at=now,
+    )
     return snapshot
 
 
@@ -168,8 +197,9 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
 # What the API, the pages and the exports show
 
 
-
-def publish_and_commit(month: str, user_id: int, *, now: datetime, tz_name: str) -> tuple[RankingSnapshot, int]:
+def publish_and_commit(
+    month: str, user_id: int, *, now: datetime, tz_name: str
+) -> tuple[RankingSnapshot, int]:
     """Publish (see ``publish``) and commit at once, in one unit of work, for the page and the API alike.
 
     Returns the snapshot and its sequence; another publication of the same month committed a moment
@@ -180,8 +210,9 @@ def publish_and_commit(month: str, user_id: int, *, now: datetime, tz_name: str)
             snapshot = publish(month, user_id, now=now, tz_name=tz_name)  # may flush: the race can show here
             sequence = snapshot.sequence
     except IntegrityError:
-        raise Conflict(N_("Someone else published this month at the same moment; reload and check."),
-                       code="publish_race") from None
+        raise Conflict(
+            N_("Someone else published this month at the same moment; reload and check."), code="publish_race"
+        ) from None
     return snapshot, sequence
 
 
@@ -196,13 +227,17 @@ def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> d
     """
     month = month_text(month)
     snapshot = latest_snapshot(month, document=False)
-    computed = compute(month, now=now, tz_name=tz_name, version=snapshot.checklist_version if snapshot else None)
+    computed = compute(
+        month, now=now, tz_name=tz_name, version=snapshot.checklist_version if snapshot else None
+    )
     if snapshot is None:
         return {**computed.document, "source": "live", "computed_at": now.isoformat(), "published": None}
     frozen = _frozen(snapshot)
     # Whether the digests would differ, found without building every breakdown.
     if snapshot.facts_sha256 is not None:
-        differs = not doc_module.same_as_summary(frozen, snapshot.facts_sha256, computed.document, computed.result)
+        differs = not doc_module.same_as_summary(
+            frozen, snapshot.facts_sha256, computed.document, computed.result
+        )
     else:
         differs = not doc_module.same_as_published(frozen, computed.document, computed.result)
     published = {
@@ -216,7 +251,12 @@ def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> d
         "history": snapshot_history(month),
     }
     shown = computed.document if live else frozen
-    return {**shown, "source": "live" if live else "published", "computed_at": now.isoformat(), "published": published}
+    return {
+        **shown,
+        "source": "live" if live else "published",
+        "computed_at": now.isoformat(),
+        "published": published,
+    }
 
 
 def standing(month: str, *, now: datetime, tz_name: str) -> dict:
@@ -250,18 +290,26 @@ def _frozen(snapshot: RankingSnapshot) -> dict:
     return document
 
 
-def visible_to(document: dict, p: Principal, *, breakdowns: bool = True, community: str | None = None) -> dict:
+def visible_to(
+    document: dict, p: Principal, *, breakdowns: bool = True, community: str | None = None
+) -> dict:
     """The document cut down to what ``p`` may see: the office everything; sub-district staff their
     communities and sub-district; community staff their own community (with its rank) and sub-district.
     Red and black lists and the published differences keep only visible communities; coverage and the
     district's indicators stay. ``breakdowns`` False drops them; ``community`` keeps only that one's."""
     everything = is_staff_of_office(p)
-    rows = [c for c in document["communities"] if everything or can_view_community(p, c["id"], c["subdistrict_id"])]
+    rows = [
+        c
+        for c in document["communities"]
+        if everything or can_view_community(p, c["id"], c["subdistrict_id"])
+    ]
     codes = {c["code"] for c in rows}
     own_sd = next((c["subdistrict_id"] for c in document["communities"] if c["id"] == p.community_id), None)
     out = dict(document)
     out["communities"] = rows
-    out["subdistricts"] = [s for s in document["subdistricts"] if everything or can_view_subdistrict_scores(p, s["id"], own_sd)]
+    out["subdistricts"] = [
+        s for s in document["subdistricts"] if everything or can_view_subdistrict_scores(p, s["id"], own_sd)
+    ]
     out["red_list"] = [c for c in document["red_list"] if c in codes]
     out["black_list"] = [c for c in document["black_list"] if c in codes]
     keep = codes if community is None else codes & {community}
@@ -277,4 +325,3 @@ def visible_to(document: dict, p: Principal, *, breakdowns: bool = True, communi
         published["differences"] = [d for d in published["differences"] if d["code"] in codes]
         out["published"] = published
     return out
-

@@ -155,7 +155,9 @@ def publish(month: str):
     require(perm.can_publish_ranking(p))
     month = month_text(month)
     try:
-        _snapshot, sequence = services.publish_and_commit(month, current_user.id, now=utcnow(), tz_name=_tz_name())
+        _snapshot, sequence = services.publish_and_commit(
+            month, current_user.id, now=utcnow(), tz_name=_tz_name()
+        )
     except NotFound:
         raise
     except DomainError as exc:
@@ -164,8 +166,13 @@ def publish(month: str):
     if sequence == 1:
         flash(_("%(month)s is published (publication %(sequence)s).", month=month, sequence=sequence))
     else:
-        flash(_("A correction of %(month)s is published (publication %(sequence)s).", month=month,
-                sequence=sequence))
+        flash(
+            _(
+                "A correction of %(month)s is published (publication %(sequence)s).",
+                month=month,
+                sequence=sequence,
+            )
+        )
     return redirect(url_for("ranking.month_page", month=month))
 
 
@@ -215,5 +222,7 @@ def community_page(month: str, code: str):
         difference=difference,
         photos=pages.photos_of(d["report_id"] for d in breakdown["deductions"]),
         ranked_total=sum(1 for c in document["communities"] if c["rank"] is not None),
-        capped_items={i["code"] for cat in breakdown["categories"] for i in cat["items"] if i["raw"] != i["deducted"]},
+        capped_items={
+            i["code"] for cat in breakdown["categories"] for i in cat["items"] if i["raw"] != i["deducted"]
+        },
     )

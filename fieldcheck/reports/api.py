@@ -67,8 +67,13 @@ def list_reports():
     per_page = _int_arg("per_page", 50, 1, 200)
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     rows, total = queries.list_reports(
-        p, tz=tz, month=month, community_code=request.args.get("community") or None, status=status,
-        page=page, per_page=per_page,
+        p,
+        tz=tz,
+        month=month,
+        community_code=request.args.get("community") or None,
+        status=status,
+        page=page,
+        per_page=per_page,
     )
     now = utcnow()
     originals = perm.can_view_originals(p)
@@ -100,7 +105,9 @@ def photo_file(photo_id: int, variant: str):
     key = {"display": photo.display_key, "thumb": photo.thumb_key, "original": photo.original_key}[variant]
     mime = photo.mime if variant == "original" else "image/jpeg"
     # Streamed with an ETag (304 without reading the store), or a presigned redirect: storage_http.py.
-    return blob_response(key, mimetype=mime, attachment_name=photo.sha256[:16] if variant == "original" else None)
+    return blob_response(
+        key, mimetype=mime, attachment_name=photo.sha256[:16] if variant == "original" else None
+    )
 
 
 def _can_view_visit(p: perm.Principal, visit: Visit) -> bool:

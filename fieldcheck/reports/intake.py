@@ -74,7 +74,10 @@ def _text(form: dict, name: str) -> str:
 
 def parse_client_id(raw: str) -> str:
     if not UUID_RE.match(raw or ""):
-        raise Invalid(N_("client_id must be a UUID such as 3f2b8c1e-5d4a-4c1b-9e7f-0a1b2c3d4e5f."), code="invalid_client_id")
+        raise Invalid(
+            N_("client_id must be a UUID such as 3f2b8c1e-5d4a-4c1b-9e7f-0a1b2c3d4e5f."),
+            code="invalid_client_id",
+        )
     return str(uuid.UUID(raw))
 
 
@@ -91,22 +94,29 @@ def parse_observed_at(raw: str, now: datetime, tz: tzinfo = UTC) -> datetime | N
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise Invalid(N_("observed_at must be an ISO 8601 time with its offset."), code="invalid_observed_at") from None
+        raise Invalid(
+            N_("observed_at must be an ISO 8601 time with its offset."), code="invalid_observed_at"
+        ) from None
     if value.tzinfo is None:
         raise Invalid(
-            N_("observed_at needs a time zone offset (e.g. 2026-11-27T09:30:00+08:00)."), code="invalid_observed_at"
+            N_("observed_at needs a time zone offset (e.g. 2026-11-27T09:30:00+08:00)."),
+            code="invalid_observed_at",
         )
     try:
         value = value.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+14:00 or 9999-12-31T23:59:59-12:00 is no time in UTC
         value = None
     if value is not None and value > now + CLOCK_SKEW:
-        raise Invalid(N_("observed_at lies in the future; check the phone's clock."), code="invalid_observed_at")
+        raise Invalid(
+            N_("observed_at lies in the future; check the phone's clock."), code="invalid_observed_at"
+        )
     earliest = earliest_observed_at(now, tz)
     if value is None or value < earliest:
         raise Invalid(
-            N_("observed_at lies before %(earliest)s: reports and visits can be filed for this month and the "
-               "previous one only."),
+            N_(
+                "observed_at lies before %(earliest)s: reports and visits can be filed for this month and the "
+                "previous one only."
+            ),
             code="invalid_observed_at",
             earliest=earliest.astimezone(tz).date().isoformat(),
         )
@@ -133,7 +143,11 @@ def parse_submission(form: dict, now: datetime, *, with_item: bool = True, tz: t
         )
     instances_raw = _text(form, "instances") or "1"
     if not re.fullmatch(r"[0-9]{1,6}", instances_raw) or not 1 <= int(instances_raw) <= MAX_INSTANCES:
-        raise Invalid(N_("instances must be a whole number from 1 to %(max)s."), code="invalid_instances", max=MAX_INSTANCES)
+        raise Invalid(
+            N_("instances must be a whole number from 1 to %(max)s."),
+            code="invalid_instances",
+            max=MAX_INSTANCES,
+        )
     note = _text(form, "note")
     if len(note) > MAX_NOTE:
         raise Invalid(N_("The note is longer than %(max)s characters."), code="invalid_note", max=MAX_NOTE)

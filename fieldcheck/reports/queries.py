@@ -56,15 +56,21 @@ def list_reports(
     if since is not None:
         query = query.where(Report.observed_at >= since)
     if community_code:
-        query = query.where(Report.community_id == select(Community.id).where(Community.code == community_code).scalar_subquery())
+        query = query.where(
+            Report.community_id
+            == select(Community.id).where(Community.code == community_code).scalar_subquery()
+        )
     if status:
         query = query.where(Report.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
         query.options(
-            selectinload(Report.photos), selectinload(Report.events).selectinload(Event.actor),
-            selectinload(Report.item), selectinload(Report.community).selectinload(Community.subdistrict),
-            selectinload(Report.inspector), selectinload(Report.spot),
+            selectinload(Report.photos),
+            selectinload(Report.events).selectinload(Event.actor),
+            selectinload(Report.item),
+            selectinload(Report.community).selectinload(Community.subdistrict),
+            selectinload(Report.inspector),
+            selectinload(Report.spot),
         )
         .order_by(Report.observed_at.desc(), Report.id.desc())
         .limit(per_page)

@@ -53,13 +53,21 @@ def photo(p: Photo, *, originals: bool, disclosure: settings.Disclosure | None =
             "taken_at": p.exif_taken_at,
             "make": p.exif_make,
             "model": p.exif_model,
-        } if shown.photo_metadata else dict(NO_EXIF),
+        }
+        if shown.photo_metadata
+        else dict(NO_EXIF),
         "urls": urls,
     }
 
 
-def report(r: Report, *, now: datetime, originals: bool, actions: list[str] | None = None,
-           disclosure: settings.Disclosure | None = None) -> dict:
+def report(
+    r: Report,
+    *,
+    now: datetime,
+    originals: bool,
+    actions: list[str] | None = None,
+    disclosure: settings.Disclosure | None = None,
+) -> dict:
     """A report with its location, photos and ordered events; ``actions`` lists the moves the reader may make;
     ``disclosure`` (default: the current user's) what they may see of who inspected."""
     shown = _disclosure(disclosure)

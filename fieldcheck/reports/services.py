@@ -71,7 +71,9 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
     if version is None:
         raise Invalid(N_("No checklist is in force for %(month)s."), code="no_checklist", month=month)
     item = db.session.scalar(
-        select(ChecklistItem).where(ChecklistItem.version_id == version.id, ChecklistItem.code == sub.item_code)
+        select(ChecklistItem).where(
+            ChecklistItem.version_id == version.id, ChecklistItem.code == sub.item_code
+        )
     )
     if item is None:
         raise Invalid(
@@ -119,11 +121,30 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
         due_at=due,
         flags=flags,
     )
-    events = [Event(seq=1, actor_id=user.id, at=ctx.now, action="file", from_status=None, to_status="reported",
-                    lat=place.lat, lon=place.lon)]
+    events = [
+        Event(
+            seq=1,
+            actor_id=user.id,
+            at=ctx.now,
+            action="file",
+            from_status=None,
+            to_status="reported",
+            lat=place.lat,
+            lon=place.lon,
+        )
+    ]
     if status == "dispatched":
-        events.append(Event(seq=2, actor_id=user.id, at=ctx.now, action="dispatch", from_status="reported",
-                            to_status="dispatched", due_at=due))
+        events.append(
+            Event(
+                seq=2,
+                actor_id=user.id,
+                at=ctx.now,
+                action="dispatch",
+                from_status="reported",
+                to_status="dispatched",
+                due_at=due,
+            )
+        )
     report.events = events
     report.photos = [photo_row(p, "before") for p in processed]
     for photo in report.photos:
@@ -186,7 +207,10 @@ def process_photos(uploads: list[bytes], max_pixels: int) -> list[ProcessedPhoto
             out.append(process_photo(data, max_pixels=max_pixels))
         except PhotoError as exc:
             raise Invalid(
-                N_("Photo %(n)s: %(reason)s"), code="photo_" + exc.code, n=number, reason=PHOTO_REASONS[exc.code]
+                N_("Photo %(n)s: %(reason)s"),
+                code="photo_" + exc.code,
+                n=number,
+                reason=PHOTO_REASONS[exc.code],
             ) from None
     return out
 
@@ -223,10 +247,16 @@ def _resolve_place(sub: Submission, processed: list[ProcessedPhoto]) -> Place:
     if sub.community_code:
         chosen = db.session.scalar(select(Community).where(Community.code == sub.community_code))
         if chosen is None:
-            raise Invalid(N_("Unknown community %(community)s."), code="unknown_community", community=sub.community_code)
+            raise Invalid(
+                N_("Unknown community %(community)s."), code="unknown_community", community=sub.community_code
+            )
     if spot is not None and chosen is not None and spot.community_id != chosen.id:
-        raise Invalid(N_("Spot %(spot)s is not in community %(community)s."), code="spot_mismatch",
-                      spot=spot.code, community=chosen.code)
+        raise Invalid(
+            N_("Spot %(spot)s is not in community %(community)s."),
+            code="spot_mismatch",
+            spot=spot.code,
+            community=chosen.code,
+        )
     version = geo_services.current_boundary_version()
     version_id = version.id if version else None
     if sub.location_source == "manual" or (sub.lat is None and _first_exif_position(processed) is None):
@@ -319,8 +349,10 @@ def write_photo_files(photos: list[tuple[ProcessedPhoto, bytes]], storage: BlobS
             for key, data in ((original, original_bytes), (display, p.display), (thumb, p.thumb)):
                 storage.put(key, data)
     except OSError as exc:
-        raise Unavailable(N_("Photo storage is not available; nothing was changed. Try again shortly."),
-                          code="storage_unavailable") from exc
+        raise Unavailable(
+            N_("Photo storage is not available; nothing was changed. Try again shortly."),
+            code="storage_unavailable",
+        ) from exc
 
 
 def count_rows() -> dict[str, int]:

@@ -103,7 +103,9 @@ def _form_post(kind: str):
         filed = filer(current_user, sub, uploaded_photos(), ctx)
     except DomainError as exc:
         context = _capture_context()
-        return render_template("reports/capture.html", **context, form=request.form, error=exc.translated(_)), exc.status
+        return render_template(
+            "reports/capture.html", **context, form=request.form, error=exc.translated(_)
+        ), exc.status
     if kind == "report":
         flash(_("Report filed: %(item)s.", item=filed.record.item.name_zh))
     else:
@@ -136,8 +138,15 @@ def mine():
     today = [r for r in rows if r.observed_at >= start_of_today]
     # Rectified reports of any month the inspector may verify on a revisit (workflow.rules.REVISIT_ACTIONS).
     to_verify, _count = queries.list_reports(p, tz=tz, status="rectified", per_page=50)
-    return render_template("reports/mine.html", today=today, month_reports=rows, total=total, month=month, now=now,
-                           to_verify=to_verify)
+    return render_template(
+        "reports/mine.html",
+        today=today,
+        month_reports=rows,
+        total=total,
+        month=month,
+        now=now,
+        to_verify=to_verify,
+    )
 
 
 @bp.get("/communities.json")
@@ -148,7 +157,8 @@ def communities_for_picker():
     rows = db.session.scalars(select(Community).order_by(Community.code)).all()
     return {
         "communities": [
-            {"code": c.code, "name": c.name, "subdistrict": c.subdistrict.name, "spot_types": c.spot_types} for c in rows
+            {"code": c.code, "name": c.name, "subdistrict": c.subdistrict.name, "spot_types": c.spot_types}
+            for c in rows
         ]
     }
 
@@ -185,11 +195,17 @@ def service_worker():
 def manifest():
     """The web app manifest (fetched by browsers without cookies: public, in the default language)."""
     icons = [
-        {"src": url_for("static", filename=f"icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png",
-         "purpose": "any maskable"}
+        {
+            "src": url_for("static", filename=f"icons/icon-{size}.png"),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": "any maskable",
+        }
         for size in (192, 512)
     ]
-    icons.append({"src": url_for("static", filename="icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"})
+    icons.append(
+        {"src": url_for("static", filename="icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"}
+    )
     body = {
         "name": _("fieldcheck inspection"),
         "short_name": _("Inspection"),

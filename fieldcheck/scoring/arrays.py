@@ -36,15 +36,27 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 def field_reports(reports: ReportColumns, start: int, end: int) -> np.ndarray:
     """``rules.is_field_report`` of every row."""
     observed = reports.observed_at
-    return ((reports.community_id >= 0) & ~reports.is_status(VOIDED) & (observed != NO_TIME) & (observed >= start)
-            & (observed < end))
+    return (
+        (reports.community_id >= 0)
+        & ~reports.is_status(VOIDED)
+        & (observed != NO_TIME)
+        & (observed >= start)
+        & (observed < end)
+    )
 
 
 def due_items(reports: ReportColumns, start: int, end: int, reference: int) -> np.ndarray:
     """``rules.is_due`` of every row."""
     due_at = reports.due_at
-    return ((reports.community_id >= 0) & ~reports.is_status(VOIDED) & ~reports.is_status(SUSPENDED)
-            & (due_at != NO_TIME) & (due_at >= start) & (due_at < end) & (due_at < reference))
+    return (
+        (reports.community_id >= 0)
+        & ~reports.is_status(VOIDED)
+        & ~reports.is_status(SUSPENDED)
+        & (due_at != NO_TIME)
+        & (due_at >= start)
+        & (due_at < end)
+        & (due_at < reference)
+    )
 
 
 class DueFlags(NamedTuple):
@@ -61,7 +73,11 @@ class DueFlags(NamedTuple):
 def due_flags(reports: ReportColumns, at: np.ndarray, reference: int) -> DueFlags:
     """``rules.closed_by``, ``on_time``, ``overdue_open``, ``reached_verification``, ``reworked`` and
     ``timed`` of the rows at positions ``at`` (items due: each has a deadline)."""
-    dispatched, rectified, closed_at = reports.dispatched_at[at], reports.rectified_at[at], reports.closed_at[at]
+    dispatched, rectified, closed_at = (
+        reports.dispatched_at[at],
+        reports.rectified_at[at],
+        reports.closed_at[at],
+    )
     has_dispatch, has_rectified = dispatched != NO_TIME, rectified != NO_TIME
     closed_by = reports.is_status(CLOSED)[at] & (closed_at != NO_TIME) & (closed_at <= reference)
     rectified_by = has_rectified & (rectified <= reference) & (~has_dispatch | (rectified >= dispatched))
@@ -75,8 +91,9 @@ def due_flags(reports: ReportColumns, at: np.ndarray, reference: int) -> DueFlag
     )
 
 
-def due_counts(reports: ReportColumns, at: np.ndarray, reference: int, calendar: WorkCalendar | None,
-               tz: tzinfo) -> dict[int, Indicators]:
+def due_counts(
+    reports: ReportColumns, at: np.ndarray, reference: int, calendar: WorkCalendar | None, tz: tzinfo
+) -> dict[int, Indicators]:
     """``rules.count_due`` of the items due at positions ``at``, summed by community."""
     if not len(at):
         return {}
@@ -90,15 +107,35 @@ def due_counts(reports: ReportColumns, at: np.ndarray, reference: int, calendar:
     timed = flags.timed if calendar is not None else np.zeros(len(at), dtype=bool)
     seconds = np.zeros(size, dtype=np.int64)
     if timed.any():
-        spent = working_seconds(calendar, tz, reports.dispatched_at[at][timed], reports.rectified_at[at][timed])
+        spent = working_seconds(
+            calendar, tz, reports.dispatched_at[at][timed], reports.rectified_at[at][timed]
+        )
         np.add.at(seconds, member[timed], spent)
-    columns = (np.bincount(member, minlength=size).tolist(), per(flags.closed_by), per(flags.on_time),
-               per(flags.overdue_open), per(flags.reached_verification), per(flags.reworked), per(timed),
-               seconds.tolist())
-    return {owner: Indicators(due=due, closed=closed, on_time=in_time, overdue_open=overdue, reached_verification=reached,
-                              rework=rework, rectified_timed=timed_n, rectify_seconds=secs)
-            for owner, (due, closed, in_time, overdue, reached, rework, timed_n, secs)
-            in zip(owners.tolist(), zip(*columns, strict=True), strict=True)}
+    columns = (
+        np.bincount(member, minlength=size).tolist(),
+        per(flags.closed_by),
+        per(flags.on_time),
+        per(flags.overdue_open),
+        per(flags.reached_verification),
+        per(flags.reworked),
+        per(timed),
+        seconds.tolist(),
+    )
+    return {
+        owner: Indicators(
+            due=due,
+            closed=closed,
+            on_time=in_time,
+            overdue_open=overdue,
+            reached_verification=reached,
+            rework=rework,
+            rectified_timed=timed_n,
+            rectify_seconds=secs,
+        )
+        for owner, (due, closed, in_time, overdue, reached, rework, timed_n, secs) in zip(
+            owners.tolist(), zip(*columns, strict=True), strict=True
+        )
+    }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -110,8 +147,9 @@ def closed_reports(reports: ReportColumns) -> np.ndarray:
     return reports.is_status(CLOSED) & (reports.closed_at != NO_TIME)
 
 
-def repeat_sources(reports: ReportColumns, asked: np.ndarray, item: np.ndarray, radius_m: float,
-                   window_us: int) -> tuple[np.ndarray, np.ndarray] | None:
+def repeat_sources(
+    reports: ReportColumns, asked: np.ndarray, item: np.ndarray, radius_m: float, window_us: int
+) -> tuple[np.ndarray, np.ndarray] | None:
     """``RepeatIndex.earlier`` of the reports at positions ``asked``: (the places in ``asked`` of those that
     are repeats, the ids of their sources). ``item``: each row's item code as an int (equal codes, equal
     ints; a negative one is never a source). None when the keys would not fit in 64-bit integers (a radius
@@ -128,7 +166,9 @@ def repeat_sources(reports: ReportColumns, asked: np.ndarray, item: np.ndarray, 
     def columns(at, moment):
         return reports.id[at], item[at], reports.spot_id[at], reports.lat[at], reports.lon[at], moment[at]
 
-    return _search(columns(c, reports.closed_at), columns(asked, reports.observed_at), float(radius_m), window_us)
+    return _search(
+        columns(c, reports.closed_at), columns(asked, reports.observed_at), float(radius_m), window_us
+    )
 
 
 def _search(candidates, asking, radius: float, window_us: int):
@@ -139,7 +179,10 @@ def _search(candidates, asking, radius: float, window_us: int):
     if not len(c_id) or not len(q_id):
         return _EMPTY, _EMPTY
     n_items = max(int(c_item.max()), int(q_item.max())) + 2
-    by_spot, by_cell = _spot_pairs(candidates, asking, n_items), _cell_pairs(candidates, asking, n_items, radius)
+    by_spot, by_cell = (
+        _spot_pairs(candidates, asking, n_items),
+        _cell_pairs(candidates, asking, n_items, radius),
+    )
     if by_spot is None or by_cell is None:
         return None
     pq = np.concatenate([*by_spot[0], *by_cell[0], _EMPTY])
@@ -165,7 +208,10 @@ def _near(candidates, asking, pq: np.ndarray, pc: np.ndarray, radius: float) -> 
     ``rules.near`` itself."""
     lat1, lon1, lat2, lon2 = asking[3][pq], asking[4][pq], candidates[3][pc], candidates[4][pc]
     phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    h = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    h = (
+        np.sin((phi2 - phi1) / 2) ** 2
+        + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
     d = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
     out = d <= radius
     for k in np.flatnonzero(np.abs(d - radius) <= 1e-6).tolist():
@@ -173,7 +219,9 @@ def _near(candidates, asking, pq: np.ndarray, pc: np.ndarray, radius: float) -> 
     return out
 
 
-def _matching(c_sel: np.ndarray, c_keys: np.ndarray, q_sel: np.ndarray, q_key_sets: list) -> tuple[list, list]:
+def _matching(
+    c_sel: np.ndarray, c_keys: np.ndarray, q_sel: np.ndarray, q_key_sets: list
+) -> tuple[list, list]:
     """Every (asked, candidate) pair of positions with equal keys, for each of ``q_key_sets`` (the keys of
     the rows ``q_sel``): one sort of the candidates, one search per key."""
     by_c_key = np.argsort(c_keys, kind="stable")
@@ -203,7 +251,9 @@ def _spot_pairs(candidates, asking, n_items: int) -> tuple[list, list] | None:
     c_sel, q_sel = np.flatnonzero(c_spot >= 0), np.flatnonzero(q_spot >= 0)
     if not len(c_sel) or not len(q_sel):
         return [], []
-    return _matching(c_sel, c_item[c_sel] * width + c_spot[c_sel], q_sel, [q_item[q_sel] * width + q_spot[q_sel]])
+    return _matching(
+        c_sel, c_item[c_sel] * width + c_spot[c_sel], q_sel, [q_item[q_sel] * width + q_spot[q_sel]]
+    )
 
 
 def _cell_pairs(candidates, asking, n_items: int, radius: float) -> tuple[list, list] | None:
@@ -219,7 +269,9 @@ def _cell_pairs(candidates, asking, n_items: int, radius: float) -> tuple[list, 
     cy, cx = np.floor(c_lat[c_sel] / dlat), np.floor(c_lon[c_sel] / dlon)
     y, x = q_lat[q_sel] / dlat, q_lon[q_sel] / dlon
     qy, qx = np.floor(y), np.floor(x)
-    big = max(float(np.abs(cy).max()), float(np.abs(cx).max()), float(np.abs(qy).max()), float(np.abs(qx).max()))
+    big = max(
+        float(np.abs(cy).max()), float(np.abs(cx).max()), float(np.abs(qy).max()), float(np.abs(qx).max())
+    )
     if (big + 2) * (ROW + 1) * 4 * n_items >= 2**62:
         return None
     c_cell = cy.astype(np.int64) * ROW + cx.astype(np.int64)
@@ -247,8 +299,9 @@ def working_seconds(calendar: WorkCalendar, tz: tzinfo, start_us, end_us) -> np.
     """
     if not len(start_us):
         return np.zeros(0, dtype=np.int64)
-    seconds = np.floor_divide(np.concatenate([np.asarray(start_us, dtype=np.int64), np.asarray(end_us, dtype=np.int64)]),
-                              1_000_000)
+    seconds = np.floor_divide(
+        np.concatenate([np.asarray(start_us, dtype=np.int64), np.asarray(end_us, dtype=np.int64)]), 1_000_000
+    )
     hours, where = np.unique(seconds // 3600, return_inverse=True)
     offsets = np.empty(len(hours), dtype=np.int64)
     steady = np.ones(len(hours), dtype=bool)
@@ -261,7 +314,9 @@ def working_seconds(calendar: WorkCalendar, tz: tzinfo, start_us, end_us) -> np.
     first_day = int(day.min())
     days = np.arange(first_day, int(day.max()) + 1)
     working = np.array([calendar.is_working_day(date.fromordinal(d + _EPOCH_ORDINAL)) for d in days.tolist()])
-    before = np.concatenate([[0], np.cumsum(working.astype(np.int64) * 86400)])  # working seconds before each day
+    before = np.concatenate(
+        [[0], np.cumsum(working.astype(np.int64) * 86400)]
+    )  # working seconds before each day
     position = day - first_day
     at = before[position] + np.where(working[position], in_day, 0)
     n = len(start_us)
@@ -294,8 +349,16 @@ class RowsBy:
         return rows
 
 
-def tally_columns(points: Points, reports: ReportColumns, start: int, end: int, reference: int, window_us: int,
-                  calendar: WorkCalendar | None, tz: tzinfo) -> Tally | None:
+def tally_columns(
+    points: Points,
+    reports: ReportColumns,
+    start: int,
+    end: int,
+    reference: int,
+    window_us: int,
+    calendar: WorkCalendar | None,
+    tz: tzinfo,
+) -> Tally | None:
     """``tally.tally_rows`` over arrays (bounds and reference in microseconds); None when the repeats cannot
     be searched over arrays (see ``repeat_sources``)."""
     if not len(reports):
@@ -314,7 +377,9 @@ def tally_columns(points: Points, reports: ReportColumns, start: int, end: int, 
     repeats_by = dict(zip(owners.tolist(), counts.tolist(), strict=True))
     raw = _amounts(points, reports, known, item, is_repeat)
     field_by, counts_by = _by_community(reports, np.flatnonzero(field))
-    ind_by = due_counts(reports, np.flatnonzero(due_items(reports, start, end, reference)), reference, calendar, tz)
+    ind_by = due_counts(
+        reports, np.flatnonzero(due_items(reports, start, end, reference)), reference, calendar, tz
+    )
     return Tally(field_by, counts_by, raw, repeats, repeats_by, ind_by)
 
 
@@ -323,12 +388,15 @@ def _by_community(reports: ReportColumns, at: np.ndarray) -> tuple[RowsBy, dict[
     cid = reports.community_id
     order = at[np.argsort(cid[at], kind="stable")]
     owners, first, count = np.unique(cid[order], return_index=True, return_counts=True)
-    positions = {o: order[s:s + k] for o, s, k in zip(owners.tolist(), first.tolist(), count.tolist(), strict=True)}
+    positions = {
+        o: order[s : s + k] for o, s, k in zip(owners.tolist(), first.tolist(), count.tolist(), strict=True)
+    }
     return RowsBy(reports, positions), dict(zip(owners.tolist(), count.tolist(), strict=True))
 
 
-def _amounts(points: Points, reports: ReportColumns, known: np.ndarray, item: np.ndarray,
-             is_repeat: np.ndarray) -> dict[int, dict[str, int]]:
+def _amounts(
+    points: Points, reports: ReportColumns, known: np.ndarray, item: np.ndarray, is_repeat: np.ndarray
+) -> dict[int, dict[str, int]]:
     """``Tally.raw``: the amounts (``Points.amount_units``: one per item, finder, instances and repeat or
     not) of the field reports at positions ``known``, summed per community and item."""
     codes, finders = list(points.items), reports.finders
@@ -337,8 +405,15 @@ def _amounts(points: Points, reports: ReportColumns, known: np.ndarray, item: np
     key = ((item_k * len(finders) + reports.found_by[known]) * top + instances) * 2 + is_repeat
     combos, which = np.unique(key, return_inverse=True)
     items = list(points.items.values())
-    units = [points.amount_units(items[k // 2 // top // len(finders)][0], finders[k // 2 // top % len(finders)],
-                                 k // 2 % top, bool(k % 2)) for k in combos.tolist()]
+    units = [
+        points.amount_units(
+            items[k // 2 // top // len(finders)][0],
+            finders[k // 2 // top % len(finders)],
+            k // 2 % top,
+            bool(k % 2),
+        )
+        for k in combos.tolist()
+    ]
     communities, member = np.unique(reports.community_id[known], return_inverse=True)
     raw: dict[int, dict[str, int]] = {}
     if units and max(map(abs, units)) * len(known) < 2**62:

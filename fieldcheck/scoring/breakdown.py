@@ -23,10 +23,21 @@ class Breakdowns:
     """What a community's breakdown is built from, kept by ``score_month`` for ``CommunityScore``'s
     ``entries`` and ``categories``: the month's field reports by community and the repeats found."""
 
-    def __init__(self, checklist: Checklist, points: Points, field_by: dict[int, list] | RowsBy, repeats: dict[int, int],
-                 applies: dict[tuple, dict[str, bool]]):
+    def __init__(
+        self,
+        checklist: Checklist,
+        points: Points,
+        field_by: dict[int, list] | RowsBy,
+        repeats: dict[int, int],
+        applies: dict[tuple, dict[str, bool]],
+    ):
         self.checklist, self.points, self.field_by, self.repeats, self._applies = (
-            checklist, points, field_by, repeats, applies)
+            checklist,
+            points,
+            field_by,
+            repeats,
+            applies,
+        )
 
     def applies(self, community: CommunityFact) -> dict[str, bool]:
         """Category code → whether it applies to the community (``rules.category_applies``)."""
@@ -56,8 +67,10 @@ class Breakdowns:
         rows_by = self.field_by
         if not isinstance(rows_by, RowsBy):
             facts = {c.code: self.facts(c) for c in communities}
-            return BreakdownFacts.from_rows({code: rows for code, (rows, _n) in facts.items()},
-                                            {code: n for code, (_r, n) in facts.items()})
+            return BreakdownFacts.from_rows(
+                {code: rows for code, (rows, _n) in facts.items()},
+                {code: n for code, (_r, n) in facts.items()},
+            )
         reports, order = rows_by.reports, sorted(communities, key=lambda c: c.code)
         at, community = _positions(rows_by, order)
         rid = reports.id[at]
@@ -66,11 +79,15 @@ class Breakdowns:
         finders, finder = _places(reports.finders, reports.found_by[at])
         repeat_of = _looked_up(self.repeats, rid)
         excluded = self._excluded(order, item_codes)[community, item]
-        repeat_of[excluded == BreakdownFacts.EXCLUSIONS.index("item_not_in_checklist")] = -1  # as ``facts`` has it
+        repeat_of[
+            excluded == BreakdownFacts.EXCLUSIONS.index("item_not_in_checklist")
+        ] = -1  # as ``facts`` has it
         columns = np.stack([community, rid, item, reports.instances[at], finder, repeat_of, excluded])
         columns = columns[:, np.lexsort((rid, community))]
         categories = self.checklist.categories
-        not_applicable = {c.code: [cat.code for cat in categories if not self.applies(c)[cat.code]] for c in order}
+        not_applicable = {
+            c.code: [cat.code for cat in categories if not self.applies(c)[cat.code]] for c in order
+        }
         return BreakdownFacts([c.code for c in order], not_applicable, item_codes, finders, columns)
 
     def _excluded(self, order: Sequence[CommunityFact], item_codes: list[str]) -> np.ndarray:
@@ -78,8 +95,9 @@ class Breakdowns:
         table = np.zeros((len(order), max(len(item_codes), 1)), dtype=np.int64)
         for k, c in enumerate(order):
             applies = self.applies(c)
-            table[k, :len(item_codes)] = [BreakdownFacts.EXCLUSIONS.index(self.exclusion(code, applies))
-                                          for code in item_codes]
+            table[k, : len(item_codes)] = [
+                BreakdownFacts.EXCLUSIONS.index(self.exclusion(code, applies)) for code in item_codes
+            ]
         return table
 
     def entries(self, community: CommunityFact) -> tuple[Deduction, ...]:
@@ -91,15 +109,42 @@ class Breakdowns:
             rid, _cid, code, _status, _obs, instances, found_by = r[:7]
             excluded = self.exclusion(code, applies)
             if excluded == "item_not_in_checklist":
-                out.append(Deduction(rid, community.id, code, None, instances, _ZERO, found_by,
-                                     found_by_multiplier(self.checklist, found_by), None,
-                                     repeat_multiplier(self.checklist, False), _ZERO, excluded))
+                out.append(
+                    Deduction(
+                        rid,
+                        community.id,
+                        code,
+                        None,
+                        instances,
+                        _ZERO,
+                        found_by,
+                        found_by_multiplier(self.checklist, found_by),
+                        None,
+                        repeat_multiplier(self.checklist, False),
+                        _ZERO,
+                        excluded,
+                    )
+                )
                 continue
             item, category = items[code]
             repeat_of = repeats.get(rid)
             multiplier, amount, rmult = points.amount(item, found_by, instances, repeat_of is not None)
-            out.append(Deduction(rid, community.id, code, category.code, instances, item.points, found_by, multiplier,
-                                 repeat_of, rmult, amount, excluded))
+            out.append(
+                Deduction(
+                    rid,
+                    community.id,
+                    code,
+                    category.code,
+                    instances,
+                    item.points,
+                    found_by,
+                    multiplier,
+                    repeat_of,
+                    rmult,
+                    amount,
+                    excluded,
+                )
+            )
         return tuple(out)
 
     def categories(self, community: CommunityFact, entries: Sequence[Deduction]) -> tuple[CategoryScore, ...]:
@@ -116,12 +161,21 @@ class Breakdowns:
                 hits = by_item.get(item.code)
                 if hits:
                     raw = sum([e.amount for e in hits], _ZERO)
-                    item_scores.append(ItemScore(item.code, raw, item.cap, item_deduction(raw, item.cap),
-                                                 tuple([e.report_id for e in hits])))
+                    item_scores.append(
+                        ItemScore(
+                            item.code,
+                            raw,
+                            item.cap,
+                            item_deduction(raw, item.cap),
+                            tuple([e.report_id for e in hits]),
+                        )
+                    )
             raw = sum([i.deducted for i in item_scores], _ZERO)
             applicable = applies[category.code]
             deducted = category_deduction(raw, category.weight) if applicable else _ZERO
-            categories.append(CategoryScore(category.code, category.weight, applicable, raw, deducted, tuple(item_scores)))
+            categories.append(
+                CategoryScore(category.code, category.weight, applicable, raw, deducted, tuple(item_scores))
+            )
         return tuple(categories)
 
 

@@ -93,7 +93,9 @@ def in_micros(facts: MonthFacts) -> MonthFacts:
     if facts.micros:
         return facts
     rows = [tuple(micros(v) if i in TIMES else v for i, v in enumerate(r)) for r in facts.reports]
-    return MonthFacts(facts.month, facts.start, facts.end, facts.communities, rows, facts.visited, micros=True)
+    return MonthFacts(
+        facts.month, facts.start, facts.end, facts.communities, rows, facts.visited, micros=True
+    )
 
 
 def in_datetimes(rows: Iterable[Sequence]) -> list[tuple]:
@@ -161,9 +163,26 @@ class ReportColumns:
         item, item_codes = _vocabulary(cols[2])
         status, statuses = _vocabulary(cols[3])
         found_by, finders = _vocabulary(cols[6])
-        return cls(ints(0, 0), ints(1, -1), item, item_codes, status, statuses, ints(4, NO_TIME), ints(5, 0), found_by,
-                   finders, ints(7, -1), floats(8), floats(9), ints(10, NO_TIME), ints(11, NO_TIME), ints(12, NO_TIME),
-                   ints(13, NO_TIME), ints(14, 0))
+        return cls(
+            ints(0, 0),
+            ints(1, -1),
+            item,
+            item_codes,
+            status,
+            statuses,
+            ints(4, NO_TIME),
+            ints(5, 0),
+            found_by,
+            finders,
+            ints(7, -1),
+            floats(8),
+            floats(9),
+            ints(10, NO_TIME),
+            ints(11, NO_TIME),
+            ints(12, NO_TIME),
+            ints(13, NO_TIME),
+            ints(14, 0),
+        )
 
     def __len__(self) -> int:
         return len(self.id)
@@ -184,6 +203,7 @@ class ReportColumns:
 
     def rows(self, at: np.ndarray) -> list[tuple]:
         """Rows ``at`` (positions) as tuples, each value a plain Python value."""
+
         def ids(column: np.ndarray) -> list:
             return [None if v < 0 else v for v in column[at].tolist()]
 
@@ -196,9 +216,23 @@ class ReportColumns:
         def words(column: np.ndarray, vocabulary: tuple) -> list:
             return [vocabulary[k] for k in column[at].tolist()]
 
-        return list(zip(
-            self.id[at].tolist(), ids(self.community_id), words(self.item, self.item_codes),
-            words(self.status, self.statuses), times(self.observed_at), self.instances[at].tolist(),
-            words(self.found_by, self.finders), ids(self.spot_id), floats(self.lat), floats(self.lon),
-            times(self.dispatched_at), times(self.due_at), times(self.rectified_at), times(self.closed_at),
-            self.rework_count[at].tolist(), strict=True))
+        return list(
+            zip(
+                self.id[at].tolist(),
+                ids(self.community_id),
+                words(self.item, self.item_codes),
+                words(self.status, self.statuses),
+                times(self.observed_at),
+                self.instances[at].tolist(),
+                words(self.found_by, self.finders),
+                ids(self.spot_id),
+                floats(self.lat),
+                floats(self.lon),
+                times(self.dispatched_at),
+                times(self.due_at),
+                times(self.rectified_at),
+                times(self.closed_at),
+                self.rework_count[at].tolist(),
+                strict=True,
+            )
+        )

@@ -57,9 +57,14 @@ def score_month(
         applies = applies_by.get(community.spot_types)
         if applies is None:
             applies = applies_by[community.spot_types] = {
-                code: category_applies(spots, community.spot_types) for code, spots in points.category_spots.items()}
-        scores.append(_community_score(checklist, points, tally, community, applies, field_total,
-                                       community.id in facts.visited))
+                code: category_applies(spots, community.spot_types)
+                for code, spots in points.category_spots.items()
+            }
+        scores.append(
+            _community_score(
+                checklist, points, tally, community, applies, field_total, community.id in facts.visited
+            )
+        )
     detail = Breakdowns(checklist, points, tally.field_by, tally.repeats, applies_by)
     for s in scores:
         s._detail = detail
@@ -80,16 +85,25 @@ def score_month(
     )
 
 
-def _tally(points: Points, facts: MonthFacts, reference: datetime, calendar: WorkCalendar | None,
-           tz: tzinfo) -> Tally:
+def _tally(
+    points: Points, facts: MonthFacts, reference: datetime, calendar: WorkCalendar | None, tz: tzinfo
+) -> Tally:
     """The pass over the month's reports: over arrays for a month in microseconds (what the loader passes),
     else one report at a time (and for a month whose repeats cannot be searched over arrays)."""
     window = repeat_window(points.checklist)
     reports = facts.reports
     if facts.micros:
         columns = reports if isinstance(reports, ReportColumns) else ReportColumns.from_rows(reports)
-        tally = tally_columns(points, columns, micros(facts.start), micros(facts.end), micros(reference),
-                              window // timedelta(microseconds=1), calendar, tz)
+        tally = tally_columns(
+            points,
+            columns,
+            micros(facts.start),
+            micros(facts.end),
+            micros(reference),
+            window // timedelta(microseconds=1),
+            calendar,
+            tz,
+        )
         if tally is not None:
             return tally
         reports = in_datetimes(reports)
@@ -97,8 +111,15 @@ def _tally(points: Points, facts: MonthFacts, reference: datetime, calendar: Wor
     return tally_plain(points, reports, facts.start, facts.end, reference, window, hours)
 
 
-def _community_score(checklist: Checklist, points: Points, tally: Tally, community: CommunityFact,
-                     applies: dict[str, bool], field_total: Fraction, visited: bool) -> CommunityScore:
+def _community_score(
+    checklist: Checklist,
+    points: Points,
+    tally: Tally,
+    community: CommunityFact,
+    applies: dict[str, bool],
+    field_total: Fraction,
+    visited: bool,
+) -> CommunityScore:
     cid = community.id
     ind = tally.indicators.get(cid) or Indicators()
     ind.reports = tally.reports.get(cid, 0)
@@ -112,14 +133,18 @@ def _community_score(checklist: Checklist, points: Points, tally: Tally, communi
         category = category_of[item_code]
         if applies[category]:
             deducted[category] += item_deduction(total, caps[item_code])
-    applicable = [(weights[code], category_deduction(total, weights[code])) for code, total in deducted.items()]
+    applicable = [
+        (weights[code], category_deduction(total, weights[code])) for code, total in deducted.items()
+    ]
     field = field_score(field_total, applicable)
     return CommunityScore(community, True, field, rect, field + rect, field_total - field, ind)
 
 
 def _ranked(scores: Sequence[CommunityScore]) -> list[CommunityScore]:
     """The inspected communities in rank order (``rules.rank_key``), each given its rank."""
-    ranked = sorted((s for s in scores if s.inspected), key=lambda s: rank_key(s.score, s.indicators, s.community.code))
+    ranked = sorted(
+        (s for s in scores if s.inspected), key=lambda s: rank_key(s.score, s.indicators, s.community.code)
+    )
     for position, s in enumerate(ranked, 1):
         s.rank = position
     return ranked
@@ -137,9 +162,20 @@ def subdistrict_scores(scores: Sequence[CommunityScore]) -> list[SubdistrictScor
             ind.add(s.indicators)
         inspected = [s.score for s in members if s.inspected]
         first = members[0].community
-        out.append(SubdistrictScore(first.subdistrict_id, code, first.subdistrict_name, mean_score(inspected),
-                                    len(members), len(inspected), ind))
-    ranked = sorted((s for s in out if s.score is not None), key=lambda s: rank_key(s.score, s.indicators, s.code))
+        out.append(
+            SubdistrictScore(
+                first.subdistrict_id,
+                code,
+                first.subdistrict_name,
+                mean_score(inspected),
+                len(members),
+                len(inspected),
+                ind,
+            )
+        )
+    ranked = sorted(
+        (s for s in out if s.score is not None), key=lambda s: rank_key(s.score, s.indicators, s.code)
+    )
     for position, s in enumerate(ranked, 1):
         s.rank = position
     return ranked + sorted((s for s in out if s.score is None), key=lambda s: s.code)

@@ -17,7 +17,9 @@ class Points:
 
     def __init__(self, checklist: Checklist):
         self.checklist = checklist
-        self.items: dict[str, tuple[Item, Category]] = {i.code: (i, c) for c in checklist.categories for i in c.items}
+        self.items: dict[str, tuple[Item, Category]] = {
+            i.code: (i, c) for c in checklist.categories for i in c.items
+        }
         self._amounts: dict[tuple, tuple[Decimal, Decimal, Decimal]] = {}
         self._units: dict[tuple, int] = {}
 
@@ -44,14 +46,20 @@ class Points:
             raise ValueError(f"{value} is not a multiple of 1/{self.scale}")
         return exact.numerator
 
-    def amount(self, item: Item, found_by: str, instances: int, repeat: bool) -> tuple[Decimal, Decimal, Decimal]:
+    def amount(
+        self, item: Item, found_by: str, instances: int, repeat: bool
+    ) -> tuple[Decimal, Decimal, Decimal]:
         """(found_by multiplier, amount, repeat multiplier) of a report, as Decimals (memoised)."""
         key = (item.code, found_by, instances, repeat)
         known = self._amounts.get(key)
         if known is None:
             multiplier = found_by_multiplier(self.checklist, found_by)
             rmult = repeat_multiplier(self.checklist, repeat)
-            known = self._amounts[key] = (multiplier, deduction_amount(item.points, instances, multiplier, rmult), rmult)
+            known = self._amounts[key] = (
+                multiplier,
+                deduction_amount(item.points, instances, multiplier, rmult),
+                rmult,
+            )
         return known
 
     def amount_units(self, item: Item, found_by: str, instances: int, repeat: bool) -> int:

@@ -48,7 +48,9 @@ class RepeatIndex:
     def __init__(self, reports: Iterable, radius_m: float, window: timedelta):
         self.radius, self.window = radius_m, window
         closed = [r for r in map(ReportFact._make, reports) if closed_report(r)]
-        self.dlat, self.dlon = cell_size(radius_m, max((abs(r.lat) for r in closed if r.lat is not None), default=0.0))
+        self.dlat, self.dlon = cell_size(
+            radius_m, max((abs(r.lat) for r in closed if r.lat is not None), default=0.0)
+        )
         self.by_spot: dict[tuple, list[tuple[datetime, int]]] = {}
         self.by_cell: dict[str, dict[int, list[tuple[datetime, int, float, float]]]] = {}
         for r in closed:
@@ -56,7 +58,9 @@ class RepeatIndex:
                 self.by_spot.setdefault((r.item_code, r.spot_id), []).append((r.closed_at, r.id))
             if r.lat is not None and r.lon is not None:
                 cells = self.by_cell.setdefault(r.item_code, {})
-                cells.setdefault(cell(r.lat, r.lon, self.dlat, self.dlon), []).append((r.closed_at, r.id, r.lat, r.lon))
+                cells.setdefault(cell(r.lat, r.lon, self.dlat, self.dlon), []).append(
+                    (r.closed_at, r.id, r.lat, r.lon)
+                )
 
     def earlier(self, r: ReportFact) -> int | None:
         """The id of the closing that makes report ``r`` (a ``ReportFact``) a repeat, or None: of the closed
@@ -67,7 +71,9 @@ class RepeatIndex:
         source = None
         candidates = []
         if spot is not None:
-            candidates += [(closed_at, other, None, None) for closed_at, other in self.by_spot.get((item, spot), ())]
+            candidates += [
+                (closed_at, other, None, None) for closed_at, other in self.by_spot.get((item, spot), ())
+            ]
         cells = self.by_cell.get(item) if lat is not None and lon is not None else None
         if cells:
             for key in block(lat, lon, self.dlat, self.dlon):
@@ -77,6 +83,7 @@ class RepeatIndex:
                 continue
             preference = repeat_preference(closed_at, other)
             if (best is None or preference > best) and (
-                    other_lat is None or near(lat, lon, other_lat, other_lon, self.radius)):
+                other_lat is None or near(lat, lon, other_lat, other_lon, self.radius)
+            ):
                 best, source = preference, other
         return source

@@ -154,16 +154,30 @@ class BreakdownFacts:
         codes = sorted(rows)
         item_codes = sorted({r[1] for code in codes for r in rows[code]})
         finders = sorted({r[3] for code in codes for r in rows[code]})
-        out = [(k, r[0], item_codes.index(r[1]), r[2], finders.index(r[3]), -1 if r[4] is None else r[4],
-                cls.EXCLUSIONS.index(r[5])) for k, code in enumerate(codes) for r in rows[code]]
+        out = [
+            (
+                k,
+                r[0],
+                item_codes.index(r[1]),
+                r[2],
+                finders.index(r[3]),
+                -1 if r[4] is None else r[4],
+                cls.EXCLUSIONS.index(r[5]),
+            )
+            for k, code in enumerate(codes)
+            for r in rows[code]
+        ]
         columns = np.array(out, dtype=np.int64).reshape(-1, 7).T
         columns = columns[:, np.lexsort((columns[1], columns[0]))]
         return cls(codes, {code: list(not_applicable[code]) for code in codes}, item_codes, finders, columns)
 
     def digest(self) -> str:
         """SHA-256 of the facts: equal facts, equal digests (and so equal breakdowns, with the checklist)."""
-        head = json.dumps([[[c, self.not_applicable[c]] for c in self.codes], self.item_codes, self.finders],
-                          ensure_ascii=False, separators=(",", ":"))
+        head = json.dumps(
+            [[[c, self.not_applicable[c]] for c in self.codes], self.item_codes, self.finders],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
         h = hashlib.sha256(head.encode("utf-8"))
         h.update(np.ascontiguousarray(self.columns, dtype="<i8").tobytes())
         return h.hexdigest()

@@ -124,7 +124,9 @@ def repeat_multiplier(checklist: Checklist, repeat: bool) -> Decimal:
     return checklist.repeat.multiplier if repeat else _ONE
 
 
-def deduction_amount(points: Decimal, instances: int, found_by_multiplier: Decimal, repeat_multiplier: Decimal):
+def deduction_amount(
+    points: Decimal, instances: int, found_by_multiplier: Decimal, repeat_multiplier: Decimal
+):
     """A report's deduction before caps: ``instances × points × found_by multiplier × repeat multiplier``."""
     return points * found_by_multiplier * instances * repeat_multiplier
 

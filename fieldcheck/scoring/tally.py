@@ -38,8 +38,9 @@ class Tally(NamedTuple):
     indicators: dict[int, Indicators]
 
 
-def tally_rows(points: Points, reports: Iterable, start, end, reference, find: Callable,
-               hours: Callable | None) -> Tally:
+def tally_rows(
+    points: Points, reports: Iterable, start, end, reference, find: Callable, hours: Callable | None
+) -> Tally:
     """The pass one report at a time: ``find`` gives a report's repeat source (``RepeatIndex.earlier``) and
     ``hours`` the working seconds between two moments (or None)."""
     field_by: dict[int, list] = defaultdict(list)
@@ -57,8 +58,9 @@ def tally_rows(points: Points, reports: Iterable, start, end, reference, find: C
                 if repeat_of is not None:
                     repeats[r.id] = repeat_of
                     repeats_by[r.community_id] += 1
-                raw[r.community_id][r.item_code] += points.amount_units(hit[0], r.found_by, r.instances,
-                                                                        repeat_of is not None)
+                raw[r.community_id][r.item_code] += points.amount_units(
+                    hit[0], r.found_by, r.instances, repeat_of is not None
+                )
         if is_due(r, start, end, reference):
             count_due(ind_by[r.community_id], r, reference, hours)
     counts = {cid: len(rows) for cid, rows in field_by.items()}

@@ -53,7 +53,9 @@ def text(data: dict, *names: str) -> str:
             if not isinstance(value, str):
                 raise Invalid(N_("%(field)s must be text."), code="invalid_" + name, field=name)
             if "\x00" in value:  # PostgreSQL refuses NUL in text; the web layer's guard refuses it first
-                raise Invalid(N_("%(field)s must not contain a NUL character."), code="invalid_" + name, field=name)
+                raise Invalid(
+                    N_("%(field)s must not contain a NUL character."), code="invalid_" + name, field=name
+                )
             return value
     return ""
 
@@ -66,7 +68,9 @@ def parse_move(action: Action, data: dict) -> Move:
         try:
             planned = date.fromisoformat(planned)
         except ValueError:
-            raise Invalid(N_("planned_date must be a date such as 2026-05-31."), code="invalid_planned_date") from None
+            raise Invalid(
+                N_("planned_date must be a date such as 2026-05-31."), code="invalid_planned_date"
+            ) from None
     lat, lon = parse_position(data.get("lat"), data.get("lon"), code="invalid_location") or (None, None)
     return Move(
         action=action,
@@ -83,7 +87,9 @@ def decision(kind: str, data: dict) -> Action:
     choices = DECISIONS[kind]
     value = text(data, "decision")
     if value not in choices:
-        raise Invalid(N_("decision must be one of %(choices)s."), code="invalid_decision", choices=", ".join(choices))
+        raise Invalid(
+            N_("decision must be one of %(choices)s."), code="invalid_decision", choices=", ".join(choices)
+        )
     return choices[value]
 
 
@@ -91,8 +97,12 @@ def answer(report_id: int, action: Action, data: dict, uploads: list[bytes] | No
     ctx = filing_context()
     report = services.transition(current_user, report_id, parse_move(action, data), uploads or [], ctx)
     p = current_principal()
-    body = serialize.report(report, now=ctx.now, originals=perm.can_view_originals(p),
-                            actions=services.allowed_actions(current_user, report))
+    body = serialize.report(
+        report,
+        now=ctx.now,
+        originals=perm.can_view_originals(p),
+        actions=services.allowed_actions(current_user, report),
+    )
     return jsonify(body)
 
 
@@ -100,8 +110,14 @@ def answer(report_id: int, action: Action, data: dict, uploads: list[bytes] | No
 def get_report(report_id: int):
     """One report with its events, photos and the moves this user may make; 404 when not theirs to see."""
     report = services.visible(current_user, report_id)
-    return jsonify(serialize.report(report, now=utcnow(), originals=perm.can_view_originals(current_principal()),
-                                    actions=services.allowed_actions(current_user, report)))
+    return jsonify(
+        serialize.report(
+            report,
+            now=utcnow(),
+            originals=perm.can_view_originals(current_principal()),
+            actions=services.allowed_actions(current_user, report),
+        )
+    )
 
 
 @bp.post("/reports/<int:report_id>/rectify")

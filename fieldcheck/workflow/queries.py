@@ -78,7 +78,9 @@ def _rows(query: Select, p: Principal, now: datetime, *, with_actions: bool = Fa
     return out
 
 
-def open_items(p: Principal, now: datetime, *, community_id: int | None = None, limit: int = 500) -> list[Row]:
+def open_items(
+    p: Principal, now: datetime, *, community_id: int | None = None, limit: int = 500
+) -> list[Row]:
     """The open reports the user may see, overdue first, then by deadline (none last), then oldest first."""
     query = scoped(select(Report), p).where(Report.status.in_(rules.OPEN))
     if community_id is not None:
@@ -157,7 +159,9 @@ def counts_by_community(
     out = []
     for c in db.session.scalars(communities):
         row = by_id.get(c.id)
-        out.append(CommunityCounts(c, row.open if row else 0, row.overdue if row else 0, row.rectified if row else 0))
+        out.append(
+            CommunityCounts(c, row.open if row else 0, row.overdue if row else 0, row.rectified if row else 0)
+        )
     return out
 
 

@@ -217,7 +217,9 @@ def decide(p: Principal, item: Item, req: Request, clock: Clock) -> Change:
     if req.action in NOTE_REQUIRED and not note:
         raise Invalid(N_("Write a note that explains this decision."), code="note_required")
     if len(note) > MAX_NOTE:
-        raise Invalid(N_("The note is too long (at most %(max)s characters)."), code="note_too_long", max=MAX_NOTE)
+        raise Invalid(
+            N_("The note is too long (at most %(max)s characters)."), code="note_too_long", max=MAX_NOTE
+        )
     return _CHANGES[req.action](item, req, clock)
 
 
@@ -243,7 +245,9 @@ def _void(item: Item, req: Request, clock: Clock) -> Change:
 
 
 def _appeal(item: Item, req: Request, clock: Clock) -> Change:
-    return Change(Action.APPEAL, item.status, APPEALED, {"appeal_from": item.status, "suspension_requested": None})
+    return Change(
+        Action.APPEAL, item.status, APPEALED, {"appeal_from": item.status, "suspension_requested": None}
+    )
 
 
 def _uphold(item: Item, req: Request, clock: Clock) -> Change:
@@ -281,17 +285,24 @@ def _planned(req: Request, clock: Clock) -> date:
 
 def _request_suspension(item: Item, req: Request, clock: Clock) -> Change:
     if item.suspension_requested is not None:
-        raise Conflict(N_("A suspension is already waiting for the office."), code="suspension_pending",
-                       details={"status": item.status})
-    return Change(Action.REQUEST_SUSPENSION, item.status, item.status,
-                  {"suspension_requested": _planned(req, clock)})
+        raise Conflict(
+            N_("A suspension is already waiting for the office."),
+            code="suspension_pending",
+            details={"status": item.status},
+        )
+    return Change(
+        Action.REQUEST_SUSPENSION, item.status, item.status, {"suspension_requested": _planned(req, clock)}
+    )
 
 
 def _approve_suspension(item: Item, req: Request, clock: Clock) -> Change:
     """The office approves the plan (or sets another date): the deadline becomes the end of that day."""
     if item.suspension_requested is None:
-        raise Conflict(N_("No suspension was requested for this report."), code="no_suspension_request",
-                       details={"status": item.status})
+        raise Conflict(
+            N_("No suspension was requested for this report."),
+            code="no_suspension_request",
+            details={"status": item.status},
+        )
     planned = _planned(Request(req.action, planned_date=req.planned_date or item.suspension_requested), clock)
     due = clock.end_of_day(planned)
     fields = {"planned_date": planned, "due_at": due, "suspension_requested": None}
@@ -300,8 +311,11 @@ def _approve_suspension(item: Item, req: Request, clock: Clock) -> Change:
 
 def _refuse_suspension(item: Item, req: Request, clock: Clock) -> Change:
     if item.suspension_requested is None:
-        raise Conflict(N_("No suspension was requested for this report."), code="no_suspension_request",
-                       details={"status": item.status})
+        raise Conflict(
+            N_("No suspension was requested for this report."),
+            code="no_suspension_request",
+            details={"status": item.status},
+        )
     return Change(Action.REFUSE_SUSPENSION, item.status, item.status, {"suspension_requested": None})
 
 

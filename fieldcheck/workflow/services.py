@@ -102,8 +102,13 @@ def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx
     if len(uploads) > MAX_AFTER_PHOTOS:
         raise Invalid(N_("Send at most %(max)s photos."), code="too_many_photos", max=MAX_AFTER_PHOTOS)
     community_id = _community_id(move.community_code) if move.action is Action.ASSIGN else None
-    request = Request(move.action, note=move.note, photos=len(uploads), community_id=community_id,
-                      planned_date=move.planned_date)
+    request = Request(
+        move.action,
+        note=move.note,
+        photos=len(uploads),
+        community_id=community_id,
+        planned_date=move.planned_date,
+    )
     change = rules.decide(principal_of(user), item_of(report), request, clock_for(report, ctx))
     processed = process_photos(uploads, ctx.max_pixels) if uploads else []
     fields = dict(change.fields)
@@ -123,9 +128,17 @@ def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx
                 raise _Lost
             seq = session.scalar(select(func.max(Event.seq)).where(Event.report_id == report.id)) or 0
             event = Event(
-                report_id=report.id, seq=seq + 1, actor_id=user.id, at=ctx.now, action=change.action.value,
-                from_status=change.from_status, to_status=change.to_status, note=move.note.strip(),
-                lat=move.lat, lon=move.lon, due_at=change.event_due_at,
+                report_id=report.id,
+                seq=seq + 1,
+                actor_id=user.id,
+                at=ctx.now,
+                action=change.action.value,
+                from_status=change.from_status,
+                to_status=change.to_status,
+                note=move.note.strip(),
+                lat=move.lat,
+                lon=move.lon,
+                due_at=change.event_due_at,
             )
             session.add(event)
             for p in processed:
@@ -145,7 +158,9 @@ class _Lost(Exception):
 
 def _stale(current: Report) -> Conflict:
     return Conflict(
-        N_("Someone else changed this report a moment ago; it is now \u201c%(status)s\u201d. Reload and check."),
+        N_(
+            "Someone else changed this report a moment ago; it is now \u201c%(status)s\u201d. Reload and check."
+        ),
         code="stale",
         details={"status": current.status, "version": current.version},
         status=rules.STATUS_NAMES.get(current.status, current.status),

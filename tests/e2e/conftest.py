@@ -141,8 +141,12 @@ def seeded_database(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("seeded")
     path = folder / "fieldcheck.db"
     app = create_app(
-        {"DATABASE_URL": f"sqlite:///{path}", "BLOB_DIR": str(folder / "blobs"), "SECRET_KEY": SECRET_KEY,
-         "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD}
+        {
+            "DATABASE_URL": f"sqlite:///{path}",
+            "BLOB_DIR": str(folder / "blobs"),
+            "SECRET_KEY": SECRET_KEY,
+            "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
+        }
     )
     with app.app_context():
         upgrade()
@@ -262,8 +266,12 @@ def make_live_server(seeded_database, tmp_path):
         if (seeded_database.parent / "blobs").is_dir():
             shutil.copytree(seeded_database.parent / "blobs", blobs)
         blobs.mkdir(exist_ok=True)
-        config = {"DATABASE_URL": f"sqlite:///{database}", "BLOB_DIR": str(blobs), "SECRET_KEY": SECRET_KEY,
-                  "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD}
+        config = {
+            "DATABASE_URL": f"sqlite:///{database}",
+            "BLOB_DIR": str(blobs),
+            "SECRET_KEY": SECRET_KEY,
+            "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
+        }
         config.update(overrides)
         server = LiveServer(config)
         servers.append(server)

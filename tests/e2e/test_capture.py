@@ -350,11 +350,18 @@ def test_the_capture_page_is_light(live_server, phone):
     login(phone, live_server.url, "inspector")
     request = phone.request
     paths = [
-        "/inspector", "/static/css/app.css", "/static/js/capture.js", "/static/js/queue.js", "/inspector/sw.js",
-        "/inspector/manifest.webmanifest", "/static/icons/icon.svg",
+        "/inspector",
+        "/static/css/app.css",
+        "/static/js/capture.js",
+        "/static/js/queue.js",
+        "/inspector/sw.js",
+        "/inspector/manifest.webmanifest",
+        "/static/icons/icon.svg",
     ]
     parts = [request.get(live_server.url + path).body() for path in paths]
-    scripts = sum(len(gzip.compress(part, 9)) for path, part in zip(paths, parts, strict=True) if path.endswith(".js"))
+    scripts = sum(
+        len(gzip.compress(part, 9)) for path, part in zip(paths, parts, strict=True) if path.endswith(".js")
+    )
     assert scripts < 16_000, f"the capture page's scripts weigh {scripts} bytes compressed"
     total = sum(len(gzip.compress(part, 9)) for part in parts)
     assert total < 60_000, f"the capture page weighs {total} bytes compressed"

@@ -323,10 +323,15 @@ def test_background_sync_sends_the_queue_with_no_page_open(live_server, phone_fa
     while not registrations and time.monotonic() < deadline:
         blank.wait_for_timeout(100)
     [registration] = [r for r in registrations if r["scopeURL"].endswith("/inspector") and not r["isDeleted"]]
-    cdp.send("ServiceWorker.dispatchSyncEvent", {
-        "origin": live_server.url, "registrationId": registration["registrationId"],
-        "tag": "fieldcheck-queue", "lastChance": False,
-    })
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": live_server.url,
+            "registrationId": registration["registrationId"],
+            "tag": "fieldcheck-queue",
+            "lastChance": False,
+        },
+    )
     deadline = time.monotonic() + 30
     while not all_reports(app) and time.monotonic() < deadline:
         blank.wait_for_timeout(200)

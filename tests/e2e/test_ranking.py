@@ -11,8 +11,13 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import assert_no_horizontal_scroll, community_of, demo_point, login
 from tests.photo_factory import jpeg
 
-DESKTOP = {"viewport": {"width": 1280, "height": 900}, "screen": {"width": 1280, "height": 900},
-           "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
+DESKTOP = {
+    "viewport": {"width": 1280, "height": 900},
+    "screen": {"width": 1280, "height": 900},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 
 
 def zh(app, message: str, **variables) -> str:
@@ -48,7 +53,9 @@ def loaded(image) -> bool:
     return image.evaluate("img => img.complete && img.naturalWidth > 0")
 
 
-def test_office_opens_a_breakdown_and_a_community_on_a_phone_sees_only_its_own_rank(live_server, phone_factory):
+def test_office_opens_a_breakdown_and_a_community_on_a_phone_sees_only_its_own_rank(
+    live_server, phone_factory
+):
     app, url = live_server.app, live_server.url
     mine, other = community_of(app, "community"), community_of(app, "community2")
     inspector = phone_factory()

@@ -10,8 +10,13 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import assert_no_horizontal_scroll, community_of, demo_point, login
 from tests.photo_factory import jpeg
 
-DESKTOP = {"viewport": {"width": 1280, "height": 900}, "screen": {"width": 1280, "height": 900},
-           "is_mobile": False, "has_touch": False, "device_scale_factor": 1}
+DESKTOP = {
+    "viewport": {"width": 1280, "height": 900},
+    "screen": {"width": 1280, "height": 900},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 
 
 def zh(app, message: str, **variables) -> str:
@@ -134,8 +139,17 @@ def test_file_rectify_reject_rectify_accept_and_the_other_community_never_sees_i
     events = office.locator("#timeline > li")
     expected = ["file", "dispatch", "rectify", "reject", "rectify", "accept"]
     assert [events.nth(i).get_attribute("data-action") for i in range(events.count())] == expected
-    labels = [zh(app, text) for text in ("Filed", "Dispatched to the community", "Rectified",
-                                         "Rejected: back for rework", "Rectified", "Accepted: closed")]
+    labels = [
+        zh(app, text)
+        for text in (
+            "Filed",
+            "Dispatched to the community",
+            "Rectified",
+            "Rejected: back for rework",
+            "Rectified",
+            "Accepted: closed",
+        )
+    ]
     expect(events.locator("strong")).to_have_text(labels)
     expect(events.nth(3)).to_contain_text("二楼拐角仍有纸箱")
     expect(events.nth(2).locator("img")).to_have_count(1)

@@ -121,8 +121,13 @@ def test_stat_gives_size_and_an_aware_modification_time(store):
     "key", ["", "../outside", "/etc/passwd", "originals//x", ".hidden", "originals/.tmp-1.part", "a b"]
 )
 def test_bad_keys_are_refused(store, key):
-    for call in (lambda: store.put(key, b"x"), lambda: store.get(key), lambda: store.exists(key),
-                 lambda: store.delete(key), lambda: store.stat(key)):
+    for call in (
+        lambda: store.put(key, b"x"),
+        lambda: store.get(key),
+        lambda: store.exists(key),
+        lambda: store.delete(key),
+        lambda: store.stat(key),
+    ):
         with pytest.raises(InvalidBlobKey):
             call()
 
@@ -171,9 +176,16 @@ def test_store_from_config(tmp_path):
     assert isinstance(store_from_config({"BLOB_DIR": "/x", "BLOB_URL": "memory://"}), MemoryBlobStore)
     named = store_from_config({"BLOB_DIR": "/x", "BLOB_URL": f"file://{tmp_path}/c"})
     assert isinstance(named, LocalBlobStore) and named.root == tmp_path / "c"
-    s3 = store_from_config({"BLOB_DIR": "/x", "BLOB_URL": "s3://city-photos/fieldcheck/prod",
-                            "S3_ENDPOINT_URL": "https://oss-cn-hangzhou.aliyuncs.com", "S3_REGION": "cn-hangzhou",
-                            "S3_ADDRESSING": "virtual", "S3_CHECKSUMS": "when_required"})
+    s3 = store_from_config(
+        {
+            "BLOB_DIR": "/x",
+            "BLOB_URL": "s3://city-photos/fieldcheck/prod",
+            "S3_ENDPOINT_URL": "https://oss-cn-hangzhou.aliyuncs.com",
+            "S3_REGION": "cn-hangzhou",
+            "S3_ADDRESSING": "virtual",
+            "S3_CHECKSUMS": "when_required",
+        }
+    )
     assert isinstance(s3, S3BlobStore)
     assert (s3.bucket, s3.prefix) == ("city-photos", "fieldcheck/prod/")
     assert s3.client.meta.config.s3["addressing_style"] == "virtual"
@@ -188,7 +200,11 @@ def test_store_from_config(tmp_path):
 
 
 def test_the_app_uses_the_configured_store(tmp_path):
-    base = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "x", "BLOB_DIR": str(tmp_path / "b")}
+    base = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "SECRET_KEY": "x",
+        "BLOB_DIR": str(tmp_path / "b"),
+    }
     assert isinstance(create_app(base).extensions["fieldcheck.storage"], LocalBlobStore)
     app = create_app({**base, "BLOB_URL": "memory://"})
     assert isinstance(app.extensions["fieldcheck.storage"], MemoryBlobStore)

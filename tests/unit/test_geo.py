@@ -83,8 +83,10 @@ def test_utf8_bom_and_missing_spot_types_are_accepted():
 
 
 def test_lower_case_codes_are_stored_upper_cased():
-    text = collection(feature("c001", [square(LON, LAT)], subdistrict_code="sd01"),
-                      feature("sd01-c.2_b", [square(LON + D, LAT)], subdistrict_code="sd01"))
+    text = collection(
+        feature("c001", [square(LON, LAT)], subdistrict_code="sd01"),
+        feature("sd01-c.2_b", [square(LON + D, LAT)], subdistrict_code="sd01"),
+    )
     codes = [(f.community_code, f.subdistrict_code) for f in parse_feature_collection(text)]
     assert codes == [("C001", "SD01"), ("SD01-C.2_B", "SD01")]
 
@@ -236,7 +238,11 @@ BAD_FILES = {
     ),
     "code that is a word of the app's addresses": (
         collection(feature("C001", [square(LON, LAT)]), feature("bulletin", [square(LON + D, LAT)])),
-        ['feature 2 (community bulletin "bulletin社区")', "community_code 'bulletin'", "the app's own addresses"],
+        [
+            'feature 2 (community bulletin "bulletin社区")',
+            "community_code 'bulletin'",
+            "the app's own addresses",
+        ],
     ),
     "sub-district code with a slash": (
         collection(feature("C001", [square(LON, LAT)], subdistrict_code="SD/1")),

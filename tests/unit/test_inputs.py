@@ -8,16 +8,37 @@ from fieldcheck.errors import Invalid
 from fieldcheck.inputs import parse_number, parse_position, parse_whole_number
 
 
-@pytest.mark.parametrize("raw", ["1e999", "-1e999", "nan", "NaN", "inf", "１２", "٣٤", "12abc", "0x1A", True,
-                                 float("inf"), float("nan"), 10**400, [], {}, "1_000"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1e999",
+        "-1e999",
+        "nan",
+        "NaN",
+        "inf",
+        "１２",
+        "٣٤",
+        "12abc",
+        "0x1A",
+        True,
+        float("inf"),
+        float("nan"),
+        10**400,
+        [],
+        {},
+        "1_000",
+    ],
+)
 def test_numbers_that_are_not_finite_ascii_numbers_are_refused(raw) -> None:
     with pytest.raises(Invalid) as exc:
         parse_number(raw, "accuracy_m", 0, 1e300)
     assert exc.value.code == "invalid_accuracy_m"
 
 
-@pytest.mark.parametrize(("raw", "value"), [("12", 12.0), (" 1.5 ", 1.5), ("1e2", 100.0), (7, 7.0), (2.5, 2.5),
-                                            ("", None), (None, None)])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("12", 12.0), (" 1.5 ", 1.5), ("1e2", 100.0), (7, 7.0), (2.5, 2.5), ("", None), (None, None)],
+)
 def test_numbers_within_range_are_read(raw, value) -> None:
     assert parse_number(raw, "accuracy_m", 0, 1000) == value
 
@@ -36,8 +57,14 @@ def test_a_whole_number_is_read_from_text_or_json() -> None:
 
 @pytest.mark.parametrize(
     ("lat", "lon", "code"),
-    [("91", "112", "invalid_lat"), ("34", "-180.5", "invalid_lon"), ("nan", "1", "invalid_lat"),
-     ("34", None, "invalid_location"), (None, "112", "invalid_location"), ("1e999", "1", "invalid_lat")],
+    [
+        ("91", "112", "invalid_lat"),
+        ("34", "-180.5", "invalid_lon"),
+        ("nan", "1", "invalid_lat"),
+        ("34", None, "invalid_location"),
+        (None, "112", "invalid_location"),
+        ("1e999", "1", "invalid_lat"),
+    ],
 )
 def test_one_position_rule_with_the_documented_codes(lat, lon, code) -> None:
     with pytest.raises(Invalid) as exc:

@@ -16,10 +16,27 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 @pytest.mark.parametrize(
     "bad",
     [
-        "9999-12", "0000-01", "1999-12", "2101-01",  # years outside the app's range
-        "2026-0²", "٢٠٢٦-١١", "２０２６-11", "2026-１1",  # digits that are not ASCII
-        "2026-13", "2026-00", "2026-1", "26-01", "2026/01", "2026-01-01", " 2026-01", "2026-01\n", "+026-01",
-        "", None, 202601, ["2026-01"],
+        "9999-12",
+        "0000-01",
+        "1999-12",
+        "2101-01",  # years outside the app's range
+        "2026-0²",
+        "٢٠٢٦-١١",
+        "２０２６-11",
+        "2026-１1",  # digits that are not ASCII
+        "2026-13",
+        "2026-00",
+        "2026-1",
+        "26-01",
+        "2026/01",
+        "2026-01-01",
+        " 2026-01",
+        "2026-01\n",
+        "+026-01",
+        "",
+        None,
+        202601,
+        ["2026-01"],
     ],
 )
 def test_only_ascii_months_in_the_years_the_app_serves_are_months(bad) -> None:

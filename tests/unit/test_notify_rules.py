@@ -18,15 +18,18 @@ def told(action, actor=OFFICER, report=REPORT):
     return rules.notices_for(EventFacts(action=action, actor_id=actor), report)
 
 
-@pytest.mark.parametrize(("action", "kind"), [
-    ("dispatch", "dispatched"),
-    ("assign", "dispatched"),
-    ("reject", "rework"),
-    ("uphold", "appeal_upheld"),
-    ("approve_suspension", "suspension_approved"),
-    ("refuse_suspension", "suspension_refused"),
-    ("urge", "urged"),
-])
+@pytest.mark.parametrize(
+    ("action", "kind"),
+    [
+        ("dispatch", "dispatched"),
+        ("assign", "dispatched"),
+        ("reject", "rework"),
+        ("uphold", "appeal_upheld"),
+        ("approve_suspension", "suspension_approved"),
+        ("refuse_suspension", "suspension_refused"),
+        ("urge", "urged"),
+    ],
+)
 def test_community_staff_hear_of_work_and_decisions(action, kind):
     assert told(action) == [Notice(COMMUNITY, kind)]
 
@@ -71,7 +74,22 @@ def test_a_report_without_a_community_tells_no_community():
 
 
 def test_every_kind_has_a_title():
-    kinds = {n.kind for a in ("dispatch", "reject", "uphold", "grant", "approve_suspension", "refuse_suspension",
-                              "urge", "void", "rectify", "appeal", "request_suspension") for n in told(a, actor=99)}
+    kinds = {
+        n.kind
+        for a in (
+            "dispatch",
+            "reject",
+            "uphold",
+            "grant",
+            "approve_suspension",
+            "refuse_suspension",
+            "urge",
+            "void",
+            "rectify",
+            "appeal",
+            "request_suspension",
+        )
+        for n in told(a, actor=99)
+    }
     kinds.add("unassigned")
     assert kinds <= set(rules.TITLES)

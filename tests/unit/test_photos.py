@@ -160,7 +160,11 @@ def decode(data: bytes) -> Image.Image:
 def dhash_of(img: Image.Image) -> str:
     """A dHash written out independently of fieldcheck's: 9x8 grey box averages, left > right."""
     small = img.convert("L").resize((9, 8), Image.Resampling.BOX)
-    bits = "".join("1" if small.getpixel((x, y)) > small.getpixel((x + 1, y)) else "0" for y in range(8) for x in range(8))
+    bits = "".join(
+        "1" if small.getpixel((x, y)) > small.getpixel((x + 1, y)) else "0"
+        for y in range(8)
+        for x in range(8)
+    )
     return f"{int(bits, 2):016x}"
 
 
@@ -1225,7 +1229,12 @@ def test_peak_memory_of_a_16_bit_png_stays_near_its_decoded_size(tmp_path, width
     path.write_bytes(grey16_png(width, height))
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(path)], cwd=root, capture_output=True, text=True, timeout=300, check=True
+        [sys.executable, "-c", MEASURE, str(path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     measured = __import__("json").loads(out.stdout.strip().splitlines()[-1])
     decoded_mb = width * height * 2 / 2**20

@@ -82,8 +82,12 @@ def at(day: int, hour: int = 10, month: int = 3) -> datetime:
 def rep(community=WITH_MARKET, item="ENV-01", **kw) -> ReportFact:
     fields = {"status": "dispatched", "observed_at": at(10), "found_by": "district"}
     fields.update(kw)
-    return ReportFact(id=kw.pop("id", None) or next(_ids), community_id=community.id if community else None,
-                      item_code=item, **{k: v for k, v in fields.items() if k != "id"})
+    return ReportFact(
+        id=kw.pop("id", None) or next(_ids),
+        community_id=community.id if community else None,
+        item_code=item,
+        **{k: v for k, v in fields.items() if k != "id"},
+    )
 
 
 def score(reports, communities=(WITH_MARKET, NO_MARKET, OTHER), visited=(), now=NOW, checklist=CHECKLIST):
@@ -107,7 +111,9 @@ def test_a_report_deducts_instances_times_points_scaled_to_the_field_total():
     assert s.deductions == Fraction("1.4")
 
 
-@pytest.mark.parametrize(("found_by", "expected"), [("third_party", "3"), ("city", "3"), ("district", "2"), ("subdistrict", "1")])
+@pytest.mark.parametrize(
+    ("found_by", "expected"), [("third_party", "3"), ("city", "3"), ("district", "2"), ("subdistrict", "1")]
+)
 def test_who_found_it_multiplies_the_deduction(found_by, expected):
     s = of(score([rep(item="ENV-02", found_by=found_by)]))
     assert s.entries[0].amount == Decimal(expected)
@@ -177,7 +183,13 @@ def test_the_month_is_the_citys_month():
 
 def closed_before(days_before: float, observed: datetime, **kw) -> ReportFact:
     closed_at = observed - timedelta(days=days_before)
-    return rep(status="closed", observed_at=closed_at - timedelta(days=2), rectified_at=closed_at, closed_at=closed_at, **kw)
+    return rep(
+        status="closed",
+        observed_at=closed_at - timedelta(days=2),
+        rectified_at=closed_at,
+        closed_at=closed_at,
+        **kw,
+    )
 
 
 def test_a_repeat_at_the_same_spot_within_the_window_counts_double():
@@ -205,7 +217,9 @@ def test_no_repeat_outside_the_window_for_another_item_or_when_the_earlier_one_i
     cases = [
         closed_before(31, observed, item="ENV-02", spot_id=7),  # closed 31 days before
         closed_before(3, observed, item="ENV-01", spot_id=7),  # another item
-        rep(item="ENV-02", spot_id=7, status="rectified", observed_at=at(2), rectified_at=at(3)),  # not closed
+        rep(
+            item="ENV-02", spot_id=7, status="rectified", observed_at=at(2), rectified_at=at(3)
+        ),  # not closed
     ]
     later = rep(item="ENV-02", spot_id=7, observed_at=observed)
     s = of(score([*cases, later]))
@@ -213,7 +227,9 @@ def test_no_repeat_outside_the_window_for_another_item_or_when_the_earlier_one_i
 
 
 def test_the_earlier_report_may_belong_to_an_earlier_month():
-    earlier = rep(item="ENV-02", spot_id=7, status="closed", observed_at=at(20, month=2), closed_at=at(25, month=2))
+    earlier = rep(
+        item="ENV-02", spot_id=7, status="closed", observed_at=at(20, month=2), closed_at=at(25, month=2)
+    )
     later = rep(item="ENV-02", spot_id=7, observed_at=at(3))
     s = of(score([earlier, later]))
     assert s.indicators.reports == 1 and s.entries[0].repeat_of == earlier.id
@@ -241,7 +257,14 @@ def test_rectification_weighs_on_time_closure_and_rework_rates():
     ]
     s = of(score(items))
     ind = s.indicators
-    assert (ind.due, ind.closed, ind.on_time, ind.overdue_open, ind.reached_verification, ind.rework) == (4, 2, 1, 1, 3, 1)
+    assert (ind.due, ind.closed, ind.on_time, ind.overdue_open, ind.reached_verification, ind.rework) == (
+        4,
+        2,
+        1,
+        1,
+        3,
+        1,
+    )
     # 15 × 1/4 + 10 × 2/4 + 5 × (1 − 1/3) = 3.75 + 5 + 10/3
     assert s.rectification_score == Fraction(15, 4) + 5 + Fraction(10, 3)
 
@@ -299,7 +322,11 @@ def test_a_community_with_no_report_and_no_visit_is_not_inspected_and_not_ranked
     result = score([rep(item="ENV-01")], visited=[NO_MARKET.id])
     assert of(result).rank == 2
     # Visited, nothing found: inspected, full marks, ranked first.
-    assert of(result, NO_MARKET).inspected and of(result, NO_MARKET).score == 100 and of(result, NO_MARKET).rank == 1
+    assert (
+        of(result, NO_MARKET).inspected
+        and of(result, NO_MARKET).score == 100
+        and of(result, NO_MARKET).rank == 1
+    )
     other = of(result, OTHER)
     assert not other.inspected and other.rank is None and other.score is None and other.field_score is None
     assert result.coverage == (2, 3)
@@ -330,7 +357,13 @@ def test_sub_district_score_is_the_mean_of_its_inspected_communities():
 
 
 def test_red_and_black_lists():
-    result = score([rep(item="ORD-01", instances=5), rep(NO_MARKET, item="ENV-01"), rep(OTHER, item="ENV-01", instances=2)])
+    result = score(
+        [
+            rep(item="ORD-01", instances=5),
+            rep(NO_MARKET, item="ENV-01"),
+            rep(OTHER, item="ENV-01", instances=2),
+        ]
+    )
     # C001 loses 25 of 100 weight points: 52.5 + 30 = 82.5 < 85 → black whatever its rank.
     assert result.red_list == ["C002"]
     assert result.black_list == ["C001"]
@@ -353,8 +386,12 @@ def reports(draw, statuses=STATUSES):
     status = draw(st.sampled_from(statuses))
     dispatched = observed
     due_at = draw(st.one_of(st.none(), st.integers(1, 30 * 24).map(lambda h: observed + timedelta(hours=h))))
-    rectified = draw(st.one_of(st.none(), st.integers(1, 30 * 24).map(lambda h: observed + timedelta(hours=h))))
-    closed = rectified + timedelta(hours=draw(st.integers(1, 48))) if status == "closed" and rectified else None
+    rectified = draw(
+        st.one_of(st.none(), st.integers(1, 30 * 24).map(lambda h: observed + timedelta(hours=h)))
+    )
+    closed = (
+        rectified + timedelta(hours=draw(st.integers(1, 48))) if status == "closed" and rectified else None
+    )
     if status == "closed" and closed is None:
         status = "dispatched"
     return ReportFact(
@@ -386,7 +423,9 @@ def unique(rs):
 
 
 MONTHS = st.lists(reports(), max_size=25).map(unique)
-NOT_DUE = reports(statuses=("dispatched", "rectified", "closed", "appealed")).map(lambda r: r._replace(due_at=None))
+NOT_DUE = reports(statuses=("dispatched", "rectified", "closed", "appealed")).map(
+    lambda r: r._replace(due_at=None)
+)
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOW_IN_MONTH = st.sampled_from([START + timedelta(days=12), NOW])
 
@@ -441,7 +480,9 @@ def test_voiding_a_report_never_lowers_a_field_score_nor_a_score_when_it_was_not
     victim = data.draw(st.sampled_from(rs))
     voided = [r._replace(status="voided") if r.id == victim.id else r for r in rs]
     before, after = score(rs, now=now), score(voided, now=now)
-    was_due = victim.due_at is not None and START <= victim.due_at < min(now, END) and victim.status != "suspended"
+    was_due = (
+        victim.due_at is not None and START <= victim.due_at < min(now, END) and victim.status != "suspended"
+    )
     for b, a in zip(before.communities_by_code(), after.communities_by_code(), strict=True):
         if a.inspected:
             assert a.field_score >= b.field_score
@@ -478,8 +519,10 @@ def test_the_ranking_is_a_total_order_independent_of_input_order(rs, rnd):
 # Points, multipliers, caps and weights with awkward cents, so the integer units must be exact.
 FRACTIONAL = parse_checklist(
     CHECKLIST_TEXT.replace("label: unit", "label: fractional")
-    .replace("{third_party: 1.5, city: 1.5, district: 1.0, subdistrict: 0.5}",
-             "{third_party: 1.37, city: 1.25, district: 0.99, subdistrict: 0.33}")
+    .replace(
+        "{third_party: 1.5, city: 1.5, district: 1.0, subdistrict: 0.5}",
+        "{third_party: 1.37, city: 1.25, district: 0.99, subdistrict: 0.33}",
+    )
     .replace("multiplier: 2}", "multiplier: 1.75}")
     .replace("points: 1, cap: 3}", "points: 0.33, cap: 2.97}")
     .replace("points: 5, cap: 25}", "points: 1.07, cap: 3.13}")
@@ -505,31 +548,71 @@ def eager(checklist, rs, now=NOW):
     out = {}
     for community in COMMUNITIES:
         entries = []
-        for r in sorted((r for r in rs if r.community_id == community.id and is_field_report(r, START, END)),
-                        key=lambda r: r.id):
+        for r in sorted(
+            (r for r in rs if r.community_id == community.id and is_field_report(r, START, END)),
+            key=lambda r: r.id,
+        ):
             multiplier = checklist.found_by.get(r.found_by, Decimal(1))
             if r.item_code not in items:
-                entries.append(Deduction(r.id, community.id, r.item_code, None, r.instances, Decimal(0), r.found_by,
-                                         multiplier, None, Decimal(1), Decimal(0), "item_not_in_checklist"))
+                entries.append(
+                    Deduction(
+                        r.id,
+                        community.id,
+                        r.item_code,
+                        None,
+                        r.instances,
+                        Decimal(0),
+                        r.found_by,
+                        multiplier,
+                        None,
+                        Decimal(1),
+                        Decimal(0),
+                        "item_not_in_checklist",
+                    )
+                )
                 continue
             item, category = items[r.item_code]
             repeat_of = index.earlier(r)
             rmult = checklist.repeat.multiplier if repeat_of is not None else Decimal(1)
             applies = category_applies(category.spot_types, community.spot_types)
-            entries.append(Deduction(r.id, community.id, r.item_code, category.code, r.instances, item.points,
-                                     r.found_by, multiplier, repeat_of, rmult,
-                                     item.points * multiplier * r.instances * rmult,
-                                     None if applies else "category_not_applicable"))
+            entries.append(
+                Deduction(
+                    r.id,
+                    community.id,
+                    r.item_code,
+                    category.code,
+                    r.instances,
+                    item.points,
+                    r.found_by,
+                    multiplier,
+                    repeat_of,
+                    rmult,
+                    item.points * multiplier * r.instances * rmult,
+                    None if applies else "category_not_applicable",
+                )
+            )
         categories = []
         for category in checklist.categories:
             applies = category_applies(category.spot_types, community.spot_types)
-            capped = [item_deduction(sum(e.amount for e in entries if e.item_code == i.code and e.excluded is None), i.cap)
-                      for i in category.items
-                      if any(e.item_code == i.code and e.excluded is None for e in entries)]
+            capped = [
+                item_deduction(
+                    sum(e.amount for e in entries if e.item_code == i.code and e.excluded is None), i.cap
+                )
+                for i in category.items
+                if any(e.item_code == i.code and e.excluded is None for e in entries)
+            ]
             raw = sum(capped, Decimal(0))
-            categories.append((category.code, applies, raw, category_deduction(raw, category.weight) if applies else 0))
-        field = field_score(checklist.field_total, [(c.weight, d) for c, (_code, applies, _raw, d)
-                                                    in zip(checklist.categories, categories, strict=True) if applies])
+            categories.append(
+                (category.code, applies, raw, category_deduction(raw, category.weight) if applies else 0)
+            )
+        field = field_score(
+            checklist.field_total,
+            [
+                (c.weight, d)
+                for c, (_code, applies, _raw, d) in zip(checklist.categories, categories, strict=True)
+                if applies
+            ],
+        )
         out[community.code] = (entries, categories, field)
     return out
 
@@ -555,8 +638,12 @@ def test_scores_and_breakdowns_equal_the_rules_applied_one_report_at_a_time(chec
 def test_plain_tuples_score_like_report_facts(rs, now):
     """The loader passes rows as plain tuples in ReportFact's field order."""
     a, b = score(rs, now=now), score([tuple(r) for r in rs], now=now)
-    assert [(s.community.code, s.rank, s.score, s.field_score, s.rectification_score, s.indicators) for s in a.communities] == [
-        (s.community.code, s.rank, s.score, s.field_score, s.rectification_score, s.indicators) for s in b.communities
+    assert [
+        (s.community.code, s.rank, s.score, s.field_score, s.rectification_score, s.indicators)
+        for s in a.communities
+    ] == [
+        (s.community.code, s.rank, s.score, s.field_score, s.rectification_score, s.indicators)
+        for s in b.communities
     ]
     assert [list(s.entries) for s in a.communities] == [list(s.entries) for s in b.communities]
     assert [s.categories for s in a.communities] == [s.categories for s in b.communities]

@@ -83,12 +83,22 @@ POSITIONS = [
     (None, None),
 ]
 # Observed moments: either side of the city's month start and end, midday in the month.
-OBSERVED = [START - timedelta(microseconds=1), START, START + timedelta(days=9, hours=3, microseconds=17),
-            END - timedelta(microseconds=1), END]
+OBSERVED = [
+    START - timedelta(microseconds=1),
+    START,
+    START + timedelta(days=9, hours=3, microseconds=17),
+    END - timedelta(microseconds=1),
+    END,
+]
 # Closings relative to an observed moment: exactly the window before and a microsecond earlier, at the
 # moment and a microsecond after, in between.
-CLOSED_OFFSETS = [-WINDOW, -WINDOW - timedelta(microseconds=1), timedelta(0), timedelta(microseconds=1),
-                  -timedelta(days=3, seconds=5)]
+CLOSED_OFFSETS = [
+    -WINDOW,
+    -WINDOW - timedelta(microseconds=1),
+    timedelta(0),
+    timedelta(microseconds=1),
+    -timedelta(days=3, seconds=5),
+]
 
 
 def test_the_edge_positions_straddle_the_radius():
@@ -99,19 +109,31 @@ def test_the_edge_positions_straddle_the_radius():
 def edge_reports(draw):
     observed = draw(st.sampled_from(OBSERVED))
     lat, lon = draw(st.sampled_from(POSITIONS))
-    status = draw(st.sampled_from(("closed", "closed", "dispatched", "rectified", "voided", "appealed", "suspended")))
+    status = draw(
+        st.sampled_from(("closed", "closed", "dispatched", "rectified", "voided", "appealed", "suspended"))
+    )
     closed = None
     if status == "closed" and draw(st.booleans()):
         closed = draw(st.sampled_from(OBSERVED)) + draw(st.sampled_from(CLOSED_OFFSETS))
     # Deadlines at the in-month reference time or the month's last microsecond; rectified exactly at the
     # deadline or a microsecond either side, before the latest dispatch (returned) or not at all.
-    due = draw(st.sampled_from([None, observed + timedelta(hours=2), START + timedelta(days=12),
-                                END - timedelta(microseconds=1)]))
+    due = draw(
+        st.sampled_from(
+            [None, observed + timedelta(hours=2), START + timedelta(days=12), END - timedelta(microseconds=1)]
+        )
+    )
     dispatched = draw(st.sampled_from([None, observed, observed + timedelta(hours=1)]))
     one = timedelta(microseconds=1)
     anchors = [a for a in (due, dispatched, closed) if a is not None]
-    rectified = draw(st.one_of(st.none(), st.sampled_from(anchors).flatmap(
-        lambda a: st.sampled_from([a - one, a, a + one])))) if anchors else None
+    rectified = (
+        draw(
+            st.one_of(
+                st.none(), st.sampled_from(anchors).flatmap(lambda a: st.sampled_from([a - one, a, a + one]))
+            )
+        )
+        if anchors
+        else None
+    )
     return ReportFact(
         id=draw(st.integers(1, 60)),
         community_id=draw(st.sampled_from([c.id for c in COMMUNITIES] + [None])),
@@ -135,7 +157,9 @@ EDGE_MONTHS = st.lists(edge_reports(), max_size=30, unique_by=lambda r: r.id)
 
 
 def _asked(rs):
-    return [r for r in rs if r.community_id is not None and r.status != "voided" and START <= r.observed_at < END]
+    return [
+        r for r in rs if r.community_id is not None and r.status != "voided" and START <= r.observed_at < END
+    ]
 
 
 def find_repeats(rows, asked_at, radius=RADIUS, window_us=WINDOW_US):
@@ -158,8 +182,11 @@ def test_find_repeats_equals_repeat_index(rs):
     expected = {r.id: index.earlier(r) for r in _asked(rs)}
     facts = in_micros(MonthFacts(MONTH, START, END, COMMUNITIES, rs))
     rows = facts.reports
-    asked = [k for k, row in enumerate(rows) if row[1] is not None and row[3] != "voided"
-             and micros(START) <= row[4] < micros(END)]
+    asked = [
+        k
+        for k, row in enumerate(rows)
+        if row[1] is not None and row[3] != "voided" and micros(START) <= row[4] < micros(END)
+    ]
     found = find_repeats(rows, asked)
     assert {rid: found.get(rid) for rid in expected} == expected
     assert set(found) <= set(expected)
@@ -167,8 +194,16 @@ def test_find_repeats_equals_repeat_index(rs):
 
 def test_a_closing_exactly_the_window_before_and_exactly_the_radius_away_counts():
     observed = START + timedelta(days=10)
-    earlier = ReportFact(1, 1, "ENV-01", "closed", observed - WINDOW - timedelta(days=1), lat=POSITIONS[1][0],
-                         lon=POSITIONS[1][1], closed_at=observed - WINDOW)
+    earlier = ReportFact(
+        1,
+        1,
+        "ENV-01",
+        "closed",
+        observed - WINDOW - timedelta(days=1),
+        lat=POSITIONS[1][0],
+        lon=POSITIONS[1][1],
+        closed_at=observed - WINDOW,
+    )
     beyond = earlier._replace(id=2, lat=POSITIONS[2][0])
     late = earlier._replace(id=3, closed_at=observed + timedelta(microseconds=1))
     report = ReportFact(4, 1, "ENV-01", "dispatched", observed, lat=LAT0, lon=LON0)
@@ -179,29 +214,46 @@ def test_a_closing_exactly_the_window_before_and_exactly_the_radius_away_counts(
 
 # Working hours: March-April 2026 with a holiday on a Monday and a make-up working Saturday, in the city's
 # zone; and a zone whose clocks change (New York, 8 March 2026), where local days are 23 and 25 hours long.
-CALENDAR = WorkCalendar(holidays=frozenset({date(2026, 3, 9), date(2026, 4, 6)}),
-                        workdays=frozenset({date(2026, 3, 14)}), loaded_years=frozenset({2026}))
+CALENDAR = WorkCalendar(
+    holidays=frozenset({date(2026, 3, 9), date(2026, 4, 6)}),
+    workdays=frozenset({date(2026, 3, 14)}),
+    loaded_years=frozenset({2026}),
+)
 MOMENT = st.integers(min_value=0, max_value=50 * 86400 * 10**6).map(
-    lambda us: datetime(2026, 2, 25, tzinfo=UTC) + timedelta(microseconds=us))
-BOUNDARY = st.sampled_from([
-    datetime(2026, 3, d, h, tzinfo=TZ).astimezone(UTC) + timedelta(microseconds=e)
-    for d in (8, 9, 10, 13, 14, 15) for h in (0, 23) for e in (-1, 0, 1)
-])
+    lambda us: datetime(2026, 2, 25, tzinfo=UTC) + timedelta(microseconds=us)
+)
+BOUNDARY = st.sampled_from(
+    [
+        datetime(2026, 3, d, h, tzinfo=TZ).astimezone(UTC) + timedelta(microseconds=e)
+        for d in (8, 9, 10, 13, 14, 15)
+        for h in (0, 23)
+        for e in (-1, 0, 1)
+    ]
+)
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.one_of(MOMENT, BOUNDARY), st.one_of(MOMENT, BOUNDARY)), max_size=40),
-       st.sampled_from([TZ, ZoneInfo("America/New_York"), UTC]))
+@given(
+    st.lists(st.tuples(st.one_of(MOMENT, BOUNDARY), st.one_of(MOMENT, BOUNDARY)), max_size=40),
+    st.sampled_from([TZ, ZoneInfo("America/New_York"), UTC]),
+)
 def test_working_seconds_equal_working_hours(pairs, tz):
     pairs = [(min(a, b), max(a, b)) for a, b in pairs]
     plain = WorkingHours(CALENDAR, tz)
     expected = [plain(a, b) for a, b in pairs]
 
-    assert working_seconds(CALENDAR, tz, [micros(a) for a, _ in pairs], [micros(b) for _, b in pairs]).tolist() == expected
+    assert (
+        working_seconds(CALENDAR, tz, [micros(a) for a, _ in pairs], [micros(b) for _, b in pairs]).tolist()
+        == expected
+    )
 
 
 def test_microseconds_round_trip():
-    for moment in (START, END - timedelta(microseconds=1), datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)):
+    for moment in (
+        START,
+        END - timedelta(microseconds=1),
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ):
         assert from_micros(micros(moment)) == moment
     assert micros(None) is None and from_micros(None) is None
 
@@ -225,10 +277,26 @@ def _summary(result):
     return (
         result.breakdown_facts().digest(),
         result.reference,
-        [(s.community.code, s.rank, s.inspected, s.score, s.field_score, s.rectification_score, s.deductions,
-          s.indicators, list(s.entries), s.categories) for s in result.communities],
+        [
+            (
+                s.community.code,
+                s.rank,
+                s.inspected,
+                s.score,
+                s.field_score,
+                s.rectification_score,
+                s.deductions,
+                s.indicators,
+                list(s.entries),
+                s.categories,
+            )
+            for s in result.communities
+        ],
         [(s.code, s.rank, s.score, s.indicators) for s in result.subdistricts],
-        result.red_list, result.black_list, result.indicators, result.coverage,
+        result.red_list,
+        result.black_list,
+        result.indicators,
+        result.coverage,
     )
 
 
@@ -249,15 +317,37 @@ def test_the_bench_like_month_scores_alike_at_both_reference_times():
     rows = []
     for i in range(1, 3001):
         observed = START + timedelta(seconds=rng.uniform(-20 * 86400, 32 * 86400))
-        status = rng.choice(("closed", "closed", "dispatched", "rectified", "voided", "appealed", "suspended"))
-        rectified = observed + timedelta(hours=rng.uniform(1, 200)) if status in ("closed", "rectified") else None
+        status = rng.choice(
+            ("closed", "closed", "dispatched", "rectified", "voided", "appealed", "suspended")
+        )
+        rectified = (
+            observed + timedelta(hours=rng.uniform(1, 200)) if status in ("closed", "rectified") else None
+        )
         closed = rectified + timedelta(hours=rng.uniform(1, 48)) if status == "closed" else None
-        lat, lon = (None, None) if rng.random() < 0.1 else (LAT0 + rng.uniform(0, 0.003), LON0 + rng.uniform(0, 0.003))
-        rows.append(ReportFact(i, rng.choice(COMMUNITIES).id, rng.choice(("ENV-01", "ENV-02", "ORD-01", "MKT-01")),
-                               status, observed, rng.randint(1, 3), rng.choice(("city", "district", "subdistrict")),
-                               rng.choice((None, 1, 2, 3)), lat, lon, observed,
-                               observed + timedelta(hours=rng.choice((2, 24, 72))), rectified, closed,
-                               rng.randint(0, 1)))
+        lat, lon = (
+            (None, None)
+            if rng.random() < 0.1
+            else (LAT0 + rng.uniform(0, 0.003), LON0 + rng.uniform(0, 0.003))
+        )
+        rows.append(
+            ReportFact(
+                i,
+                rng.choice(COMMUNITIES).id,
+                rng.choice(("ENV-01", "ENV-02", "ORD-01", "MKT-01")),
+                status,
+                observed,
+                rng.randint(1, 3),
+                rng.choice(("city", "district", "subdistrict")),
+                rng.choice((None, 1, 2, 3)),
+                lat,
+                lon,
+                observed,
+                observed + timedelta(hours=rng.choice((2, 24, 72))),
+                rectified,
+                closed,
+                rng.randint(0, 1),
+            )
+        )
     facts = MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)
     for now in (START + timedelta(days=12), NOW):
         plain = score_month(CHECKLIST, facts, now, calendar=CALENDAR, tz=TZ)
@@ -271,7 +361,9 @@ def test_closings_at_the_same_moment_go_to_the_lowest_id_on_both_paths():
     closed_at = observed - timedelta(days=2)
     rows = [
         ReportFact(9, 1, "ENV-01", "closed", closed_at, spot_id=1, closed_at=closed_at),  # same spot
-        ReportFact(5, 1, "ENV-01", "closed", closed_at, lat=LAT0, lon=LON0, closed_at=closed_at),  # same place
+        ReportFact(
+            5, 1, "ENV-01", "closed", closed_at, lat=LAT0, lon=LON0, closed_at=closed_at
+        ),  # same place
         ReportFact(7, 1, "ENV-01", "closed", closed_at, spot_id=1, lat=LAT0, lon=LON0, closed_at=closed_at),
         ReportFact(20, 1, "ENV-01", "dispatched", observed, spot_id=1, lat=LAT0, lon=LON0),
         ReportFact(21, 1, "ENV-01", "dispatched", observed, spot_id=1),
@@ -289,20 +381,45 @@ def test_working_seconds_across_a_half_hour_clock_change():
     calendar = WorkCalendar(workdays=frozenset({date(2026, 10, 4)}))
     change = datetime(2026, 10, 3, 15, 30, tzinfo=UTC)
     assert (change - timedelta(seconds=1)).astimezone(tz).utcoffset() != change.astimezone(tz).utcoffset()
-    moments = [change + timedelta(minutes=m, microseconds=u) for m in (-90, -31, -30, -1, 0, 1, 29, 30, 600, 3000)
-               for u in (-1, 0, 1)]
+    moments = [
+        change + timedelta(minutes=m, microseconds=u)
+        for m in (-90, -31, -30, -1, 0, 1, 29, 30, 600, 3000)
+        for u in (-1, 0, 1)
+    ]
     pairs = [(a, b) for a in moments for b in moments if a <= b]
     plain = WorkingHours(calendar, tz)
-    assert working_seconds(calendar, tz, [micros(a) for a, _ in pairs], [micros(b) for _, b in pairs]).tolist() == [
-        plain(a, b) for a, b in pairs]
+    assert working_seconds(
+        calendar, tz, [micros(a) for a, _ in pairs], [micros(b) for _, b in pairs]
+    ).tolist() == [plain(a, b) for a, b in pairs]
 
 
 def test_when_the_cells_would_not_fit_in_64_bits_the_month_is_scored_the_plain_way(monkeypatch):
     observed = START + timedelta(days=10)
-    rows = [ReportFact(1, 1, "ENV-01", "closed", observed - timedelta(days=3), spot_id=1, dispatched_at=observed,
-                       due_at=observed, rectified_at=observed + timedelta(hours=1), closed_at=observed - timedelta(days=2)),
-            ReportFact(2, 1, "ENV-01", "dispatched", observed, spot_id=1, dispatched_at=observed,
-                       due_at=observed + timedelta(days=1), rectified_at=observed + timedelta(hours=30))]
+    rows = [
+        ReportFact(
+            1,
+            1,
+            "ENV-01",
+            "closed",
+            observed - timedelta(days=3),
+            spot_id=1,
+            dispatched_at=observed,
+            due_at=observed,
+            rectified_at=observed + timedelta(hours=1),
+            closed_at=observed - timedelta(days=2),
+        ),
+        ReportFact(
+            2,
+            1,
+            "ENV-01",
+            "dispatched",
+            observed,
+            spot_id=1,
+            dispatched_at=observed,
+            due_at=observed + timedelta(days=1),
+            rectified_at=observed + timedelta(hours=30),
+        ),
+    ]
     facts = MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)
     plain = score_month(CHECKLIST, facts, NOW, calendar=CALENDAR, tz=TZ)
     monkeypatch.setattr(arrays, "_search", lambda *args: None)
@@ -319,15 +436,34 @@ def test_the_facts_of_every_community_at_once_are_each_communitys_facts():
     from fieldcheck.scoring import BreakdownFacts
 
     rng = random.Random(11)
-    rows = [ReportFact(i, rng.choice(COMMUNITIES).id, rng.choice(("ENV-01", "ENV-02", "ORD-01", "MKT-01", "GONE-1")),
-                       "closed", START + timedelta(hours=i), rng.randint(1, 3), rng.choice(("city", "district")),
-                       rng.choice((None, 1)), LAT0, LON0, START + timedelta(hours=i), START + timedelta(hours=i + 2),
-                       START + timedelta(hours=i + 1), START + timedelta(hours=i + 1, minutes=30), 0)
-            for i in range(1, 400)]
-    result = score_month(CHECKLIST, in_micros(MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)), NOW, tz=TZ)
+    rows = [
+        ReportFact(
+            i,
+            rng.choice(COMMUNITIES).id,
+            rng.choice(("ENV-01", "ENV-02", "ORD-01", "MKT-01", "GONE-1")),
+            "closed",
+            START + timedelta(hours=i),
+            rng.randint(1, 3),
+            rng.choice(("city", "district")),
+            rng.choice((None, 1)),
+            LAT0,
+            LON0,
+            START + timedelta(hours=i),
+            START + timedelta(hours=i + 2),
+            START + timedelta(hours=i + 1),
+            START + timedelta(hours=i + 1, minutes=30),
+            0,
+        )
+        for i in range(1, 400)
+    ]
+    result = score_month(
+        CHECKLIST, in_micros(MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)), NOW, tz=TZ
+    )
     at_once = result.breakdown_facts()
-    one_by_one = BreakdownFacts.from_rows({s.community.code: s.breakdown_facts()[0] for s in result.communities},
-                                          {s.community.code: s.breakdown_facts()[1] for s in result.communities})
+    one_by_one = BreakdownFacts.from_rows(
+        {s.community.code: s.breakdown_facts()[0] for s in result.communities},
+        {s.community.code: s.breakdown_facts()[1] for s in result.communities},
+    )
     assert at_once.codes == one_by_one.codes and at_once.not_applicable == one_by_one.not_applicable
     assert (at_once.item_codes, at_once.finders) == (one_by_one.item_codes, one_by_one.finders)
     assert at_once.columns.tolist() == one_by_one.columns.tolist() and at_once.columns.shape[1] > 300
@@ -335,8 +471,9 @@ def test_the_facts_of_every_community_at_once_are_each_communitys_facts():
     assert {0, BreakdownFacts.EXCLUSIONS.index("item_not_in_checklist")} <= excluded
     assert (at_once.columns[5] >= 0).any()  # some repeats
     assert at_once.digest() == one_by_one.digest()
-    changed = BreakdownFacts(at_once.codes, at_once.not_applicable, at_once.item_codes, at_once.finders,
-                             at_once.columns.copy())
+    changed = BreakdownFacts(
+        at_once.codes, at_once.not_applicable, at_once.item_codes, at_once.finders, at_once.columns.copy()
+    )
     changed.columns[3, 0] += 1
     assert changed.digest() != at_once.digest()
 
@@ -369,7 +506,11 @@ def clustered_reports(draw):
         id=draw(st.integers(1, 60)),
         community_id=draw(st.sampled_from([c.id for c in COMMUNITIES] + [None])),
         item_code=draw(st.sampled_from(("ENV-01", "ORD-01", "NOP-01"))),
-        status=draw(st.sampled_from(("closed", "closed", "dispatched", "rectified", "voided", "appealed", "suspended"))),
+        status=draw(
+            st.sampled_from(
+                ("closed", "closed", "dispatched", "rectified", "voided", "appealed", "suspended")
+            )
+        ),
         observed_at=base + timedelta(microseconds=draw(st.sampled_from([0, -1, 1]))),
         instances=draw(st.integers(1, 3)),
         found_by=draw(st.sampled_from(("city", "district"))),
@@ -394,7 +535,9 @@ def months_and_references(draw):
     rs = draw(st.one_of(EDGE_MONTHS, MONTHS, CLUSTERED_MONTHS))
     moments = [m for r in rs for m in (r.due_at, r.closed_at, r.rectified_at) if m is not None]
     one = timedelta(microseconds=1)
-    anchor = draw(st.one_of(st.sampled_from([START + timedelta(days=12), NOW]), st.sampled_from(moments or [END])))
+    anchor = draw(
+        st.one_of(st.sampled_from([START + timedelta(days=12), NOW]), st.sampled_from(moments or [END]))
+    )
     return rs, rules.reference_time(anchor + draw(st.sampled_from([-one, timedelta(0), one])), END)
 
 
@@ -404,8 +547,12 @@ def test_which_reports_count_over_arrays_equals_the_rules(month):
     rs, reference = month
     columns, facts = _both(rs)
     start, end, ref = micros(START), micros(END), micros(reference)
-    assert arrays.field_reports(columns, start, end).tolist() == [rules.is_field_report(r, START, END) for r in facts]
-    assert arrays.due_items(columns, start, end, ref).tolist() == [rules.is_due(r, START, END, reference) for r in facts]
+    assert arrays.field_reports(columns, start, end).tolist() == [
+        rules.is_field_report(r, START, END) for r in facts
+    ]
+    assert arrays.due_items(columns, start, end, ref).tolist() == [
+        rules.is_due(r, START, END, reference) for r in facts
+    ]
     assert arrays.closed_reports(columns).tolist() == [rules.closed_report(r) for r in facts]
 
 
@@ -416,10 +563,25 @@ def test_an_item_dues_counts_over_arrays_equal_the_rules(month):
     columns, facts = _both(rs)
     with_deadline = [k for k, r in enumerate(facts) if r.due_at is not None]
     flags = arrays.due_flags(columns, np.array(with_deadline, dtype=np.int64), micros(reference))
-    assert list(flags._fields) == ["closed_by", "on_time", "overdue_open", "reached_verification", "reworked", "timed"]
-    expected = [(rules.closed_by(r, reference), rules.on_time(r, reference), rules.overdue_open(r, reference),
-                 rules.reached_verification(r), rules.reworked(r), rules.timed(r))
-                for r in (facts[k] for k in with_deadline)]
+    assert list(flags._fields) == [
+        "closed_by",
+        "on_time",
+        "overdue_open",
+        "reached_verification",
+        "reworked",
+        "timed",
+    ]
+    expected = [
+        (
+            rules.closed_by(r, reference),
+            rules.on_time(r, reference),
+            rules.overdue_open(r, reference),
+            rules.reached_verification(r),
+            rules.reworked(r),
+            rules.timed(r),
+        )
+        for r in (facts[k] for k in with_deadline)
+    ]
     assert list(zip(*(f.tolist() for f in flags), strict=True)) == expected
 
 
@@ -438,7 +600,9 @@ def test_the_counts_by_community_over_arrays_equal_count_due(month, calendar):
 
 
 def _nonzero(raw):
-    return {cid: {code: v for code, v in items.items() if v} for cid, items in raw.items() if any(items.values())}
+    return {
+        cid: {code: v for code, v in items.items() if v} for cid, items in raw.items() if any(items.values())
+    }
 
 
 @pytest.mark.parametrize("checklist", [CHECKLIST, FRACTIONAL], ids=["whole", "fractional"])
@@ -453,10 +617,13 @@ def test_the_pass_over_arrays_equals_the_pass_one_report_at_a_time(checklist, mo
     points = Points(checklist)
     hours = WorkingHours(calendar, TZ) if calendar is not None else None
     plain = tally_plain(points, facts, START, END, reference, WINDOW, hours)
-    over = tally_columns(points, columns, micros(START), micros(END), micros(reference), WINDOW_US, calendar, TZ)
+    over = tally_columns(
+        points, columns, micros(START), micros(END), micros(reference), WINDOW_US, calendar, TZ
+    )
     assert over.reports == plain.reports
     assert {cid: [r[0] for r in over.field_by.get(cid)] for cid in over.reports} == {
-        cid: [r.id for r in rows] for cid, rows in plain.field_by.items()}
+        cid: [r.id for r in rows] for cid, rows in plain.field_by.items()
+    }
     assert _nonzero(over.raw) == _nonzero(plain.raw)
     assert over.repeats == plain.repeats and over.repeats_by == dict(plain.repeats_by)
     assert over.indicators == dict(plain.indicators)
@@ -467,13 +634,28 @@ def test_a_radius_of_zero_is_searched_one_report_at_a_time_and_scores_alike():
     and a report at exactly the position of an earlier closed one is still a repeat."""
     checklist = parse_checklist(CHECKLIST_TEXT.replace("radius_m: 50", "radius_m: 0"))
     observed = START + timedelta(days=10)
-    rows = [ReportFact(1, 1, "ENV-01", "closed", observed - timedelta(days=3), lat=LAT0, lon=LON0,
-                       closed_at=observed - timedelta(days=2)),
-            ReportFact(2, 1, "ENV-01", "dispatched", observed, lat=LAT0, lon=LON0),
-            ReportFact(3, 1, "ENV-01", "dispatched", observed, lat=LAT0 + 1e-9, lon=LON0)]
+    rows = [
+        ReportFact(
+            1,
+            1,
+            "ENV-01",
+            "closed",
+            observed - timedelta(days=3),
+            lat=LAT0,
+            lon=LON0,
+            closed_at=observed - timedelta(days=2),
+        ),
+        ReportFact(2, 1, "ENV-01", "dispatched", observed, lat=LAT0, lon=LON0),
+        ReportFact(3, 1, "ENV-01", "dispatched", observed, lat=LAT0 + 1e-9, lon=LON0),
+    ]
     facts = MonthFacts(MONTH, START, END, list(COMMUNITIES), rows)
     columns = ReportColumns.from_rows(in_micros(facts).reports)
-    assert tally_columns(Points(checklist), columns, micros(START), micros(END), micros(END), WINDOW_US, None, TZ) is None
+    assert (
+        tally_columns(
+            Points(checklist), columns, micros(START), micros(END), micros(END), WINDOW_US, None, TZ
+        )
+        is None
+    )
     plain = score_month(checklist, facts, NOW, tz=TZ)
     over_arrays = score_month(checklist, in_micros(facts), NOW, tz=TZ)
     assert _summary(over_arrays) == _summary(plain)

@@ -21,7 +21,14 @@ def test_parse_s3_url():
     assert parse_s3_url("s3://city-photos") == ("city-photos", "")
     assert parse_s3_url("s3://city-photos/") == ("city-photos", "")
     assert parse_s3_url("s3://city-photos/a/b/") == ("city-photos", "a/b/")
-    for bad in ("s3://", "s3://x", "s3://UPPER", "s3://ok-bucket/a//b", "s3://ok-bucket/.hidden", "s3://ok-bucket?x=1"):
+    for bad in (
+        "s3://",
+        "s3://x",
+        "s3://UPPER",
+        "s3://ok-bucket/a//b",
+        "s3://ok-bucket/.hidden",
+        "s3://ok-bucket?x=1",
+    ):
         with pytest.raises(ValueError, match="BLOB_URL"):
             parse_s3_url(bad)
 
@@ -35,8 +42,11 @@ def test_each_object_records_its_sha256_and_a_content_type(s3_store):
     orig = s3_store.client.head_object(Bucket=s3_store.bucket, Key="photos/originals/aa/bb")
     assert orig["ContentType"] == "application/octet-stream"
     size, sha, etag = s3_store.recorded_sha256("originals/aa/bb")
-    assert (size, sha, etag) == (14, hashlib.sha256(b"original bytes").hexdigest(),
-                                 hashlib.md5(b"original bytes").hexdigest())
+    assert (size, sha, etag) == (
+        14,
+        hashlib.sha256(b"original bytes").hexdigest(),
+        hashlib.md5(b"original bytes").hexdigest(),
+    )
 
 
 def test_objects_written_by_another_tool_are_compared_by_their_bytes(s3_store):
@@ -88,8 +98,9 @@ def test_incomplete_multipart_uploads_are_temporary_parts(s3_store):
 
 def test_a_presigned_link_serves_the_object_for_a_minute(s3_store):
     s3_store.put("display/aa/bb.jpg", b"jpeg bytes")
-    url = s3_store.presigned_url("display/aa/bb.jpg", content_type="image/jpeg",
-                                 cache_control="private, max-age=60")
+    url = s3_store.presigned_url(
+        "display/aa/bb.jpg", content_type="image/jpeg", cache_control="private, max-age=60"
+    )
     assert "Expires=60" in url or "X-Amz-Expires=60" in url
     assert url.startswith(s3_store.presigned_origin() + "/")
     with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - loopback test server
@@ -104,10 +115,16 @@ def _closed_port() -> int:
 
 
 def test_a_store_that_is_down_raises_storage_unavailable(s3_env):
-    store = store_from_config({"BLOB_DIR": "/x", **s3_config("fc-down"),
-                               "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"})
-    for call in (lambda: store.put("originals/aa/bb", b"x"), lambda: store.get("originals/aa/bb"),
-                 lambda: store.exists("originals/aa/bb"), lambda: list(store.keys()), store.check):
+    store = store_from_config(
+        {"BLOB_DIR": "/x", **s3_config("fc-down"), "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"}
+    )
+    for call in (
+        lambda: store.put("originals/aa/bb", b"x"),
+        lambda: store.get("originals/aa/bb"),
+        lambda: store.exists("originals/aa/bb"),
+        lambda: list(store.keys()),
+        store.check,
+    ):
         with pytest.raises(StorageUnavailable) as caught:
             call()
         assert isinstance(caught.value, OSError)

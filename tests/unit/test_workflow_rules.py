@@ -49,7 +49,9 @@ GOOD = {
     Action.UPHOLD: Request(Action.UPHOLD, note="it is yours"),
     Action.GRANT: Request(Action.GRANT, note="wrong community"),
     Action.ASSIGN: Request(Action.ASSIGN, community_id=1),
-    Action.REQUEST_SUSPENSION: Request(Action.REQUEST_SUSPENSION, note="needs a contractor", planned_date=date(2026, 4, 30)),
+    Action.REQUEST_SUSPENSION: Request(
+        Action.REQUEST_SUSPENSION, note="needs a contractor", planned_date=date(2026, 4, 30)
+    ),
     Action.APPROVE_SUSPENSION: Request(Action.APPROVE_SUSPENSION),
     Action.REFUSE_SUSPENSION: Request(Action.REFUSE_SUSPENSION),
 }
@@ -77,7 +79,9 @@ def test_every_allowed_move_is_made_by_its_owner(action, status) -> None:
 
 
 @pytest.mark.parametrize(("action", "status"), REFUSED)
-def test_every_move_from_a_state_that_does_not_allow_it_is_a_conflict_naming_the_state(action, status) -> None:
+def test_every_move_from_a_state_that_does_not_allow_it_is_a_conflict_naming_the_state(
+    action, status
+) -> None:
     with pytest.raises(Conflict) as info:
         rules.decide(owner(action), state_for(action, status), GOOD[action], clock())
     assert info.value.details == {"status": status}
@@ -163,7 +167,9 @@ def test_reject_needs_a_note(note) -> None:
 
 
 def test_reject_sends_it_back_with_a_new_deadline_and_counts_the_rework() -> None:
-    change = rules.decide(OFFICE, item("rectified", rework_count=1), Request(Action.REJECT, note="no"), clock(days=5))
+    change = rules.decide(
+        OFFICE, item("rectified", rework_count=1), Request(Action.REJECT, note="no"), clock(days=5)
+    )
     assert change.to_status == "dispatched"
     assert change.fields == {"due_at": NOW + timedelta(days=5), "rework_count": 2, "dispatched_at": NOW}
     assert change.event_due_at == NOW + timedelta(days=5)
@@ -237,7 +243,9 @@ def test_suspension_is_asked_by_the_community_and_approved_by_the_office() -> No
 
 def test_the_office_may_approve_another_planned_date() -> None:
     pending = item("dispatched", suspension_requested=date(2026, 4, 30))
-    change = rules.decide(OFFICE, pending, Request(Action.APPROVE_SUSPENSION, planned_date=date(2026, 4, 15)), clock())
+    change = rules.decide(
+        OFFICE, pending, Request(Action.APPROVE_SUSPENSION, planned_date=date(2026, 4, 15)), clock()
+    )
     assert change.fields["planned_date"] == date(2026, 4, 15)
 
 
@@ -256,8 +264,12 @@ def test_no_suspension_decision_without_a_request(action) -> None:
 @pytest.mark.parametrize("planned", [None, date(2026, 3, 10), date(2026, 3, 1)])
 def test_a_planned_date_lies_after_today_in_the_city(planned) -> None:
     with pytest.raises(Invalid):
-        rules.decide(STAFF, item("dispatched"),
-                     Request(Action.REQUEST_SUSPENSION, note="x", planned_date=planned), clock())
+        rules.decide(
+            STAFF,
+            item("dispatched"),
+            Request(Action.REQUEST_SUSPENSION, note="x", planned_date=planned),
+            clock(),
+        )
 
 
 def test_a_note_has_a_length_limit() -> None:
@@ -271,8 +283,15 @@ def test_a_note_has_a_length_limit() -> None:
 
 @pytest.mark.parametrize(
     ("status", "overdue"),
-    [("dispatched", True), ("suspended", True), ("rectified", False), ("appealed", False),
-     ("closed", False), ("voided", False), ("reported", False)],
+    [
+        ("dispatched", True),
+        ("suspended", True),
+        ("rectified", False),
+        ("appealed", False),
+        ("closed", False),
+        ("voided", False),
+        ("reported", False),
+    ],
 )
 def test_overdue_is_derived_from_state_deadline_and_now(status, overdue) -> None:
     due = NOW - timedelta(seconds=1)
@@ -283,11 +302,17 @@ def test_overdue_is_derived_from_state_deadline_and_now(status, overdue) -> None
 
 def test_allowed_actions_are_the_buttons_each_user_sees() -> None:
     assert rules.allowed_actions(STAFF, item("dispatched")) == [
-        Action.RECTIFY, Action.APPEAL, Action.REQUEST_SUSPENSION]
+        Action.RECTIFY,
+        Action.APPEAL,
+        Action.REQUEST_SUSPENSION,
+    ]
     assert rules.allowed_actions(OFFICE, item("dispatched")) == [Action.VOID]
     pending = item("dispatched", suspension_requested=date(2026, 4, 30))
     assert rules.allowed_actions(OFFICE, pending) == [
-        Action.VOID, Action.APPROVE_SUSPENSION, Action.REFUSE_SUSPENSION]
+        Action.VOID,
+        Action.APPROVE_SUSPENSION,
+        Action.REFUSE_SUSPENSION,
+    ]
     assert rules.allowed_actions(OFFICE, item("rectified")) == [Action.ACCEPT, Action.REJECT, Action.VOID]
     assert rules.allowed_actions(OTHER_STAFF, item("dispatched")) == []
     assert rules.allowed_actions(SUBDISTRICT, item("dispatched")) == []
@@ -317,13 +342,17 @@ def calendar_clock(now: datetime, deadline: str) -> Clock:
 def test_rework_deadline_skips_the_national_day_holiday_and_counts_the_make_up_saturday() -> None:
     # Rejected on Wed 09-30 at 15:00 local: 10-01..07 off; 10-08 Thu (1), 10-09 Fri (2), 10-10 Sat make-up (3).
     now = datetime(2026, 9, 30, 7, 0, tzinfo=UTC)
-    change = rules.decide(OFFICE, item("rectified"), Request(Action.REJECT, note="no"), calendar_clock(now, "3wd"))
+    change = rules.decide(
+        OFFICE, item("rectified"), Request(Action.REJECT, note="no"), calendar_clock(now, "3wd")
+    )
     assert change.fields["due_at"] == end_of_local_day(date(2026, 10, 10), TZ)
 
 
 def test_assign_of_an_s1_item_counts_clock_hours_through_the_holiday() -> None:
     now = datetime(2026, 10, 2, 4, 0, tzinfo=UTC)
-    change = rules.decide(OFFICE, item("reported"), Request(Action.ASSIGN, community_id=1), calendar_clock(now, "24h"))
+    change = rules.decide(
+        OFFICE, item("reported"), Request(Action.ASSIGN, community_id=1), calendar_clock(now, "24h")
+    )
     assert change.fields["due_at"] == now + timedelta(hours=24)
 
 

@@ -36,12 +36,19 @@ def report_form(photos=None, **fields):
             data.pop(k, None)
     if photos is None:
         photos = [jpeg()]
-    data["photos"] = [(io.BytesIO(p), name) for p, name in ((p, f"image{i}.jpg") for i, p in enumerate(photos))]
+    data["photos"] = [
+        (io.BytesIO(p), name) for p, name in ((p, f"image{i}.jpg") for i, p in enumerate(photos))
+    ]
     return data
 
 
 def post_report(client, headers, photos=None, **fields):
-    return client.post("/api/v1/reports", data=report_form(photos, **fields), headers=headers, content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/reports",
+        data=report_form(photos, **fields),
+        headers=headers,
+        content_type="multipart/form-data",
+    )
 
 
 def blob_files(app) -> list[Path]:
@@ -80,5 +87,3 @@ def counts(app) -> dict:
             "event": db.session.query(Event).count(),
             "files": len(blob_files(app)),
         }
-
-

@@ -113,7 +113,12 @@ def change_password_page(client, current, new, confirm=None):
     token = csrf_token_from(page.get_data(as_text=True))
     return client.post(
         "/account/password",
-        data={"csrf_token": token, "current": current, "new": new, "confirm": new if confirm is None else confirm},
+        data={
+            "csrf_token": token,
+            "current": current,
+            "new": new,
+            "confirm": new if confirm is None else confirm,
+        },
     )
 
 
@@ -383,7 +388,9 @@ def test_safe_next_refuses(target):
     assert safe_next(target) is None
 
 
-@pytest.mark.parametrize("target", ["/office", "/office/queue/verify?page=2", "/reports/3#move", "/ranking/2026-11"])
+@pytest.mark.parametrize(
+    "target", ["/office", "/office/queue/verify?page=2", "/reports/3#move", "/ranking/2026-11"]
+)
 def test_safe_next_keeps_same_site_paths(target):
     from fieldcheck.auth.redirects import safe_next
 
@@ -395,7 +402,9 @@ def test_login_ignores_a_hostile_next(app, client, office, target):
     page = client.get("/login")
     token = csrf_token_from(page.get_data(as_text=True))
     response = client.post(
-        "/login", query_string={"next": target}, data={"username": "office", "password": PASSWORD, "csrf_token": token}
+        "/login",
+        query_string={"next": target},
+        data={"username": "office", "password": PASSWORD, "csrf_token": token},
     )
     assert response.status_code == 302 and response.headers["Location"] == "/office"
 

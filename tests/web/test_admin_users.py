@@ -88,7 +88,10 @@ def test_api_permissions(app, client, people, who):
     assert client.get("/api/v1/admin/audit", headers=headers).status_code == expected
     if who != "admin":
         assert client.post("/api/v1/admin/users", headers=headers, json={}).status_code == 403
-        assert client.patch("/api/v1/admin/users/insp", headers=headers, json={"active": False}).status_code == 403
+        assert (
+            client.patch("/api/v1/admin/users/insp", headers=headers, json={"active": False}).status_code
+            == 403
+        )
         assert client.post("/api/v1/admin/users/insp/password", headers=headers).status_code == 403
         assert user_row(app, "insp").active
 
@@ -105,9 +108,19 @@ def test_admin_pages_need_a_login(client, district):
 
 def test_admin_adds_a_user_who_logs_in_with_that_password(app, people):
     admin = browser(app, "admin")
-    response = form_post(admin, "/admin/users/new", "/admin/users/new", {
-        "username": "wang", "display_name": "王督查", "role": "inspector", "level": "district",
-        "password": "pw-wang-2026x", "confirm": "pw-wang-2026x"})
+    response = form_post(
+        admin,
+        "/admin/users/new",
+        "/admin/users/new",
+        {
+            "username": "wang",
+            "display_name": "王督查",
+            "role": "inspector",
+            "level": "district",
+            "password": "pw-wang-2026x",
+            "confirm": "pw-wang-2026x",
+        },
+    )
     assert response.status_code == 302
     assert login(app.test_client(), "wang", "pw-wang-2026x").status_code == 302  # no change demanded
     actor, action, target, changes = entries(app, "user.create")[-1]
@@ -115,20 +128,27 @@ def test_admin_adds_a_user_who_logs_in_with_that_password(app, people):
     assert changes["role"] == [None, "inspector"] and changes["level"] == [None, "district"]
 
 
-@pytest.mark.parametrize(("data", "field", "fragment"), [
-    ({"username": "x y", "role": "office"}, "username", "字母、数字"),
-    ({"username": "insp", "role": "office"}, "username", "已被占用"),
-    ({"username": "bob", "role": "inspector"}, "level", "需要指定级别"),
-    ({"username": "bob", "role": "community"}, "community", "社区编码"),
-    ({"username": "bob", "role": "office", "password": "short", "confirm": "short"}, "password", "10"),
-    ({"username": "bob", "role": "office", "confirm": "pw-other-99999"}, "confirm", ""),
-])
+@pytest.mark.parametrize(
+    ("data", "field", "fragment"),
+    [
+        ({"username": "x y", "role": "office"}, "username", "字母、数字"),
+        ({"username": "insp", "role": "office"}, "username", "已被占用"),
+        ({"username": "bob", "role": "inspector"}, "level", "需要指定级别"),
+        ({"username": "bob", "role": "community"}, "community", "社区编码"),
+        ({"username": "bob", "role": "office", "password": "short", "confirm": "short"}, "password", "10"),
+        ({"username": "bob", "role": "office", "confirm": "pw-other-99999"}, "confirm", ""),
+    ],
+)
 def test_add_names_the_field_at_fault_and_stores_nothing(app, people, data, field, fragment):
     """In Chinese, the default language."""
     admin = browser(app, "admin")
     before = len(entries(app))
-    response = form_post(admin, "/admin/users/new", "/admin/users/new",
-                         {"password": "pw-bob-2026xx", "confirm": "pw-bob-2026xx", **data})
+    response = form_post(
+        admin,
+        "/admin/users/new",
+        "/admin/users/new",
+        {"password": "pw-bob-2026xx", "confirm": "pw-bob-2026xx", **data},
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert f'data-field="{field}"' in html and fragment in html
@@ -139,8 +159,12 @@ def test_add_names_the_field_at_fault_and_stores_nothing(app, people, data, fiel
 
 def test_edit_role_scope_and_name_is_audited(app, people):
     admin = browser(app, "admin")
-    response = form_post(admin, "/admin/users/insp", "/admin/users/insp", {
-        "role": "community", "level": "", "community": "C002", "subdistrict": "", "display_name": "李四"})
+    response = form_post(
+        admin,
+        "/admin/users/insp",
+        "/admin/users/insp",
+        {"role": "community", "level": "", "community": "C002", "subdistrict": "", "display_name": "李四"},
+    )
     assert response.status_code == 302
     user = user_row(app, "insp")
     assert (user.role, user.display_name, user.level) == ("community", "李四", None)
@@ -152,8 +176,12 @@ def test_edit_role_scope_and_name_is_audited(app, people):
 
 def test_a_bad_edit_changes_nothing(app, people):
     admin = browser(app, "admin")
-    response = form_post(admin, "/admin/users/insp", "/admin/users/insp", {
-        "role": "subdistrict", "level": "city", "community": "", "subdistrict": "SD99", "display_name": "x"})
+    response = form_post(
+        admin,
+        "/admin/users/insp",
+        "/admin/users/insp",
+        {"role": "subdistrict", "level": "city", "community": "", "subdistrict": "SD99", "display_name": "x"},
+    )
     assert response.status_code == 400 and 'data-field="subdistrict"' in response.get_data(as_text=True)
     user = user_row(app, "insp")
     assert (user.role, user.display_name) == ("inspector", "insp")
@@ -209,14 +237,19 @@ def test_reset_password_forces_a_change_at_the_next_login(app, client, people):
     page = user.get("/login/new-password")
     assert page.status_code == 200
     token = csrf_token_from(page.get_data(as_text=True))
-    weak = user.post("/login/new-password", data={"new": "password123", "confirm": "password123", "csrf_token": token})
+    weak = user.post(
+        "/login/new-password", data={"new": "password123", "confirm": "password123", "csrf_token": token}
+    )
     assert weak.status_code == 400
-    done = user.post("/login/new-password",
-                     data={"new": "pw-mine-20261", "confirm": "pw-mine-20261", "csrf_token": token})
+    done = user.post(
+        "/login/new-password", data={"new": "pw-mine-20261", "confirm": "pw-mine-20261", "csrf_token": token}
+    )
     assert done.status_code == 302
     assert user.get("/inspector").status_code == 200
     assert not user_row(app, "insp").must_change_password
-    assert client.post("/api/v1/auth/token", json={"username": "insp", "password": temporary}).status_code == 401
+    assert (
+        client.post("/api/v1/auth/token", json={"username": "insp", "password": temporary}).status_code == 401
+    )
     bearer(client, "insp", "pw-mine-20261")
     actions = [(a, t) for _, a, t, _ in entries(app) if t == "user:insp"]
     assert actions[-2:] == [("user.password_reset", "user:insp"), ("user.password_change", "user:insp")]
@@ -250,10 +283,12 @@ def upload(c, text, **extra):
 
 def test_import_preview_lists_every_rows_problem_and_stores_nothing(app, people):
     admin = browser(app, "admin")
-    text = HEADER + ("ok1,pw-ok1-20261,office,,,,\n"
-                     "bad1,pw-bad1-2026,mayor,,,,\n"
-                     "ok1,pw-ok1-20261,office,,,,\n"
-                     "bad3,short,office,,,,\n")
+    text = HEADER + (
+        "ok1,pw-ok1-20261,office,,,,\n"
+        "bad1,pw-bad1-2026,mayor,,,,\n"
+        "ok1,pw-ok1-20261,office,,,,\n"
+        "bad3,short,office,,,,\n"
+    )
     before = len(entries(app))
     response = upload(admin, text)
     assert response.status_code == 400
@@ -296,7 +331,9 @@ def test_users_export_csv_has_safe_cells(app, people, make_user):
 def test_users_list_filters(app, people):
     office = browser(app, "office")
     html = office.get("/admin/users?scope=SD01").get_data(as_text=True)
-    assert 'data-username="sd1"' in html and 'data-username="c1"' in html and 'data-username="insp"' not in html
+    assert (
+        'data-username="sd1"' in html and 'data-username="c1"' in html and 'data-username="insp"' not in html
+    )
     html = office.get("/admin/users?q=ins&role=inspector&active=yes").get_data(as_text=True)
     assert 'data-username="insp"' in html and 'data-username="c1"' not in html
 
@@ -306,14 +343,22 @@ def test_users_list_filters(app, people):
 
 def test_api_add_patch_reset(app, client, people):
     headers = bearer(client, "admin")
-    created = client.post("/api/v1/admin/users", headers=headers, json={
-        "username": "zhao", "password": "pw-zhao-20261", "role": "subdistrict", "subdistrict": "SD02"})
+    created = client.post(
+        "/api/v1/admin/users",
+        headers=headers,
+        json={"username": "zhao", "password": "pw-zhao-20261", "role": "subdistrict", "subdistrict": "SD02"},
+    )
     assert created.status_code == 201 and created.get_json()["user"]["subdistrict"] == "SD02"
-    bad = client.post("/api/v1/admin/users", headers=headers, json={
-        "username": "qian", "password": "pw-qian-20261", "role": "community", "community": "C999"})
+    bad = client.post(
+        "/api/v1/admin/users",
+        headers=headers,
+        json={"username": "qian", "password": "pw-qian-20261", "role": "community", "community": "C999"},
+    )
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "community"
     assert client.post("/api/v1/admin/users", headers=headers, json={"username": 3}).status_code == 400
-    patched = client.patch("/api/v1/admin/users/zhao", headers=headers, json={"display_name": "赵", "level": "city"})
+    patched = client.patch(
+        "/api/v1/admin/users/zhao", headers=headers, json={"display_name": "赵", "level": "city"}
+    )
     assert patched.status_code == 200 and patched.get_json()["changed"]["display_name"] == ["zhao", "赵"]
     assert client.patch("/api/v1/admin/users/zhao", headers=headers, json={"role": "god"}).status_code == 400
     assert client.patch("/api/v1/admin/users/zhao", headers=headers, json={"active": "no"}).status_code == 400
@@ -330,7 +375,12 @@ def test_api_add_patch_reset(app, client, people):
     assert listed["total"] == 1 and listed["users"][0]["must_change_password"] is True
     audit = client.get("/api/v1/admin/audit?actor=admin", headers=headers).get_json()["entries"]
     assert [e["action"] for e in audit][:5] == [
-        "user.password_reset", "user.activate", "user.deactivate", "user.update", "user.create"]
+        "user.password_reset",
+        "user.activate",
+        "user.deactivate",
+        "user.update",
+        "user.create",
+    ]
     assert set(audit[0]) >= {"at", "actor", "action", "target", "changes"}
 
 

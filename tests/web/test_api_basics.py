@@ -6,9 +6,9 @@ import pytest
 @pytest.fixture
 def api(client, district, make_user):
     make_user("inspector", username="insp")
-    token = client.post("/api/v1/auth/token", json={"username": "insp", "password": "pw-12345678"}).get_json()[
-        "token"
-    ]
+    token = client.post(
+        "/api/v1/auth/token", json={"username": "insp", "password": "pw-12345678"}
+    ).get_json()["token"]
 
     def call(path):
         return client.get(path, headers={"Authorization": f"Bearer {token}"})
@@ -50,7 +50,14 @@ def test_locate(api, lat, lon, code):
 
 @pytest.mark.parametrize(
     "query",
-    ["lat=abc&lon=112.4", "lat=91&lon=112.4", "lat=34.6&lon=181", "lat=nan&lon=112.4", "lon=112.4", "lat=&lon="],
+    [
+        "lat=abc&lon=112.4",
+        "lat=91&lon=112.4",
+        "lat=34.6&lon=181",
+        "lat=nan&lon=112.4",
+        "lon=112.4",
+        "lat=&lon=",
+    ],
 )
 def test_locate_refuses_bad_coordinates(api, query):
     response = api(f"/api/v1/locate?{query}")

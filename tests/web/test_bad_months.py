@@ -39,8 +39,13 @@ def test_a_bad_month_is_a_400_bad_month_in_the_api_and_stores_nothing(app, clien
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/ranking/{m}"), ("GET", "/ranking/{m}/C001"), ("GET", "/ranking/{m}/bulletin"),
-     ("GET", "/ranking?month={m}"), ("POST", "/ranking/{m}/publish")],
+    [
+        ("GET", "/ranking/{m}"),
+        ("GET", "/ranking/{m}/C001"),
+        ("GET", "/ranking/{m}/bulletin"),
+        ("GET", "/ranking?month={m}"),
+        ("POST", "/ranking/{m}/publish"),
+    ],
 )
 def test_a_bad_month_is_a_readable_400_page_and_stores_nothing(app, browser_for, method, path):
     client = browser_for("office")

@@ -48,7 +48,16 @@ def test_inspector_lands_on_the_capture_page(client, district, make_user):
     assert response.headers["Location"].endswith("/inspector")
     html = client.get("/inspector").get_data(as_text=True)
     assert 'name="photos"' in html and 'capture="environment"' in html
-    for field in ("item_code", "lat", "lon", "accuracy_m", "location_source", "instances", "note", "client_id"):
+    for field in (
+        "item_code",
+        "lat",
+        "lon",
+        "accuracy_m",
+        "location_source",
+        "instances",
+        "note",
+        "client_id",
+    ):
         assert f'name="{field}"' in html, field
     assert "楼道卫生不洁" in html  # the checklist, in Chinese
 
@@ -73,7 +82,9 @@ def test_form_post_without_csrf_is_refused(app, inspector):
     data = form_fields(page)
     data.pop("csrf_token")
     data["photos"] = [(io.BytesIO(jpeg()), "image.jpg")]
-    assert inspector.post("/inspector/reports", data=data, content_type="multipart/form-data").status_code == 400
+    assert (
+        inspector.post("/inspector/reports", data=data, content_type="multipart/form-data").status_code == 400
+    )
     assert counts(app)["report"] == 0
 
 
@@ -166,7 +177,9 @@ def test_corrupted_real_photo_keeps_the_photo_or_refuses_cleanly(app, client, di
             "community": "C001",
             "photos": [(io.BytesIO(path.read_bytes()), path.name)],
         }
-        response = client.post("/api/v1/reports", data=data, headers=headers, content_type="multipart/form-data")
+        response = client.post(
+            "/api/v1/reports", data=data, headers=headers, content_type="multipart/form-data"
+        )
         assert response.status_code in (201, 400), (path.name, response.status_code)
 
 
@@ -231,7 +244,16 @@ def test_the_visit_button_submits_the_report_form_to_the_visits_route(inspector)
     assert "formnovalidate" in visit and visit.get("type") == "submit"
     # The default button (first in the form) still files a report.
     assert form.buttons[0].get("type") == "submit" and not form.buttons[0].get("formaction")
-    for name in ("csrf_token", "client_id", "lat", "lon", "accuracy_m", "location_source", "community", "spot"):
+    for name in (
+        "csrf_token",
+        "client_id",
+        "lat",
+        "lon",
+        "accuracy_m",
+        "location_source",
+        "community",
+        "spot",
+    ):
         assert name in form.fields, name
 
 
@@ -354,9 +376,12 @@ def test_my_reports_lists_the_fixes_to_check_on_a_revisit(app, inspector, make_u
     make_user("community", username="c1", community="C001")
     staff = app.test_client()  # its own client: the inspector's session cookie would win over a token
     report_id = inspector.get("/api/v1/reports").get_json()["reports"][0]["id"]
-    fixed = staff.post(f"/api/v1/reports/{report_id}/rectify", headers=token_for(staff, "c1"),
-                       content_type="multipart/form-data",
-                       data={"note": "已清理", "photos": [(io.BytesIO(jpeg(seed=9)), "after.jpg")]})
+    fixed = staff.post(
+        f"/api/v1/reports/{report_id}/rectify",
+        headers=token_for(staff, "c1"),
+        content_type="multipart/form-data",
+        data={"note": "已清理", "photos": [(io.BytesIO(jpeg(seed=9)), "after.jpg")]},
+    )
     assert fixed.status_code == 200, fixed.get_json()
     mine = inspector.get("/inspector/mine").get_data(as_text=True)
     section = mine.split('id="to-verify"', 1)[1].split("</section>", 1)[0]

@@ -25,7 +25,9 @@ def test_every_fixed_word_beside_a_community_code_in_the_addresses_is_reserved(a
     """The routes that take a community code, and the fixed words their siblings put in its place."""
     rules = [r.rule for r in app.url_map.iter_rules()]
     # Every <code> in an address is a community's but the language's (/lang/<code>).
-    code_routes = [r.rule for r in app.url_map.iter_rules() if "<code>" in r.rule and r.endpoint != "auth.set_language"]
+    code_routes = [
+        r.rule for r in app.url_map.iter_rules() if "<code>" in r.rule and r.endpoint != "auth.set_language"
+    ]
     assert code_routes == ["/ranking/<month>/<code>"]
     for route in code_routes:
         parent = route.removesuffix("<code>")
@@ -36,8 +38,10 @@ def test_every_fixed_word_beside_a_community_code_in_the_addresses_is_reserved(a
 
 def _import(app, tmp_path, *features):
     path = tmp_path / "district.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": list(features)}, ensure_ascii=False),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": list(features)}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     return app.test_cli_runner().invoke(main, ["import-boundaries", str(path)])
 
 
@@ -51,8 +55,12 @@ def _import(app, tmp_path, *features):
     ],
 )
 def test_a_code_the_app_cannot_serve_is_refused_naming_the_feature(app, tmp_path, code, fragment):
-    result = _import(app, tmp_path, feature("C001", "王城社区", "SD01", "西工街道", square(112.40, 34.65)),
-                     feature(code, "东风社区", "SD01", "西工街道", square(112.41, 34.65)))
+    result = _import(
+        app,
+        tmp_path,
+        feature("C001", "王城社区", "SD01", "西工街道", square(112.40, 34.65)),
+        feature(code, "东风社区", "SD01", "西工街道", square(112.41, 34.65)),
+    )
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f'feature 2 (community {code} "东风社区")' in result.output and fragment in result.output
     with app.app_context():

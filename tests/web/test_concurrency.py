@@ -75,7 +75,11 @@ class Script:
         def after_flush(_session, _context):
             self.hit("flushed")
 
-        hooks = [("before_flush", before_flush), ("do_orm_execute", orm_execute), ("after_flush", after_flush)]
+        hooks = [
+            ("before_flush", before_flush),
+            ("do_orm_execute", orm_execute),
+            ("after_flush", after_flush),
+        ]
         for name, fn in hooks:
             sa_event.listen(db.session, name, fn)
 
@@ -118,8 +122,9 @@ class Request:
 
 def _rectify(client, headers, report_id, photo):
     data = {"note": "已清理", "photos": [(io.BytesIO(photo), "after.jpg")]}
-    return client.post(f"/api/v1/reports/{report_id}/rectify", data=data, headers=headers,
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/api/v1/reports/{report_id}/rectify", data=data, headers=headers, content_type="multipart/form-data"
+    )
 
 
 class Race:
@@ -148,20 +153,38 @@ class Race:
     def start_a(self) -> Request:
         c = self.app.test_client()
         if self.a_kind == "report":
-            return Request("A", lambda: post_report(c, self.people["insp"], photos=[self.photo],
-                                                    client_id=self.a_client_id, instances="1"))
+            return Request(
+                "A",
+                lambda: post_report(
+                    c, self.people["insp"], photos=[self.photo], client_id=self.a_client_id, instances="1"
+                ),
+            )
         return Request("A", lambda: _rectify(c, self.people["c1"], self.a_report, self.photo))
 
     def make_a_lose(self) -> None:
         """What makes A fail once it goes on: a committed twin of its client_id, or a voided report."""
         c = self.app.test_client()
         if self.a_kind == "report":
-            twin = Request("T", lambda: post_report(c, self.people["insp"], photos=[jpeg(seed=self.seed + 3)],
-                                                    client_id=self.a_client_id, instances="2"))
+            twin = Request(
+                "T",
+                lambda: post_report(
+                    c,
+                    self.people["insp"],
+                    photos=[jpeg(seed=self.seed + 3)],
+                    client_id=self.a_client_id,
+                    instances="2",
+                ),
+            )
             assert twin.result()[0] == 201
         else:
-            void = Request("T", lambda: c.post(f"/api/v1/reports/{self.a_report}/void", json={"note": "重复"},
-                                               headers=self.people["office"]))
+            void = Request(
+                "T",
+                lambda: c.post(
+                    f"/api/v1/reports/{self.a_report}/void",
+                    json={"note": "重复"},
+                    headers=self.people["office"],
+                ),
+            )
             assert void.result()[0] == 200
 
     def start_b(self) -> Request:
@@ -183,15 +206,22 @@ class Race:
         storage = self.app.extensions["fieldcheck.storage"]
         with self.app.app_context():
             rows = db.session.scalars(select(Photo).where(Photo.id.in_([p["id"] for p in mine]))).all()
-            missing = [key for row in rows for key in (row.original_key, row.display_key, row.thumb_key)
-                       if not storage.exists(key)]
+            missing = [
+                key
+                for row in rows
+                for key in (row.original_key, row.display_key, row.thumb_key)
+                if not storage.exists(key)
+            ]
         assert not missing, f"B's committed photo lost its files: {missing}"
         client = self.app.test_client()
         owner = self.people["insp2" if self.b_kind == "report" else "c1"]
         for p in mine:
             for variant in ("display", "thumb"):
                 assert client.get(p["urls"][variant], headers=owner).status_code == 200
-            assert client.get(f"/api/v1/photos/{p['id']}/original", headers=self.people["office"]).status_code == 200
+            assert (
+                client.get(f"/api/v1/photos/{p['id']}/original", headers=self.people["office"]).status_code
+                == 200
+            )
 
 
 def a_writes_first(race: Race, script: Script):
@@ -244,7 +274,9 @@ def a_fails_before_b_starts(race: Race, script: Script):
     race.check_b_intact(race.start_b())
 
 
-SCHEDULES = {f.__name__: f for f in (a_writes_first, b_writes_first, a_fails_after_b_commits, a_fails_before_b_starts)}
+SCHEDULES = {
+    f.__name__: f for f in (a_writes_first, b_writes_first, a_fails_after_b_commits, a_fails_before_b_starts)
+}
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)

@@ -48,8 +48,16 @@ def test_the_cell_rule():
     for start in ("+", "-", "@", "\t", "\r"):
         assert csvcells.cell(start + "x") == "'" + start + "x"
     # Numbers stay numbers, negative ones too; ordinary text and empty cells are untouched.
-    assert csvcells.cell(Decimal("-1.50")) == "-1.50" and csvcells.cell(-3) == "-3" and csvcells.cell(-0.5) == "-0.5"
-    assert csvcells.cell("王城社区") == "王城社区" and csvcells.cell("a=b") == "a=b" and csvcells.cell(None) == ""
+    assert (
+        csvcells.cell(Decimal("-1.50")) == "-1.50"
+        and csvcells.cell(-3) == "-3"
+        and csvcells.cell(-0.5) == "-0.5"
+    )
+    assert (
+        csvcells.cell("王城社区") == "王城社区"
+        and csvcells.cell("a=b") == "a=b"
+        and csvcells.cell(None) == ""
+    )
     assert csvcells.cell("") == ""
 
 
@@ -63,7 +71,9 @@ def test_the_ranking_csv_shows_names_as_text_and_numbers_as_numbers(client, host
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # once, not twice
     rows = {r["社区编码"]: r for r in _rows(response.data.decode("utf-8-sig"))}
-    assert {code: r["社区名称"] for code, r in rows.items()} == {code: "'" + name for code, name in HOSTILE.items()}
+    assert {code: r["社区名称"] for code, r in rows.items()} == {
+        code: "'" + name for code, name in HOSTILE.items()
+    }
     assert rows["C001"]["街道"] == "'" + SUBDISTRICT
     assert rows["C001"]["总分"] == "77.041667"
 
@@ -83,7 +93,9 @@ def test_the_overdue_csv_is_guarded(app, hostile, tmp_path):
         report.due_at = at - timedelta(hours=5)
         db.session.commit()
     out = tmp_path / "overdue.csv"
-    result = app.test_cli_runner().invoke(main, ["overdue", "--format", "csv", "-o", str(out), "--at", at.isoformat()])
+    result = app.test_cli_runner().invoke(
+        main, ["overdue", "--format", "csv", "-o", str(out), "--at", at.isoformat()]
+    )
     assert result.exit_code == 0, result.output
     rows = _rows(out.read_bytes().decode("utf-8-sig"))
     row = next(r for r in rows if r["report_id"] == str(hostile["ids"]["r3"]))

@@ -35,7 +35,8 @@ def test_healthz_on_object_storage(app, client, s3_bucket):
     app.extensions["fieldcheck.storage"] = store_from_config({"BLOB_DIR": "/x", **s3_config(s3_bucket)})
     assert client.get("/healthz").get_json()["storage"] == "ok"
     app.extensions["fieldcheck.storage"] = store_from_config(
-        {"BLOB_DIR": "/x", **s3_config(s3_bucket), "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"})
+        {"BLOB_DIR": "/x", **s3_config(s3_bucket), "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"}
+    )
     answer = client.get("/healthz")
     assert answer.status_code == 503
     assert answer.get_json() == {"status": "unavailable", "database": "ok", "storage": "failed"}
@@ -50,26 +51,46 @@ def test_healthz_names_a_folder_store_that_cannot_be_written(app, client, tmp_pa
 
 
 def test_healthz_names_a_database_that_is_down(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "BLOB_DIR": str(tmp_path / "b"),
-                      "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{_closed_port()}/none",
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}}})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "BLOB_DIR": str(tmp_path / "b"),
+            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{_closed_port()}/none",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}},
+        }
+    )
     answer = app.test_client().get("/healthz")
     assert answer.status_code == 503
     assert answer.get_json() == {"status": "unavailable", "database": "failed", "storage": "ok"}
 
 
 def test_healthz_is_not_rate_limited(database_url, tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "BLOB_DIR": str(tmp_path / "b"),
-                      "DATABASE_URL": database_url, "RATELIMIT_DEFAULT": "2 per minute"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "BLOB_DIR": str(tmp_path / "b"),
+            "DATABASE_URL": database_url,
+            "RATELIMIT_DEFAULT": "2 per minute",
+        }
+    )
     client = app.test_client()
     assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
     assert [client.get("/login").status_code for _ in range(3)][-1] == 429  # the limit is in force elsewhere
 
 
-@pytest.mark.parametrize("incoming, kept", [
-    ("lb-7f3a.42:9", True), ("0123456789abcdef0123456789abcdef", True),
-    ("has space", False), ("x" * 129, False), ("<script>", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "incoming, kept",
+    [
+        ("lb-7f3a.42:9", True),
+        ("0123456789abcdef0123456789abcdef", True),
+        ("has space", False),
+        ("x" * 129, False),
+        ("<script>", False),
+        ("", False),
+    ],
+)
 def test_an_incoming_request_id_is_kept_if_sane(client, incoming, kept):
     answer = client.get("/healthz", headers={"X-Request-ID": incoming})
     if kept:
@@ -81,7 +102,9 @@ def test_an_incoming_request_id_is_kept_if_sane(client, incoming, kept):
 def test_every_response_has_a_request_id_and_one_json_access_line(client, people, caplog):
     caplog.set_level(logging.INFO, logger="fieldcheck.access")
     answers = [
-        client.get("/api/v1/reports?status=nonsense&token=secret", headers={**people["c1"], "X-Request-ID": "req-1"}),
+        client.get(
+            "/api/v1/reports?status=nonsense&token=secret", headers={**people["c1"], "X-Request-ID": "req-1"}
+        ),
         client.get("/no/such/page", headers={"X-Request-ID": "req-2"}),
         client.get("/healthz", headers={"X-Request-ID": "req-3"}),
     ]

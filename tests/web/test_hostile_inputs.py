@@ -48,28 +48,83 @@ HOSTILE_TEXT = [
 ]
 # What a JSON body can carry beyond text: raw tokens, written into the body as they are.
 HOSTILE_JSON = [json.dumps(v) for v in ("a\x00b", "２０２６-11", "9999-12", "x" * 5000)] + [
-    "1e999", "-1e999", "NaN", "Infinity", "1" + "0" * 30, "-1", "1.5", "true", "null", "[]", "{}", '["x"]',
-    '{"a": 1}', '"\\u0000"',
+    "1e999",
+    "-1e999",
+    "NaN",
+    "Infinity",
+    "1" + "0" * 30,
+    "-1",
+    "1.5",
+    "true",
+    "null",
+    "[]",
+    "{}",
+    '["x"]',
+    '{"a": 1}',
+    '"\\u0000"',
 ]
 PATH_VALUES = [*HOSTILE_MONTHS, "a\x00b", "9" * 30, "x" * 300, "2026-03.pdf", "١٢"]
 
 # Field names any route might read; routes ignore the ones they do not use.
 FIELDS = [
-    "month", "community", "status", "page", "per_page", "geometry", "lat", "lon", "live", "breakdowns",
-    "note", "reason", "version", "decision", "planned_date", "username", "password", "client_id", "item_code",
-    "observed_at", "instances", "accuracy_m", "location_source", "spot", "next", "code",
+    "month",
+    "community",
+    "status",
+    "page",
+    "per_page",
+    "geometry",
+    "lat",
+    "lon",
+    "live",
+    "breakdowns",
+    "note",
+    "reason",
+    "version",
+    "decision",
+    "planned_date",
+    "username",
+    "password",
+    "client_id",
+    "item_code",
+    "observed_at",
+    "instances",
+    "accuracy_m",
+    "location_source",
+    "spot",
+    "next",
+    "code",
 ]
 
 
 def good_values() -> dict[str, str]:
     this_month = str(Month.of(datetime.now(UTC), ZoneInfo("Asia/Shanghai")))
     return {
-        "month": this_month, "community": "C001", "status": "dispatched", "page": "1", "per_page": "5",
-        "geometry": "0", "lat": "34.655", "lon": "112.405", "live": "0", "breakdowns": "0", "note": "ok",
-        "reason": "ok", "version": "999", "decision": "accept", "planned_date": "2099-01-01",
-        "username": "office", "password": "not-the-password", "client_id": "3f2b8c1e-5d4a-4c1b-9e7f-0a1b2c3d4e5f",
-        "item_code": "ENV-02", "observed_at": "2099-01-01T00:00:00+08:00", "instances": "1",
-        "accuracy_m": "5", "location_source": "device", "spot": "", "next": "/", "code": "C001",
+        "month": this_month,
+        "community": "C001",
+        "status": "dispatched",
+        "page": "1",
+        "per_page": "5",
+        "geometry": "0",
+        "lat": "34.655",
+        "lon": "112.405",
+        "live": "0",
+        "breakdowns": "0",
+        "note": "ok",
+        "reason": "ok",
+        "version": "999",
+        "decision": "accept",
+        "planned_date": "2099-01-01",
+        "username": "office",
+        "password": "not-the-password",
+        "client_id": "3f2b8c1e-5d4a-4c1b-9e7f-0a1b2c3d4e5f",
+        "item_code": "ENV-02",
+        "observed_at": "2099-01-01T00:00:00+08:00",
+        "instances": "1",
+        "accuracy_m": "5",
+        "location_source": "device",
+        "spot": "",
+        "next": "/",
+        "code": "C001",
     }
 
 
@@ -79,24 +134,36 @@ def world(app, client, district, make_user, monkeypatch):
     from werkzeug.security import generate_password_hash
 
     # An unknown username is checked against a dummy hash of production cost; the suite's users are cheap.
-    monkeypatch.setattr("fieldcheck.auth.services._DUMMY_HASH", generate_password_hash("x", "pbkdf2:sha256:1000"),
-                        raising=False)
+    monkeypatch.setattr(
+        "fieldcheck.auth.services._DUMMY_HASH",
+        generate_password_hash("x", "pbkdf2:sha256:1000"),
+        raising=False,
+    )
     for role, name in USERS.items():
         kwargs = {"community": "C001"} if role == "community" else {}
         make_user(role, username=name, **kwargs)
     headers = {role: token_for(client, name) for role, name in USERS.items()}
     report = post_report(client, headers["inspector"]).get_json()
     good_path = {
-        "report_id": str(report["id"]), "photo_id": str(report["photos"][0]["id"]), "variant": "display",
-        "month": good_values()["month"], "code": "C001", "name": "verify", "action": "void", "filename": "app.css", "token_id": "1",
+        "report_id": str(report["id"]),
+        "photo_id": str(report["photos"][0]["id"]),
+        "variant": "display",
+        "month": good_values()["month"],
+        "code": "C001",
+        "name": "verify",
+        "action": "void",
+        "filename": "app.css",
+        "token_id": "1",
     }
     return headers, good_path
 
 
 def stored(app) -> dict:
     with app.app_context():
-        out = {m.__name__: db.session.scalar(select(func.count()).select_from(m))
-               for m in (Report, Photo, Event, Visit, RankingSnapshot)}
+        out = {
+            m.__name__: db.session.scalar(select(func.count()).select_from(m))
+            for m in (Report, Photo, Event, Visit, RankingSnapshot)
+        }
     out["files"] = len(blob_files(app))
     return out
 
@@ -125,11 +192,41 @@ PAGE_FIELDS = {
     "auth.set_language": ["next"],
     "ranking.index": ["month"],
     "home.subdistrict": ["community"],
-    "reports.submit_report": ["client_id", "item_code", "lat", "lon", "accuracy_m", "location_source",
-                              "observed_at", "instances", "note", "community", "spot"],
-    "reports.submit_visit": ["client_id", "lat", "lon", "accuracy_m", "location_source", "observed_at", "note",
-                             "community", "spot"],
-    "workflow.act": ["note", "reason", "version", "decision", "planned_date", "lat", "lon", "community", "next"],
+    "reports.submit_report": [
+        "client_id",
+        "item_code",
+        "lat",
+        "lon",
+        "accuracy_m",
+        "location_source",
+        "observed_at",
+        "instances",
+        "note",
+        "community",
+        "spot",
+    ],
+    "reports.submit_visit": [
+        "client_id",
+        "lat",
+        "lon",
+        "accuracy_m",
+        "location_source",
+        "observed_at",
+        "note",
+        "community",
+        "spot",
+    ],
+    "workflow.act": [
+        "note",
+        "reason",
+        "version",
+        "decision",
+        "planned_date",
+        "lat",
+        "lon",
+        "community",
+        "next",
+    ],
 }
 QUIET_ENDPOINTS = {"static", "reports.service_worker", "reports.manifest", "api.openapi"}
 
@@ -143,7 +240,9 @@ def fields_of(rule) -> list[str]:
         return PAGE_FIELDS[rule.endpoint]
     if rule.endpoint in QUIET_ENDPOINTS or not rule.rule.startswith("/api/"):
         return []
-    documented = SPEC["paths"].get(re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1")))
+    documented = SPEC["paths"].get(
+        re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+    )
     if documented is None:
         return FIELDS
     names = []
@@ -213,8 +312,10 @@ def test_no_route_answers_5xx_or_stores_anything_for_hostile_input(app, world, r
             status = send(client, method, path, fields, raw_json, api_headers if api else {})
             sent += 1
             if not isinstance(status, int) or status >= 500:
-                failures.append(f"{method} {path[:80]!r} fields={str(fields)[:60]!r} "
-                                f"json={str(raw_json)[:60]!r}: {status}")
+                failures.append(
+                    f"{method} {path[:80]!r} fields={str(fields)[:60]!r} "
+                    f"json={str(raw_json)[:60]!r}: {status}"
+                )
     for value in HOSTILE_TEXT:
         status = send(throwaway, "POST", "/logout", {"next": value, "csrf_token": value}, None, {})
         if not isinstance(status, int) or status >= 500:
@@ -227,8 +328,10 @@ def test_deeply_nested_json_is_a_400_not_a_crash(client, world):
     headers, good_path = world
     body = "[" * 100_000 + "]" * 100_000
     # The token route refuses any body over its login limit first (413); the void route reads it (400).
-    for path, status, code in (("/api/v1/auth/token", 413, "too_large"),
-                               (f"/api/v1/reports/{good_path['report_id']}/void", 400, "bad_input")):
+    for path, status, code in (
+        ("/api/v1/auth/token", 413, "too_large"),
+        (f"/api/v1/reports/{good_path['report_id']}/void", 400, "bad_input"),
+    ):
         response = client.post(path, data=body, content_type="application/json", headers=headers["office"])
         assert response.status_code == status, path
         assert response.get_json()["error"]["code"] == code

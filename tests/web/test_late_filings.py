@@ -44,8 +44,9 @@ def test_the_office_sees_the_late_filing_flag_beside_the_others(app, client, peo
 
 
 @pytest.mark.parametrize("kind", ["reports", "visits"])
-def test_a_filing_observed_before_the_previous_month_is_refused_clearly_and_stores_nothing(app, client, people,
-                                                                                            kind):
+def test_a_filing_observed_before_the_previous_month_is_refused_clearly_and_stores_nothing(
+    app, client, people, kind
+):
     before = counts(app)
     with mock.patch("fieldcheck.reports.filing.utcnow", return_value=NOW):
         form_fields = {"observed_at": "2026-09-30T23:59:00+08:00"}
@@ -91,8 +92,16 @@ def test_a_late_filing_into_a_published_month_changes_nothing_published_and_show
         frozen = (snapshot.sha256, snapshot.document)
 
     # On 10 April, March is the previous month: a queued report observed on 30 March is accepted, and late.
-    filed = filed_at(AFTER, client, insp, photos=[jpeg(seed=7)], observed_at="2026-03-30T10:00:00+08:00",
-                     item_code="ENV-01", lat=str(INSIDE_C003[0]), lon=str(INSIDE_C003[1]))
+    filed = filed_at(
+        AFTER,
+        client,
+        insp,
+        photos=[jpeg(seed=7)],
+        observed_at="2026-03-30T10:00:00+08:00",
+        item_code="ENV-01",
+        lat=str(INSIDE_C003[0]),
+        lon=str(INSIDE_C003[1]),
+    )
     assert filed.status_code == 201, filed.get_json()
     assert "late_filing" in filed.get_json()["flags"]
 

@@ -59,7 +59,9 @@ def make_app(database_url, backend, tmp_path):
 
 def page_login(client, username, password, **kwargs):
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token}, **kwargs)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}, **kwargs
+    )
 
 
 def api_login(client, username, password, **kwargs):
@@ -140,9 +142,14 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(make_app):
     for _ in range(2):
         response = api_login(fresh(app), "nobody", "x", headers={"X-Forwarded-For": "203.0.113.7"})
         assert response.status_code == 401
-    assert_throttled_api(api_login(fresh(app), "office", PASSWORD, headers={"X-Forwarded-For": "203.0.113.7"}))
+    assert_throttled_api(
+        api_login(fresh(app), "office", PASSWORD, headers={"X-Forwarded-For": "203.0.113.7"})
+    )
     # Everyone else behind the same proxy still logs in.
-    assert api_login(fresh(app), "office", PASSWORD, headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 201
+    assert (
+        api_login(fresh(app), "office", PASSWORD, headers={"X-Forwarded-For": "203.0.113.8"}).status_code
+        == 201
+    )
 
 
 def test_successes_are_never_throttled(make_app):
@@ -179,9 +186,7 @@ def test_a_large_login_body_is_refused_with_413(make_app):
     app = make_app()
     client = fresh(app)
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": "office", "password": "x" * 5000, "csrf_token": token}
-    )
+    response = client.post("/login", data={"username": "office", "password": "x" * 5000, "csrf_token": token})
     assert response.status_code == 413
     assert "<html" in response.get_data(as_text=True).lower()
 
@@ -189,7 +194,8 @@ def test_a_large_login_body_is_refused_with_413(make_app):
 def test_a_large_token_body_is_refused_with_413(make_app):
     app = make_app()
     response = fresh(app).post(
-        "/api/v1/auth/token", data=json.dumps({"username": "office", "password": "x" * 5000}),
+        "/api/v1/auth/token",
+        data=json.dumps({"username": "office", "password": "x" * 5000}),
         content_type="application/json",
     )
     assert response.status_code == 413
@@ -254,13 +260,21 @@ def test_redis_storage_keeps_the_count_for_every_process(make_app, redis_client)
 def test_memory_storage_is_the_default():
     app = create_app({"SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "BLOB_DIR": "/nonexistent"})
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
-    redis_app = create_app({"SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "BLOB_DIR": "/nonexistent",
-                            "RATELIMIT_STORAGE_URL": REDIS_URL})
+    redis_app = create_app(
+        {
+            "SECRET_KEY": "x",
+            "DATABASE_URL": "sqlite://",
+            "BLOB_DIR": "/nonexistent",
+            "RATELIMIT_STORAGE_URL": REDIS_URL,
+        }
+    )
     assert redis_app.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
 
 
 def test_an_unreachable_redis_does_not_break_login(make_app):
-    app = make_app(RATELIMIT_STORAGE_URL="redis://127.0.0.1:1/0", LOGIN_FAILURES_PER_ACCOUNT="2 per 15 minutes")
+    app = make_app(
+        RATELIMIT_STORAGE_URL="redis://127.0.0.1:1/0", LOGIN_FAILURES_PER_ACCOUNT="2 per 15 minutes"
+    )
     try:
         assert page_login(fresh(app), "office", PASSWORD).status_code == 302
         # Counting goes on in memory meanwhile.

@@ -19,23 +19,42 @@ NOW = datetime.now(UTC)
 THIS_MONTH = NOW.strftime("%Y-%m")  # only used where the month boundary cannot matter (mid-month rows)
 
 
-def add_report(app, *, inspector: str, community: str | None, item: str = "ENV-02", status: str = "dispatched",
-               lon: float | None = None, lat: float | None = None, observed_at: datetime | None = None,
-               due_at: datetime | None = None, found_by: str = "city") -> int:
+def add_report(
+    app,
+    *,
+    inspector: str,
+    community: str | None,
+    item: str = "ENV-02",
+    status: str = "dispatched",
+    lon: float | None = None,
+    lat: float | None = None,
+    observed_at: datetime | None = None,
+    due_at: datetime | None = None,
+    found_by: str = "city",
+) -> int:
     """A report row as filing and dispatch leave it (no photos: the map reads none)."""
     with app.app_context():
         c = db.session.scalar(select(Community).where(Community.code == community)) if community else None
         offset = {"C001": 112.405, "C002": 112.415, "C003": 112.425, "C004": 112.435}
         observed = observed_at or NOW - timedelta(hours=1)
         r = Report(
-            client_id=str(uuid.uuid4()), content_hash="0" * 64,
+            client_id=str(uuid.uuid4()),
+            content_hash="0" * 64,
             inspector_id=db.session.scalar(select(User.id).where(User.username == inspector)),
             item_id=db.session.scalar(select(ChecklistItem.id).where(ChecklistItem.code == item)),
             community_id=c.id if c else None,
-            lat=lat if lat is not None else 34.655, lon=lon if lon is not None else offset.get(community, 112.5),
-            accuracy_m=5, location_source="device", observed_at=observed, received_at=observed,
-            found_by=found_by, status=status, dispatched_at=observed if status != "reported" else None,
-            due_at=due_at if due_at is not None else (observed + timedelta(days=3) if status == "dispatched" else None),
+            lat=lat if lat is not None else 34.655,
+            lon=lon if lon is not None else offset.get(community, 112.5),
+            accuracy_m=5,
+            location_source="device",
+            observed_at=observed,
+            received_at=observed,
+            found_by=found_by,
+            status=status,
+            dispatched_at=observed if status != "reported" else None,
+            due_at=due_at
+            if due_at is not None
+            else (observed + timedelta(days=3) if status == "dispatched" else None),
         )
         db.session.add(r)
         db.session.commit()
@@ -47,9 +66,17 @@ def reports(app, people):
     """Six reports over four communities: one overdue in C001, one unassigned outside every community."""
     ids = {
         "c1_open": add_report(app, inspector="insp", community="C001"),
-        "c1_overdue": add_report(app, inspector="insp", community="C001", item="ORD-01",
-                                 due_at=NOW - timedelta(days=1), observed_at=NOW - timedelta(days=5)),
-        "c2_closed": add_report(app, inspector="insp2", community="C002", status="closed", found_by="subdistrict"),
+        "c1_overdue": add_report(
+            app,
+            inspector="insp",
+            community="C001",
+            item="ORD-01",
+            due_at=NOW - timedelta(days=1),
+            observed_at=NOW - timedelta(days=5),
+        ),
+        "c2_closed": add_report(
+            app, inspector="insp2", community="C002", status="closed", found_by="subdistrict"
+        ),
         "c3_open": add_report(app, inspector="insp2", community="C003", found_by="subdistrict"),
         "c4_rectified": add_report(app, inspector="insp", community="C004", status="rectified"),
         "nowhere": add_report(app, inspector="insp", community=None, status="reported", lon=112.6, lat=34.7),
@@ -115,11 +142,18 @@ def test_published_month_reads_the_snapshot(app, client, people, reports, monkey
     from fieldcheck.ranking import services
 
     month = "2026-03"
-    add_report(app, inspector="insp", community="C001", observed_at=datetime(2026, 3, 10, 2, tzinfo=UTC),
-               status="closed")
+    add_report(
+        app,
+        inspector="insp",
+        community="C001",
+        observed_at=datetime(2026, 3, 10, 2, tzinfo=UTC),
+        status="closed",
+    )
     with app.app_context():
         office_id = db.session.scalar(select(User.id).where(User.username == "office"))
-        snapshot = services.publish(month, office_id, now=datetime(2026, 4, 2, tzinfo=UTC), tz_name="Asia/Shanghai")
+        snapshot = services.publish(
+            month, office_id, now=datetime(2026, 4, 2, tzinfo=UTC), tz_name="Asia/Shanghai"
+        )
         db.session.commit()
         published = {c["code"]: (c["score"], c["rank"]) for c in json.loads(snapshot.summary)["communities"]}
 
@@ -130,7 +164,9 @@ def test_published_month_reads_the_snapshot(app, client, people, reports, monkey
     status, body = get(client, people["office"], f"/api/v1/map/communities?month={month}")
     assert status == 200
     assert body["ranking"] == "published"
-    shown = {f["properties"]["code"]: (f["properties"]["score"], f["properties"]["rank"]) for f in body["features"]}
+    shown = {
+        f["properties"]["code"]: (f["properties"]["score"], f["properties"]["rank"]) for f in body["features"]
+    }
     assert shown == published
     assert shown["C001"][1] is not None
 
@@ -167,8 +203,10 @@ def test_map_needs_a_login(client, district):
 
 
 def test_reports_scope_per_role(client, people, reports):
-    seen = {u: ids_of(get(client, people[u], "/api/v1/map/reports")[1])
-            for u in ("office", "sd1", "sd2", "c1", "c2", "insp", "insp2")}
+    seen = {
+        u: ids_of(get(client, people[u], "/api/v1/map/reports")[1])
+        for u in ("office", "sd1", "sd2", "c1", "c2", "insp", "insp2")
+    }
     r = reports
     assert seen["office"] == set(r.values())
     assert seen["sd1"] == {r["c1_open"], r["c1_overdue"], r["c2_closed"]}
@@ -216,7 +254,9 @@ def test_reports_filters(client, people, reports):
 
 def test_reports_month_filter_uses_local_month(app, client, people):
     # 2026-03-31 16:30 UTC is 2026-04-01 00:30 in Shanghai: an April report.
-    rid = add_report(app, inspector="insp", community="C001", observed_at=datetime(2026, 3, 31, 16, 30, tzinfo=UTC))
+    rid = add_report(
+        app, inspector="insp", community="C001", observed_at=datetime(2026, 3, 31, 16, 30, tzinfo=UTC)
+    )
     assert ids_of(get(client, people["office"], "/api/v1/map/reports?month=2026-04")[1]) == {rid}
     assert ids_of(get(client, people["office"], "/api/v1/map/reports?month=2026-03")[1]) == set()
 
@@ -243,26 +283,29 @@ def test_reports_without_position_are_not_points(app, client, people):
     assert ids_of(get(client, people["office"], "/api/v1/map/reports")[1]) == set()
 
 
-@pytest.mark.parametrize(("query", "code"), [
-    ("bbox=1,2,3", "bad_bbox"),
-    ("bbox=a,b,c,d", "bad_bbox"),
-    ("bbox=112.5,34.6,112.4,34.7", "bad_bbox"),  # min after max
-    ("bbox=-200,0,10,10", "bad_bbox"),
-    ("bbox=0,-95,10,10", "bad_bbox"),
-    ("bbox=nan,0,10,10", "bad_bbox"),
-    ("bbox=0,0,inf,10", "bad_bbox"),
-    ("month=2026-00", "bad_month"),
-    ("month=2026/01", "bad_month"),
-    ("status=open", "bad_status"),
-    ("status=closed,nope", "bad_status"),
-    ("found_by=mayor", "bad_found_by"),
-    ("overdue=maybe", "bad_overdue"),
-    ("limit=0", "bad_limit"),
-    ("limit=5001", "bad_limit"),
-    ("limit=-1", "bad_limit"),
-    ("limit=ten", "bad_limit"),
-    ("item=" + "X" * 60, "bad_item"),
-])
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("bbox=1,2,3", "bad_bbox"),
+        ("bbox=a,b,c,d", "bad_bbox"),
+        ("bbox=112.5,34.6,112.4,34.7", "bad_bbox"),  # min after max
+        ("bbox=-200,0,10,10", "bad_bbox"),
+        ("bbox=0,-95,10,10", "bad_bbox"),
+        ("bbox=nan,0,10,10", "bad_bbox"),
+        ("bbox=0,0,inf,10", "bad_bbox"),
+        ("month=2026-00", "bad_month"),
+        ("month=2026/01", "bad_month"),
+        ("status=open", "bad_status"),
+        ("status=closed,nope", "bad_status"),
+        ("found_by=mayor", "bad_found_by"),
+        ("overdue=maybe", "bad_overdue"),
+        ("limit=0", "bad_limit"),
+        ("limit=5001", "bad_limit"),
+        ("limit=-1", "bad_limit"),
+        ("limit=ten", "bad_limit"),
+        ("item=" + "X" * 60, "bad_item"),
+    ],
+)
 def test_reports_bad_input_is_400(client, people, query, code):
     status, body = get(client, people["office"], "/api/v1/map/reports?" + query)
     assert status == 400, body

@@ -12,7 +12,9 @@ from tests.conftest import login
 
 
 def config_of(html: str) -> dict:
-    return json.loads(re.search(r'<script type="application/json" id="map-config">(.*?)</script>', html, re.S).group(1))
+    return json.loads(
+        re.search(r'<script type="application/json" id="map-config">(.*?)</script>', html, re.S).group(1)
+    )
 
 
 @pytest.fixture
@@ -23,7 +25,9 @@ def users(district, make_user):
     make_user("inspector", username="insp")
 
 
-@pytest.mark.parametrize(("user", "home"), [("office", "/office"), ("sd1", "/subdistrict"), ("c1", "/community")])
+@pytest.mark.parametrize(
+    ("user", "home"), [("office", "/office"), ("sd1", "/subdistrict"), ("c1", "/community")]
+)
 def test_home_pages_link_the_map(app, users, user, home):
     client = app.test_client()
     login(client, user)

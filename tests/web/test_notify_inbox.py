@@ -52,7 +52,8 @@ def test_a_dispatch_reaches_the_communitys_inbox_and_robots_in_the_same_commit(a
     with app.app_context():
         rows = db.session.scalars(select(Delivery)).all()
         assert [(d.channel, d.kind, d.report_id, d.sent_at) for d in rows] == [
-            ("wecom", "dispatched", report["id"], None)]
+            ("wecom", "dispatched", report["id"], None)
+        ]
 
 
 def test_a_rejection_carries_the_note_and_a_rectification_tells_inspector_and_office(app, client, people):
@@ -93,7 +94,12 @@ def test_a_move_that_fails_leaves_no_notification(app, client, people):
 
 def test_a_move_while_every_robot_is_down_never_touches_the_network(app, client, people, monkeypatch):
     add_target(app, "community:C001", url="http://127.0.0.1:1/down")
-    add_target(app, "office", kind="dingtalk", url="http://127.0.0.1:1/down", )
+    add_target(
+        app,
+        "office",
+        kind="dingtalk",
+        url="http://127.0.0.1:1/down",
+    )
     report = file(client, people)
 
     def no_network(*args, **kwargs):
@@ -151,12 +157,22 @@ def test_the_bell_and_the_inbox_page(app, client, people, browser_for):
 
 
 def test_robot_targets_are_managed_by_the_admin_only(app, client, people):
-    r = client.post("/api/v1/admin/notify-targets", headers=people["office"],
-                    json={"scope": "office", "kind": "wecom", "url": "https://qyapi.weixin.qq.com/x?key=k"})
+    r = client.post(
+        "/api/v1/admin/notify-targets",
+        headers=people["office"],
+        json={"scope": "office", "kind": "wecom", "url": "https://qyapi.weixin.qq.com/x?key=k"},
+    )
     assert r.status_code == 403
-    r = client.post("/api/v1/admin/notify-targets", headers=people["admin"],
-                    json={"scope": "community:C001", "kind": "dingtalk", "secret": "SECabc",
-                          "url": "https://oapi.dingtalk.com/robot/send?access_token=t0ken"})
+    r = client.post(
+        "/api/v1/admin/notify-targets",
+        headers=people["admin"],
+        json={
+            "scope": "community:C001",
+            "kind": "dingtalk",
+            "secret": "SECabc",
+            "url": "https://oapi.dingtalk.com/robot/send?access_token=t0ken",
+        },
+    )
     assert r.status_code == 201, r.get_json()
     created = r.get_json()
     assert created["url"] == "https://oapi.dingtalk.com/robot/send?…" and created["has_secret"] is True
@@ -170,5 +186,11 @@ def test_robot_targets_are_managed_by_the_admin_only(app, client, people):
     ]:
         r = client.post("/api/v1/admin/notify-targets", headers=people["admin"], json=body)
         assert r.status_code == 400 and error_of(r)["code"] == code, (body, r.get_json())
-    assert client.delete(f"/api/v1/admin/notify-targets/{created['id']}", headers=people["admin"]).status_code == 204
-    assert client.delete(f"/api/v1/admin/notify-targets/{created['id']}", headers=people["admin"]).status_code == 404
+    assert (
+        client.delete(f"/api/v1/admin/notify-targets/{created['id']}", headers=people["admin"]).status_code
+        == 204
+    )
+    assert (
+        client.delete(f"/api/v1/admin/notify-targets/{created['id']}", headers=people["admin"]).status_code
+        == 404
+    )

@@ -126,12 +126,20 @@ def test_failures_back_off_from_a_minute_to_an_hour_and_give_up_after_a_day(app,
 def _queue(app, target_id, n, kind="dispatched"):
     now = utcnow()
     with app.app_context():
-        db.session.add_all([
-            Delivery(idempotency_key=str(uuid.uuid4()), channel="wecom", target_id=target_id, kind=kind,
-                     payload={"item_zh": f"事项{i}", "community_name": "王城社区"}, created_at=now,
-                     next_attempt_at=now)
-            for i in range(n)
-        ])
+        db.session.add_all(
+            [
+                Delivery(
+                    idempotency_key=str(uuid.uuid4()),
+                    channel="wecom",
+                    target_id=target_id,
+                    kind=kind,
+                    payload={"item_zh": f"事项{i}", "community_name": "王城社区"},
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+                for i in range(n)
+            ]
+        )
         db.session.commit()
     return now
 
@@ -147,7 +155,9 @@ def test_a_robot_gets_at_most_20_messages_a_minute_the_rest_batched_and_waiting(
     assert robots.errors == [] and len(robots.accepted) == 25
 
 
-def test_a_worker_killed_between_sending_and_recording_is_resent_once_with_the_same_key(app, client, people, robots):
+def test_a_worker_killed_between_sending_and_recording_is_resent_once_with_the_same_key(
+    app, client, people, robots
+):
     add_target(app, "community:C001", "wecom", robots.wecom_url())
     add_target(app, "community:C001", "dingtalk", robots.dingtalk_url(), secret="SECtest")
     file(client, people)

@@ -50,7 +50,9 @@ def test_a_report_on_object_storage_is_stored_and_served(app, client, people, st
             raise AssertionError("a 304 must not read the store")
 
     app.extensions["fieldcheck.storage"] = Unreadable(store.client, store.bucket, store.prefix)
-    again = client.get(f"/api/v1/photos/{photo['id']}/display", headers={**people["c1"], "If-None-Match": etag})
+    again = client.get(
+        f"/api/v1/photos/{photo['id']}/display", headers={**people["c1"], "If-None-Match": etag}
+    )
     assert again.status_code == 304 and again.data == b""
     assert again.headers["ETag"] == etag
     app.extensions["fieldcheck.storage"] = store
@@ -63,8 +65,12 @@ def test_a_report_on_object_storage_is_stored_and_served(app, client, people, st
     assert client.get(f"/api/v1/photos/{photo['id']}/display", headers=people["c2"]).status_code == 404
     assert client.get(f"/api/v1/photos/{photo['id']}/original", headers=people["c1"]).status_code == 403
     # ... also to someone replaying the ETag.
-    assert client.get(f"/api/v1/photos/{photo['id']}/display",
-                      headers={**people["c2"], "If-None-Match": etag}).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/photos/{photo['id']}/display", headers={**people["c2"], "If-None-Match": etag}
+        ).status_code
+        == 404
+    )
 
 
 def test_presigned_redirects(app, client, people, store):
@@ -83,12 +89,18 @@ def test_presigned_redirects(app, client, people, store):
     assert client.get(f"/api/v1/photos/{photo['id']}/thumb", headers=people["c2"]).status_code == 404
     assert client.get(f"/api/v1/photos/{photo['id']}/original", headers=people["c1"]).status_code == 403
     office = client.get(f"/api/v1/photos/{photo['id']}/original", headers=people["office"])
-    assert office.status_code == 302 and "response-content-disposition=attachment" in office.headers["Location"]
+    assert (
+        office.status_code == 302 and "response-content-disposition=attachment" in office.headers["Location"]
+    )
 
 
 def test_pages_allow_images_from_the_store_when_presigning(s3_env, s3_bucket, tmp_path):
-    base = {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "x",
-            **s3_config(s3_bucket)}
+    base = {
+        "TESTING": True,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "SECRET_KEY": "x",
+        **s3_config(s3_bucket),
+    }
     plain = create_app(base).test_client().get("/login")
     assert "img-src 'self' blob:;" in plain.headers["Content-Security-Policy"]
     app = create_app({**base, "S3_PRESIGN": "1"})
@@ -106,7 +118,8 @@ def _closed_port() -> int:
 def test_a_store_that_is_down_gives_503_and_nothing_is_filed(app, client, people, s3_bucket):
     before = counts(app)
     app.extensions["fieldcheck.storage"] = store_from_config(
-        {"BLOB_DIR": "/x", **s3_config(s3_bucket), "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"})
+        {"BLOB_DIR": "/x", **s3_config(s3_bucket), "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"}
+    )
     answer = post_report(client, people["insp"])
     assert answer.status_code == 503
     assert error_of(answer)["code"] == "storage_unavailable"
@@ -137,7 +150,8 @@ def test_a_store_failing_midway_leaves_no_objects_and_no_rows(app, client, peopl
 def test_a_photo_read_while_the_store_is_down_is_503(app, client, people, store, s3_bucket):
     photo = post_report(client, people["insp"]).get_json()["photos"][0]
     app.extensions["fieldcheck.storage"] = store_from_config(
-        {"BLOB_DIR": "/x", **s3_config(s3_bucket), "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"})
+        {"BLOB_DIR": "/x", **s3_config(s3_bucket), "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"}
+    )
     answer = client.get(f"/api/v1/photos/{photo['id']}/display", headers=people["c1"])
     assert answer.status_code == 503 and error_of(answer)["code"] == "storage_unavailable"
 

@@ -17,6 +17,7 @@ from tests.web.reporting import post_report, report_form
 PREFIX = "/api/v1"
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
+
 def openapi_path(rule: str) -> str:
     """Flask's /api/v1/reports/<int:report_id> as OpenAPI's /reports/{report_id}."""
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule[len(PREFIX) :])
@@ -32,7 +33,9 @@ def api_routes(app) -> set[tuple[str, str]]:
 
 
 def documented() -> set[tuple[str, str]]:
-    return {(path, method) for path, item in SPEC["paths"].items() for method in item if method.upper() in METHODS}
+    return {
+        (path, method) for path, item in SPEC["paths"].items() for method in item if method.upper() in METHODS
+    }
 
 
 def test_openapi_path_translation():
@@ -42,7 +45,10 @@ def test_openapi_path_translation():
 
 def test_every_api_route_is_documented(app):
     routes = api_routes(app)
-    assert ("/reports", "post") in routes and ("/photos/{photo_id}/{variant}", "get") in routes  # the walk works
+    assert ("/reports", "post") in routes and (
+        "/photos/{photo_id}/{variant}",
+        "get",
+    ) in routes  # the walk works
     missing = sorted(routes - documented())
     assert missing == [], f"routes missing from fieldcheck/api/openapi.py: {missing}"
 
@@ -94,7 +100,11 @@ def test_documented_report_fields_match_what_the_api_answers(client, people):
 def test_documented_form_fields_are_the_ones_intake_reads():
     read = set(re.findall(r'_(?:text|number)\(form, "(\w+)"', inspect.getsource(intake.parse_submission)))
     assert read >= {"client_id", "item_code", "lat", "community", "spot"}  # the pattern still finds them
-    report_form_schema = SPEC["paths"]["/reports"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
-    visit_form_schema = SPEC["paths"]["/visits"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    report_form_schema = SPEC["paths"]["/reports"]["post"]["requestBody"]["content"]["multipart/form-data"][
+        "schema"
+    ]
+    visit_form_schema = SPEC["paths"]["/visits"]["post"]["requestBody"]["content"]["multipart/form-data"][
+        "schema"
+    ]
     assert set(report_form_schema["properties"]) == read | {"photos"}
     assert set(visit_form_schema["properties"]) == read - {"item_code", "instances"} | {"photos"}

@@ -16,12 +16,23 @@ AT = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
 def setup_reports(app, client, people) -> dict[str, int]:
     ids = {}
-    for name, where in (("late1", None), ("late2", None), ("rectified", None), ("future", None), ("c3", INSIDE_C003)):
+    for name, where in (
+        ("late1", None),
+        ("late2", None),
+        ("rectified", None),
+        ("future", None),
+        ("c3", INSIDE_C003),
+    ):
         fields = {"lat": str(where[0]), "lon": str(where[1])} if where else {}
         ids[name] = post_report(client, people["insp"], **fields).get_json()["id"]
     with app.app_context():
-        due = {"late1": AT - timedelta(hours=30), "late2": AT - timedelta(hours=2), "rectified": AT - timedelta(days=3),
-               "future": AT + timedelta(hours=1), "c3": AT - timedelta(days=1)}
+        due = {
+            "late1": AT - timedelta(hours=30),
+            "late2": AT - timedelta(hours=2),
+            "rectified": AT - timedelta(days=3),
+            "future": AT + timedelta(hours=1),
+            "c3": AT - timedelta(days=1),
+        }
         for name, report_id in ids.items():
             row = db.session.get(Report, report_id)
             row.due_at = due[name]
@@ -75,7 +86,8 @@ def test_overdue_csv_links_each_report_with_the_public_url(app, client, people, 
     assert result.exit_code == 0 and result.stderr == ""
     rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     assert [r["report_url"] for r in rows] == [
-        f"https://wmb.example.gov.cn/wmb/reports/{ids[k]}" for k in ("late1", "late2", "c3")]
+        f"https://wmb.example.gov.cn/wmb/reports/{ids[k]}" for k in ("late1", "late2", "c3")
+    ]
 
 
 def test_nothing_overdue_says_so(app, client, people):

@@ -47,8 +47,10 @@ def second_app(app, database_url, tmp_path):
     made = []
 
     def make(**overrides):
-        config = {key: app.config[key] for key in ("TESTING", "DATABASE_URL", "BLOB_DIR", "SECRET_KEY",
-                                                   "PASSWORD_HASH_METHOD")}
+        config = {
+            key: app.config[key]
+            for key in ("TESTING", "DATABASE_URL", "BLOB_DIR", "SECRET_KEY", "PASSWORD_HASH_METHOD")
+        }
         other = create_app({**config, **overrides})
         made.append(other)
         return other
@@ -81,7 +83,13 @@ def csv_links(data: bytes) -> list[str]:
 
 def json_links(body: dict) -> list[str]:
     found = body["links"]
-    return [found["ranking"], found["bulletin"], found["report"], found["report_api"], *found["communities"].values()]
+    return [
+        found["ranking"],
+        found["bulletin"],
+        found["report"],
+        found["report_api"],
+        *found["communities"].values(),
+    ]
 
 
 def test_the_paths_the_exports_write_are_the_apps_routes(app):
@@ -112,7 +120,9 @@ def test_with_the_public_url_every_export_links_with_it(app, client, people):
 
 
 def test_without_it_the_requests_own_address(app, client, people):
-    body = ranking(client, "/api/v1/rankings/2026-03", people["office"], base_url="http://10.0.0.7:8000").get_json()
+    body = ranking(
+        client, "/api/v1/rankings/2026-03", people["office"], base_url="http://10.0.0.7:8000"
+    ).get_json()
     assert body["links"]["ranking"] == "http://10.0.0.7:8000/ranking/2026-03"
 
 
@@ -166,8 +176,11 @@ def _probe(app) -> dict:
     def probe():
         from flask import request, url_for
 
-        seen.update(secure=request.is_secure, remote=request.remote_addr,
-                    url=url_for("reports.capture", _external=True))
+        seen.update(
+            secure=request.is_secure,
+            remote=request.remote_addr,
+            url=url_for("reports.capture", _external=True),
+        )
         return ""
 
     return seen
@@ -179,7 +192,11 @@ def test_behind_one_trusted_proxy_redirects_and_links_use_the_forwarded_address(
     client = proxied.test_client()
     forwarded = {**FORWARDED, "X-Forwarded-Prefix": "/wmb", "X-Forwarded-For": "203.0.113.9"}
     client.get("/__probe", headers=forwarded)
-    assert seen == {"secure": True, "remote": "203.0.113.9", "url": "https://wmb.example.gov.cn/wmb/inspector"}
+    assert seen == {
+        "secure": True,
+        "remote": "203.0.113.9",
+        "url": "https://wmb.example.gov.cn/wmb/inspector",
+    }
     assert client.get("/", headers=forwarded).location == "/wmb/login"
     headers = {**people["office"], **FORWARDED}
     body = ranking(client, "/api/v1/rankings/2026-03", headers).get_json()
@@ -219,14 +236,18 @@ def test_under_a_path_prefix_the_capture_page_service_worker_and_api_work(mounte
     assert response.status_code == 302 and response.location.startswith("/wmb/login")
     page = client.get(response.location)
     token = csrf_token_from(page.get_data(as_text=True))
-    response = client.post(response.location, data={"username": "insp", "password": "pw-12345678",
-                                                    "csrf_token": token})
+    response = client.post(
+        response.location, data={"username": "insp", "password": "pw-12345678", "csrf_token": token}
+    )
     assert response.status_code == 302 and response.location == "/wmb/inspector"
     page = client.get("/wmb/inspector")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'data-sw="/wmb/inspector/sw.js" data-scope="/wmb/inspector"' in html
-    assert 'href="/wmb/inspector/manifest.webmanifest"' in html and 'data-report-url="/wmb/api/v1/reports"' in html
+    assert (
+        'href="/wmb/inspector/manifest.webmanifest"' in html
+        and 'data-report-url="/wmb/api/v1/reports"' in html
+    )
     assert not re.search(r'(?:href|src|action|data-[a-z-]+)="/(?!wmb/)', html), "a link outside the prefix"
 
     sw = client.get("/wmb/inspector/sw.js")

@@ -96,7 +96,9 @@ def test_community_staff_see_their_own_row_with_its_rank(client, people):
 def test_community_staff_exports_hold_only_their_own_community(client, people):
     tokens, _ = people
     wb = load_workbook(io.BytesIO(get(client, "/api/v1/rankings/2026-03.xlsx", tokens["c1"]).data))
-    rows = [r for r in wb["社区排名"].iter_rows(min_row=2, values_only=True) if r[1] and str(r[1]).startswith("C")]
+    rows = [
+        r for r in wb["社区排名"].iter_rows(min_row=2, values_only=True) if r[1] and str(r[1]).startswith("C")
+    ]
     assert [(r[0], r[1]) for r in rows] == [(3, "C001")]
     deduction_codes = {r[0] for r in wb["扣分明细"].iter_rows(min_row=2, values_only=True)}
     assert deduction_codes == {"C001"}
@@ -104,7 +106,9 @@ def test_community_staff_exports_hold_only_their_own_community(client, people):
     assert len(text.strip().splitlines()) == 2 and ",C001," in text
 
 
-@pytest.mark.parametrize("spec", ["2026-13", "2026-3", "march", "2026-03-01", "0000-01", "2026-03.pdf", "2026_03"])
+@pytest.mark.parametrize(
+    "spec", ["2026-13", "2026-3", "march", "2026-03-01", "0000-01", "2026-03.pdf", "2026_03"]
+)
 def test_a_malformed_month_or_format_is_400_with_a_message(client, people, spec):
     tokens, _ = people
     response = get(client, f"/api/v1/rankings/{spec}", tokens["office"])
@@ -133,7 +137,9 @@ def test_a_month_is_published_only_once_it_is_over(client, people):
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "month_not_over"
 
 
-def test_publish_then_a_late_void_shows_the_difference_and_a_correction_keeps_the_history(app, client, people):
+def test_publish_then_a_late_void_shows_the_difference_and_a_correction_keeps_the_history(
+    app, client, people
+):
     tokens, ids = people
     office = tokens["office"]
     first = publish(client, office)
@@ -158,12 +164,22 @@ def test_publish_then_a_late_void_shows_the_difference_and_a_correction_keeps_th
     assert body["published"]["differs"] is True
     assert body["published"]["differences"] == [
         {
-            "code": "C001", "name": "王城社区", "published_score": "77.041667", "score": "89.875", "delta": "12.833333",
-            "published_rank": 3, "rank": 3, "published_inspected": True, "inspected": True,
+            "code": "C001",
+            "name": "王城社区",
+            "published_score": "77.041667",
+            "score": "89.875",
+            "delta": "12.833333",
+            "published_rank": 3,
+            "rank": 3,
+            "published_inspected": True,
+            "inspected": True,
         }
     ]
     live = get(client, "/api/v1/rankings/2026-03?live=1", office).get_json()
-    assert live["source"] == "live" and next(c for c in live["communities"] if c["code"] == "C001")["score"] == "89.875"
+    assert (
+        live["source"] == "live"
+        and next(c for c in live["communities"] if c["code"] == "C001")["score"] == "89.875"
+    )
     # Community staff of C001 see the difference for their community too.
     mine = get(client, "/api/v1/rankings/2026-03", tokens["c1"]).get_json()
     assert [d["code"] for d in mine["published"]["differences"]] == ["C001"]
@@ -190,7 +206,9 @@ def test_a_published_month_keeps_its_checklist_version(app, client, people):
     assert publish(client, tokens["office"]).status_code == 201
     with app.app_context():
         # A new version for March with ENV-01 capped at 1 would change C001's score if it were used.
-        checklist_services.import_checklist(CHECKLIST.replace("label: worked-2026", "label: later").replace("cap: 3", "cap: 1"))
+        checklist_services.import_checklist(
+            CHECKLIST.replace("label: worked-2026", "label: later").replace("cap: 3", "cap: 1")
+        )
         db.session.commit()
     body = get(client, "/api/v1/rankings/2026-03?live=1", tokens["office"]).get_json()
     assert body["checklist"]["label"] == "worked-2026" and body["published"]["differs"] is False
@@ -211,16 +229,22 @@ def test_the_ranking_command_writes_the_month(app, people, tmp_path, fmt):
     assert "ranking 2026-03 (not published, live): 4 communities" in result.output
     data = out.read_bytes()
     if fmt == "xlsx":
-        rows = list(load_workbook(io.BytesIO(data))["社区排名"].iter_rows(min_row=2, max_row=5, values_only=True))
+        rows = list(
+            load_workbook(io.BytesIO(data))["社区排名"].iter_rows(min_row=2, max_row=5, values_only=True)
+        )
         assert [r[1] for r in rows] == ["C003", "C002", "C001", "C004"]
     elif fmt == "csv":
-        assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig").splitlines()[3].startswith("3,C001,")
+        assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig").splitlines()[3].startswith(
+            "3,C001,"
+        )
     else:
         body = json_module.loads(data)
         assert body["communities"][2]["score"] == "77.041667" and "C001" in body["breakdowns"]
 
 
-@pytest.mark.parametrize(("month", "message"), [("2026-3", "must look like 2026-03"), ("2025-01", "No checklist")])
+@pytest.mark.parametrize(
+    ("month", "message"), [("2026-3", "must look like 2026-03"), ("2025-01", "No checklist")]
+)
 def test_the_ranking_command_refuses_a_bad_month_clearly(app, people, tmp_path, month, message):
     from fieldcheck.cli import main
 
@@ -229,8 +253,12 @@ def test_the_ranking_command_refuses_a_bad_month_clearly(app, people, tmp_path, 
     assert result.exit_code == 1 and message in result.output and not out.exists()
 
 
-@pytest.mark.parametrize(("month", "status", "code"), [("2026-13", 400, "bad_month"), ("2025-12", 404, "no_checklist")])
-def test_publishing_a_bad_month_is_refused_clearly_and_stores_nothing(app, client, people, month, status, code):
+@pytest.mark.parametrize(
+    ("month", "status", "code"), [("2026-13", 400, "bad_month"), ("2025-12", 404, "no_checklist")]
+)
+def test_publishing_a_bad_month_is_refused_clearly_and_stores_nothing(
+    app, client, people, month, status, code
+):
     tokens, _ = people
     response = publish(client, tokens["office"], month=month)
     assert response.status_code == status and response.get_json()["error"]["code"] == code
@@ -247,6 +275,7 @@ def test_breakdowns_are_built_only_when_read_and_equal_the_ones_built_all_at_onc
     from fieldcheck.ranking import exports, services
 
     with app.app_context():
+
         def fresh():
             return services.compute("2026-03", now=AFTER, tz_name="Asia/Shanghai")
 
@@ -271,7 +300,9 @@ def test_breakdowns_are_built_only_when_read_and_equal_the_ones_built_all_at_onc
         at_once = fresh()
         plain = {**at_once.document, "breakdowns": dict(fresh().document["breakdowns"])}
         assert type(plain["breakdowns"]) is dict and len(plain["breakdowns"]) == 4
-        assert rdoc.canonical(one_by_one.document) == rdoc.canonical(at_once.document) == rdoc.canonical(plain)
+        assert (
+            rdoc.canonical(one_by_one.document) == rdoc.canonical(at_once.document) == rdoc.canonical(plain)
+        )
         assert one_by_one.sha256 == at_once.sha256 == rdoc.digest(plain)
         assert json.loads(exports.to_json(at_once.document)) == json.loads(rdoc.canonical(plain))
         assert at_once.document["breakdowns"] == plain["breakdowns"]
@@ -286,7 +317,9 @@ def test_the_xlsx_keeps_any_text_numbers_and_formats(app, people):
         db.session.remove()
     document = {**document, "breakdowns": dict(document["breakdowns"])}
     odd = ' A&B <社区> "1" \x01'
-    document["communities"] = [{**c, "name": odd} if c["code"] == "C001" else c for c in document["communities"]]
+    document["communities"] = [
+        {**c, "name": odd} if c["code"] == "C001" else c for c in document["communities"]
+    ]
     wb = load_workbook(io.BytesIO(exports.to_xlsx(document, base_url="http://h?x=1&y=<2>")))
     ws = wb["社区排名"]
     header = [c for c in next(ws.iter_rows(max_row=1))]
@@ -324,7 +357,9 @@ def test_the_loader_reads_the_month_through_the_three_report_indexes(app, people
             plans.append("\n".join(str(row[-1] if sqlite else row[0]) for row in cursor.fetchall()))
 
     with app.app_context():
-        checklist = checklist_services.parse_checklist_document(checklist_services.version_in_force("2026-03"))
+        checklist = checklist_services.parse_checklist_document(
+            checklist_services.version_in_force("2026-03")
+        )
         if db.engine.dialect.name != "sqlite":
             db.session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
         event.listen(db.engine, "before_cursor_execute", explain)
@@ -355,7 +390,14 @@ def _add_history(years: int) -> None:
     for months in range(1, 12 * years + 1):
         for row in rows:
             copy = dict(row, client_id=str(uuid.uuid4()))
-            for name in ("observed_at", "received_at", "dispatched_at", "due_at", "rectified_at", "closed_at"):
+            for name in (
+                "observed_at",
+                "received_at",
+                "dispatched_at",
+                "due_at",
+                "rectified_at",
+                "closed_at",
+            ):
                 if copy.get(name) is not None:
                     copy[name] = copy[name] - timedelta(days=31 * months + 100)
             copies.append(copy)
@@ -439,7 +481,9 @@ def test_a_published_month_shows_its_breakdowns_and_exports_as_published(app, cl
         db.session.execute(update(Report).where(Report.id == ids["r1"]).values(instances=3))  # not published
         db.session.commit()
     plain = get(client, "/api/v1/rankings/2026-03", tokens["office"]).get_json()
-    assert plain["source"] == "published" and plain["published"]["differs"] is True and plain["breakdowns"] == {}
+    assert (
+        plain["source"] == "published" and plain["published"]["differs"] is True and plain["breakdowns"] == {}
+    )
     body = get(client, "/api/v1/rankings/2026-03?breakdowns=1", tokens["office"]).get_json()
     assert body["breakdowns"] == stored["breakdowns"]
     one = get(client, "/api/v1/rankings/2026-03?community=C001", tokens["office"]).get_json()

@@ -18,13 +18,19 @@ from fieldcheck.scoring import MonthFacts, micros, score_month
 from tests.ranking_district import MONTH, TZ, build
 
 EDGES = {
-    "r1": dict(observed_at=datetime(2026, 3, 5, 2, 0, 59, 999999, tzinfo=UTC),
-               dispatched_at=datetime(2026, 3, 5, 2, 1, tzinfo=UTC),
-               rectified_at=datetime(2026, 3, 5, 3, 0, 0, 1, tzinfo=UTC)),
-    "r2": dict(observed_at=datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=TZ).astimezone(UTC),
-               closed_at=datetime(2026, 3, 31, 15, 59, 59, 500000, tzinfo=UTC)),
-    "r9": dict(observed_at=datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-               due_at=datetime(2026, 3, 1, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)),
+    "r1": dict(
+        observed_at=datetime(2026, 3, 5, 2, 0, 59, 999999, tzinfo=UTC),
+        dispatched_at=datetime(2026, 3, 5, 2, 1, tzinfo=UTC),
+        rectified_at=datetime(2026, 3, 5, 3, 0, 0, 1, tzinfo=UTC),
+    ),
+    "r2": dict(
+        observed_at=datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=TZ).astimezone(UTC),
+        closed_at=datetime(2026, 3, 31, 15, 59, 59, 500000, tzinfo=UTC),
+    ),
+    "r9": dict(
+        observed_at=datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        due_at=datetime(2026, 3, 1, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC),
+    ),
 }
 
 
@@ -43,13 +49,20 @@ def test_the_loader_gives_timestamps_as_exact_microseconds(app, make_user):
         assert {ids[label] for label in EDGES} <= set(loaded)
         for rid, row in loaded.items():
             r = stored[rid]
-            expected = [micros(v) for v in (r.observed_at, r.dispatched_at, r.due_at, r.rectified_at, r.closed_at)]
+            expected = [
+                micros(v) for v in (r.observed_at, r.dispatched_at, r.due_at, r.rectified_at, r.closed_at)
+            ]
             assert [row[4], row[10], row[11], row[12], row[13]] == expected, rid
             assert all(v is None or isinstance(v, int) for v in expected)
-        assert loaded[ids["r1"]][4] == micros(EDGES["r1"]["observed_at"]) and loaded[ids["r1"]][4] % 10**6 == 999999
+        assert (
+            loaded[ids["r1"]][4] == micros(EDGES["r1"]["observed_at"])
+            and loaded[ids["r1"]][4] % 10**6 == 999999
+        )
         assert loaded[ids["r2"]][4] == micros(facts.end) - 1
         assert loaded[ids["r9"]][4] == -1 and loaded[ids["r9"]][11] == micros(facts.start)
-        assert timedelta(microseconds=loaded[ids["r2"]][13]) == EDGES["r2"]["closed_at"] - datetime(1970, 1, 1, tzinfo=UTC)
+        assert timedelta(microseconds=loaded[ids["r2"]][13]) == EDGES["r2"]["closed_at"] - datetime(
+            1970, 1, 1, tzinfo=UTC
+        )
 
 
 # Positions the loader must give back to the last bit: SQLite prints a double with 15 significant digits,
@@ -89,9 +102,23 @@ def test_the_loader_gives_every_column_as_the_database_holds_it(app, make_user):
         stored = db.session.scalars(select(Report).where(Report.id.in_(list(loaded)))).all()
         assert len(stored) == len(loaded) and {ids[label] for label in POSITIONS} <= set(loaded)
         for r in stored:
-            expected = (r.id, r.community_id, r.item.code, r.status, micros(r.observed_at), r.instances, r.found_by,
-                        r.spot_id, r.lat, r.lon, micros(r.dispatched_at), micros(r.due_at), micros(r.rectified_at),
-                        micros(r.closed_at), r.rework_count)
+            expected = (
+                r.id,
+                r.community_id,
+                r.item.code,
+                r.status,
+                micros(r.observed_at),
+                r.instances,
+                r.found_by,
+                r.spot_id,
+                r.lat,
+                r.lon,
+                micros(r.dispatched_at),
+                micros(r.due_at),
+                micros(r.rectified_at),
+                micros(r.closed_at),
+                r.rework_count,
+            )
             row = loaded[r.id]
             assert row == expected, r.id
             assert [type(v) for v in row] == [type(v) for v in expected], r.id  # plain Python values
@@ -101,11 +128,23 @@ def test_the_loader_gives_every_column_as_the_database_holds_it(app, make_user):
         now = datetime(2026, 4, 10, tzinfo=UTC)
         calendar = checklist_services.work_calendar()
         from_columns = score_month(checklist, facts, now, calendar=calendar, tz=TZ)
-        as_rows = MonthFacts(facts.month, facts.start, facts.end, facts.communities, list(facts.reports),
-                             facts.visited, micros=True)
+        as_rows = MonthFacts(
+            facts.month,
+            facts.start,
+            facts.end,
+            facts.communities,
+            list(facts.reports),
+            facts.visited,
+            micros=True,
+        )
         from_rows = score_month(checklist, as_rows, now, calendar=calendar, tz=TZ)
         for a, b in zip(from_columns.communities, from_rows.communities, strict=True):
-            assert (a.community.code, a.score, a.rank, a.entries) == (b.community.code, b.score, b.rank, b.entries)
+            assert (a.community.code, a.score, a.rank, a.entries) == (
+                b.community.code,
+                b.score,
+                b.rank,
+                b.entries,
+            )
 
 
 def test_a_month_without_reports_loads_and_scores(app, make_user):
@@ -117,7 +156,9 @@ def test_a_month_without_reports_loads_and_scores(app, make_user):
         facts = services.load_facts("2027-02", TZ, checklist)
         assert len(facts.reports) == 0 and list(facts.reports) == []
         result = score_month(checklist, facts, datetime(2027, 3, 10, tzinfo=UTC), tz=TZ)
-        assert result.coverage == (0, len(facts.communities)) and all(not s.inspected for s in result.communities)
+        assert result.coverage == (0, len(facts.communities)) and all(
+            not s.inspected for s in result.communities
+        )
 
 
 def test_a_column_with_a_value_missing_is_an_error_not_a_misalignment():
@@ -162,7 +203,9 @@ def test_a_large_month_read_in_two_halves_at_once_equals_the_one_read(app, make_
             return read_apart(*args)
 
         monkeypatch.setattr(loading, "_read_apart", counted)
-        at = loading._split_at(db.session.connection(), whole.start, whole.end, whole.start - timedelta(days=30))
+        at = loading._split_at(
+            db.session.connection(), whole.start, whole.end, whole.start - timedelta(days=30)
+        )
         assert at is not None and min(r[0] for r in whole.reports) < at <= max(r[0] for r in whole.reports)
         halves = services.load_facts(MONTH, TZ, checklist)
         assert threads and threads[0].startswith("ranking-read")
@@ -171,11 +214,14 @@ def test_a_large_month_read_in_two_halves_at_once_equals_the_one_read(app, make_
         now = datetime(2026, 4, 10, tzinfo=UTC)
         a = score_month(checklist, whole, now, calendar=checklist_services.work_calendar(), tz=TZ)
         b = score_month(checklist, halves, now, calendar=checklist_services.work_calendar(), tz=TZ)
-        assert [(s.community.code, s.score, s.rank) for s in a.communities] == \
-               [(s.community.code, s.score, s.rank) for s in b.communities]
+        assert [(s.community.code, s.score, s.rank) for s in a.communities] == [
+            (s.community.code, s.score, s.rank) for s in b.communities
+        ]
 
 
-def test_a_transaction_that_has_written_is_read_in_one_query_and_sees_its_own_writes(app, make_user, monkeypatch):
+def test_a_transaction_that_has_written_is_read_in_one_query_and_sees_its_own_writes(
+    app, make_user, monkeypatch
+):
     """A second connection cannot see what the session has written and not committed, so a session that has
     written reads the month itself, in one query, and its own writes are what it reads."""
     from fieldcheck.database import has_written
@@ -193,8 +239,9 @@ def test_a_transaction_that_has_written_is_read_in_one_query_and_sees_its_own_wr
         assert ids["r1"] in _columns_by_id(before.reports)
         assert loading._split_at(conn, before.start, before.end, before.start) is not None
         # Every report of the month changed, uncommitted: a helper connection would still see them unchanged.
-        db.session.execute(update(Report).where(Report.id.in_(list(_columns_by_id(before.reports))))
-                           .values(instances=7))
+        db.session.execute(
+            update(Report).where(Report.id.in_(list(_columns_by_id(before.reports)))).values(instances=7)
+        )
         assert has_written(db.session.connection())
         assert loading._split_at(db.session.connection(), before.start, before.end, before.start) is None
         after = services.load_facts(MONTH, TZ, checklist)
@@ -211,11 +258,23 @@ def test_sqlite_timestamps_are_read_as_fixed_width_text_or_else_split():
     from fieldcheck.ranking.loading import _SQLITE_NO_TIME, _sqlite_moments
     from fieldcheck.scoring import NO_TIME
 
-    fixed = ["2026-03-01 00:00:00.000001", _SQLITE_NO_TIME, "1969-12-31 23:59:59.999999", "2026-03-31 15:59:59.999999"]
-    want = [micros(datetime(2026, 3, 1, 0, 0, 0, 1, tzinfo=UTC)), NO_TIME, -1,
-            micros(datetime(2026, 3, 31, 15, 59, 59, 999999, tzinfo=UTC))]
+    fixed = [
+        "2026-03-01 00:00:00.000001",
+        _SQLITE_NO_TIME,
+        "1969-12-31 23:59:59.999999",
+        "2026-03-31 15:59:59.999999",
+    ]
+    want = [
+        micros(datetime(2026, 3, 1, 0, 0, 0, 1, tzinfo=UTC)),
+        NO_TIME,
+        -1,
+        micros(datetime(2026, 3, 31, 15, 59, 59, 999999, tzinfo=UTC)),
+    ]
     assert _sqlite_moments(",".join(fixed), 4).tolist() == want
     mixed = ["2026-03-01 00:00:00", _SQLITE_NO_TIME, "2026-03-01 00:00:00.5"]
     assert _sqlite_moments(",".join(mixed), 3).tolist() == [
-        micros(datetime(2026, 3, 1, tzinfo=UTC)), NO_TIME, micros(datetime(2026, 3, 1, 0, 0, 0, 500000, tzinfo=UTC))]
+        micros(datetime(2026, 3, 1, tzinfo=UTC)),
+        NO_TIME,
+        micros(datetime(2026, 3, 1, 0, 0, 0, 500000, tzinfo=UTC)),
+    ]
     assert _sqlite_moments(",".join(mixed), 3).dtype == np.int64

@@ -75,7 +75,9 @@ def zh(app, message: str, **variables) -> str:
         return str(html_module.escape(gettext(message, **variables), quote=False))
 
 
-ROW_RE = re.compile(r'<tr data-community="(C\d+)"[^>]*>\s*<td class="num rank">\s*(?:(\d+)|<span[^>]*>—</span>)\s*</td>')
+ROW_RE = re.compile(
+    r'<tr data-community="(C\d+)"[^>]*>\s*<td class="num rank">\s*(?:(\d+)|<span[^>]*>—</span>)\s*</td>'
+)
 
 
 def ranked_rows(page: str) -> list[tuple[str, int | None]]:
@@ -95,9 +97,16 @@ def section(page: str, ident: str) -> str:
 def test_the_office_sees_every_community_ranked_with_exports_and_tie_breaks(app, browser_for, who):
     page = text_of(get(browser_for(who), "/ranking/2026-03"))
     assert ranked_rows(page) == [("C003", 1), ("C002", 2), ("C001", 3), ("C004", None)]
-    assert re.findall(r'<tr data-subdistrict="(SD\d+)"><td class="num">', section(page, "subdistricts")) == ["SD02", "SD01"]
+    assert re.findall(r'<tr data-subdistrict="(SD\d+)"><td class="num">', section(page, "subdistricts")) == [
+        "SD02",
+        "SD01",
+    ]
     assert "77.04" in page and "77.041667" not in page  # rounded for display only
-    for url in ("/api/v1/rankings/2026-03.xlsx", "/api/v1/rankings/2026-03.csv", "/api/v1/rankings/2026-03.json"):
+    for url in (
+        "/api/v1/rankings/2026-03.xlsx",
+        "/api/v1/rankings/2026-03.csv",
+        "/api/v1/rankings/2026-03.json",
+    ):
         assert f'href="{url}' in page
     assert 'href="/ranking/2026-03/bulletin"' in page
     assert "总分高者在前" in page and "超期未结数少者在前" in page
@@ -170,8 +179,15 @@ def test_ranking_redirects_to_the_current_month_and_the_picker_to_the_chosen_one
 
 
 @pytest.mark.parametrize(
-    "path", ["/ranking/2026-13", "/ranking/march", "/ranking/2026-3", "/ranking?month=2026-00",
-             "/ranking/2026-13/C001", "/ranking/2026-13/bulletin"]
+    "path",
+    [
+        "/ranking/2026-13",
+        "/ranking/march",
+        "/ranking/2026-3",
+        "/ranking?month=2026-00",
+        "/ranking/2026-13/C001",
+        "/ranking/2026-13/bulletin",
+    ],
 )
 def test_a_bad_month_is_a_readable_400_page(app, browser_for, path):
     response = get(browser_for("office"), path)
@@ -183,13 +199,17 @@ def test_a_bad_month_is_a_readable_400_page(app, browser_for, path):
 def test_a_month_without_a_checklist_is_a_readable_404_page(app, browser_for, path):
     response = get(browser_for("office"), path)
     assert response.status_code == 404
-    assert zh(app, "No checklist is in force for %(month)s: load one first.", month="2026-02") in text_of(response)
+    assert zh(app, "No checklist is in force for %(month)s: load one first.", month="2026-02") in text_of(
+        response
+    )
 
 
 # --- the breakdown --------------------------------------------------------------------------------------
 
 
-def test_the_breakdown_goes_down_to_each_report_with_multipliers_caps_and_exclusions(app, browser_for, people):
+def test_the_breakdown_goes_down_to_each_report_with_multipliers_caps_and_exclusions(
+    app, browser_for, people
+):
     ids = people
     page = text_of(get(browser_for("office"), "/ranking/2026-03/C001"))
     reports = section(page, "reports")
@@ -199,7 +219,12 @@ def test_the_breakdown_goes_down_to_each_report_with_multipliers_caps_and_exclus
         assert f'href="/reports/{rid}"' in reports
     r3 = reports.split(f'data-report="{ids["r3"]}"', 1)[1].split("</li>", 1)[0]
     # r3: ORD-02, 1 × 4 points × 1.5 (third party) × 2 (repeat of r0) = 12.00
-    assert "1 × 4.00 × 1.50" in r3 and "× 2.00" in r3 and f'href="/reports/{ids["r0"]}"' in r3 and ">12.00<" in r3
+    assert (
+        "1 × 4.00 × 1.50" in r3
+        and "× 2.00" in r3
+        and f'href="/reports/{ids["r0"]}"' in r3
+        and ">12.00<" in r3
+    )
     assert zh(app, "third party") in r3
     field = section(page, "field")
     env01 = field.split('data-item="ENV-01"', 1)[1].split("</tr>", 1)[0]
@@ -210,7 +235,9 @@ def test_the_breakdown_goes_down_to_each_report_with_multipliers_caps_and_exclus
     assert "77.04" in summary
 
 
-def test_the_breakdown_shows_a_report_photo_thumbnail_and_the_change_from_last_month(app, browser_for, people):
+def test_the_breakdown_shows_a_report_photo_thumbnail_and_the_change_from_last_month(
+    app, browser_for, people
+):
     """A report filed through the API in the current month shows its photo; the previous month's ranking
     gives the change in score and rank."""
     client = browser_for("office")
@@ -258,16 +285,31 @@ def test_the_change_from_a_published_month_is_from_its_published_figures(app, br
 
     assert publish_form(browser_for("office")).status_code == 302
     with app.app_context():
-        published = {c["code"]: c for c in services.ranking("2026-03", now=AFTER, tz_name="Asia/Shanghai")["communities"]}
+        published = {
+            c["code"]: c
+            for c in services.ranking("2026-03", now=AFTER, tz_name="Asia/Shanghai")["communities"]
+        }
         march_c002 = db.session.scalar(
-            select(Report.id).join(Report.community).where(
-                Community.code == "C002", Report.status != "voided",
-                Report.observed_at < datetime(2026, 4, 1, tzinfo=UTC)).order_by(Report.id).limit(1))
+            select(Report.id)
+            .join(Report.community)
+            .where(
+                Community.code == "C002",
+                Report.status != "voided",
+                Report.observed_at < datetime(2026, 4, 1, tzinfo=UTC),
+            )
+            .order_by(Report.id)
+            .limit(1)
+        )
         db.session.execute(update(Report).where(Report.id == march_c002).values(status="voided"))
         db.session.commit()
-        recomputed = {c["code"]: c for c in services.ranking("2026-03", now=AFTER, tz_name="Asia/Shanghai",
-                                                               live=True)["communities"]}
-        april = {c["code"]: c for c in services.ranking("2026-04", now=AFTER, tz_name="Asia/Shanghai")["communities"]}
+        recomputed = {
+            c["code"]: c
+            for c in services.ranking("2026-03", now=AFTER, tz_name="Asia/Shanghai", live=True)["communities"]
+        }
+        april = {
+            c["code"]: c
+            for c in services.ranking("2026-04", now=AFTER, tz_name="Asia/Shanghai")["communities"]
+        }
     assert recomputed["C002"]["score"] != published["C002"]["score"]  # the late void moved March
     delta = rdoc.display(str(Decimal(april["C002"]["score"]) - Decimal(published["C002"]["score"])))
     page = text_of(get(browser_for("office"), "/ranking/2026-04"))
@@ -323,15 +365,21 @@ def test_publishing_a_month_that_is_not_over_is_a_readable_409(app, browser_for)
     assert zh(app, "The month is not over yet: it can be published once it has ended.") in page
     response = publish_form(client, now=IN_MARCH)
     assert response.status_code == 409
-    assert zh(app, "%(month)s is not over yet; publish it once the month has ended.", month="2026-03") in text_of(response)
+    assert zh(
+        app, "%(month)s is not over yet; publish it once the month has ended.", month="2026-03"
+    ) in text_of(response)
     # Twice with the same figures: the second is refused with the service's message.
     assert publish_form(client).status_code == 302
     with at(AFTER):
         token = csrf_token_from(text_of(client.get("/ranking/2026-03")))
         again = client.post("/ranking/2026-03/publish", data={"csrf_token": token})
     assert again.status_code == 409
-    assert zh(app, "%(month)s is already published with these figures (publication %(sequence)s).",
-              month="2026-03", sequence=1) in text_of(again)
+    assert zh(
+        app,
+        "%(month)s is already published with these figures (publication %(sequence)s).",
+        month="2026-03",
+        sequence=1,
+    ) in text_of(again)
 
 
 def test_a_late_void_shows_the_difference_and_a_correction_keeps_the_history(app, browser_for, people):
@@ -340,7 +388,9 @@ def test_a_late_void_shows_the_difference_and_a_correction_keeps_the_history(app
     assert publish_form(office).status_code == 302
     # The office voids r3 after publishing (through the workflow API).
     office_api = token_for(app.test_client(), "office")
-    voided = app.test_client().post(f"/api/v1/reports/{ids['r3']}/void", json={"note": "误报"}, headers=office_api)
+    voided = app.test_client().post(
+        f"/api/v1/reports/{ids['r3']}/void", json={"note": "误报"}, headers=office_api
+    )
     assert voided.status_code == 200, voided.get_json()
 
     page = text_of(get(office, "/ranking/2026-03"))
@@ -362,7 +412,15 @@ def test_a_late_void_shows_the_difference_and_a_correction_keeps_the_history(app
     response = publish_form(office)
     assert response.status_code == 302
     page = text_of(get(office, "/ranking/2026-03"))
-    assert zh(app, "A correction of %(month)s is published (publication %(sequence)s).", month="2026-03", sequence=2) in page
+    assert (
+        zh(
+            app,
+            "A correction of %(month)s is published (publication %(sequence)s).",
+            month="2026-03",
+            sequence=2,
+        )
+        in page
+    )
     history = page.split('class="history"', 1)[1].split("</ol>", 1)[0]
     assert history.count("<li>") == 2
     assert 'id="differs"' not in page and "89.88" in section(page, "communities")
@@ -390,8 +448,16 @@ def test_the_bulletin_renders_with_its_a4_print_stylesheet_and_no_navigation(app
 
     assert publish_form(client).status_code == 302
     page = text_of(get(client, "/ranking/2026-03/bulletin"))
-    assert zh(app, "Published as publication %(n)s on %(when)s by %(who)s.", n=1, when="2026-04-10 17:00",
-              who="office") in page.split('id="publication"', 1)[1]
+    assert (
+        zh(
+            app,
+            "Published as publication %(n)s on %(when)s by %(who)s.",
+            n=1,
+            when="2026-04-10 17:00",
+            who="office",
+        )
+        in page.split('id="publication"', 1)[1]
+    )
 
 
 def test_the_bulletin_shows_before_and_after_photos_of_a_typical_problem(app, browser_for, people):
@@ -399,8 +465,9 @@ def test_the_bulletin_shows_before_and_after_photos_of_a_typical_problem(app, br
     c1 = token_for(app.test_client(), "c1")
     filed = post_report(app.test_client(), insp, photos=[jpeg(seed=5)], instances="3").get_json()
     data = {"note": "已清理", "photos": [(io.BytesIO(jpeg(seed=6)), "after.jpg")]}
-    rectified = app.test_client().post(f"/api/v1/reports/{filed['id']}/rectify", data=data, headers=c1,
-                                       content_type="multipart/form-data")
+    rectified = app.test_client().post(
+        f"/api/v1/reports/{filed['id']}/rectify", data=data, headers=c1, content_type="multipart/form-data"
+    )
     assert rectified.status_code == 200, rectified.get_json()
     month = filed["observed_at"][:7]
     page = text_of(browser_for("office").get(f"/ranking/{month}/bulletin"))
@@ -408,7 +475,9 @@ def test_the_bulletin_shows_before_and_after_photos_of_a_typical_problem(app, br
     with app.app_context():
         from fieldcheck.reports.models import Photo
 
-        kinds = dict(db.session.execute(select(Photo.kind, Photo.id).where(Photo.report_id == filed["id"])).all())
+        kinds = dict(
+            db.session.execute(select(Photo.kind, Photo.id).where(Photo.report_id == filed["id"])).all()
+        )
     assert f'src="/api/v1/photos/{kinds["before"]}/display"' in figure
     assert f'src="/api/v1/photos/{kinds["after"]}/display"' in figure
 
@@ -448,7 +517,9 @@ def test_the_pages_read_in_english_too(app, browser_for):
     client = browser_for("office")
     client.get("/lang/en")
     page = text_of(get(client, "/ranking/2026-03"))
-    assert "Community ranking, 2026-03" in page and "score, higher first" in page and "总分高者在前" not in page
+    assert (
+        "Community ranking, 2026-03" in page and "score, higher first" in page and "总分高者在前" not in page
+    )
     breakdown = text_of(get(client, "/ranking/2026-03/C001"))
     assert "Sanitation" in breakdown and "item capped" in breakdown
     bulletin = text_of(get(client, "/ranking/2026-03/bulletin"))

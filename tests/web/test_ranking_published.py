@@ -41,8 +41,15 @@ CHANGES = {
     # The February report at the same spot no longer closed: r3 is no longer a repeat.
     "repeat_source_reopened": (lambda ids: [_r(ids, "r0").values(status="rectified")], True),
     # The report outside every boundary is assigned late to C004.
-    "late_assignment": (lambda ids: [_r(ids, "r10").values(community_id=select(Community.id).where(
-        Community.code == "C004").scalar_subquery(), dispatched_at=None)], True),
+    "late_assignment": (
+        lambda ids: [
+            _r(ids, "r10").values(
+                community_id=select(Community.id).where(Community.code == "C004").scalar_subquery(),
+                dispatched_at=None,
+            )
+        ],
+        True,
+    ),
 }
 
 
@@ -98,7 +105,10 @@ def test_the_facts_digest_of_built_breakdowns_equals_the_one_read_from_the_resul
         assert doc_module.facts_digest(json.loads(snapshot.document)["breakdowns"]) == from_result
         db.session.execute(_r(ids, "r1").values(instances=3))
         db.session.commit()
-        assert doc_module.result_facts_digest(services.compute(MONTH, now=AFTER, tz_name=TZ_NAME).result) != from_result
+        assert (
+            doc_module.result_facts_digest(services.compute(MONTH, now=AFTER, tz_name=TZ_NAME).result)
+            != from_result
+        )
 
 
 def test_a_published_month_is_read_without_its_whole_document_until_a_breakdown_is(app, make_user):

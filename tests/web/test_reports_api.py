@@ -107,7 +107,9 @@ def test_concurrent_duplicates_create_exactly_one_report(app, people):
 
 def test_exif_position_is_used_when_the_device_gives_none(client, people):
     photo = jpeg(lat=INSIDE_C003[0], lon=INSIDE_C003[1])
-    body = post_report(client, people["insp"], photos=[photo], lat=None, lon=None, accuracy_m=None, location_source=None).get_json()
+    body = post_report(
+        client, people["insp"], photos=[photo], lat=None, lon=None, accuracy_m=None, location_source=None
+    ).get_json()
     assert body["location"]["location_source"] == "exif"
     assert body["community"]["code"] == "C003"
 
@@ -278,7 +280,9 @@ def test_display_copy_is_stripped_and_bounded(client, people):
     img = Image.open(io.BytesIO(data))
     assert max(img.size) <= 1600
     assert not img.getexif()
-    thumb = Image.open(io.BytesIO(client.get(body["photos"][0]["urls"]["thumb"], headers=people["insp"]).data))
+    thumb = Image.open(
+        io.BytesIO(client.get(body["photos"][0]["urls"]["thumb"], headers=people["insp"]).data)
+    )
     assert max(thumb.size) <= 320
 
 
@@ -302,8 +306,18 @@ def spots(app, district):
     with app.app_context():
         add_spots(
             [
-                {"code": "C001-RES-1", "name": "王城社区 3号院", "spot_type": "RES", "community_code": "C001"},
-                {"code": "C002-MKT-1", "name": "青年宫农贸市场", "spot_type": "MKT", "community_code": "C002"},
+                {
+                    "code": "C001-RES-1",
+                    "name": "王城社区 3号院",
+                    "spot_type": "RES",
+                    "community_code": "C001",
+                },
+                {
+                    "code": "C002-MKT-1",
+                    "name": "青年宫农贸市场",
+                    "spot_type": "MKT",
+                    "community_code": "C002",
+                },
             ]
         )
         db.session.commit()
@@ -320,7 +334,9 @@ def test_a_spot_picked_by_hand_gives_its_community(client, people, spots):
 
 def test_a_spot_of_another_community_is_refused(app, client, people, spots):
     before = counts(app)
-    response = post_report(client, people["insp"], community="C001", spot="C002-MKT-1", location_source="manual")
+    response = post_report(
+        client, people["insp"], community="C001", spot="C002-MKT-1", location_source="manual"
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "spot_mismatch"
     assert post_report(client, people["insp"], spot="NOPE").get_json()["error"]["code"] == "unknown_spot"

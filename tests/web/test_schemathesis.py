@@ -35,8 +35,11 @@ SENT: dict[str, int] = {}
 def api_world(app, client, district, make_user, monkeypatch):
     from werkzeug.security import generate_password_hash
 
-    monkeypatch.setattr("fieldcheck.auth.services._DUMMY_HASH", generate_password_hash("x", "pbkdf2:sha256:1000"),
-                        raising=False)
+    monkeypatch.setattr(
+        "fieldcheck.auth.services._DUMMY_HASH",
+        generate_password_hash("x", "pbkdf2:sha256:1000"),
+        raising=False,
+    )
     make_user("inspector", username="insp")
     make_user("community", username="c1", community="C001")
     make_user("office", username="office")
@@ -47,8 +50,13 @@ def api_world(app, client, district, make_user, monkeypatch):
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_the_api_keeps_its_documented_promises(case, api_world):
     app, headers = api_world
     # The roles take turns, so every operation meets each of them across its cases.

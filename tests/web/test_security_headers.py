@@ -40,7 +40,8 @@ class _Audit(HTMLParser):
             if name == "style":
                 self.faults.append(f"<{tag} style=...>: an inline style")
             if name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith(
-                    "javascript:"):
+                "javascript:"
+            ):
                 self.faults.append(f"<{tag} {name}={value!r}>: a javascript: URL")
         if tag == "style":
             self.faults.append("<style>: an inline style sheet")
@@ -116,8 +117,12 @@ def activity(app, client, people):
         assert response.status_code == 201, response.get_json()
         ids.append(response.get_json()["id"])
     data = {"note": "已清理", "photos": [(io.BytesIO(jpeg(seed=7)), "after.jpg")]}
-    response = client.post(f"/api/v1/reports/{ids[1]}/rectify", data=data, headers=people["c1"],
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/api/v1/reports/{ids[1]}/rectify",
+        data=data,
+        headers=people["c1"],
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200, response.get_json()
     return ids
 

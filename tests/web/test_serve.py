@@ -46,26 +46,38 @@ def _free_port() -> int:
 
 def test_fieldcheck_serve_answers_healthz_and_logs_json(tmp_path):
     port = _free_port()
-    env = {**os.environ, "FIELDCHECK_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-           "FIELDCHECK_BLOB_DIR": str(tmp_path / "blobs"), "FIELDCHECK_SECRET_KEY": "serve-test",
-           "FIELDCHECK_INSTANCE_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "FIELDCHECK_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "FIELDCHECK_BLOB_DIR": str(tmp_path / "blobs"),
+        "FIELDCHECK_SECRET_KEY": "serve-test",
+        "FIELDCHECK_INSTANCE_DIR": str(tmp_path),
+    }
     fieldcheck = Path(sys.executable).with_name("fieldcheck")
     out, err = open(tmp_path / "out", "wb"), open(tmp_path / "err", "wb")  # noqa: SIM115
-    server = subprocess.Popen([str(fieldcheck), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-                              env=env, stdout=out, stderr=err, cwd=tmp_path)
+    server = subprocess.Popen(
+        [str(fieldcheck), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        env=env,
+        stdout=out,
+        stderr=err,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 60
         answer = None
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "lb-1"})
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "lb-1"}
+                )
                 with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
                     answer = (response.status, response.headers["X-Request-ID"], json.loads(response.read()))
                 break
             except OSError:
                 time.sleep(0.3)
         assert answer == (200, "lb-1", {"status": "ok", "database": "ok", "storage": "ok"}), (
-            (tmp_path / "err").read_text())
+            tmp_path / "err"
+        ).read_text()
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -76,6 +88,8 @@ def test_fieldcheck_serve_answers_healthz_and_logs_json(tmp_path):
         out.close()
         err.close()
     lines = [json.loads(line) for line in (tmp_path / "out").read_text().splitlines() if line.startswith("{")]
-    assert any(line["request_id"] == "lb-1" and line["path"] == "/healthz" and line["status"] == 200
-               for line in lines), (tmp_path / "out").read_text()
+    assert any(
+        line["request_id"] == "lb-1" and line["path"] == "/healthz" and line["status"] == 200
+        for line in lines
+    ), (tmp_path / "out").read_text()
     assert "Booting worker" in (tmp_path / "err").read_text()

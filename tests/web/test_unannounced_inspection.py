@@ -73,12 +73,16 @@ def save_settings(client, **checked):
 
 
 def form(**flags) -> dict:
-    return {settings.INSPECTOR: flags.get("inspector", False), settings.PHOTO_METADATA: flags.get("exif", False)}
+    return {
+        settings.INSPECTOR: flags.get("inspector", False),
+        settings.PHOTO_METADATA: flags.get("exif", False),
+    }
 
 
 @pytest.mark.parametrize("who", ["c1", "sd1"])
 def test_by_default_the_staff_being_judged_see_the_level_not_the_inspector_nor_the_exif(
-        client, people, filed, browser_for, who):
+    client, people, filed, browser_for, who
+):
     body = api_report(client, people[who], filed)
     assert_hidden(body)
     listed = client.get("/api/v1/reports", headers=people[who]).get_json()["reports"]
@@ -124,7 +128,9 @@ def test_the_office_discloses_the_inspector_and_the_exif_separately(client, peop
 @pytest.mark.parametrize("who", ["c1", "sd1", "insp"])
 def test_only_the_office_and_admin_change_the_settings(app, browser_for, people, who):
     client = browser_for(who)
-    token = csrf_token_from(client.get("/", follow_redirects=True).get_data(as_text=True))  # the logout form's
+    token = csrf_token_from(
+        client.get("/", follow_redirects=True).get_data(as_text=True)
+    )  # the logout form's
     response = client.post("/settings", data={"csrf_token": token, settings.INSPECTOR: "on"})
     assert response.status_code == 403
     with app.app_context():

@@ -25,8 +25,9 @@ def file(client, people, **fields) -> dict:
 def rectify(client, headers, report_id, *, photos=1, seed=1, **fields):
     data = {"note": fields.pop("note", "已清理"), **fields}
     data["photos"] = [(io.BytesIO(jpeg(seed=seed + i)), f"after{i}.jpg") for i in range(photos)]
-    return client.post(f"/api/v1/reports/{report_id}/rectify", data=data, headers=headers,
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/api/v1/reports/{report_id}/rectify", data=data, headers=headers, content_type="multipart/form-data"
+    )
 
 
 def act(client, headers, report_id, path, **body):
@@ -89,9 +90,16 @@ def test_rectify_without_a_photo_changes_nothing(app, client, people):
 def test_rectify_with_a_broken_photo_changes_nothing(app, client, people):
     report = file(client, people)
     before = counts(app)
-    data = {"note": "x", "photos": [(io.BytesIO(jpeg(seed=3)), "a.jpg"), (io.BytesIO(b"not a photo"), "b.jpg")]}
-    r = client.post(f"/api/v1/reports/{report['id']}/rectify", data=data, headers=people["c1"],
-                    content_type="multipart/form-data")
+    data = {
+        "note": "x",
+        "photos": [(io.BytesIO(jpeg(seed=3)), "a.jpg"), (io.BytesIO(b"not a photo"), "b.jpg")],
+    }
+    r = client.post(
+        f"/api/v1/reports/{report['id']}/rectify",
+        data=data,
+        headers=people["c1"],
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 400
     assert error_of(r)["code"] == "photo_not_an_image"
     assert counts(app) == before
@@ -156,14 +164,25 @@ def test_the_office_assigns_an_unassigned_report(app, client, people):
 def test_a_suspension_is_requested_approved_and_then_rectified(client, people):
     report = file(client, people)
     planned = (datetime.now(UTC) + timedelta(days=40)).date()
-    r = act(client, people["c1"], report["id"], "suspension", reason="需外包施工", planned_date=planned.isoformat())
+    r = act(
+        client,
+        people["c1"],
+        report["id"],
+        "suspension",
+        reason="需外包施工",
+        planned_date=planned.isoformat(),
+    )
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["suspension_requested"] == planned.isoformat()
     assert r.get_json()["status"] == "dispatched"
     r = act(client, people["office"], report["id"], "suspension/decide", decision="approve", note="同意")
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
-    assert (body["status"], body["planned_date"], body["suspension_requested"]) == ("suspended", planned.isoformat(), None)
+    assert (body["status"], body["planned_date"], body["suspension_requested"]) == (
+        "suspended",
+        planned.isoformat(),
+        None,
+    )
     # The end of the planned day in Shanghai (23:59:59.999999 local) is 15:59:59.999999 UTC that day.
     assert body["due_at"] == f"{planned.isoformat()}T15:59:59.999999+00:00"
     assert rectify(client, people["c1"], report["id"]).get_json()["status"] == "rectified"
@@ -192,8 +211,11 @@ def test_bad_fields_are_400_with_a_code(client, people, path, body, code):
 
 def test_a_body_that_is_not_a_json_object_is_400(client, people):
     report = file(client, people)
-    r = client.post(f"/api/v1/reports/{report['id']}/void", data="[1]", headers={**people["office"],
-                    "Content-Type": "application/json"})
+    r = client.post(
+        f"/api/v1/reports/{report['id']}/void",
+        data="[1]",
+        headers={**people["office"], "Content-Type": "application/json"},
+    )
     assert r.status_code == 400
     assert error_of(r)["code"] == "invalid_json"
 
@@ -205,7 +227,9 @@ def test_a_stale_version_loses_with_the_current_state(client, people):
     assert r.status_code == 409
     assert error_of(r)["code"] == "stale"
     assert (error_of(r)["status"], error_of(r)["version"]) == ("rectified", 2)
-    assert act(client, people["office"], report["id"], "review", decision="accept", version=2).status_code == 200
+    assert (
+        act(client, people["office"], report["id"], "review", decision="accept", version=2).status_code == 200
+    )
 
 
 def test_two_office_users_deciding_at_once_leave_one_decision(app, client, people, make_user):
@@ -253,12 +277,18 @@ def test_two_staff_rectifying_at_once_keep_one_set_of_photos(app, client, people
         c = app.test_client()
         data = {"note": "done", "photos": [(io.BytesIO(jpeg(seed=seed)), "after.jpg")]}
         barrier.wait()
-        r = c.post(f"/api/v1/reports/{report['id']}/rectify", data=data, headers=headers,
-                   content_type="multipart/form-data")
+        r = c.post(
+            f"/api/v1/reports/{report['id']}/rectify",
+            data=data,
+            headers=headers,
+            content_type="multipart/form-data",
+        )
         results.append(r.status_code)
 
-    threads = [threading.Thread(target=send, args=(people["c1"], 101)),
-               threading.Thread(target=send, args=(second, 202))]
+    threads = [
+        threading.Thread(target=send, args=(people["c1"], 101)),
+        threading.Thread(target=send, args=(second, 202)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -301,7 +331,9 @@ def test_storage_failing_midway_leaves_database_and_files_in_agreement(app, clie
         app.extensions["fieldcheck.storage"] = real
     assert r.status_code == 503
     assert error_of(r)["code"] == "storage_unavailable"
-    assert {k: v for k, v in counts(app).items() if k != "files"} == {k: v for k, v in before.items() if k != "files"}
+    assert {k: v for k, v in counts(app).items() if k != "files"} == {
+        k: v for k, v in before.items() if k != "files"
+    }
     assert not missing_files(app)
     assert len(unreferenced_files(app)) == fail_on - 1  # the writes that landed, left for the sweeper
     # And the move can be made once storage is back.
@@ -325,11 +357,14 @@ def test_a_database_failure_after_the_files_are_written_keeps_no_row_and_deletes
 
         user = db.session.scalar(db.select(User).filter_by(username="c1"))
         with app.test_request_context(), pytest.raises(RuntimeError):
-            services.transition(user, report["id"], services.Move(Action.RECTIFY, note="x"),
-                                [jpeg(seed=77)], filing_context())
+            services.transition(
+                user, report["id"], services.Move(Action.RECTIFY, note="x"), [jpeg(seed=77)], filing_context()
+            )
         sa_event.remove(db.session, "before_flush", fail)
         assert db.session.get(Report, report["id"]).status == "dispatched"
-    assert {k: v for k, v in counts(app).items() if k != "files"} == {k: v for k, v in before.items() if k != "files"}
+    assert {k: v for k, v in counts(app).items() if k != "files"} == {
+        k: v for k, v in before.items() if k != "files"
+    }
     assert not missing_files(app)
     assert len(unreferenced_files(app)) == 3  # the after-photo's files, left for the sweeper
 
@@ -373,7 +408,11 @@ def test_events_are_append_only(app, client, people):
 def test_the_report_lists_the_moves_its_reader_may_make(client, people):
     report = file(client, people)
     url = f"/api/v1/reports/{report['id']}"
-    assert client.get(url, headers=people["c1"]).get_json()["actions"] == ["rectify", "appeal", "request_suspension"]
+    assert client.get(url, headers=people["c1"]).get_json()["actions"] == [
+        "rectify",
+        "appeal",
+        "request_suspension",
+    ]
     assert client.get(url, headers=people["office"]).get_json()["actions"] == ["void"]
     assert client.get(url, headers=people["insp"]).get_json()["actions"] == []
     assert client.get(url, headers=people["sd1"]).get_json()["actions"] == []
@@ -386,8 +425,12 @@ def test_an_after_photo_that_is_the_before_photo_again_is_flagged(client, people
     assert "after_photo_reused" not in honest.get_json()["flags"]
     act(client, people["office"], report["id"], "review", decision="reject", note="不合格")
     data = {"note": "已整改", "photos": [(io.BytesIO(before), "image.jpg")]}
-    r = client.post(f"/api/v1/reports/{report['id']}/rectify", data=data, headers=people["c1"],
-                    content_type="multipart/form-data")
+    r = client.post(
+        f"/api/v1/reports/{report['id']}/rectify",
+        data=data,
+        headers=people["c1"],
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 200
     assert "after_photo_reused" in r.get_json()["flags"]
 
@@ -401,7 +444,11 @@ def test_the_office_sees_why_a_report_deserves_a_second_look(app, people):
     inspector = app.test_client()
     report = post_report(inspector, people["insp"], photos=[before]).get_json()
     data = {"note": "已整改", "photos": [(io.BytesIO(before), "image.jpg")]}
-    inspector.post(f"/api/v1/reports/{report['id']}/rectify", data=data, headers=people["c1"],
-                   content_type="multipart/form-data")
+    inspector.post(
+        f"/api/v1/reports/{report['id']}/rectify",
+        data=data,
+        headers=people["c1"],
+        content_type="multipart/form-data",
+    )
     page = office.get("/office/queue/verify").get_data(as_text=True)
     assert "整改照片与此问题此前的照片重复" in page

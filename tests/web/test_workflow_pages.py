@@ -77,7 +77,9 @@ def post_move(browser, report_id, action, *, photos=0, **fields):
 def count_rows(page: str) -> dict[str, list[int]]:
     """The per-community counts table: code -> the numbers of its row."""
     rows = re.findall(r'<tr data-community="(\w+)"[^>]*>(.*?)</tr>', page, re.S)
-    return {code: [int(n) for n in re.findall(r'<td class="num[^"]*">(\d+)</td>', body)] for code, body in rows}
+    return {
+        code: [int(n) for n in re.findall(r'<td class="num[^"]*">(\d+)</td>', body)] for code, body in rows
+    }
 
 
 def item_ids(page: str) -> list[int]:
@@ -127,7 +129,12 @@ def test_subdistrict_sees_every_community_with_overdue_counts(app, browser_for, 
 
 @pytest.mark.parametrize(
     ("path", "allowed"),
-    [("/community", "c1"), ("/subdistrict", "sd1"), ("/office", "office"), ("/office/queue/verify", "office")],
+    [
+        ("/community", "c1"),
+        ("/subdistrict", "sd1"),
+        ("/office", "office"),
+        ("/office/queue/verify", "office"),
+    ],
 )
 def test_landing_pages_are_for_their_role(browser_for, path, allowed):
     for user in ("c1", "sd1", "office", "insp"):
@@ -140,13 +147,18 @@ def test_office_sees_queue_counts_and_overdue_communities(app, browser_for, file
     file_report(lat=OUTSIDE[0], lon=OUTSIDE[1])
     set_due(app, due_soon, datetime.now(UTC) - timedelta(minutes=5))
     page = html(browser_for("office").get("/office"))
-    counts = dict((name, int(n)) for n, name in re.findall(r'<strong>(\d+)</strong> ([^<]+)</a>', page))
+    counts = dict((name, int(n)) for n, name in re.findall(r"<strong>(\d+)</strong> ([^<]+)</a>", page))
     assert counts == {"待核查": 0, "申诉": 0, "待分派": 1, "挂账申请": 0}
     assert count_rows(page) == {"C001": [1, 1]}  # overdue, open: only communities with overdue items
 
 
-PAGES_BY_USER = {"/community": "c1", "/subdistrict": "sd1", "/office": "office",
-                 "/office/queue/verify": "office", "/office/queue/unassigned": "office"}
+PAGES_BY_USER = {
+    "/community": "c1",
+    "/subdistrict": "sd1",
+    "/office": "office",
+    "/office/queue/verify": "office",
+    "/office/queue/unassigned": "office",
+}
 
 
 def test_lists_take_the_same_number_of_queries_for_two_items_or_six(app, browser_for, file_report):
@@ -182,16 +194,31 @@ def test_lists_take_the_same_number_of_queries_for_two_items_or_six(app, browser
 
 def test_sql_overdue_agrees_with_the_rule(app, ctx, district, make_user):
     now = datetime.now(UTC)
-    cases = [(s, d) for s in rules.OPEN + rules.FINAL for d in (None, now - timedelta(hours=1), now + timedelta(hours=1))]
+    cases = [
+        (s, d)
+        for s in rules.OPEN + rules.FINAL
+        for d in (None, now - timedelta(hours=1), now + timedelta(hours=1))
+    ]
     with app.app_context():
         from fieldcheck.checklist.models import ChecklistItem
 
         inspector = make_user("inspector", username="i9")
         item_id = db.session.scalar(select(ChecklistItem.id).limit(1))
         for n, (status, due) in enumerate(cases):
-            db.session.add(Report(client_id=f"c{n}", content_hash="x", inspector_id=inspector.id, item_id=item_id,
-                                  location_source="device", observed_at=now, found_by="city", status=status,
-                                  due_at=due, flags=[]))
+            db.session.add(
+                Report(
+                    client_id=f"c{n}",
+                    content_hash="x",
+                    inspector_id=inspector.id,
+                    item_id=item_id,
+                    location_source="device",
+                    observed_at=now,
+                    found_by="city",
+                    status=status,
+                    due_at=due,
+                    flags=[],
+                )
+            )
         db.session.commit()
         by_sql = set(db.session.scalars(select(Report.client_id).where(queries.overdue_clause(now))))
         by_rule = {f"c{n}" for n, (s, d) in enumerate(cases) if rules.is_overdue(s, d, now)}
@@ -209,7 +236,7 @@ def test_report_page_shows_photos_location_item_deadline_and_history(app, browse
     assert "34.655000, 112.405000" in page and "±8 m" in page and "手机定位" in page
     assert "截止" in page and "还剩" in page
     assert re.findall(r'<li data-action="(\w+)"', page) == ["file", "dispatch"]
-    assert re.search(r'/api/v1/photos/\d+/thumb', page)
+    assert re.search(r"/api/v1/photos/\d+/thumb", page)
     # Community staff get their three moves, and nothing of the office's.
     assert f'action="/reports/{report_id}/rectify"' in page
     assert 'capture="environment"' in page and 'name="photos"' in page
@@ -263,7 +290,14 @@ def test_rectify_reject_rectify_accept_through_the_forms(app, browser_for, file_
     assert post_move(office, report_id, "accept").status_code == 302
     page = html(office.get(f"/reports/{report_id}"))
     assert "已销号" in page
-    assert re.findall(r'<li data-action="(\w+)"', page) == ["file", "dispatch", "rectify", "reject", "rectify", "accept"]
+    assert re.findall(r'<li data-action="(\w+)"', page) == [
+        "file",
+        "dispatch",
+        "rectify",
+        "reject",
+        "rectify",
+        "accept",
+    ]
     assert "墙角仍有垃圾" in page
     assert "move-" not in page  # nothing left to do on a closed report
 
@@ -277,16 +311,27 @@ WRONG_STATE = "This report is now “%(status)s”; it cannot be changed that wa
         ("c1", "rectify", {"note": "修好了"}, 400, ("Add at least one photo of the fixed problem.", {})),
         ("office", "void", {"note": " "}, 400, ("Write a note that explains this decision.", {})),
         ("c1", "accept", {}, 403, ("You may not do this to this report.", {})),
-        ("c1", "request_suspension", {"planned_date": "2020-01-01", "note": "施工"}, 400,
-         ("The planned date must be after today.", {})),
-        ("c1", "request_suspension", {"planned_date": "tomorrow", "note": "施工"}, 400,
-         ("planned_date must be a date such as 2026-05-31.", {})),
+        (
+            "c1",
+            "request_suspension",
+            {"planned_date": "2020-01-01", "note": "施工"},
+            400,
+            ("The planned date must be after today.", {}),
+        ),
+        (
+            "c1",
+            "request_suspension",
+            {"planned_date": "tomorrow", "note": "施工"},
+            400,
+            ("planned_date must be a date such as 2026-05-31.", {}),
+        ),
         ("office", "assign", {"community": "C002"}, 409, (WRONG_STATE, {"status": "To rectify"})),
         ("office", "reject", {"note": "x"}, 409, (WRONG_STATE, {"status": "To rectify"})),
     ],
 )
-def test_refused_moves_show_the_page_with_the_message(app, browser_for, file_report, user, action, fields, status,
-                                                      message):
+def test_refused_moves_show_the_page_with_the_message(
+    app, browser_for, file_report, user, action, fields, status, message
+):
     report_id = file_report()
     before = report_state(app, report_id)
     response = post_move(browser_for(user), report_id, action, **fields)
@@ -343,14 +388,26 @@ def test_suspension_requested_then_approved_with_another_date(app, browser_for, 
     report_id = file_report()
     soon = (datetime.now(UTC) + timedelta(days=10)).date()
     later = soon + timedelta(days=5)
-    assert post_move(browser_for("c1"), report_id, "request_suspension", planned_date=soon.isoformat(),
-                     note="需要施工队").status_code == 302
+    assert (
+        post_move(
+            browser_for("c1"),
+            report_id,
+            "request_suspension",
+            planned_date=soon.isoformat(),
+            note="需要施工队",
+        ).status_code
+        == 302
+    )
     page = html(browser_for("c1").get(f"/reports/{report_id}"))
     assert "move-suspension" not in page.replace("move-suspension-decide", "")  # one request at a time
     queue = html(browser_for("office").get("/office/queue/suspensions"))
     assert f'value="{soon.isoformat()}"' in queue and "需要施工队" in queue
-    assert post_move(browser_for("office"), report_id, "approve_suspension",
-                     planned_date=later.isoformat()).status_code == 302
+    assert (
+        post_move(
+            browser_for("office"), report_id, "approve_suspension", planned_date=later.isoformat()
+        ).status_code
+        == 302
+    )
     with app.app_context():
         r = db.session.get(Report, report_id)
         assert (r.status, r.planned_date) == ("suspended", later)
@@ -359,7 +416,9 @@ def test_suspension_requested_then_approved_with_another_date(app, browser_for, 
 def test_suspension_refused_keeps_the_deadline(app, browser_for, file_report):
     report_id = file_report()
     soon = (datetime.now(UTC) + timedelta(days=10)).date()
-    post_move(browser_for("c1"), report_id, "request_suspension", planned_date=soon.isoformat(), note="缺材料")
+    post_move(
+        browser_for("c1"), report_id, "request_suspension", planned_date=soon.isoformat(), note="缺材料"
+    )
     assert post_move(browser_for("office"), report_id, "refuse_suspension").status_code == 302
     with app.app_context():
         r = db.session.get(Report, report_id)

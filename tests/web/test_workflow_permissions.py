@@ -70,22 +70,65 @@ class Move:
 MOVES = {
     Action.RECTIFY: Move(Action.RECTIFY, "/rectify", state(), {"note": "已整改"}, COMMUNITY_MOVE),
     Action.APPEAL: Move(Action.APPEAL, "/appeal", state(), {"reason": "不属于本社区"}, COMMUNITY_MOVE),
-    Action.REQUEST_SUSPENSION: Move(Action.REQUEST_SUSPENSION, "/suspension", state(),
-                                    {"reason": "施工", "planned_date": SOON.isoformat()}, COMMUNITY_MOVE),
-    Action.ACCEPT: Move(Action.ACCEPT, "/review", state(status="rectified"), {}, VERIFY_MOVE, decision="accept"),
-    Action.REJECT: Move(Action.REJECT, "/review", state(status="rectified"), {"note": "不合格"}, VERIFY_MOVE,
-                        decision="reject"),
+    Action.REQUEST_SUSPENSION: Move(
+        Action.REQUEST_SUSPENSION,
+        "/suspension",
+        state(),
+        {"reason": "施工", "planned_date": SOON.isoformat()},
+        COMMUNITY_MOVE,
+    ),
+    Action.ACCEPT: Move(
+        Action.ACCEPT, "/review", state(status="rectified"), {}, VERIFY_MOVE, decision="accept"
+    ),
+    Action.REJECT: Move(
+        Action.REJECT,
+        "/review",
+        state(status="rectified"),
+        {"note": "不合格"},
+        VERIFY_MOVE,
+        decision="reject",
+    ),
     Action.VOID: Move(Action.VOID, "/void", state(), {"reason": "重复"}, OFFICE_MOVE),
-    Action.UPHOLD: Move(Action.UPHOLD, "/appeal/decide", state(status="appealed", appeal_from="dispatched"),
-                        {"note": "维持"}, OFFICE_MOVE, decision="uphold"),
-    Action.GRANT: Move(Action.GRANT, "/appeal/decide", state(status="appealed", appeal_from="dispatched"),
-                       {"note": "作废"}, OFFICE_MOVE, decision="void"),
-    Action.APPROVE_SUSPENSION: Move(Action.APPROVE_SUSPENSION, "/suspension/decide",
-                                    state(suspension_requested=SOON), {}, OFFICE_MOVE, decision="approve"),
-    Action.REFUSE_SUSPENSION: Move(Action.REFUSE_SUSPENSION, "/suspension/decide",
-                                   state(suspension_requested=SOON), {}, OFFICE_MOVE, decision="refuse"),
-    Action.ASSIGN: Move(Action.ASSIGN, "/assign", state(status="reported", community_id=None, due_at=None),
-                        {"community": "C002"}, OFFICE_MOVE, viewers=VIEWERS_UNASSIGNED),
+    Action.UPHOLD: Move(
+        Action.UPHOLD,
+        "/appeal/decide",
+        state(status="appealed", appeal_from="dispatched"),
+        {"note": "维持"},
+        OFFICE_MOVE,
+        decision="uphold",
+    ),
+    Action.GRANT: Move(
+        Action.GRANT,
+        "/appeal/decide",
+        state(status="appealed", appeal_from="dispatched"),
+        {"note": "作废"},
+        OFFICE_MOVE,
+        decision="void",
+    ),
+    Action.APPROVE_SUSPENSION: Move(
+        Action.APPROVE_SUSPENSION,
+        "/suspension/decide",
+        state(suspension_requested=SOON),
+        {},
+        OFFICE_MOVE,
+        decision="approve",
+    ),
+    Action.REFUSE_SUSPENSION: Move(
+        Action.REFUSE_SUSPENSION,
+        "/suspension/decide",
+        state(suspension_requested=SOON),
+        {},
+        OFFICE_MOVE,
+        decision="refuse",
+    ),
+    Action.ASSIGN: Move(
+        Action.ASSIGN,
+        "/assign",
+        state(status="reported", community_id=None, due_at=None),
+        {"community": "C002"},
+        OFFICE_MOVE,
+        viewers=VIEWERS_UNASSIGNED,
+    ),
 }
 VIEW = Move(None, "", state(), {}, VIEWERS)
 
@@ -106,7 +149,11 @@ CASES = (
     + [(f"api {a.value}", p, m.expected(p, 200)) for a, m in MOVES.items() for p in PRINCIPALS]
     + [("page GET report", p, VIEW.expected(p, 200)) for p in PRINCIPALS]
     + [(f"page {a.value}", p, m.expected(p, 302)) for a, m in MOVES.items() for p in PRINCIPALS]
-    + [(f"page GET {path}", p, 200 if p in owners else 403) for path, owners in ROLE_PAGES.items() for p in PRINCIPALS]
+    + [
+        (f"page GET {path}", p, 200 if p in owners else 403)
+        for path, owners in ROLE_PAGES.items()
+        for p in PRINCIPALS
+    ]
 )
 
 
@@ -116,9 +163,16 @@ def test_the_table_covers_every_workflow_route(app):
     assert api == {"/api/v1/reports/<int:report_id>" + m.api_path for m in MOVES.values()}
     assert set(MOVES) == set(Action)  # and the page form route takes each action by name
     workflow = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("workflow.")}
-    assert workflow == {"/reports/<int:report_id>", "/reports/<int:report_id>/<action>", "/office/queue/<name>"}
-    home = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint in
-            ("home.community", "home.subdistrict", "home.office")}
+    assert workflow == {
+        "/reports/<int:report_id>",
+        "/reports/<int:report_id>/<action>",
+        "/office/queue/<name>",
+    }
+    home = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint in ("home.community", "home.subdistrict", "home.office")
+    }
     assert home <= set(ROLE_PAGES)
 
 
