@@ -370,14 +370,19 @@ def app(database_url, backend, tmp_path, db_templates, request):
 def _fresh_login_counts():
     """Each test starts with no failed logins counted: the limiter is one object per process (as in
     production), so its in-memory counts would otherwise carry from one test's app to the next."""
-    yield
     from limits.storage import MemoryStorage
 
     from fieldcheck.extensions import limiter
 
-    storage = getattr(limiter, "_storage", None)
-    if isinstance(storage, MemoryStorage):
-        storage.reset()
+    def reset() -> None:
+        limiter._storage_dead = False  # a test of an unreachable Redis may leave it set
+        for storage in (getattr(limiter, "_storage", None), getattr(limiter, "_fallback_storage", None)):
+            if isinstance(storage, MemoryStorage):
+                storage.reset()
+
+    reset()
+    yield
+    reset()
 
 
 @pytest.fixture
