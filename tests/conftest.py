@@ -376,6 +376,9 @@ def _fresh_login_counts():
 
     def reset() -> None:
         limiter._storage_dead = False  # a test of an unreachable Redis may leave it set
+        limiter.limit_manager.set_default_limits(
+            []
+        )  # the app sets none; a test's RATELIMIT_DEFAULT would stick
         for storage in (getattr(limiter, "_storage", None), getattr(limiter, "_fallback_storage", None)):
             if isinstance(storage, MemoryStorage):
                 storage.reset()

@@ -12,6 +12,7 @@ import socket
 import pytest
 
 from fieldcheck import create_app
+from fieldcheck.extensions import limiter
 from fieldcheck.storage import LocalBlobStore, store_from_config
 from tests.s3server import s3_bucket, s3_config, s3_env  # noqa: F401  (fixtures)
 
@@ -76,8 +77,14 @@ def test_healthz_is_not_rate_limited(database_url, tmp_path):
         }
     )
     client = app.test_client()
-    assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
-    assert [client.get("/login").status_code for _ in range(3)][-1] == 429  # the limit is in force elsewhere
+    try:
+        assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
+        assert [client.get("/login").status_code for _ in range(3)][
+            -1
+        ] == 429  # the limit is in force elsewhere
+    finally:
+        # Flask-Limiter keeps default limits on its one object once set; later apps must not inherit them.
+        limiter.limit_manager.set_default_limits([])
 
 
 @pytest.mark.parametrize(
