@@ -59,7 +59,10 @@ HTTP_CODES = {
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        return error_response(exc.status, exc.code, exc.translated(_), exc.details)
+        body, status = error_response(exc.status, exc.code, exc.translated(_), exc.details)
+        if status == 503:  # storage or another dependency away for a moment: tell clients when to retry
+            return body, status, {"Retry-After": "10"}
+        return body, status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
