@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 
 from .. import audit, csvcells
+from ..auth import services as accounts
 from ..auth.models import User
 from ..errors import N_, Invalid
 from ..extensions import db
@@ -57,14 +58,7 @@ def users(f: UserFilter, *, page: int = 1, size: int = PAGE_SIZE) -> tuple[list[
 
 
 def user_dict(user: User) -> dict:
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "level": user.level,
-        "community": user.community.code if user.community else None,
-        "subdistrict": user.subdistrict.code if user.subdistrict else None,
-        "active": user.active,
+    return accounts.user_fields(user) | {
         "must_change_password": user.must_change_password,
         "created_at": user.created_at.isoformat() if user.created_at else None,
     }

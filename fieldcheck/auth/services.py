@@ -164,7 +164,8 @@ def check_new_user(spec: NewUser, taken: set[str] | frozenset[str] = frozenset()
     return _scope(spec.username, spec.role, spec.level, spec.community, spec.subdistrict)
 
 
-def _user_fields(user: User) -> dict:
+def user_fields(user: User) -> dict:
+    """The fields an administrator sets on a user, as plain values (audit entries, the admin API)."""
     return {
         "username": user.username,
         "display_name": user.display_name,
@@ -193,7 +194,7 @@ def add_user(spec: NewUser, *, actor=None) -> User:
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user.create", f"user:{user.username}", audit.diff({}, _user_fields(user)))
+    audit.record(actor, "user.create", f"user:{user.username}", audit.diff({}, user_fields(user)))
     return user
 
 
@@ -414,7 +415,7 @@ def update_user(user: User, changes: dict, *, actor=None) -> dict:
             raise _bad(key, N_("%(field)s must be text."), field=key)
     if "active" in changes and not isinstance(changes["active"], bool):
         raise _bad("active", N_("%(field)s must be true or false."), field="active")
-    before = _user_fields(user)
+    before = user_fields(user)
     role = changes.get("role") or user.role
     level = changes.get("level", user.level)
     community = changes.get("community", before["community"])
@@ -437,7 +438,7 @@ def update_user(user: User, changes: dict, *, actor=None) -> dict:
         _keep_an_admin(user)
     user.role, user.level, user.community, user.subdistrict = role, level, community_row, subdistrict_row
     user.display_name = display_name or user.username
-    after = _user_fields(user) | {"active": active}
+    after = user_fields(user) | {"active": active}
     changed = audit.diff(before, after)
     fields = {k: v for k, v in changed.items() if k != "active"}
     if fields:

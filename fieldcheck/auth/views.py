@@ -106,6 +106,19 @@ def _begin_session(user: User, key: str) -> None:
     session.permanent = True
 
 
+def _set_password_here(user, new: str) -> tuple[str | None, int]:
+    """Set the user's password (ending every session and token) and keep this browser logged in with a new
+    session; (None, 200), or the policy's message and status."""
+    try:
+        with writing():
+            services.set_password(user, new, actor=user)
+            key = _start_session(user)
+    except DomainError as exc:
+        return exc.translated(_), exc.status
+    _begin_session(user, key)
+    return None, 200
+
+
 @bp.url_value_preprocessor
 def small_bodies(endpoint, values) -> None:
     # Runs before every before_request hook (the CSRF check reads the form): bound the body first.
@@ -184,14 +197,8 @@ def new_password():
         if form.new.data != form.confirm.data:
             error, status = _("The new passwords do not match."), 400
         else:
-            try:
-                with writing():
-                    services.set_password(user, form.new.data, actor=user)
-                    key = _start_session(user)
-            except DomainError as exc:
-                error, status = exc.translated(_), exc.status
-            else:
-                _begin_session(user, key)  # clears the pending change with the rest of the session
+            error, status = _set_password_here(user, form.new.data)  # clears the pending change too
+            if error is None:
                 flash(_("Your password has been changed."))
                 return redirect(
                     safe_next(request.args.get("next")) or url_for(home_endpoint(principal_of(user)))
@@ -241,14 +248,8 @@ def password():
         elif form.new.data != form.confirm.data:
             error, status = _("The new passwords do not match."), 400
         else:
-            try:
-                with writing():
-                    services.set_password(user, form.new.data, actor=user)
-                    key = _start_session(user)
-            except DomainError as exc:
-                error, status = exc.translated(_), exc.status
-            else:
-                _begin_session(user, key)  # this browser stays logged in; every other session has ended
+            error, status = _set_password_here(user, form.new.data)  # every other session has ended
+            if error is None:
                 flash(_("Your password has been changed. Other devices must log in again."))
                 return redirect(url_for(home_endpoint(principal_of(user))))
     elif request.method == "POST":
