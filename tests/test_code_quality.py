@@ -28,6 +28,7 @@ PURE_MODULES = [
     "fieldcheck/checklist/spec.py",
     "fieldcheck/workflow/rules.py",
     "fieldcheck/notify/rules.py",
+    "fieldcheck/notify/schedule.py",
     "fieldcheck/map/datum.py",
 ]
 

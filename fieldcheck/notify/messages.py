@@ -15,7 +15,13 @@ def title(kind: str) -> str:
 
 
 def summary(payload: dict, report_id: int | None, zh: bool) -> str:
-    """The report's number, item and community, as one line."""
+    """The report's number, item and community, as one line (a digest: its counts; a month: the month)."""
+    if payload.get("month"):
+        return str(payload["month"])
+    if "communities" in payload:
+        counts = ", ".join(f"{name} {n}" for name, n in payload["communities"])
+        total = gettext("%(count)s overdue", count=payload.get("count", 0))
+        return f"{payload.get('subdistrict_name') or ''} {total} ({counts})".strip()
     parts = []
     if report_id is not None:
         parts.append(f"#{report_id}")
@@ -56,6 +62,14 @@ def render_batch(items: list[dict], key: str) -> tuple[str, str]:
             if link:
                 line += " [" + gettext("Open the report") + "](" + link + ")"
             lines.append(line)
+            lines += [_sub_line(sub) for sub in it["payload"].get("items", [])]
         lines.append("")
         lines.append(gettext("Message key") + "：" + key)
     return heading, "\n".join(lines)
+
+
+def _sub_line(sub: dict) -> str:
+    """One report listed in a digest (Chinese, with its link)."""
+    text = summary(sub, sub.get("report_id"), zh=True)
+    link = item_link(sub.get("report_id"))
+    return f"  - {text}" + (" [" + gettext("Open the report") + "](" + link + ")" if link else "")
