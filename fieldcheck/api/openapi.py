@@ -1147,6 +1147,91 @@ ADMIN_PATHS: dict = {
     },
 }
 SPEC["paths"].update(ADMIN_PATHS)
+# Robot test messages and failed messages (fieldcheck/notify/api.py), admin only.
+_FAILED = _obj(
+    {
+        "id": _s("integer"),
+        "channel": _s(description="wecom | dingtalk | email"),
+        "destination": _s(description="the robot's scope, or user:USERNAME for e-mail"),
+        "kind": _s(),
+        "report_id": {**_s("integer"), "nullable": True},
+        "attempts": _s("integer"),
+        "last_error": _s(),
+        "failed_at": _s(format="date-time"),
+        "created_at": _s(format="date-time"),
+    },
+    "One item of a message given up on 24 hours after it was written",
+)
+_ID = {"in": "path", "required": True, "schema": {"type": "integer"}}
+SPEC["paths"].update(
+    {
+        "/admin/notify-targets/{target_id}/test": {
+            "post": {
+                "summary": "Send a test message to a robot now (admin); ok false with the error if it failed",
+                "parameters": [{"name": "target_id", **_ID}],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {
+                                "schema": _obj({"ok": _s("boolean"), "error": {**_s(), "nullable": True}})
+                            }
+                        },
+                    },
+                    "401": _ERR,
+                    "403": _ERR,
+                    "404": _ERR,
+                },
+            }
+        },
+        "/admin/notify-failed": {
+            "get": {
+                "summary": "Messages given up on, newest first, paged by cursor (admin)",
+                "parameters": [_q("cursor", description="next_cursor of the previous page")],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {
+                                "schema": _obj(
+                                    {
+                                        "items": {"type": "array", "items": _FAILED},
+                                        "next_cursor": {**_s(), "nullable": True},
+                                    }
+                                )
+                            }
+                        },
+                    },
+                    "401": _ERR,
+                    "403": _ERR,
+                },
+            }
+        },
+        "/admin/notify-failed/{delivery_id}/retry": {
+            "post": {
+                "summary": "Send a failed message again with its key, for another 24 hours of tries (admin)",
+                "parameters": [{"name": "delivery_id", **_ID}],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {"application/json": {"schema": _obj({"retried": _s("integer")})}},
+                    },
+                    "401": _ERR,
+                    "403": _ERR,
+                    "404": _ERR,
+                },
+            }
+        },
+        "/admin/notify-failed/{delivery_id}": {
+            "delete": {
+                "summary": "Dismiss a failed message (admin)",
+                "parameters": [{"name": "delivery_id", **_ID}],
+                "responses": {"204": {"description": "Dismissed"}, "401": _ERR, "403": _ERR, "404": _ERR},
+            }
+        },
+    }
+)
+
 SPEC["paths"]["/auth/token"]["post"]["responses"]["403"] = {
     "description": "password_change_required: the password was reset by an administrator; choose a new one on "
     "the login page first",
