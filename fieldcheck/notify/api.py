@@ -25,10 +25,18 @@ def serialize(n: Notification) -> dict:
         "text": messages.summary(n.payload or {}, n.report_id, zh=zh),
         "note": messages.note_of(n.payload or {}),
         "report_id": n.report_id,
-        "url": url_for("workflow.item", report_id=n.report_id) if n.report_id is not None else None,
+        "url": _url_of(n),
         "created_at": n.created_at.isoformat(),
         "read_at": n.read_at.isoformat() if n.read_at else None,
     }
+
+
+def _url_of(n: Notification) -> str | None:
+    """The report's page, or the month's ranking for a month ready to publish."""
+    if n.report_id is not None:
+        return url_for("workflow.item", report_id=n.report_id)
+    month = (n.payload or {}).get("month")
+    return url_for("ranking.month_page", month=month) if isinstance(month, str) else None
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:

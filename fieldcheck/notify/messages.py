@@ -38,8 +38,13 @@ def note_of(payload: dict) -> str:
     return note if len(note) <= MAX_NOTE else note[: MAX_NOTE - 1] + "…"
 
 
-def item_link(report_id: int | None) -> str | None:
-    return links.public_url("workflow.item", report_id=report_id) if report_id is not None else None
+def item_link(report_id: int | None, payload: dict | None = None) -> str | None:
+    """The absolute link of a notification: its report, or the month's ranking page."""
+    if report_id is not None:
+        return links.public_url("workflow.item", report_id=report_id)
+    if payload and payload.get("month"):
+        return links.public_url("ranking.month_page", month=payload["month"])
+    return None
 
 
 def render_batch(items: list[dict], key: str) -> tuple[str, str]:
@@ -58,9 +63,12 @@ def render_batch(items: list[dict], key: str) -> tuple[str, str]:
             note = note_of(it["payload"])
             if note:
                 line += f"：{note}"
-            link = item_link(it["report_id"])
+            link = item_link(it["report_id"], it["payload"])
             if link:
-                line += " [" + gettext("Open the report") + "](" + link + ")"
+                label = (
+                    gettext("Open the report") if it["report_id"] is not None else gettext("Open the ranking")
+                )
+                line += " [" + label + "](" + link + ")"
             lines.append(line)
             lines += [_sub_line(sub) for sub in it["payload"].get("items", [])]
         lines.append("")

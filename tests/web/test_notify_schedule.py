@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from fieldcheck.extensions import db
 from fieldcheck.notify import scheduler, worker
 from fieldcheck.notify.models import Delivery, Notification, NotifyMark
-from tests.notify_standins import RobotStandIn
+from tests.notify_standins import MailStandIn, RobotStandIn
 from tests.web.test_notify_worker import add_target
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -28,6 +28,30 @@ def robots():
     stand_in = RobotStandIn()
     yield stand_in
     stand_in.close()
+
+
+_open: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_stand_ins():
+    yield
+    while _open:
+        _open.pop().close()
+
+
+def request_cleanup(stand_in) -> None:
+    _open.append(stand_in)
+
+
+def opt_in(app, username: str, email: str) -> None:
+    from fieldcheck.auth.models import User
+    from fieldcheck.notify.models import NotifyPreference
+
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == username))
+        db.session.add(NotifyPreference(user_id=user_id, email=email, email_opt_in=True))
+        db.session.commit()
 
 
 def kinds_of(app, username: str) -> list[str]:
@@ -135,9 +159,13 @@ def test_two_schedulers_at_once_tell_each_reminder_once(app, backend, people, ma
 
 
 def test_the_subdistricts_daily_digest_on_working_days_at_the_digest_time(
-    app, people, make_report, clock, robots
+    app, people, make_report, clock, robots, browser_for
 ):
     app.config["PUBLIC_URL"] = "https://wmb.example.gov.cn"
+    mail = MailStandIn()
+    request_cleanup(mail)
+    app.config["SMTP_URL"] = mail.url
+    opt_in(app, "sd1", "sd1@example.gov.cn")
     add_target(app, "subdistrict:SD01", "dingtalk", robots.dingtalk_url(), secret="SECtest")
     old = make_report("dispatched", item="ORD-06", community="C001")
     make_report("dispatched", item="ORD-06", community="C002")
@@ -148,6 +176,7 @@ def test_the_subdistricts_daily_digest_on_working_days_at_the_digest_time(
     monday = local(2026, 11, 23, 8, 29)
     round_at(app, monday)
     assert "overdue_digest" not in kinds_of(app, "sd1")  # before 08:30
+    assert not [m for m in mail.received if "每日汇总" in m["Subject"]]
     for _ in range(2):
         round_at(app, monday + timedelta(minutes=1))
     assert kinds_of(app, "sd1").count("overdue_digest") == 1
@@ -156,6 +185,11 @@ def test_the_subdistricts_daily_digest_on_working_days_at_the_digest_time(
     assert len(digests) == 1 and robots.errors == []
     assert "王城社区 1" in digests[0] and "青年宫社区 1" in digests[0] and "涧河社区" not in digests[0]
     assert f"https://wmb.example.gov.cn/reports/{old}" in digests[0]
+    [digest_mail] = [m for m in mail.received if "每日汇总" in m["Subject"]]
+    assert digest_mail["To"] == "sd1@example.gov.cn" and "王城社区 1" in digest_mail.get_content()
+    # In the inbox: the counts and each listed report's link.
+    html = browser_for("sd1").get("/notifications").get_data(as_text=True)
+    assert "王城社区 1" in html and f'href="/reports/{old}"' in html
     # The next working day, again once.
     round_at(app, local(2026, 11, 24, 9, 0))
     assert kinds_of(app, "sd1").count("overdue_digest") == 2
@@ -199,3 +233,25 @@ def test_a_month_ready_to_publish_is_told_to_the_office_once(app, people, clock)
         assert sorted({p["month"] for p in payloads}) == ["2026-10", "2026-11"]  # office and admin
         marks = select(func.count()).select_from(NotifyMark).where(NotifyMark.kind == "month_ready")
         assert db.session.scalar(marks) == 2  # 2026-10 (told on 11-30) and 2026-11
+
+
+def test_a_month_ready_links_to_its_ranking_in_the_inbox(app, client, people, clock):
+    round_at(app, local(2026, 12, 1, 8, 30))
+    body = client.get("/api/v1/notifications", headers=people["office"]).get_json()
+    urls = {i["url"] for i in body["items"] if i["kind"] == "month_ready"}
+    assert urls == {"/ranking/2026-11"}
+
+
+def test_the_notify_command_runs_the_scheduler_pass_then_sends(app, people, make_report, clock, robots):
+    from click.testing import CliRunner
+
+    from fieldcheck.cli import notify
+
+    add_target(app, "community:C001", "wecom", robots.wecom_url())
+    make_report("dispatched", item="ORD-06")
+    clock.advance(hours=3)
+    with app.app_context():
+        result = CliRunner().invoke(notify, ["--once"], obj=None)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 reminders, ")
+    assert sum("已超期" in m["text"] for m in robots.accepted.values()) == 1
