@@ -138,14 +138,17 @@ def write(
     at: datetime,
     event_id: int | None = None,
     actor_id: int | None = None,
+    cache: dict | None = None,
 ) -> int:
     """Write the inbox rows and the outbox rows of ``notices`` about ``row`` (a report's columns as
     selected by ``report_rows``, or anything with ``id``, ``community_code``, ``subdistrict_code``);
-    returns the number of rows written."""
+    returns the number of rows written. ``cache`` (a dict kept by the caller for one transaction) keeps
+    who and which robots each recipient is, for a caller writing many."""
     inbox, outbox = [], []
     office_slot = None
     for notice in notices:
-        users = [u for u in _users(conn, notice.recipient, row) if u != actor_id]
+        users, targets, emails = _reach(conn, notice.recipient, row, {} if cache is None else cache)
+        users = [u for u in users if u != actor_id]
         inbox += [
             {
                 "user_id": user_id,
@@ -169,46 +172,50 @@ def write(
             "attempts": 0,
             "last_error": "",
         }
-        scope = _scope(notice.recipient, row)
-        if scope is not None:
-            for target_id, kind in conn.execute(
-                select(NotifyTarget.id, NotifyTarget.kind)
-                .where(NotifyTarget.scope == scope)
-                .order_by(NotifyTarget.id)
-            ):
-                outbox.append(
-                    {
-                        **common,
-                        "idempotency_key": _key(),
-                        "channel": kind,
-                        "target_id": target_id,
-                        "user_id": None,
-                    }
-                )
-        if users:
-            for (user_id,) in conn.execute(
-                select(NotifyPreference.user_id)
-                .where(
-                    NotifyPreference.user_id.in_(users),
-                    NotifyPreference.email_opt_in.is_(True),
-                    NotifyPreference.email != "",
-                )
-                .order_by(NotifyPreference.user_id)
-            ):
-                outbox.append(
-                    {
-                        **common,
-                        "idempotency_key": _key(),
-                        "channel": "email",
-                        "target_id": None,
-                        "user_id": user_id,
-                    }
-                )
+        outbox += [
+            {**common, "idempotency_key": _key(), "channel": kind, "target_id": target_id, "user_id": None}
+            for target_id, kind in targets
+        ]
+        outbox += [
+            {**common, "idempotency_key": _key(), "channel": "email", "target_id": None, "user_id": user_id}
+            for user_id in emails
+            if user_id != actor_id
+        ]
     if inbox:
         conn.execute(insert(Notification), inbox)
     if outbox:
         conn.execute(insert(Delivery), outbox)
     return len(inbox) + len(outbox)
+
+
+def _reach(conn, recipient: rules.Recipient, row, cache: dict) -> tuple[list[int], list, list[int]]:
+    """(users, robot targets as (id, kind), users who take e-mail) of a recipient, kept in ``cache``."""
+    scope = _scope(recipient, row)
+    key = (recipient.scope, recipient.id, scope)
+    if key not in cache:
+        users = _users(conn, recipient, row)
+        targets = []
+        if scope is not None:
+            targets = conn.execute(
+                select(NotifyTarget.id, NotifyTarget.kind)
+                .where(NotifyTarget.scope == scope)
+                .order_by(NotifyTarget.id)
+            ).all()
+        emails = []
+        if users:
+            emails = list(
+                conn.execute(
+                    select(NotifyPreference.user_id)
+                    .where(
+                        NotifyPreference.user_id.in_(users),
+                        NotifyPreference.email_opt_in.is_(True),
+                        NotifyPreference.email != "",
+                    )
+                    .order_by(NotifyPreference.user_id)
+                ).scalars()
+            )
+        cache[key] = (users, [tuple(t) for t in targets], emails)
+    return cache[key]
 
 
 def _key() -> str:

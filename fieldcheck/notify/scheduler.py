@@ -109,12 +109,13 @@ def reminders(now: datetime, kind: str) -> int:
                 for key, r in marks.items()
             ],
         )
+        cache: dict = {}
         for key in sorted(claimed):
             r = marks[key]
             if kind == "due_soon" and not schedule.wants_due_soon(now, r.due_at, r.dispatched_at, r.severity):
                 continue  # its whole deadline is shorter than the window: the dispatch said it all
             notices = rules.reminder_notices(kind, r.community_id, r.subdistrict_id)
-            outbox.write(conn, notices, r, outbox.payload_of(r, "remind"), at=now)
+            outbox.write(conn, notices, r, outbox.payload_of(r, "remind"), at=now, cache=cache)
             told += 1
     return told
 
