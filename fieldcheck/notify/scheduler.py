@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..checklist.models import ChecklistItem
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..ranking.models import RankingSnapshot
@@ -86,16 +87,20 @@ def _candidates(now: datetime, kind: str):
     if kind == "overdue":
         query = query.where(Report.due_at < now, Report.due_at >= now - schedule.OVERDUE_LOOKBACK)
     else:
-        query = query.where(Report.due_at > now, Report.due_at <= now + schedule.DUE_SOON)
+        urgent = ChecklistItem.severity.in_(schedule.URGENT_SEVERITIES)
+        query = query.where(
+            Report.due_at > now,
+            or_(
+                and_(urgent, Report.due_at <= now + schedule.DUE_SOON_URGENT),
+                and_(~urgent, Report.due_at <= now + schedule.DUE_SOON),
+            ),
+        )
     return query.order_by(Report.due_at, Report.id).limit(BATCH)
 
 
 def reminders(now: datetime, kind: str) -> int:
     """'overdue' or 'due_soon' reminders of the reports that need one now; returns how many were told."""
     candidates = db.session.execute(_candidates(now, kind)).all()
-    if kind == "due_soon":
-        # Only those inside their window; the rest wait (an urgent item's window is shorter).
-        candidates = [r for r in candidates if r.due_at <= now + schedule.reminder_window(r.severity)]
     if not candidates:
         return 0
     told = 0

@@ -255,3 +255,17 @@ def test_the_notify_command_runs_the_scheduler_pass_then_sends(app, people, make
     assert result.exit_code == 0, result.output
     assert result.output.startswith("1 reminders, ")
     assert sum("已超期" in m["text"] for m in robots.accepted.values()) == 1
+
+
+def test_urgent_items_outside_their_window_never_hold_back_the_others(
+    app, people, make_report, clock, monkeypatch
+):
+    monkeypatch.setattr(scheduler, "BATCH", 2)
+    s2 = make_report("dispatched", item="ENV-05")  # due the end of Wednesday 11-25
+    clock.set(local(2026, 11, 24, 8, 0))
+    for _ in range(3):
+        make_report("dispatched", item="ENV-02")  # S1, due Wednesday 08:00: earlier, but a 2-hour window
+    round_at(app, local(2026, 11, 25, 0, 30))
+    with app.app_context():
+        told = db.session.execute(select(NotifyMark.kind, NotifyMark.report_id)).all()
+    assert ("due_soon", s2) in [tuple(t) for t in told]
