@@ -189,33 +189,69 @@ def write(
 
 
 def _reach(conn, recipient: rules.Recipient, row, cache: dict) -> tuple[list[int], list, list[int]]:
-    """(users, robot targets as (id, kind), users who take e-mail) of a recipient, kept in ``cache``."""
+    """(users, robot targets as (id, kind), users who take e-mail) of a recipient, kept in ``cache``.
+
+    A cache that is asked often (the scheduler's) loads every staff member, robot and opt-in once."""
     scope = _scope(recipient, row)
     key = (recipient.scope, recipient.id, scope)
-    if key not in cache:
-        users = _users(conn, recipient, row)
-        targets = []
-        if scope is not None:
-            targets = conn.execute(
-                select(NotifyTarget.id, NotifyTarget.kind)
-                .where(NotifyTarget.scope == scope)
-                .order_by(NotifyTarget.id)
-            ).all()
-        emails = []
-        if users:
-            emails = list(
-                conn.execute(
-                    select(NotifyPreference.user_id)
-                    .where(
-                        NotifyPreference.user_id.in_(users),
-                        NotifyPreference.email_opt_in.is_(True),
-                        NotifyPreference.email != "",
-                    )
-                    .order_by(NotifyPreference.user_id)
-                ).scalars()
-            )
-        cache[key] = (users, [tuple(t) for t in targets], emails)
+    if key in cache:
+        return cache[key]
+    cache["asked"] = cache.get("asked", 0) + 1
+    if cache["asked"] > 3 and "everyone" not in cache:
+        cache["everyone"] = _everyone(conn)
+    if "everyone" in cache and recipient.scope in (rules.COMMUNITY, rules.SUBDISTRICT):
+        staff, robots, opted_in = cache["everyone"]
+        users = staff.get((recipient.scope, recipient.id), [])
+        cache[key] = (users, robots.get(scope, []), [u for u in users if u in opted_in])
+        return cache[key]
+    users = _users(conn, recipient, row)
+    targets = []
+    if scope is not None:
+        targets = conn.execute(
+            select(NotifyTarget.id, NotifyTarget.kind)
+            .where(NotifyTarget.scope == scope)
+            .order_by(NotifyTarget.id)
+        ).all()
+    emails = []
+    if users:
+        emails = list(
+            conn.execute(
+                select(NotifyPreference.user_id)
+                .where(
+                    NotifyPreference.user_id.in_(users),
+                    NotifyPreference.email_opt_in.is_(True),
+                    NotifyPreference.email != "",
+                )
+                .order_by(NotifyPreference.user_id)
+            ).scalars()
+        )
+    cache[key] = (users, [tuple(t) for t in targets], emails)
     return cache[key]
+
+
+def _everyone(conn) -> tuple[dict, dict, set]:
+    """Every active community and sub-district staff member by scope, every robot by scope, every opt-in."""
+    staff: dict = {}
+    for user_id, role, community_id, subdistrict_id in conn.execute(
+        select(User.id, User.role, User.community_id, User.subdistrict_id)
+        .where(User.active.is_(True), User.role.in_(("community", "subdistrict")))
+        .order_by(User.id)
+    ):
+        place = community_id if role == "community" else subdistrict_id
+        staff.setdefault((role, place), []).append(user_id)
+    robots: dict = {}
+    for target_id, scope, kind in conn.execute(
+        select(NotifyTarget.id, NotifyTarget.scope, NotifyTarget.kind).order_by(NotifyTarget.id)
+    ):
+        robots.setdefault(scope, []).append((target_id, kind))
+    opted_in = set(
+        conn.execute(
+            select(NotifyPreference.user_id).where(
+                NotifyPreference.email_opt_in.is_(True), NotifyPreference.email != ""
+            )
+        ).scalars()
+    )
+    return staff, robots, opted_in
 
 
 def _key() -> str:

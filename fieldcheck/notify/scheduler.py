@@ -141,44 +141,48 @@ def overdue_digests(now: datetime, day: str) -> int:
         claimed = claim_marks(
             conn, [{"kind": "overdue_digest", "key": key, "created_at": now} for key in todo]
         )
-        for key in sorted(claimed):
-            sub = todo[key]
-            payload = _digest_payload(conn, sub, now)
-            if payload is None:
+        subs = [todo[key] for key in sorted(claimed)]
+        payloads = _digest_payloads(conn, subs, now)
+        cache: dict = {}
+        for sub in subs:
+            if sub.id not in payloads:
                 continue  # nothing overdue: no digest that day
             notice = rules.Notice(rules.Recipient(rules.SUBDISTRICT, sub.id), "overdue_digest")
-            outbox.write(conn, [notice], Subject(None, None, sub.code), payload, at=now)
+            outbox.write(conn, [notice], Subject(None, None, sub.code), payloads[sub.id], at=now, cache=cache)
             told += 1
     return told
 
 
-def _digest_payload(conn, sub, now: datetime) -> dict | None:
+def _digest_payloads(conn, subs: list, now: datetime) -> dict[int, dict]:
+    """Each sub-district's overdue counts per community and its oldest items, in two queries for all."""
+    if not subs:
+        return {}
     overdue = (
         Report.status.in_(AWAITING_FIX),
         Report.due_at < now,
-        Community.subdistrict_id == sub.id,
+        Community.subdistrict_id.in_([sub.id for sub in subs]),
     )
-    counts = conn.execute(
-        select(Community.name, func.count())
+    counts: dict[int, list] = {}
+    for sub_id, name, n in conn.execute(
+        select(Community.subdistrict_id, Community.name, func.count())
         .select_from(Report)
         .join(Community, Community.id == Report.community_id)
         .where(*overdue)
-        .group_by(Community.code, Community.name)
-        .order_by(Community.code)
-    ).all()
-    if not counts:
-        return None
-    oldest = conn.execute(
-        outbox.report_rows(select(*outbox.REPORT_COLUMNS))
-        .where(*overdue)
-        .order_by(Report.due_at, Report.id)
-        .limit(DIGEST_ITEMS)
-    ).all()
-    return {
-        "subdistrict_name": sub.name,
-        "count": sum(n for _name, n in counts),
-        "communities": [[name, n] for name, n in counts],
-        "items": [
+        .group_by(Community.subdistrict_id, Community.code, Community.name)
+        .order_by(Community.subdistrict_id, Community.code)
+    ):
+        counts.setdefault(sub_id, []).append([name, n])
+    rank = (
+        func.row_number()
+        .over(partition_by=Community.subdistrict_id, order_by=(Report.due_at, Report.id))
+        .label("rank")
+    )
+    ranked = outbox.report_rows(select(*outbox.REPORT_COLUMNS, rank)).where(*overdue).subquery()
+    oldest: dict[int, list] = {}
+    for r in conn.execute(
+        select(ranked).where(ranked.c.rank <= DIGEST_ITEMS).order_by(ranked.c.subdistrict_id, ranked.c.rank)
+    ):
+        oldest.setdefault(r.subdistrict_id, []).append(
             {
                 "report_id": r.id,
                 "item_code": r.code,
@@ -187,8 +191,16 @@ def _digest_payload(conn, sub, now: datetime) -> dict | None:
                 "community_name": r.community_name,
                 "due_at": r.due_at.isoformat(),
             }
-            for r in oldest
-        ],
+        )
+    names = {sub.id: sub.name for sub in subs}
+    return {
+        sub_id: {
+            "subdistrict_name": names[sub_id],
+            "count": sum(n for _name, n in rows),
+            "communities": rows,
+            "items": oldest.get(sub_id, []),
+        }
+        for sub_id, rows in counts.items()
     }
 
 

@@ -173,6 +173,9 @@ def test_the_subdistricts_daily_digest_on_working_days_at_the_digest_time(
     saturday = local(2026, 11, 21, 9, 0)
     round_at(app, saturday)
     assert "overdue_digest" not in kinds_of(app, "sd1")  # not a working day
+    # The reminders of the three overdue items (the scheduler loads everyone at once after a few).
+    assert kinds_of(app, "sd1") == ["new_overdue", "new_overdue"] and kinds_of(app, "sd2") == ["new_overdue"]
+    assert kinds_of(app, "c2")[-1] == "overdue"
     monday = local(2026, 11, 23, 8, 29)
     round_at(app, monday)
     assert "overdue_digest" not in kinds_of(app, "sd1")  # before 08:30
