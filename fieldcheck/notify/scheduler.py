@@ -90,6 +90,7 @@ def _candidates(now: datetime, kind: str):
         urgent = ChecklistItem.severity.in_(schedule.URGENT_SEVERITIES)
         query = query.where(
             Report.due_at > now,
+            Report.due_at <= now + schedule.DUE_SOON,  # the widest window: a range on the index
             or_(
                 and_(urgent, Report.due_at <= now + schedule.DUE_SOON_URGENT),
                 and_(~urgent, Report.due_at <= now + schedule.DUE_SOON),
