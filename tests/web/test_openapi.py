@@ -10,9 +10,11 @@ import re
 
 import pytest
 
-from fieldcheck.api.openapi import SPEC
 from fieldcheck.reports import intake
+from tests.openapi_spec import api_spec
 from tests.web.reporting import post_report, report_form
+
+SPEC = api_spec()
 
 PREFIX = "/api/v1"
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
