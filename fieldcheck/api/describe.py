@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import DomainError
 
@@ -130,9 +130,3 @@ def validated(model: type[M], data: object, refuse: Callable[[list[dict]], Domai
         return model.model_validate(data)
     except ValidationError as e:
         raise refuse(e.errors(include_url=False, include_context=False)) from None
-
-
-class Strict(BaseModel):
-    """A request body taken as sent: no coercion, unknown fields refused."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")

@@ -135,7 +135,6 @@ def build(app: Flask, blueprint: str = "api") -> dict:
         for method in sorted(m.lower() for m in rule.methods or ()):
             if method in METHODS:
                 item[method] = render(operation, rule.rule, components)
-    _legacy(paths, components)
     spec = {
         "openapi": "3.1.0",
         "info": {"title": "fieldcheck API", "version": "1"},
@@ -155,17 +154,6 @@ def build(app: Flask, blueprint: str = "api") -> dict:
     }
     _every_operation_documents_the_guard(spec)
     return spec
-
-
-def _legacy(paths: dict, components: Components) -> None:
-    """The routes still described in api/openapi.py (while they move beside their views)."""
-    from .openapi import SPEC
-
-    for path, item in SPEC["paths"].items():
-        for method, operation in item.items():
-            paths.setdefault(path, {}).setdefault(method, operation)
-    for name, schema in SPEC["components"]["schemas"].items():
-        components.schemas.setdefault(name, schema)
 
 
 def spec_for(app: Flask) -> dict:
