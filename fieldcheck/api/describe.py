@@ -51,6 +51,9 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     id: int = optional("client_id_conflict: the existing record")
+    field: str = optional("invalid (admin API): the field at fault")
+    status: str = optional("a workflow move's 409 (wrong_state, stale): the report's status now")
+    version: int = optional("a workflow move's 409 stale: the report's version now")
 
 
 class Error(BaseModel):
