@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import permissions as perm
+from ..api.describe import MULTIPART, Answer, documented
 from ..api.views import bp
 from ..errors import N_, Invalid, NotFound
 from ..extensions import db
@@ -22,6 +23,7 @@ from ..storage_http import blob_response
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, serialize, services
+from . import schemas as s
 from .filing import filing_context, uploaded_photos
 from .intake import parse_submission
 from .models import STATUSES, Photo, Visit
@@ -36,7 +38,32 @@ def _file(kind: str):
     return filed, ctx
 
 
+IDEMPOTENT = (
+    "Idempotent by client_id: the content (every field and the SHA-256 of each photo, in order) is "
+    "remembered; concurrent duplicates make one record. Nothing is stored when the request is refused. "
+    "Inspectors only (403 for other roles)."
+)
+SAME_AGAIN = "the same client_id and content were filed before: that record, unchanged"
+
+
 @bp.post("/reports")
+@documented(
+    "File a report (multipart form, the same fields as the capture page)",
+    description=IDEMPOTENT,
+    body=s.ReportForm,
+    media=MULTIPART,
+    body_required=True,
+    responses={
+        201: Answer(
+            "filed: the community from the location, status dispatched with due_at from the item's severity "
+            "(or reported, for the office, when the location lies in no community), found_by from the "
+            "inspector's level",
+            s.Report,
+        ),
+        200: Answer(SAME_AGAIN, s.Report),
+    },
+    errors=(400, 401, 403, 409, 413),
+)
 def create_report():
     filed, ctx = _file("report")
     body = serialize.report(filed.record, now=ctx.now, originals=perm.can_view_originals(current_principal()))
@@ -44,6 +71,15 @@ def create_report():
 
 
 @bp.post("/visits")
+@documented(
+    "Record an inspection without a problem (coverage): a community or spot, a location, optional photos",
+    description=IDEMPOTENT,
+    body=s.VisitForm,
+    media=MULTIPART,
+    body_required=True,
+    responses={201: Answer("recorded", s.Visit), 200: Answer(SAME_AGAIN, s.Visit)},
+    errors=(400, 401, 403, 409, 413),
+)
 def create_visit():
     filed, _ctx = _file("visit")
     return jsonify(serialize.visit(filed.record)), 201 if filed.created else 200
@@ -55,6 +91,12 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 @bp.get("/reports")
+@documented(
+    "Reports the user may see (inspectors their own, community staff their community, sub-district staff "
+    "their communities, office and admin all), newest observed first",
+    query=s.ReportQuery,
+    responses={200: Answer("one page", s.ReportPage)},
+)
 def list_reports():
     p = current_principal()
     month = request.args.get("month") or None
@@ -89,6 +131,17 @@ VARIANTS = ("display", "thumb", "original")
 
 
 @bp.get("/photos/<int:photo_id>/<variant>")
+@documented(
+    "A photo file. display and thumb (image/jpeg) for whoever may see the report or visit; original (the "
+    "uploaded bytes and type, as an attachment) for office and admin only (403 for the others who may see "
+    "the report). 404 when the photo or variant does not exist or the user may not see the report. Sent with "
+    "X-Content-Type-Options: nosniff",
+    path=s.PhotoPath,
+    responses={
+        200: Answer("the image", media=("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"))
+    },
+    errors=(403, 404),
+)
 def photo_file(photo_id: int, variant: str):
     """A photo file, only for users who may see its report; originals only for the office and admin."""
     p = current_principal()
