@@ -318,6 +318,39 @@ def _p(name: str, type_: str = "integer", description: str = "", **extra) -> dic
     }
 
 
+_CODE = {"type": "string", "pattern": "^[A-Za-z0-9_.\\-]{1,32}$"}
+_DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+#: The filters of GET /reports and /reports.csv (``reports.search``).
+REPORT_FILTERS = [
+    {
+        "name": "q",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 300},
+        "description": "a report number (123 or #123), or up to 5 words each found in the note, the item's "
+        "name or the community's name",
+    },
+    {
+        "name": "status",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "comma-separated states: " + ", ".join(REPORT["properties"]["status"]["enum"]),
+    },
+    {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}},
+    {"name": "subdistrict", "in": "query", "schema": _CODE, "description": "sub-district code"},
+    {"name": "community", "in": "query", "schema": _CODE, "description": "community code"},
+    {"name": "item", "in": "query", "schema": _CODE, "description": "checklist item code"},
+    {"name": "category", "in": "query", "schema": _CODE, "description": "checklist category code"},
+    {
+        "name": "found_by",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["third_party", "city", "district", "subdistrict"]},
+    },
+    {"name": "from", "in": "query", "schema": _DATE, "description": "first local date of observation"},
+    {"name": "to", "in": "query", "schema": _DATE, "description": "last local date of observation"},
+    {"name": "month", "in": "query", "schema": MONTH, "description": "YYYY-MM: observed in that local month"},
+]
+
+
 REPORT_PATHS: dict = {
     "/reports": {
         **_filing(
@@ -332,22 +365,19 @@ REPORT_PATHS: dict = {
             "summary": "Reports the user may see (inspectors their own, community staff their community, "
             "sub-district staff their communities, office and admin all), newest observed first",
             "parameters": [
+                *REPORT_FILTERS,
                 {
-                    "name": "month",
+                    "name": "cursor",
                     "in": "query",
-                    "schema": MONTH,
-                    "description": "YYYY-MM: observed in that local month of the city",
-                },
-                _q("community", description="community code"),
-                {
-                    "name": "status",
-                    "in": "query",
-                    "schema": REPORT["properties"]["status"],
+                    "schema": {"type": "string", "maxLength": 200},
+                    "description": "next_cursor of the previous page: continues with no report repeated or "
+                    "skipped while reports are filed (not with page)",
                 },
                 {
                     "name": "page",
                     "in": "query",
                     "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
+                    "description": "for older clients: OFFSET paging (use cursor)",
                 },
                 {
                     "name": "per_page",
@@ -362,15 +392,34 @@ REPORT_PATHS: dict = {
                         "application/json": {
                             "schema": _obj(
                                 {
-                                    "page": _s("integer"),
+                                    "page": _s("integer", "absent on pages reached by cursor"),
                                     "per_page": _s("integer"),
-                                    "total": _s("integer", "reports matching, over all pages"),
+                                    "total": _s(
+                                        "integer", "reports matching, over all pages (absent on cursor pages)"
+                                    ),
+                                    "next_cursor": _s(
+                                        "string",
+                                        "the cursor of the next page; null on the last",
+                                        nullable=True,
+                                    ),
                                     "reports": {"type": "array", "items": _ref("Report")},
                                 }
                             )
                         }
                     },
                 },
+                "400": _ERR,
+                "401": _ERR,
+            },
+        },
+    },
+    "/reports.csv": {
+        "get": {
+            "summary": "Every report GET /reports would list with the same filters, as CSV (UTF-8 with BOM, "
+            "spreadsheet-safe cells, the city's local times), streamed whatever the size",
+            "parameters": REPORT_FILTERS,
+            "responses": {
+                "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
                 "400": _ERR,
                 "401": _ERR,
             },
@@ -548,6 +597,7 @@ _TOO_MANY = {
     "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
+
 
 SPEC: dict = {
     "openapi": "3.0.3",
