@@ -177,9 +177,10 @@ class Visit(BaseModel):
 
 
 class ReportPage(BaseModel):
-    page: int
+    page: int = optional("absent on pages reached by cursor")
     per_page: int
-    total: int = Field(description="reports matching, over all pages")
+    total: int = optional("reports matching, over all pages (absent on pages reached by cursor)")
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last")
     reports: list[Report]
 
 
@@ -227,11 +228,37 @@ class ReportForm(VisitForm):
     instances: int = optional("how many of them, 1..999, default 1", ge=1, le=999)
 
 
-class ReportQuery(BaseModel):
+CODE_PATTERN = r"^[A-Za-z0-9_.\-]{1,32}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class ReportFilterQuery(BaseModel):
+    """The filters of GET /reports and /reports.csv (``reports.search``); each narrows the list."""
+
+    q: str = optional(
+        "a report number (123 or #123), or up to 5 words each found in the note, the item's name or the "
+        "community's name",
+        max_length=300,
+    )
+    status: str = optional("comma-separated states: " + ", ".join(STATUS_VALUES))
+    overdue: Literal["0", "1"] = optional("1: only reports whose deadline passed while the fix is owed")
+    subdistrict: str = optional("sub-district code", pattern=CODE_PATTERN)
+    community: str = optional("community code", pattern=CODE_PATTERN)
+    item: str = optional("checklist item code", pattern=CODE_PATTERN)
+    category: str = optional("checklist category code", pattern=CODE_PATTERN)
+    found_by: Literal["third_party", "city", "district", "subdistrict"] = optional()
+    from_: str = optional("first local date of observation", alias="from", pattern=DATE_PATTERN)
+    to: str = optional("last local date of observation", pattern=DATE_PATTERN)
     month: str = month_field("observed in that local month of the city")
-    community: str = optional("community code")
-    status: StatusName = optional()
-    page: int = Field(default=1, ge=1, le=100000)
+
+
+class ReportQuery(ReportFilterQuery):
+    cursor: str = optional(
+        "next_cursor of the previous page: continues with no report repeated or skipped while reports are "
+        "filed (not with page)",
+        max_length=200,
+    )
+    page: int = Field(default=1, ge=1, le=100000, description="for older clients: OFFSET paging (use cursor)")
     per_page: int = Field(default=50, ge=1, le=200)
 
 
