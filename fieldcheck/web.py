@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from .calendar import local_text
 from .errors import DomainError, Forbidden, NotFound
+from .formats import accuracy_pattern, accuracy_text, display_name
 from .permissions import Principal, principal_of
 
 
@@ -191,7 +192,9 @@ def register_template_helpers(app: Flask) -> None:
             "html_lang": "zh-CN" if locale.startswith("zh") else "en",
             "role_label": role_label,
             "status_label": status_label,
-            "item_name": lambda obj: obj.name_zh if locale.startswith("zh") else obj.name_en,
+            "item_name": display_name,
+            "accuracy_text": accuracy_text,
+            "accuracy_pattern": accuracy_pattern,
             "local_time": lambda dt: local_text(dt, ZoneInfo(app.config["TIMEZONE"]), year=False),
             "uuid": lambda: str(uuid.uuid4()),
         }

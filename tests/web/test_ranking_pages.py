@@ -216,13 +216,13 @@ def test_the_breakdown_goes_down_to_each_report_with_multipliers_caps_and_exclus
     listed = [int(x) for x in re.findall(r'data-report="(\d+)"', reports)]
     assert sorted(listed) == sorted([ids["r1"], ids["r2"], ids["r3"]])  # r4 is void
     for rid in (ids["r1"], ids["r2"], ids["r3"]):
-        assert f'href="/reports/{rid}"' in reports
+        assert f'href="/reports/{rid}?back=/ranking/2026-03/C001"' in reports  # 返回列表 leads back here
     r3 = reports.split(f'data-report="{ids["r3"]}"', 1)[1].split("</li>", 1)[0]
     # r3: ORD-02, 1 × 4 points × 1.5 (third party) × 2 (repeat of r0) = 12.00
     assert (
         "1 × 4.00 × 1.50" in r3
         and "× 2.00" in r3
-        and f'href="/reports/{ids["r0"]}"' in r3
+        and f'href="/reports/{ids["r0"]}?back=/ranking/2026-03/C001"' in r3
         and ">12.00<" in r3
     )
     assert zh(app, "third party") in r3
@@ -249,7 +249,7 @@ def test_the_breakdown_shows_a_report_photo_thumbnail_and_the_change_from_last_m
     month = report["observed_at"][:7]
     page = text_of(client.get(f"/ranking/{month}/C001"))
     assert f'src="/api/v1/photos/{photo_id}/thumb"' in page
-    assert f'href="/reports/{report["id"]}"' in page
+    assert f'href="/reports/{report["id"]}?back=/ranking/{month}/C001"' in page
     assert client.get(f"/api/v1/photos/{photo_id}/thumb").status_code == 200
 
 
@@ -321,10 +321,13 @@ def test_the_change_from_a_published_month_is_from_its_published_figures(app, br
 
 
 def publish_form(client, month="2026-03", now=AFTER):
+    """The publish button, then the confirmation page's button (issue 18: publishing asks first)."""
     page = text_of(get(client, f"/ranking/{month}", now=now))
-    token = csrf_token_from(page)
     with at(now):
-        return client.post(f"/ranking/{month}/publish", data={"csrf_token": token})
+        asked = client.post(f"/ranking/{month}/publish", data={"csrf_token": csrf_token_from(page)})
+        assert asked.status_code == 200 and 'name="confirmed" value="1"' in text_of(asked)
+        token = csrf_token_from(text_of(asked))
+        return client.post(f"/ranking/{month}/publish", data={"csrf_token": token, "confirmed": "1"})
 
 
 def test_publishing_from_the_page_redirects_with_a_confirmation_and_states_the_publication(app, browser_for):
@@ -372,7 +375,7 @@ def test_publishing_a_month_that_is_not_over_is_a_readable_409(app, browser_for)
     assert publish_form(client).status_code == 302
     with at(AFTER):
         token = csrf_token_from(text_of(client.get("/ranking/2026-03")))
-        again = client.post("/ranking/2026-03/publish", data={"csrf_token": token})
+        again = client.post("/ranking/2026-03/publish", data={"csrf_token": token, "confirmed": "1"})
     assert again.status_code == 409
     assert zh(
         app,

@@ -233,7 +233,8 @@ def test_report_page_shows_photos_location_item_deadline_and_history(app, browse
     report_id = file_report()
     page = html(browser_for("c1").get(f"/reports/{report_id}"))
     assert "楼道卫生不洁" in page and "ENV-02" in page
-    assert "34.655000, 112.405000" in page and "±8 m" in page and "手机定位" in page
+    # The accuracy in metres as the capture page words it (one unit formatter: 米 in Chinese).
+    assert "34.655000, 112.405000" in page and "±8 米" in page and "手机定位" in page
     assert "截止" in page and "还剩" in page
     assert re.findall(r'<li data-action="(\w+)"', page) == ["file", "dispatch"]
     assert re.search(r"/api/v1/photos/\d+/thumb", page)
