@@ -5,7 +5,6 @@ app's host, and the Content-Security-Policy blocks nothing (the conftest fails t
 from __future__ import annotations
 
 import re
-
 from urllib.parse import urlparse
 
 import pytest

@@ -527,3 +527,55 @@ def test_the_pages_read_in_english_too(app, browser_for):
     assert "Sanitation" in breakdown and "item capped" in breakdown
     bulletin = text_of(get(client, "/ranking/2026-03/bulletin"))
     assert "monthly bulletin, 2026-03" in bulletin and "fewer overdue open items" in bulletin
+
+
+def test_english_item_names_everywhere_on_the_breakdown_and_the_bulletin(app, browser_for, people):
+    """Issue 18: per-report deduction lines and the bulletin's captions use the checklist's English name."""
+    client = browser_for("office")
+    client.get("/lang/en")
+    breakdown = text_of(get(client, "/ranking/2026-03/C001"))
+    r3 = section(breakdown, "reports").split(f'data-report="{people["r3"]}"', 1)[1].split("</li>", 1)[0]
+    assert "ORD-02 Charging cables" in r3 and "飞线充电" not in r3
+    assert not re.search(r"[\u4e00-\u9fff]", section(breakdown, "reports").replace("青年宫", ""))
+    bulletin = text_of(get(client, "/ranking/2026-03/bulletin"))
+    caption = bulletin.split(f'data-report="{people["r3"]}"', 1)[1].split("</figcaption>", 1)[0]
+    assert "ORD-02 Charging cables" in caption and "飞线充电" not in caption
+    # The Chinese pages keep the Chinese names.
+    client.get("/lang/zh_CN")
+    assert "ORD-02 飞线充电" in section(text_of(get(client, "/ranking/2026-03/C001")), "reports")
+
+
+def test_publishing_asks_for_confirmation_and_the_first_press_stores_nothing(app, browser_for):
+    client = browser_for("office")
+    token = csrf_token_from(text_of(get(client, "/ranking/2026-03")))
+    with at(AFTER):
+        asked = client.post("/ranking/2026-03/publish", data={"csrf_token": token})
+    page = text_of(asked)
+    assert asked.status_code == 200 and zh(app, "Publish %(month)s?", month="2026-03") in page
+    assert 'id="cancel"' in page and 'href="/ranking/2026-03"' in page
+    with app.app_context():
+        assert db.session.scalar(select(RankingSnapshot.id)) is None
+    client.get("/lang/en")
+    with at(AFTER):
+        assert "Yes, publish 2026-03" in text_of(
+            client.post("/ranking/2026-03/publish", data={"csrf_token": token})
+        )
+
+
+def test_community_staff_see_the_published_red_and_black_lists_by_name(app, browser_for):
+    """Issue 18: the lists are public notices once published; never "none" where there are entries."""
+    page = text_of(get(browser_for("c1"), "/ranking/2026-03"))
+    lists = section(page, "lists")  # provisional: not the community's to see, and not shown as empty
+    assert 'id="lists-pending"' in lists and "<ol>" not in lists
+    assert publish_form(browser_for("office")).status_code == 302
+    for path in ("/ranking/2026-03", "/ranking/2026-03/bulletin"):
+        page = text_of(get(browser_for("c1"), path))
+        lists = section(page, "lists" if path.endswith("03") else "b-lists")
+        red, black = lists.split("black-list", 1)
+        assert 'data-listed="C002"' in red and "青年宫社区" in red
+        assert 'data-listed="C001"' in black and "王城社区" in black
+        assert zh(app, "None") not in lists
+        assert "/ranking/2026-03/C002" not in lists  # named, but not the community's breakdown to open
+    # Sub-district staff of the other sub-district see the same lists.
+    lists = section(text_of(get(browser_for("sd2"), "/ranking/2026-03")), "lists")
+    assert "青年宫社区" in lists and "王城社区" in lists
