@@ -122,6 +122,7 @@ def _month_page(month: str, *, error: str | None = None, status: int = 200):
         "ranked_total": sum(1 for c in document["communities"] if c["rank"] is not None),
         "not_inspected": [c for c in shown["communities"] if not c["inspected"]],
         "lists": pages.public_lists(document, p),
+        "own_community": p.community_id,
         "changes": pages.changes_from_previous(month, shown, now=now, tz_name=_tz_name()),
         "previous": _step(month, Month.previous),
         "next": _step(month, Month.next),

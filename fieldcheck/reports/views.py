@@ -181,6 +181,7 @@ def service_worker():
         "shell": url_for("reports.capture"),
         "scope": url_for("reports.capture"),
         "session": url_for("reports.session_info"),
+        "pages": [url_for("reports.mine")],
         "static": [url_for("static", filename=name) for name in SHELL_STATIC],
         "queue": url_for("static", filename="js/queue.js"),
     }
