@@ -67,7 +67,8 @@ def test_office_map_on_a_phone(live_server, phone_factory):
     expect(card).to_have_attribute("data-kind", "report")
     link = card.locator("#card-report")
     expect(link).to_be_visible()
-    assert int(link.get_attribute("href").rsplit("/", 1)[1]) in {r["id"] for r in filed}
+    report_path, _query = link.get_attribute("href").split("?back=", 1)  # 返回列表 leads back to the map
+    assert int(report_path.rsplit("/", 1)[1]) in {r["id"] for r in filed}
     assert card.locator("img").count() == 1  # the before-photo's thumbnail
 
     assert hosts == {urlparse(url).netloc}, hosts
