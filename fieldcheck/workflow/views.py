@@ -212,7 +212,7 @@ def act(report_id: int, action: str):
         # A refusal shows the page the move was made from again, with the message and what was typed.
         queue = _queue_of(safe_next(request.form.get("next")))
         error = exc.translated(_)
-        if queue is not None:
+        if queue in queries.QUEUES and perm.can_verify(current_principal()):
             return _queue_page(
                 queue, error=error, failed=move_action.value, failed_id=report_id, status=exc.status
             )

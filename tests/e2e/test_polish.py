@@ -47,7 +47,7 @@ def assert_tap_targets(page, at_least: int = 1) -> None:
 
 
 def test_every_link_and_button_on_the_inspector_community_and_report_pages_is_44_px_tall(
-    live_server, phone_factory
+    live_server, phone_factory, tmp_path
 ):
     app, url = live_server.app, live_server.url
     mine = community_of(app, "community")
@@ -59,6 +59,9 @@ def test_every_link_and_button_on_the_inspector_community_and_report_pages_is_44
     # The capture page says the accuracy in 米 (one unit formatter with the report page below).
     expect(inspector.locator("#loc")).to_contain_text("±9 米")
     assert_tap_targets(inspector, at_least=2)
+    inspector.set_input_files("#photo-camera", [str(make_jpeg(tmp_path / "p.jpg", seed=3))])
+    expect(inspector.locator("#thumbs figure button")).to_have_count(1)  # remove the photo: a button too
+    assert_tap_targets(inspector, at_least=3)
     inspector.goto(f"{url}/inspector/mine")
     expect(inspector.locator(f"li.report[data-id='{report['id']}']").first).to_be_visible()
     assert_tap_targets(inspector, at_least=3)
