@@ -11,6 +11,7 @@ import re
 
 from playwright.sync_api import expect
 
+from fieldcheck.months import Month
 from tests.e2e.conftest import DEMO_PASSWORD, assert_no_horizontal_scroll, community_of, demo_point, login
 from tests.e2e.test_capture import make_jpeg
 from tests.e2e.test_offline import file_report as file_offline
@@ -144,6 +145,21 @@ def test_the_ranking_table_on_a_phone_shows_the_own_row_and_on_a_desktop_every_c
         if path.endswith(month):  # every column, no toggle
             expect(office.locator("#communities th.more").first).to_be_visible()
             expect(office.locator("label[for=all-columns]")).to_be_hidden()
+
+    # Publishing (last month: it is over) asks first, on a page of its own; cancelling publishes nothing.
+    before = str(Month.parse(month).previous())
+    office.goto(f"{url}/ranking/{before}")
+    for answer in ("#cancel", "#confirm"):
+        with office.expect_navigation():
+            office.locator("form.publish-form button[type=submit]").click()
+        expect(office.locator("#confirm-publish h1")).to_have_text(
+            zh(app, "Publish %(month)s?", month=before)
+        )
+        with office.expect_navigation():
+            office.locator(answer).click()
+        expect(office).to_have_url(f"{url}/ranking/{before}")
+        published = office.locator("#published")
+        expect(published).to_have_count(0 if answer == "#cancel" else 1)
 
 
 def test_offline_the_header_says_so_and_my_reports_shows_kept_and_queued_reports(
