@@ -8,15 +8,18 @@ where filing is not the subject.
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
 from fieldcheck.months import Month
 from tests.e2e.conftest import DEMO_PASSWORD, assert_no_horizontal_scroll, community_of, demo_point, login
-from tests.e2e.test_capture import make_jpeg
+from tests.e2e.test_capture import community_name, make_jpeg
 from tests.e2e.test_offline import file_report as file_offline
 from tests.e2e.test_offline import open_capture
 from tests.e2e.test_ranking import file_report, zh
+from tests.photo_factory import jpeg
 
 DESKTOP = {
     "viewport": {"width": 1366, "height": 900},
@@ -92,19 +95,43 @@ def test_every_link_and_button_on_the_inspector_community_and_report_pages_is_44
     assert_tap_targets(community, at_least=2)
 
 
+def file_in_month(page, base_url: str, lat: float, lon: float, *, month: str, instances: int, seed: int):
+    """File a report observed in `month` (the current or the previous one) with the page's session."""
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    response = page.request.post(
+        f"{base_url}/api/v1/reports",
+        multipart={
+            "csrf_token": token,
+            "client_id": f"6f1d2c3b-0000-4000-8000-{seed:012d}",
+            "item_code": "ENV-02",
+            "lat": str(lat),
+            "lon": str(lon),
+            "observed_at": f"{month}-15T10:00:00+08:00",
+            "instances": str(instances),
+            "photos": {"name": "image.jpg", "mimeType": "image/jpeg", "buffer": jpeg(seed=seed)},
+        },
+    )
+    assert response.status == 201, response.text()
+    return response.json()
+
+
 def test_the_ranking_table_on_a_phone_shows_the_own_row_and_on_a_desktop_every_column(
     live_server, phone_factory
 ):
+    """The table on a phone and a 1366 px desktop; publishing asks first; then the red and black lists
+    are public to community staff too, by name."""
     app, url = live_server.app, live_server.url
     mine, other = community_of(app, "community"), community_of(app, "community2")
+    # Last month: it is over, so the office can publish it at the end.
+    month = str(Month.parse(datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")).previous())
     inspector = phone_factory()
     login(inspector, url, "inspector")
-    report = file_report(inspector, url, *demo_point(app, mine), instances=1, seed=41)
-    file_report(inspector, url, *demo_point(app, other), instances=2, seed=42)
-    month = report["observed_at"][:7]
+    file_in_month(inspector, url, *demo_point(app, mine), month=month, instances=1, seed=41)
+    file_in_month(inspector, url, *demo_point(app, other), month=month, instances=2, seed=42)
 
+    phones = {}
     for language, label in (("zh", zh(app, "Show all columns")), ("en", "Show all columns")):
-        phone = phone_factory()
+        phone = phones[language] = phone_factory()
         if language == "en":
             phone.context.add_cookies([{"name": "lang", "value": "en", "url": url}])
         login(phone, url, "community")
@@ -131,6 +158,9 @@ def test_the_ranking_table_on_a_phone_shows_the_own_row_and_on_a_desktop_every_c
         expect(more).to_be_visible()
         expect(phone.locator(f"#communities tr[data-community='{mine}'] td.more").first).to_be_visible()
         assert_no_horizontal_scroll(phone)
+        # Not published yet: the lists are not the community's to see, and not shown as empty.
+        expect(phone.locator("#lists-pending")).to_be_visible()
+        expect(phone.locator("#lists ol")).to_have_count(0)
 
     office = phone_factory(**DESKTOP)
     login(office, url, "office")
@@ -146,20 +176,25 @@ def test_the_ranking_table_on_a_phone_shows_the_own_row_and_on_a_desktop_every_c
             expect(office.locator("#communities th.more").first).to_be_visible()
             expect(office.locator("label[for=all-columns]")).to_be_hidden()
 
-    # Publishing (last month: it is over) asks first, on a page of its own; cancelling publishes nothing.
-    before = str(Month.parse(month).previous())
-    office.goto(f"{url}/ranking/{before}")
+    # Publishing asks first, on a page of its own; cancelling publishes nothing.
+    office.goto(f"{url}/ranking/{month}")
     for answer in ("#cancel", "#confirm"):
         with office.expect_navigation():
             office.locator("form.publish-form button[type=submit]").click()
-        expect(office.locator("#confirm-publish h1")).to_have_text(
-            zh(app, "Publish %(month)s?", month=before)
-        )
+        expect(office.locator("#confirm-publish h1")).to_have_text(zh(app, "Publish %(month)s?", month=month))
         with office.expect_navigation():
             office.locator(answer).click()
-        expect(office).to_have_url(f"{url}/ranking/{before}")
-        published = office.locator("#published")
-        expect(published).to_have_count(0 if answer == "#cancel" else 1)
+        expect(office).to_have_url(f"{url}/ranking/{month}")
+        expect(office.locator("#published")).to_have_count(0 if answer == "#cancel" else 1)
+
+    # Published: community staff see the red list by name, the other community included (a public notice).
+    phone = phones["zh"]
+    phone.reload()
+    red = phone.locator("#lists .red-list")
+    expect(red.locator(f"li[data-listed='{other}']")).to_contain_text(community_name(app, other))
+    expect(red.locator(f"li[data-listed='{mine}'] a")).to_have_count(1)  # its own breakdown: a link
+    expect(red.locator(f"li[data-listed='{other}'] a")).to_have_count(0)  # another's: named only
+    assert_no_horizontal_scroll(phone)
 
 
 def test_offline_the_header_says_so_and_my_reports_shows_kept_and_queued_reports(
