@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
+from ..errors import N_
+
 MAX_PATTERN = 60
 MAX_ISSUER = 100
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -20,29 +22,33 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class PatternError(ValueError):
-    """A number pattern that cannot number documents; the message says what is wrong."""
+    """A number pattern (or issuing body) that cannot be used; the message (an N_ message) says why."""
+
+
+TOO_LONG = N_("one line of 1 to 60 characters")
+ONE_N = N_("{n} must appear exactly once")
+UNKNOWN = N_("only {n} and {year} may stand in braces")
+ISSUER_TOO_LONG = N_("one line of at most 100 characters")
 
 
 def check_pattern(pattern: str) -> str:
     """The pattern, stripped; PatternError unless it has exactly one {n} and no other placeholder but {year}."""
     pattern = pattern.strip()
     if not pattern or len(pattern) > MAX_PATTERN or _CONTROL.search(pattern):
-        raise PatternError(f"a pattern is 1 to {MAX_PATTERN} characters on one line")
+        raise PatternError(TOO_LONG)
     names = _PLACEHOLDER.findall(pattern)
     if names.count("n") != 1:
-        raise PatternError("a pattern has {n} exactly once")
-    unknown = sorted({name for name in names if name not in ("n", "year")})
-    if unknown:
-        raise PatternError("unknown placeholder {" + unknown[0] + "}: use {n} and {year}")
-    if "{" in _PLACEHOLDER.sub("", pattern) or "}" in _PLACEHOLDER.sub("", pattern):
-        raise PatternError("a brace that is not part of {n} or {year}")
+        raise PatternError(ONE_N)
+    rest = _PLACEHOLDER.sub("", pattern)
+    if any(name not in ("n", "year") for name in names) or "{" in rest or "}" in rest:
+        raise PatternError(UNKNOWN)
     return pattern
 
 
 def check_issuer(issuer: str) -> str:
     issuer = issuer.strip()
     if len(issuer) > MAX_ISSUER or _CONTROL.search(issuer):
-        raise PatternError(f"the issuing body is at most {MAX_ISSUER} characters on one line")
+        raise PatternError(ISSUER_TOO_LONG)
     return issuer
 
 
