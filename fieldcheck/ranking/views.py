@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 from .. import links
 from .. import permissions as perm
 from ..calendar import local_text, month_bounds
+from ..documents import services as documents
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
 from ..months import BadMonth, Month, month_text
@@ -188,6 +189,7 @@ def bulletin(month: str):
         "ranking/bulletin.html",
         month=month,
         doc=shown,
+        formal=documents.of_ranking(document, now=now, tz_name=_tz_name()),
         names={c["code"]: c for c in shown["communities"]},
         main=main,
         photos=pages.photos_of(d["report_id"] for d in main["typical"]),
