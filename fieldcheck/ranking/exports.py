@@ -178,7 +178,10 @@ def _formal_lines(document: dict, formal: Formal | None) -> list[str]:
     if formal is None:
         return []
     lines = [f"发文机关：{formal.issuer or '（未设置）'}"]
-    lines.append(f"文号：{formal.number}" if formal.number else "文号：（发布时编号）")
+    if formal.number:
+        lines.append(f"文号：{formal.number}")
+    elif not document.get("published"):
+        lines.append("文号：（发布时编号）")
     if formal.dated is not None:
         lines.append(f"日期：{chinese_date(formal.dated)}")
     return lines

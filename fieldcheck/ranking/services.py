@@ -146,8 +146,8 @@ def snapshot_history(month: str) -> list[dict]:
 def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> RankingSnapshot:
     """Freeze the month as computed now, as the next snapshot (the first publication or a correction).
 
-    Refused (409) before the month is over, and when the figures equal the latest snapshot's. The caller
-    commits; a concurrent publication of the same sequence fails on the unique (month, sequence).
+    Refused (409) before the month is over, and when the figures equal the latest snapshot's. The month's
+    first publication numbers its bulletin (``documents.services.number_bulletin``). The caller commits; a concurrent publication of the same sequence fails on the unique (month, sequence).
     """
     month = month_text(month)
     _start, end = month_bounds(month, ZoneInfo(tz_name))

@@ -260,3 +260,17 @@ def test_past_excels_limit_the_links_stay_text_and_the_about_sheet_says_so(app, 
     assert linked == ["O2", "P2", "P3"] and all(r[15].value.startswith("https://") for r in rows)
     unlinked = 2 * len(rows) - 3
     assert any(f"其余 {unlinked} 个为文本" in str(r[0]) for r in wb["说明"].iter_rows(values_only=True))
+
+
+def test_a_month_published_before_numbering_shows_no_number_rather_than_a_promise(app, browser_for, people):
+    configure(app, **{settings.ISSUER: ISSUER})
+    publish(app, "2026-03", AFTER)
+    with app.app_context():
+        db.session.execute(BulletinNumber.__table__.delete())  # as a month published before this revision
+        db.session.commit()
+    with at(AFTER):
+        page = browser_for("office").get("/ranking/2026-03/bulletin").get_data(as_text=True)
+        data = browser_for("office").get("/api/v1/rankings/2026-03.xlsx").data
+    assert 'id="doc-number"' not in page and f'<p class="issuer" id="issuer">{ISSUER}</p>' in page
+    about = [r[0] for r in load_workbook(io.BytesIO(data))["说明"].iter_rows(min_row=2, values_only=True)]
+    assert about[0] == f"发文机关：{ISSUER}" and not any(str(line).startswith("文号") for line in about)
