@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from xml.sax.saxutils import escape as _escape_xml
 
+from . import spreadsheet
 from .spreadsheet import Sheet, Workbook, text, width
 
 HEADERS = [
@@ -97,12 +98,9 @@ class _Cells:
             self.text(EXCLUDED_ZH.get(excluded, excluded)) if excluded else None,
         ]
 
-    def fixed_cells(self, d: dict) -> tuple[str, str]:
-        """The cells D..J and L..N of a deduction as templates with ``ROW`` for the row number."""
-        key = tuple(d[k] for k in _FIXED_KEYS)
-        cells = self.fixed.get(key)
-        if cells is not None:
-            return cells
+    def fixed_cells(self, key: tuple) -> tuple[str, str]:
+        """The cells D..J and L..N of a deduction (its ``_FIXED_KEYS`` values) as templates with ``ROW`` for
+        the row number."""
         parts = self._parts(key)
         rendered = []
         for index, col, part in zip(_FIXED_INDEXES, _FIXED_COLUMNS, parts, strict=True):
@@ -120,30 +118,43 @@ def write(wb: Workbook, document: dict, base_url: str, paths: dict) -> Sheet:
     """Add the deduction sheet of ``document`` to ``wb``; links are ``base_url`` + ``paths``."""
     sheet = wb.sheet("扣分明细", HEADERS)
     cells = _Cells(sheet)
+    fixed = cells.fixed
     names = {c["code"]: c["name"] for c in document["communities"]}
     api_base = base_url + paths["report_api"].removesuffix("{id}")
     web_base = base_url + paths["report"].removesuffix("{id}")
     api, web = _escape_xml(api_base), _escape_xml(web_base)
     rows: list[str] = []
     max_rid = 0
+    linking = len(sheet.links) < spreadsheet.MAX_LINKS
     for code, breakdown in document["breakdowns"].items():
         code_xml, code_w = cells.text(code) or ("", 0)
         name_xml, name_w = cells.text(names.get(code)) or ("", 0)
         sheet.fit(0, code_w)
         sheet.fit(1, name_w)
-        community = (f'<c r="A{ROW}" t="inlineStr">{code_xml}</c>' if code_xml else "") + (
-            f'<c r="B{ROW}" t="inlineStr">{name_xml}</c>' if name_xml else ""
-        )
         for d in breakdown["deductions"]:
             n = len(rows) + 2
             rid, repeat_of = d["report_id"], d["repeat_of"]
-            max_rid = max(max_rid, rid)
-            head, tail = cells.fixed_cells(d)
+            if rid > max_rid:
+                max_rid = rid
+            key = (  # _FIXED_KEYS, written out: this loop runs once per deduction
+                d["item_code"],
+                d["item_name_zh"],
+                d["category_code"],
+                d["instances"],
+                d["points"],
+                d["found_by"],
+                d["found_by_multiplier"],
+                d["repeat_multiplier"],
+                d["amount"],
+                d["excluded"],
+            )
+            head, tail = fixed.get(key) or cells.fixed_cells(key)
             if repeat_of is not None:
                 sheet.fit(10, width(repeat_of))
             rows.append(
                 f'<row r="{n}">'
-                + community.replace(ROW, str(n))
+                + (f'<c r="A{n}" t="inlineStr">{code_xml}</c>' if code_xml else "")
+                + (f'<c r="B{n}" t="inlineStr">{name_xml}</c>' if name_xml else "")
                 + f'<c r="C{n}"><v>{rid}</v></c>'
                 + head.replace(ROW, str(n))
                 + (f'<c r="K{n}"><v>{repeat_of}</v></c>' if repeat_of is not None else "")
@@ -151,8 +162,12 @@ def write(wb: Workbook, document: dict, base_url: str, paths: dict) -> Sheet:
                 + f'<c r="O{n}" t="inlineStr"><is><t>{api}{rid}</t></is></c>'
                 f'<c r="P{n}" t="inlineStr"><is><t>{web}{rid}</t></is></c></row>'
             )
-            sheet.link(f"P{n}", f"{web_base}{rid}")
-            sheet.link(f"O{n}", f"{api_base}{rid}")
+            if linking:
+                sheet.link(f"P{n}", f"{web_base}{rid}")
+                sheet.link(f"O{n}", f"{api_base}{rid}")
+                linking = len(sheet.links) < spreadsheet.MAX_LINKS
+            else:  # past Excel's limit: no address built for nothing
+                sheet.unlinked += 2
     if rows:
         sheet.fit(2, width(max_rid))
         sheet.fit(14, width(base_url + paths["report_api"].format(id=max_rid)))
