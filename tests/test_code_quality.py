@@ -30,6 +30,7 @@ PURE_MODULES = [
     "fieldcheck/workflow/rules.py",
     "fieldcheck/notify/rules.py",
     "fieldcheck/map/datum.py",
+    "fieldcheck/documents/formal.py",
 ]
 
 

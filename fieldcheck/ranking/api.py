@@ -13,6 +13,7 @@ from .. import links
 from .. import permissions as perm
 from ..api.describe import ERROR, Answer, documented
 from ..api.views import bp
+from ..documents import services as documents
 from ..errors import N_, Invalid
 from ..months import month_text
 from ..types import utcnow
@@ -58,7 +59,8 @@ def get_ranking(month: str):
     shown = services.visible_to(document, p)
     base = links.public_base()
     if fmt == "xlsx":
-        body, mime = exports.to_xlsx(shown, base_url=base), exports.XLSX_MIME
+        formal = documents.of_ranking(document, now=utcnow(), tz_name=current_app.config["TIMEZONE"])
+        body, mime = exports.to_xlsx(shown, base_url=base, formal=formal), exports.XLSX_MIME
     else:
         body, mime = exports.to_csv(shown, base_url=base), exports.CSV_MIME
     name = f"ranking-{month}.{fmt}"

@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 from .. import links
 from .. import permissions as perm
 from ..calendar import local_text, month_bounds
+from ..documents import services as documents
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
 from ..formats import display_name
@@ -204,6 +205,8 @@ def bulletin(month: str):
         month=month,
         doc=shown,
         lists=pages.public_lists(document, p),
+        formal=documents.of_ranking(document, now=now, tz_name=_tz_name()),
+        names={c["code"]: c for c in shown["communities"]},
         main=main,
         photos=pages.photos_of(d["report_id"] for d in main["typical"]),
         items=pages.item_names(shown),
