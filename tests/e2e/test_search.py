@@ -42,4 +42,4 @@ def test_office_searches_by_report_number_on_a_phone(live_server, phone):
     assert f"q=%23{last}" in phone.locator("#csv-link").get_attribute("href")
     with phone.expect_navigation():
         results.locator("a.title").click()
-    assert phone.url.endswith(f"/reports/{last}")
+    assert f"/reports/{last}?back=/search?" in phone.url  # 返回列表 leads back to these results
