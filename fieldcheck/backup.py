@@ -216,6 +216,7 @@ def backup(
     read with and which a restore must have."""
     folder = Path(folder)
     (folder / "database").mkdir(parents=True, exist_ok=True)
+    previous = _previous_blobs(folder)
     (folder / "manifest.json").unlink(missing_ok=True)  # until the new one is written, it is unfinished
     tables: dict[str, dict] = {}
     keys: set[str] = set()
@@ -234,7 +235,7 @@ def backup(
         photo = metadata.tables["photo"]
         for row in conn.execute(select(*(photo.c[c] for c in PHOTO_KEY_COLUMNS))):
             keys.update(row)
-    blobs, missing, copied, size = _copy_blobs(folder, store, sorted(keys), progress)
+    blobs, missing, copied, size = _copy_blobs(folder, store, sorted(keys), previous, progress)
     manifest = {
         "format": FORMAT,
         "created_at": now.isoformat(),
@@ -248,8 +249,20 @@ def backup(
     return BackupResult(folder, {n: t["rows"] for n, t in tables.items()}, len(blobs), copied, size, missing)
 
 
+def _previous_blobs(folder: Path) -> dict[str, dict]:
+    """The blob records of the backup last finished in ``folder`` (none if there is none)."""
+    try:
+        return dict(read_manifest(folder)["blobs"])
+    except (BackupError, KeyError, TypeError, ValueError):
+        return {}
+
+
 def _copy_blobs(
-    folder: Path, store: BlobStore, keys: list[str], progress: Callable[[str], None] | None
+    folder: Path,
+    store: BlobStore,
+    keys: list[str],
+    previous: dict[str, dict],
+    progress: Callable[[str], None] | None,
 ) -> tuple[dict[str, dict], list[str], int, int]:
     blobs: dict[str, dict] = {}
     missing: list[str] = []
@@ -260,8 +273,9 @@ def _copy_blobs(
         except InvalidBlobKey:
             missing.append(key)
             continue
-        if path.is_file() and _kept(path, key):  # a previous backup into this folder copied it
-            digest, length = _sha256_file(path), path.stat().st_size
+        kept = _kept(path, key, previous) if path.is_file() else None
+        if kept is not None:  # a previous backup into this folder copied it
+            digest, length = kept["sha256"], kept["size"]
         else:
             try:
                 data = store.get(key)
@@ -278,12 +292,19 @@ def _copy_blobs(
     return blobs, missing, copied, total
 
 
-def _kept(path: Path, key: str) -> bool:
-    """A blob file already in the backup folder: written whole (atomically) by an earlier backup; an
-    original must still hash to its key."""
-    if key.startswith("originals/"):
-        return _sha256_file(path) == key.rsplit("/", 1)[-1]
-    return True
+def _kept(path: Path, key: str, previous: dict[str, dict]) -> dict | None:
+    """The record of a blob file already in the backup folder, or None to copy it again. Files are written
+    whole (atomically), so one the last finished backup recorded with this size is taken as recorded
+    (a nightly backup does not read every photo again: `restore --check` does); any other is read, and an
+    original must hash to its key."""
+    size = path.stat().st_size
+    known = previous.get(key)
+    if isinstance(known, dict) and known.get("size") == size and isinstance(known.get("sha256"), str):
+        return {"sha256": known["sha256"], "size": size}
+    digest = _sha256_file(path)
+    if key.startswith("originals/") and digest != key.rsplit("/", 1)[-1]:
+        return None
+    return {"sha256": digest, "size": size}
 
 
 # -- verify and restore -----------------------------------------------------------------------------

@@ -147,6 +147,9 @@ def test_a_damaged_or_unfinished_backup_is_refused_and_a_full_database_too(
     make_report("closed", at=datetime(2026, 10, 5, 2, tzinfo=UTC))
     folder = tmp_path / "backup"
     assert app.test_cli_runner().invoke(main, ["backup", str(folder)]).exit_code == 0
+    # Again into the same folder: the photo files are there already, none is copied again.
+    again = app.test_cli_runner().invoke(main, ["backup", str(folder)])
+    assert again.exit_code == 0 and "0 copied now" in again.output and " 0 photo files" not in again.output
     runner = empty_target.test_cli_runner()
     assert runner.invoke(main, ["restore", "--check", str(folder)]).exit_code == 0
 
