@@ -22,9 +22,9 @@ answered 201 is there exactly once with its photo's SHA-256 (lost: missing; dupl
 report for a client_id; the client_id is unique, so this checks the check).
 
 Phases of one run: the **baseline** (one synchronous gunicorn worker, 8 inspectors, 20 readers); on the
-configured server, the **cost** of a report and of a read, each alone (CPU seconds of gunicorn's processes,
-and of the object store's, read from /proc, per report or read: the figure that carries to another
-machine, whatever else this one runs), and from them what the cores would carry if the app had them to
+configured server, the **cost** of a report and of a read, each alone (CPU seconds of gunicorn's processes
+per report or read, read from /proc, with moto's beside them: the figure that carries to another machine,
+whatever else this one runs), and from them what the cores would carry if the app had them to
 itself (PostgreSQL's own CPU not counted); the **main** phase (8 inspectors, 20 readers); then the
 **knee**: more inspectors (12, 16, 24, 32) until p95 passes 1 s. The figures are printed per phase, with
 the load average (other work on the machine slows every figure but the CPU costs); the last line is one
@@ -173,6 +173,7 @@ class Server:
             argv += ["--workers", "1", "--worker-class", "sync", "--threads", "1"]
         elif workers:
             argv += ["--workers", str(workers)]
+        self.store_pid: int | None = None
         self.log = open(folder / f"gunicorn-{self.port}.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=self.log, cwd=folder)
         wait_for(self.port, "/healthz", self.process)
@@ -256,7 +257,8 @@ class Phase:
     seconds: float = 0.0
     lost: int = 0
     duplicated: int = 0
-    server_cpu: float = 0.0  # CPU seconds of the app server (and the object store) during the phase
+    server_cpu: float = 0.0  # CPU seconds of the app server (gunicorn's processes) during the phase
+    store_cpu: float = 0.0  # ... and of the S3-protocol server (moto, a Python process), if any
 
     def figures(self) -> dict:
         lat = sorted(self.latencies)
@@ -286,6 +288,7 @@ class Phase:
             "server_cpu_ms_per_read": (
                 round(1000 * self.server_cpu / len(reads), 1) if reads and not self.sent else None
             ),
+            "store_cpu_ms_per_report": round(1000 * self.store_cpu / len(self.sent)) if self.sent else None,
             "server_cores_used": round(self.server_cpu / self.seconds, 2) if self.seconds else None,
             # What this much CPU per report (reads of the phase included) allows on one idle core.
             "reports_per_s_per_idle_core": round(len(self.sent) / self.server_cpu, 2)
@@ -374,6 +377,8 @@ def run_phase(
     port = server.port
     cpu = cpu or server.cpu_seconds
     cpu_before = cpu()
+    store_pid = getattr(server, "store_pid", None)
+    store_before = tree_cpu(store_pid) if store_pid else 0.0
     phase, lock, done = Phase(name, inspectors, readers), threading.Lock(), threading.Event()
     month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     stop_at = time.monotonic() + seconds
@@ -399,6 +404,7 @@ def run_phase(
         done.wait(seconds)  # a readers-only phase lasts its seconds
     phase.seconds = time.perf_counter() - started
     phase.server_cpu = cpu() - cpu_before  # readers included: what the server spent while reports came in
+    phase.store_cpu = (tree_cpu(store_pid) - store_before) if store_pid else 0.0
     done.set()
     for t in readers_:
         t.join()
@@ -434,6 +440,7 @@ def show(phase: Phase) -> dict:
         f"{f['max_s']} s; errors {f['errors']}, lost {f['lost']}, duplicated {f['duplicated']}; reads "
         f"{f['reads']} (p95 {f['read_p95_s']} s, {f['read_errors']} errors); server CPU "
         f"{f['server_cpu_ms_per_report']} ms per report ({f['server_cores_used']} cores busy; "
+        f"object store {f['store_cpu_ms_per_report']} ms; "
         f"{f['reports_per_s_per_idle_core']} reports/s per idle core)",
         flush=True,
     )
@@ -509,11 +516,11 @@ def main() -> int:
     common = {"reports": args.reports, "seconds": args.seconds, "pause": args.reader_pause}
 
     def started(sync: bool) -> Server:
-        """A server, warmed up (each worker has served a report and the reads), its CPU counted with the
-        object store's."""
+        """A server, warmed up (each worker has served a report and the reads); the object store's CPU is
+        counted beside its own."""
         server = Server(env, args.workers, sync, folder)
         if moto is not None:
-            server.cpu_seconds = lambda: tree_cpu(server.process.pid) + tree_cpu(moto.pid)
+            server.store_pid = moto.pid
         run_phase(
             "warm-up", server, tokens, photos, inspectors=2, readers=4, reports=3, seconds=30, pause=0.2
         )
