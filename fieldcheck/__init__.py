@@ -61,6 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .storage import store_from_config
     from .web import register_error_handlers, register_template_helpers
     from .workflow import api as _workflow_api  # noqa: F401  (adds workflow moves to the api blueprint)
+    from .workflow import search_page as _search_page  # noqa: F401  (adds /search to the workflow blueprint)
     from .workflow.views import bp as workflow_bp
 
     app.register_blueprint(auth_bp)

@@ -26,6 +26,7 @@ PURE_MODULES = [
     "fieldcheck/storage.py",
     "fieldcheck/photos",
     "fieldcheck/checklist/spec.py",
+    "fieldcheck/scoring",
     "fieldcheck/workflow/rules.py",
     "fieldcheck/notify/rules.py",
     "fieldcheck/map/datum.py",
