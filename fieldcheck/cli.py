@@ -491,5 +491,7 @@ def serve(ctx: click.Context, bind: str | None, workers: int | None) -> None:
     os.execvp(argv[0], argv)
 
 
+from . import cli_backup as _cli_backup  # noqa: E402, F401  (registers backup and restore on main)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -118,6 +118,8 @@ def after(query: Select, key: tuple[datetime, int] | None) -> Select:
 LIST_LOADS = (
     selectinload(Report.photos),
     selectinload(Report.events).selectinload(Event.actor),
+    # Each event's photo ids with the page, not one query per event (bench/load.py's readers).
+    selectinload(Report.events).selectinload(Event.photos),
     selectinload(Report.item),
     selectinload(Report.community).selectinload(Community.subdistrict),
     selectinload(Report.inspector),
@@ -178,6 +180,8 @@ def list_reports(
         query.options(
             selectinload(Report.photos),
             selectinload(Report.events).selectinload(Event.actor),
+            # Each event's photo ids with the page, not one query per event (bench/load.py's readers).
+            selectinload(Report.events).selectinload(Event.photos),
             selectinload(Report.item),
             selectinload(Report.community).selectinload(Community.subdistrict),
             selectinload(Report.inspector),

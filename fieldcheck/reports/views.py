@@ -90,7 +90,7 @@ def capture():
     # no-store: a browser's own cache must never replay a page with a used client_id; only the service
     # worker keeps a copy, and asks with If-None-Match whether it is still current.
     headers = {"ETag": f'"{etag}"', "Cache-Control": "no-store"}
-    if request.if_none_match.contains(etag):
+    if request.if_none_match.contains_weak(etag):  # weak comparison (RFC 9110): a proxy that gzips weakens it
         return Response(status=304, headers=headers)
     return Response(body, mimetype="text/html", headers=headers)
 
