@@ -136,7 +136,7 @@ def boundary_version(version_id: int):
         current=current,
         diff=diff,
         counts=boundary_diff.counts(diff),
-        kinds=KIND_NAMES,
+        kinds={kind: _(name) for kind, name in KIND_NAMES.items()},  # "5 %" is not a format for Jinja's _()
         can_edit=perm.can_administer(current_principal()),
         config={
             "geojson_url": url_for("admin.boundary_geojson", version_id=version.id),
