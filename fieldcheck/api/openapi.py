@@ -1154,6 +1154,135 @@ SPEC["paths"]["/auth/token"]["post"]["responses"]["403"] = {
 }
 
 
+# --- boundary versions (fieldcheck/admin/boundaries.py) ----------------------------------------------------
+_BOUNDARY_VERSION = _obj(
+    {
+        "id": _s("integer"),
+        "source_name": _s(description="the uploaded file's name"),
+        "sha256": _s(),
+        "feature_count": _s("integer"),
+        "created_at": _s(format="date-time"),
+        "activated_at": _s(
+            format="date-time", nullable=True, description="when last put in force; null: never"
+        ),
+        "in_force": _s("boolean"),
+    }
+)
+_BOUNDARY_PROBLEM = _obj(
+    {
+        "feature": _s(
+            "integer", nullable=True, description="1-based number in file order; null: the whole file"
+        ),
+        "features": {"type": "array", "items": _s("integer"), "description": "every feature involved"},
+        "community_code": _s(nullable=True, description="the code the file gives the feature"),
+        "message": _s(),
+    }
+)
+_DIFF_LIST = {"type": "array", "items": _s("object")}
+_BOUNDARY_DIFF = _obj(
+    {
+        "added": {**_DIFF_LIST, "description": "[{code, name, subdistrict}]"},
+        "removed": {**_DIFF_LIST, "description": "[{code, name, subdistrict}] (in force, not in the file)"},
+        "renamed": {**_DIFF_LIST, "description": "[{code, from, to}]"},
+        "moved": {**_DIFF_LIST, "description": "[{code, name, from, to}] (sub-district codes)"},
+        "area_changed": {
+            **_DIFF_LIST,
+            "description": "[{code, name, from_m2, to_m2, change_pct}], by more than 5 % of the old area",
+        },
+    },
+    "The differences from the version in force, each list sorted by community code",
+)
+SPEC["paths"].update(
+    {
+        "/admin/boundaries": {
+            "get": {
+                "summary": "Boundary versions, newest first, and the id of the one in force (admin)",
+                "responses": {
+                    "200": {
+                        "description": "versions, in_force",
+                        "content": {
+                            "application/json": {
+                                "schema": _obj(
+                                    {
+                                        "versions": {"type": "array", "items": _BOUNDARY_VERSION},
+                                        "in_force": _s("integer", nullable=True),
+                                    }
+                                )
+                            }
+                        },
+                    },
+                    **_ADMIN_ERRORS,
+                },
+            },
+            "post": {
+                "summary": "Upload a GeoJSON FeatureCollection of community boundaries (admin): checked whole and "
+                "stored inactive, with its differences from the version in force; nothing else changes until it "
+                "is activated",
+                "description": "400 invalid_boundaries with id null, diff null and errors naming every bad feature "
+                "(also in error.errors): nothing is stored. 400 no_file without a file, too_large over 20 MB.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {"file": _s(format="binary", description="GeoJSON, UTF-8")},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "the stored (inactive) version",
+                        "content": {
+                            "application/json": {
+                                "schema": _obj(
+                                    {
+                                        "id": _s("integer"),
+                                        "errors": {"type": "array", "items": _BOUNDARY_PROBLEM},
+                                        "diff": _BOUNDARY_DIFF,
+                                        "feature_count": _s("integer"),
+                                    }
+                                )
+                            }
+                        },
+                    },
+                    "413": _ERR,
+                    **_ADMIN_ERRORS,
+                },
+            },
+        },
+        "/admin/boundaries/{version_id}/activate": {
+            "post": {
+                "summary": "Put a boundary version in force (admin), in one transaction: its boundaries, community "
+                "names and sub-districts. Reports keep the version they were located with. Activating the version "
+                "in force again changes nothing (activated false).",
+                "parameters": [_p("version_id")],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {
+                                "schema": _obj(
+                                    {
+                                        "id": _s("integer"),
+                                        "activated": _s("boolean"),
+                                        "in_force": _s("boolean"),
+                                    }
+                                )
+                            }
+                        },
+                    },
+                    "409": _ERR,
+                    **_ADMIN_ERRORS,
+                },
+            }
+        },
+    }
+)
+
+
 def _every_operation_documents_the_guard(spec: dict) -> None:
     """Any route may answer 400 bad_input (web.register_input_guard), and any secured one 401."""
     for path_item in spec["paths"].values():
