@@ -65,11 +65,19 @@ _SPOT_SEPARATORS = re.compile(r"[\s,，、;；]+")
 class GeoError(ValueError):
     """A boundary file that cannot be imported; the message names the offending feature(s)."""
 
-    def __init__(self, message: str, *, features: tuple[int, ...] = (), code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        features: tuple[int, ...] = (),
+        code: str | None = None,
+        feature: int | None = None,
+    ):
         super().__init__(message)
         # 1-based feature numbers in file order, empty for errors about the file as a whole.
         self.features = features
-        # The community code of the (first) feature at fault, where the file gives one.
+        # The feature at fault (by default the last one named) and its community code, where the file gives one.
+        self.feature = feature if feature is not None else (features[-1] if features else None)
         self.code = code
 
 
@@ -418,6 +426,7 @@ def _overlaps(features: Sequence[BoundaryFeature], numbers: Sequence[int]) -> li
                     f"lon {overlap.centroid.x:.6f}",
                     features=(numbers[i], numbers[j]),
                     code=fa.community_code,
+                    feature=numbers[i],
                 )
             )
     return problems

@@ -31,7 +31,7 @@ LIMITS = {"community_code": 32, "community_name": 100, "subdistrict_code": 32, "
 def problem_dict(exc: GeoError) -> dict:
     """One fault of a boundary file as the API and the page show it: the feature's number and code."""
     return {
-        "feature": exc.features[-1] if exc.features else None,
+        "feature": exc.feature,
         "features": list(exc.features),
         "community_code": exc.code,
         "message": str(exc),

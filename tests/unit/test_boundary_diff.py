@@ -87,6 +87,7 @@ def test_every_bad_feature_is_named_with_its_number_and_code():
         ((1, 5), "C001"),
         ((4, 6), "C004"),  # C006 overlaps C004 by half its area
     ]
+    assert [p.feature for p in problems] == [2, 3, 5, 4]  # the feature whose code is given
     assert "feature 2 (community C002" in str(problems[0]) and "Point" in str(problems[0])
     assert [f.community_code for f in features] == ["C001", "C004", "C006"]
     # The strict reader still stops at the first fault, with the same message.
