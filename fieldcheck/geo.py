@@ -34,14 +34,13 @@ import math
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from numbers import Real
 from typing import Any, Generic, TypeVar
 
 import shapely
 from shapely import MultiPolygon, Point, Polygon, STRtree
-from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
+
+from .earth import EARTH_RADIUS_M, area_m2, distance_m, validate_latlon  # noqa: F401  (re-exported)
 
 SPOT_TYPES = ("RES", "ALY", "ROAD", "MKT", "XING", "WC", "CEN", "PARK")
 REQUIRED_PROPERTIES = ("community_code", "community_name", "subdistrict_code", "subdistrict_name")
@@ -53,9 +52,6 @@ CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_.-]*")
 RESERVED_CODES = frozenset({"BULLETIN", "PUBLISH"})
 SLIVER_FRACTION = 0.001
 
-# Mean earth radius (IUGG), metres.
-EARTH_RADIUS_M = 6_371_008.8
-_M_PER_DEG = EARTH_RADIUS_M * math.pi / 180
 # Names of geographic WGS-84 systems a GeoJSON "crs" member may carry; CGCS2000 (EPSG:4490), China's
 # national datum, differs from WGS-84 by centimetres and is accepted as the same.
 _ACCEPTED_CRS = re.compile(r"CRS84|EPSG:+(4326|4490)\b|WGS ?84", re.IGNORECASE)
@@ -193,27 +189,18 @@ def check_feature_collection(
             continue
         code = feature.community_code
         label = _feature_label(number, code, feature.community_name)
-        if code in code_seen:
-            first = code_seen[code]
-            problems.append(
-                GeoError(
-                    f"{label}: community code {code} is already used by feature {first}",
-                    features=(first, number),
-                    code=code,
-                )
-            )
-            continue
-        code_seen[code] = number
+        first = code_seen.setdefault(code, number)
         known = subdistrict_seen.setdefault(feature.subdistrict_code, (feature.subdistrict_name, number))
-        if known[0] != feature.subdistrict_name:
-            problems.append(
-                GeoError(
-                    f'{label}: sub-district {feature.subdistrict_code} is named "{feature.subdistrict_name}" '
-                    f'here but "{known[0]}" in feature {known[1]}',
-                    features=(known[1], number),
-                    code=code,
-                )
+        if first != number:
+            message = f"{label}: community code {code} is already used by feature {first}"
+            problems.append(GeoError(message, features=(first, number), code=code))
+        elif known[0] != feature.subdistrict_name:
+            message = (
+                f'{label}: sub-district {feature.subdistrict_code} is named "{feature.subdistrict_name}" '
+                f'here but "{known[0]}" in feature {known[1]}'
             )
+            problems.append(GeoError(message, features=(known[1], number), code=code))
+        if first != number or known[0] != feature.subdistrict_name:
             continue
         features.append(feature)
         numbers.append(number)
@@ -455,42 +442,6 @@ def _geometry_to_geojson(geometry: Polygon | MultiPolygon) -> dict[str, Any]:
     if isinstance(geometry, Polygon):
         return {"type": "Polygon", "coordinates": rings(geometry)}
     return {"type": "MultiPolygon", "coordinates": [rings(part) for part in geometry.geoms]}
-
-
-def area_m2(geometry: BaseGeometry, lat0: float | None = None) -> float:
-    """Area in square metres of a WGS-84 geometry, by a local equirectangular projection at ``lat0``.
-
-    ``lat0`` defaults to the geometry's centroid latitude.
-    """
-    if geometry.is_empty:
-        return 0.0
-    if lat0 is None:
-        lat0 = geometry.centroid.y
-    return geometry.area * _M_PER_DEG * _M_PER_DEG * math.cos(math.radians(lat0))
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine on a sphere of the mean earth radius)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = math.radians(lon2 - lon1)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-def validate_latlon(lat: Any, lon: Any) -> tuple[float, float]:
-    """Return (lat, lon) as floats; raise ValueError unless both are finite numbers in WGS-84 range."""
-    checked = []
-    for label, value, limit in (("latitude", lat, 90), ("longitude", lon, 180)):
-        if isinstance(value, bool) or not isinstance(value, Real | Decimal):
-            raise ValueError(f"{label} must be a number, got {value!r}")
-        number = float(value)
-        if not math.isfinite(number):
-            raise ValueError(f"{label} must be finite, got {value!r}")
-        if not -limit <= number <= limit:
-            raise ValueError(f"{label} {number} is out of range -{limit}..{limit}")
-        checked.append(number)
-    return checked[0], checked[1]
 
 
 K = TypeVar("K", bound=Hashable)

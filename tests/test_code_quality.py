@@ -22,6 +22,7 @@ PURE_MODULES = [
     "fieldcheck/errors.py",
     "fieldcheck/geo.py",
     "fieldcheck/boundary_diff.py",
+    "fieldcheck/earth.py",
     "fieldcheck/calendar.py",
     "fieldcheck/permissions.py",
     "fieldcheck/storage.py",

@@ -54,8 +54,7 @@ def _uploaded() -> tuple[bytes, str]:
 def _upload() -> tuple[geo.BoundaryVersion, dict]:
     data, name = _uploaded()
     with writing():
-        version = geo.upload_boundaries(data, name)
-    return version, _diff(version)
+        return geo.upload_boundaries(data, name)
 
 
 def _diff(version) -> dict:

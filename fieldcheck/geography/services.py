@@ -53,8 +53,9 @@ class BoundaryProblems(Invalid):
     code = "invalid_boundaries"
 
 
-def upload_boundaries(data: bytes, source_name: str) -> BoundaryVersion:
-    """Stage a new boundary version, inactive; nothing is staged if any feature is bad (BoundaryProblems)."""
+def upload_boundaries(data: bytes, source_name: str) -> tuple[BoundaryVersion, dict]:
+    """Stage a new boundary version, inactive, and its differences from the version in force (see
+    fieldcheck.boundary_diff); nothing is staged if any feature is bad (BoundaryProblems)."""
     if len(data) > MAX_BOUNDARY_BYTES:
         raise Invalid(N_("The file is larger than %(n)s bytes."), code="too_large", n=MAX_BOUNDARY_BYTES)
     features, problems = check_boundaries(data)
@@ -68,7 +69,8 @@ def upload_boundaries(data: bytes, source_name: str) -> BoundaryVersion:
     )
     db.session.add(version)
     db.session.flush()
-    changes = boundary_diff.counts(diff_against_in_force(features))
+    diff = diff_against_in_force(features)
+    changes = boundary_diff.counts(diff)
     audit.record(
         None,
         "boundaries.upload",
@@ -76,7 +78,7 @@ def upload_boundaries(data: bytes, source_name: str) -> BoundaryVersion:
         {"source_name": [None, version.source_name], "feature_count": [None, len(features)]}
         | {kind: [None, n] for kind, n in changes.items()},
     )
-    return version
+    return version, diff
 
 
 def activate_boundaries(version: BoundaryVersion) -> bool:
@@ -137,7 +139,7 @@ def _apply_names(feature: BoundaryFeature, subdistricts: dict, communities: dict
 
 def import_boundaries(data: bytes, source_name: str) -> BoundaryVersion:
     """Stage a boundary version and put it in force at once (the command line's import)."""
-    version = upload_boundaries(data, source_name)
+    version, _diff = upload_boundaries(data, source_name)
     activate_boundaries(version)
     return version
 
