@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .admin import api as _admin_api  # noqa: F401  (adds /api/v1/admin routes to the api blueprint)
+    from .admin import boundaries as _admin_boundaries  # noqa: F401  (boundaries pages and admin API)
     from .admin import settings_views as _admin_settings  # noqa: F401  (adds /admin/settings to admin)
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp

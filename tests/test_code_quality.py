@@ -21,6 +21,8 @@ PURE_MODULES = [
     "fieldcheck/csvcells.py",
     "fieldcheck/errors.py",
     "fieldcheck/geo.py",
+    "fieldcheck/boundary_diff.py",
+    "fieldcheck/earth.py",
     "fieldcheck/calendar.py",
     "fieldcheck/permissions.py",
     "fieldcheck/storage.py",

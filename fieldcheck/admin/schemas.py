@@ -108,3 +108,57 @@ class AuditQuery(BaseModel):
     action: str = optional()
     before: str = optional("the next cursor of the previous page")
     limit: int = optional("1-500, default 50")
+
+
+# --- boundary versions (fieldcheck/admin/boundaries.py) ---------------------------------------------------
+
+
+class BoundaryVersion(BaseModel):
+    id: int
+    source_name: str = Field(description="the uploaded file's name")
+    sha256: str
+    feature_count: int
+    created_at: datetime
+    activated_at: datetime | None = Field(description="when last put in force; null: never")
+    in_force: bool
+
+
+class BoundaryVersions(BaseModel):
+    versions: list[BoundaryVersion]
+    in_force: int | None
+
+
+class BoundaryProblem(BaseModel):
+    feature: int | None = Field(description="1-based number in file order; null: the whole file")
+    features: list[int] = Field(description="every feature involved")
+    community_code: str | None = Field(description="the code the file gives the feature")
+    message: str
+
+
+class BoundaryDiff(BaseModel):
+    """The differences from the version in force, each list sorted by community code."""
+
+    added: list[dict] = Field(description="[{code, name, subdistrict}]")
+    removed: list[dict] = Field(description="[{code, name, subdistrict}] (in force, not in the file)")
+    renamed: list[dict] = Field(description="[{code, from, to}]")
+    moved: list[dict] = Field(description="[{code, name, from, to}] (sub-district codes)")
+    area_changed: list[dict] = Field(
+        description="[{code, name, from_m2, to_m2, change_pct}], by more than 5 % of the old area"
+    )
+
+
+class BoundaryUpload(BaseModel):
+    file: bytes = Field(description="GeoJSON, UTF-8")
+
+
+class UploadedBoundaries(BaseModel):
+    id: int
+    errors: list[BoundaryProblem]
+    diff: BoundaryDiff
+    feature_count: int
+
+
+class ActivatedBoundaries(BaseModel):
+    id: int
+    activated: bool
+    in_force: bool

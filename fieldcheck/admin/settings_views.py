@@ -17,11 +17,14 @@ from flask_login import current_user, login_required
 
 from .. import permissions as perm
 from .. import settings
-from ..errors import DomainError
+from ..errors import N_, DomainError
 from ..types import utcnow
 from ..unit_of_work import writing
 from ..web import current_principal
+from .pages import admin_page
 from .views import bp, require_admin, require_reader
+
+admin_page("admin.settings_page", N_("Settings"), order=80)
 
 
 def _submitted() -> dict:

@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ..admin import pages as admin_pages
 from ..calendar import local_month
 from ..checklist import services as checklist_services
 from ..extensions import db
@@ -125,6 +126,7 @@ def office():
         queues=workflow_queries.queue_counts(p),
         overdue=sum(c.overdue for c in by_community),
         lagging=lagging,
+        admin_pages=admin_pages.visible(p),
     )
 
 
@@ -139,4 +141,5 @@ def admin():
         boundary_version=current_boundary_version(),
         checklist=checklist_services.version_in_force(_month()),
         calendar_years=checklist_services.calendar_years(),
+        admin_pages=admin_pages.visible(current_principal()),
     )
