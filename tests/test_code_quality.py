@@ -21,15 +21,19 @@ PURE_MODULES = [
     "fieldcheck/csvcells.py",
     "fieldcheck/errors.py",
     "fieldcheck/geo.py",
+    "fieldcheck/boundary_diff.py",
+    "fieldcheck/earth.py",
     "fieldcheck/calendar.py",
     "fieldcheck/permissions.py",
     "fieldcheck/storage.py",
     "fieldcheck/photos",
     "fieldcheck/checklist/spec.py",
+    "fieldcheck/scoring",
     "fieldcheck/workflow/rules.py",
     "fieldcheck/notify/rules.py",
     "fieldcheck/notify/schedule.py",
     "fieldcheck/map/datum.py",
+    "fieldcheck/documents/formal.py",
 ]
 
 

@@ -1,6 +1,6 @@
 """Pages: the robot targets and failed messages (administrator), each user's e-mail preference.
 
-GET  /admin/notify                          targets, add form, failed messages          admin
+GET  /admin/notify                          targets, add form, failed messages          office, admin
 POST /admin/notify/targets                  add a target                                admin
 POST /admin/notify/targets/ID/delete        remove a target                             admin
 POST /admin/notify/targets/ID/test          send a test message now                     admin
@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions as perm
-from ..errors import DomainError
+from ..admin.pages import admin_page
+from ..errors import N_, DomainError
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..types import utcnow
@@ -23,6 +24,8 @@ from ..unit_of_work import writing
 from ..web import current_principal, require
 from . import messages, services
 from .views import bp
+
+admin_page("notify.robots", N_("Notification robots"), order=60)
 
 
 def _require_admin() -> None:
@@ -47,13 +50,14 @@ def _page(error: str | None = None, values=None, status: int = 200):
         subdistricts=list(db.session.scalars(db.select(Subdistrict).order_by(Subdistrict.code))),
         error=error,
         values=values or {},
+        can_edit=perm.can_administer(current_principal()),
     ), status
 
 
 @bp.get("/admin/notify")
 @login_required
-def admin():
-    _require_admin()
+def robots():
+    require(perm.is_staff_of_office(current_principal()))  # the office reads, the admin changes
     return _page()
 
 
@@ -75,7 +79,7 @@ def admin_add():
     except DomainError as exc:
         return _page(exc.translated(_), form, exc.status)
     flash(_("Robot added."))
-    return redirect(url_for("notify.admin"))
+    return redirect(url_for("notify.robots"))
 
 
 @bp.post("/admin/notify/targets/<int:target_id>/delete")
@@ -85,7 +89,7 @@ def admin_delete(target_id: int):
     with writing():
         services.delete_target(current_user, target_id)
     flash(_("Robot removed."))
-    return redirect(url_for("notify.admin"))
+    return redirect(url_for("notify.robots"))
 
 
 @bp.post("/admin/notify/targets/<int:target_id>/test")
@@ -97,7 +101,7 @@ def admin_test(target_id: int):
         flash(_("Test message sent."))
     else:
         flash(_("The test message failed: %(error)s", error=error))
-    return redirect(url_for("notify.admin"))
+    return redirect(url_for("notify.robots"))
 
 
 @bp.post("/admin/notify/failed/<int:delivery_id>/retry")
@@ -107,7 +111,7 @@ def admin_retry(delivery_id: int):
     with writing():
         services.retry(delivery_id, now=utcnow())
     flash(_("The message will be sent again."))
-    return redirect(url_for("notify.admin"))
+    return redirect(url_for("notify.robots"))
 
 
 @bp.post("/admin/notify/failed/<int:delivery_id>/dismiss")
@@ -117,7 +121,7 @@ def admin_dismiss(delivery_id: int):
     with writing():
         services.dismiss(delivery_id)
     flash(_("The message was dismissed."))
-    return redirect(url_for("notify.admin"))
+    return redirect(url_for("notify.robots"))
 
 
 @bp.route("/notifications/settings", methods=["GET", "POST"])

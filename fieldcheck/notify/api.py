@@ -7,12 +7,14 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import permissions as perm
+from ..api.describe import documented
 from ..api.views import bp, json_body
 from ..errors import N_, Forbidden, Invalid
 from ..types import utcnow
 from ..unit_of_work import writing
 from ..web import current_principal
 from . import inbox, messages, services
+from . import schemas as s
 from .models import Notification, NotifyTarget
 
 
@@ -53,6 +55,7 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 
 
 @bp.get("/notifications")
+@documented("The caller's inbox, newest first, paged by cursor", query=s.InboxQuery, responses={200: s.Inbox})
 def notifications():
     unread_only = request.args.get("unread", "") in ("1", "true", "yes")
     limit = _int_arg("limit", 50, 0, inbox.MAX_LIMIT)
@@ -66,6 +69,11 @@ def notifications():
 
 
 @bp.post("/notifications/read")
+@documented(
+    'Mark some ({"ids": [...]}) or all ({"all": true}) of the caller\'s notifications read',
+    body=s.MarkRead,
+    responses={200: s.Marked},
+)
 def notifications_read():
     body = json_body()
     if body.get("all") is True:
@@ -104,12 +112,14 @@ def _target(t: NotifyTarget) -> dict:
 
 
 @bp.get("/admin/notify-targets")
+@documented("The robot targets (admin)", responses={200: s.Targets}, errors=(403,))
 def notify_targets():
     _require_admin()
     return jsonify(items=[_target(t) for t in services.targets()])
 
 
 @bp.post("/admin/notify-targets")
+@documented("Add a robot target (admin)", body=s.NewTarget, responses={201: s.Target}, errors=(403,))
 def notify_target_add():
     _require_admin()
     body = json_body()
@@ -126,6 +136,9 @@ def notify_target_add():
 
 
 @bp.delete("/admin/notify-targets/<int:target_id>")
+@documented(
+    "Remove a robot target and its unsent messages (admin)", responses={204: "Removed"}, errors=(403, 404)
+)
 def notify_target_delete(target_id: int):
     _require_admin()
     with writing():
@@ -134,6 +147,11 @@ def notify_target_delete(target_id: int):
 
 
 @bp.post("/admin/notify-targets/<int:target_id>/test")
+@documented(
+    "Send a test message to a robot now (admin); ok false with the error if it failed",
+    responses={200: s.TestResult},
+    errors=(403, 404),
+)
 def notify_target_test(target_id: int):
     _require_admin()
     error = services.send_test(target_id)
@@ -155,6 +173,12 @@ def _failed(f: services.Failed) -> dict:
 
 
 @bp.get("/admin/notify-failed")
+@documented(
+    "Messages given up on, newest first, paged by cursor (admin)",
+    query=s.FailedQuery,
+    responses={200: s.FailedList},
+    errors=(403,),
+)
 def notify_failed():
     _require_admin()
     cursor = _int_arg("cursor", None, 1, 2**62)
@@ -163,6 +187,11 @@ def notify_failed():
 
 
 @bp.post("/admin/notify-failed/<int:delivery_id>/retry")
+@documented(
+    "Send a failed message again with its key, for another 24 hours of tries (admin)",
+    responses={200: s.Retried},
+    errors=(403, 404),
+)
 def notify_failed_retry(delivery_id: int):
     _require_admin()
     with writing():
@@ -171,6 +200,7 @@ def notify_failed_retry(delivery_id: int):
 
 
 @bp.delete("/admin/notify-failed/<int:delivery_id>")
+@documented("Dismiss a failed message (admin)", responses={204: "Dismissed"}, errors=(403, 404))
 def notify_failed_dismiss(delivery_id: int):
     _require_admin()
     with writing():

@@ -1,7 +1,7 @@
 """notify_mark (reminders and digests told once) and an index for the failed deliveries
 
 Revision ID: c8430cd04ec4
-Revises: e1a5c3b7d9f2
+Revises: b7e41c9a2d05
 Create Date: 2026-12-05 22:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c8430cd04ec4'
-down_revision = 'e1a5c3b7d9f2'
+down_revision = 'b7e41c9a2d05'
 branch_labels = None
 depends_on = None
 

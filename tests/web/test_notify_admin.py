@@ -97,8 +97,13 @@ def test_the_admin_adds_tests_and_removes_a_robot_on_the_page(app, people, brows
         assert db.session.scalar(select(NotifyTarget.id)) is None
 
 
-def test_only_the_admin_sees_the_robot_page(people, browser_for):
-    assert browser_for("office").get("/admin/notify").status_code == 403
+def test_the_office_reads_the_robot_page_and_only_the_admin_changes_it(app, people, browser_for):
+    target = add_target(app, "office", "wecom", "http://127.0.0.1:9/x?key=secret")
+    failed_delivery(app, target)
+    html = page_of(browser_for("office"))
+    assert "http://127.0.0.1:9/x?…" in html and "HTTP 503" in html
+    assert "/admin/notify/targets" not in html and "/retry" not in html  # no forms
+    assert browser_for("office").post(f"/admin/notify/targets/{target}/delete").status_code in (400, 403)
     assert browser_for("c1").get("/admin/notify").status_code == 403
 
 
