@@ -36,6 +36,8 @@ ACTIONS = (
     "calendar.import",
     "ranking.publish",
     "setting.change",
+    "notify.target_add",
+    "notify.target_delete",
 )
 
 

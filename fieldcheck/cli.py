@@ -410,8 +410,9 @@ def notify(once: bool, interval: float) -> None:
     from .notify import worker
 
     if once:
-        result = worker.run_once()
+        planned, result = worker.run_round()
         click.echo(
+            f"{planned.due_soon + planned.overdue} reminders, {planned.digests + planned.months} digests; "
             f"{result.messages} messages: {result.sent} items sent, {result.retry} to retry, "
             f"{result.failed} failed"
         )

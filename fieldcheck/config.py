@@ -69,6 +69,12 @@ DEFAULTS = {
     "MAP_TILES_ATTRIBUTION": "",
     # How long a process keeps an unpublished month's computed scores for the map (seconds; 0: never).
     "MAP_RANKING_CACHE_SECONDS": 60,
+    # Notifications (fieldcheck/notify): digests go out on working days at this local time (HH:MM); the
+    # office's digest of waiting work then hourly until OFFICE_DIGEST_UNTIL. E-mail through SMTP_URL.
+    "DIGEST_TIME": "08:30",
+    "OFFICE_DIGEST_UNTIL": "18:00",
+    "SMTP_URL": None,
+    "MAIL_FROM": "fieldcheck@localhost",
 }
 
 
@@ -96,6 +102,10 @@ def resolve(config: dict, instance_path: str) -> None:
         raise ValueError(
             f"FIELDCHECK_MAP_TILES_DATUM must be wgs84 or gcj02, not {config.get('MAP_TILES_DATUM')!r}"
         )
+    from .notify.schedule import parse_time
+
+    parse_time(config.get("DIGEST_TIME") or "", "FIELDCHECK_DIGEST_TIME")
+    parse_time(config.get("OFFICE_DIGEST_UNTIL") or "", "FIELDCHECK_OFFICE_DIGEST_UNTIL")
     if isinstance(config.get("SESSION_COOKIE_SECURE"), str):
         config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
 

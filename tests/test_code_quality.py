@@ -31,6 +31,7 @@ PURE_MODULES = [
     "fieldcheck/scoring",
     "fieldcheck/workflow/rules.py",
     "fieldcheck/notify/rules.py",
+    "fieldcheck/notify/schedule.py",
     "fieldcheck/map/datum.py",
     "fieldcheck/documents/formal.py",
 ]

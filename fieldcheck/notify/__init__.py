@@ -16,6 +16,7 @@ def install(app) -> None:
 
     (The API routes are imported by the factory before the api blueprint is registered.)
     """
+    from . import admin_views  # noqa: F401 (its routes join the notify blueprint)
     from .outbox import install as install_outbox
     from .views import bp, unread_count
 

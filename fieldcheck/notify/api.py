@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import jsonify, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import delete, select
 
 from .. import permissions as perm
 from ..api.describe import documented
 from ..api.views import bp, json_body
-from ..errors import N_, Forbidden, Invalid, NotFound
-from ..extensions import db
-from ..geography.models import Community, Subdistrict
+from ..errors import N_, Forbidden, Invalid
 from ..types import utcnow
 from ..unit_of_work import writing
 from ..web import current_principal
-from . import inbox, messages
+from . import inbox, messages, services
 from . import schemas as s
-from .models import TARGET_KINDS, Delivery, Notification, NotifyTarget
+from .models import Notification, NotifyTarget
 
 
 def serialize(n: Notification) -> dict:
@@ -32,10 +27,18 @@ def serialize(n: Notification) -> dict:
         "text": messages.summary(n.payload or {}, n.report_id, zh=zh),
         "note": messages.note_of(n.payload or {}),
         "report_id": n.report_id,
-        "url": url_for("workflow.item", report_id=n.report_id) if n.report_id is not None else None,
+        "url": _url_of(n),
         "created_at": n.created_at.isoformat(),
         "read_at": n.read_at.isoformat() if n.read_at else None,
     }
+
+
+def _url_of(n: Notification) -> str | None:
+    """The report's page, or the month's ranking for a month ready to publish."""
+    if n.report_id is not None:
+        return url_for("workflow.item", report_id=n.report_id)
+    month = (n.payload or {}).get("month")
+    return url_for("ranking.month_page", month=month) if isinstance(month, str) else None
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -89,7 +92,7 @@ def notifications_read():
     return jsonify(updated=updated, unread=inbox.unread(current_user.id))
 
 
-# --- robot targets (admin) ---
+# --- robot targets and failed messages (admin) ---
 
 
 def _require_admin() -> None:
@@ -98,39 +101,21 @@ def _require_admin() -> None:
 
 
 def _target(t: NotifyTarget) -> dict:
-    parts = urlsplit(t.url)
     return {
         "id": t.id,
         "scope": t.scope,
         "kind": t.kind,
-        # The address without its query (the access token is a secret).
-        "url": f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?…" if parts.query else ""),
+        "url": services.shown_url(t.url),
         "has_secret": bool(t.secret),
         "created_at": t.created_at.isoformat(),
     }
-
-
-def check_scope(scope) -> str:
-    if not isinstance(scope, str):
-        raise Invalid(N_("scope must be community:CODE, subdistrict:CODE or office."), code="invalid_scope")
-    scope = scope.strip()
-    if scope == "office":
-        return scope
-    kind, _sep, code = scope.partition(":")
-    model = {"community": Community, "subdistrict": Subdistrict}.get(kind)
-    if model is None or not code:
-        raise Invalid(N_("scope must be community:CODE, subdistrict:CODE or office."), code="invalid_scope")
-    if db.session.scalar(select(model.id).where(model.code == code)) is None:
-        raise Invalid(N_("Unknown community or sub-district %(scope)s."), code="unknown_scope", scope=code)
-    return f"{kind}:{code}"
 
 
 @bp.get("/admin/notify-targets")
 @documented("The robot targets (admin)", responses={200: s.Targets}, errors=(403,))
 def notify_targets():
     _require_admin()
-    rows = db.session.scalars(select(NotifyTarget).order_by(NotifyTarget.scope, NotifyTarget.id))
-    return jsonify(items=[_target(t) for t in rows])
+    return jsonify(items=[_target(t) for t in services.targets()])
 
 
 @bp.post("/admin/notify-targets")
@@ -138,26 +123,15 @@ def notify_targets():
 def notify_target_add():
     _require_admin()
     body = json_body()
-    scope = check_scope(body.get("scope"))
-    kind = body.get("kind")
-    if kind not in TARGET_KINDS:
-        raise Invalid(N_("kind must be wecom or dingtalk."), code="invalid_kind")
-    url = body.get("url")
-    if (
-        not isinstance(url, str)
-        or len(url) > 1000
-        or urlsplit(url.strip()).scheme not in ("http", "https")
-        or not urlsplit(url.strip()).netloc
-    ):
-        raise Invalid(N_("url must be the robot's http(s) webhook address."), code="invalid_url")
-    secret = body.get("secret")
-    if secret is not None and (not isinstance(secret, str) or len(secret) > 200):
-        raise Invalid(N_("secret must be text."), code="invalid_secret")
-    target = NotifyTarget(
-        scope=scope, kind=kind, url=url.strip(), secret=(secret or "").strip() or None, created_at=utcnow()
-    )
     with writing():
-        db.session.add(target)
+        target = services.add_target(
+            current_user,
+            body.get("scope"),
+            body.get("kind"),
+            body.get("url"),
+            body.get("secret"),
+            now=utcnow(),
+        )
     return jsonify(_target(target)), 201
 
 
@@ -167,10 +141,68 @@ def notify_target_add():
 )
 def notify_target_delete(target_id: int):
     _require_admin()
-    target = db.session.get(NotifyTarget, target_id)
-    if target is None:
-        raise NotFound(N_("Not found."))
     with writing():
-        db.session.execute(delete(Delivery).where(Delivery.target_id == target_id))
-        db.session.delete(target)
+        services.delete_target(current_user, target_id)
+    return "", 204
+
+
+@bp.post("/admin/notify-targets/<int:target_id>/test")
+@documented(
+    "Send a test message to a robot now (admin); ok false with the error if it failed",
+    responses={200: s.TestResult},
+    errors=(403, 404),
+)
+def notify_target_test(target_id: int):
+    _require_admin()
+    error = services.send_test(target_id)
+    return jsonify(ok=error is None, error=error)
+
+
+def _failed(f: services.Failed) -> dict:
+    return {
+        "id": f.id,
+        "channel": f.channel,
+        "destination": f.destination,
+        "kind": f.kind,
+        "report_id": f.report_id,
+        "attempts": f.attempts,
+        "last_error": f.last_error,
+        "failed_at": f.failed_at.isoformat(),
+        "created_at": f.created_at.isoformat(),
+    }
+
+
+@bp.get("/admin/notify-failed")
+@documented(
+    "Messages given up on, newest first, paged by cursor (admin)",
+    query=s.FailedQuery,
+    responses={200: s.FailedList},
+    errors=(403,),
+)
+def notify_failed():
+    _require_admin()
+    cursor = _int_arg("cursor", None, 1, 2**62)
+    rows, next_cursor = services.failed(cursor)
+    return jsonify(items=[_failed(f) for f in rows], next_cursor=str(next_cursor) if next_cursor else None)
+
+
+@bp.post("/admin/notify-failed/<int:delivery_id>/retry")
+@documented(
+    "Send a failed message again with its key, for another 24 hours of tries (admin)",
+    responses={200: s.Retried},
+    errors=(403, 404),
+)
+def notify_failed_retry(delivery_id: int):
+    _require_admin()
+    with writing():
+        count = services.retry(delivery_id, now=utcnow())
+    return jsonify(retried=count)
+
+
+@bp.delete("/admin/notify-failed/<int:delivery_id>")
+@documented("Dismiss a failed message (admin)", responses={204: "Dismissed"}, errors=(403, 404))
+def notify_failed_dismiss(delivery_id: int):
+    _require_admin()
+    with writing():
+        services.dismiss(delivery_id)
     return "", 204

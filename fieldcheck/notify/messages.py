@@ -15,7 +15,13 @@ def title(kind: str) -> str:
 
 
 def summary(payload: dict, report_id: int | None, zh: bool) -> str:
-    """The report's number, item and community, as one line."""
+    """The report's number, item and community, as one line (a digest: its counts; a month: the month)."""
+    if payload.get("month"):
+        return str(payload["month"])
+    if "communities" in payload:
+        counts = ", ".join(f"{name} {n}" for name, n in payload["communities"])
+        total = gettext("%(count)s overdue", count=payload.get("count", 0))
+        return f"{payload.get('subdistrict_name') or ''} {total} ({counts})".strip()
     parts = []
     if report_id is not None:
         parts.append(f"#{report_id}")
@@ -32,8 +38,13 @@ def note_of(payload: dict) -> str:
     return note if len(note) <= MAX_NOTE else note[: MAX_NOTE - 1] + "…"
 
 
-def item_link(report_id: int | None) -> str | None:
-    return links.public_url("workflow.item", report_id=report_id) if report_id is not None else None
+def item_link(report_id: int | None, payload: dict | None = None) -> str | None:
+    """The absolute link of a notification: its report, or the month's ranking page."""
+    if report_id is not None:
+        return links.public_url("workflow.item", report_id=report_id)
+    if payload and payload.get("month"):
+        return links.public_url("ranking.month_page", month=payload["month"])
+    return None
 
 
 def render_batch(items: list[dict], key: str) -> tuple[str, str]:
@@ -52,10 +63,21 @@ def render_batch(items: list[dict], key: str) -> tuple[str, str]:
             note = note_of(it["payload"])
             if note:
                 line += f"：{note}"
-            link = item_link(it["report_id"])
+            link = item_link(it["report_id"], it["payload"])
             if link:
-                line += " [" + gettext("Open the report") + "](" + link + ")"
+                label = (
+                    gettext("Open the report") if it["report_id"] is not None else gettext("Open the ranking")
+                )
+                line += " [" + label + "](" + link + ")"
             lines.append(line)
+            lines += [_sub_line(sub) for sub in it["payload"].get("items", [])]
         lines.append("")
         lines.append(gettext("Message key") + "：" + key)
     return heading, "\n".join(lines)
+
+
+def _sub_line(sub: dict) -> str:
+    """One report listed in a digest (Chinese, with its link)."""
+    text = summary(sub, sub.get("report_id"), zh=True)
+    link = item_link(sub.get("report_id"))
+    return f"  - {text}" + (" [" + gettext("Open the report") + "](" + link + ")" if link else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -65,6 +65,8 @@ class Delivery(db.Model):
         CheckConstraint("(target_id IS NULL) != (user_id IS NULL)", name="one_destination"),
         Index("ix_delivery_due", "sent_at", "failed_at", "next_attempt_at"),
         Index("ix_delivery_target_batched", "target_id", "batched_at"),
+        # The admin page's list of failed messages (newest first, by cursor).
+        Index("ix_delivery_failed", "failed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,3 +87,24 @@ class Delivery(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class NotifyMark(db.Model):
+    """Something told once: a deadline reminder (kind, report, deadline) or a digest (kind, key).
+
+    The scheduler inserts the mark and the notifications it stands for in one transaction; the unique
+    (kind, key) lets only one of several workers do so.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("kind", "key"),
+        Index("ix_notify_mark_report", "report_id", "kind", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # due_soon/overdue: "REPORT_ID@DUE_AT"; overdue_digest: "SUBDISTRICT_ID@DAY"; month_ready: "YYYY-MM".
+    key: Mapped[str] = mapped_column(String(80))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,17 +9,20 @@ talks to the network (the worker sends; a robot that is down never slows a move)
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
-from ..checklist.models import ChecklistItem
+from ..calendar import WorkCalendar
+from ..checklist.models import CalendarDay, ChecklistItem
 from ..geography.models import Community, Subdistrict
 from ..reports.models import Event, Report
-from . import rules
+from . import rules, schedule
 from .models import Delivery, Notification, NotifyPreference, NotifyTarget
 
 
@@ -38,36 +41,81 @@ def _after_flush(session: Session, flush_context) -> None:
         write_for_event(conn, ev)
 
 
-def next_digest_time(at: datetime) -> datetime:
-    """The next full hour (the office's digest goes out at most hourly)."""
-    return at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+def work_calendar(conn, start: date, days: int = 60) -> WorkCalendar:
+    """The holidays and make-up working days from ``start`` on, read on the flush's own connection."""
+    rows = conn.execute(
+        select(CalendarDay.day, CalendarDay.kind).where(
+            CalendarDay.day >= start, CalendarDay.day <= start + timedelta(days=days)
+        )
+    ).all()
+    return WorkCalendar(
+        holidays=frozenset(d for d, kind in rows if kind == "holiday"),
+        workdays=frozenset(d for d, kind in rows if kind == "workday"),
+    )
+
+
+def digest_times() -> tuple[ZoneInfo, time, time]:
+    config = current_app.config
+    return (
+        ZoneInfo(config["TIMEZONE"]),
+        schedule.parse_time(config.get("DIGEST_TIME") or "08:30"),
+        schedule.parse_time(config.get("OFFICE_DIGEST_UNTIL") or "18:00", "FIELDCHECK_OFFICE_DIGEST_UNTIL"),
+    )
+
+
+def next_digest_time(conn, at: datetime) -> datetime:
+    """The office's next digest slot (working days, from the digest time, hourly; see ``schedule``)."""
+    tz, start, until = digest_times()
+    calendar = work_calendar(conn, at.astimezone(tz).date())
+    return schedule.next_office_slot(at, calendar, tz, start, until).astimezone(UTC)
+
+
+REPORT_COLUMNS = (
+    Report.id,
+    Report.inspector_id,
+    Report.community_id,
+    Report.note,
+    Report.due_at,
+    ChecklistItem.code,
+    ChecklistItem.name_zh,
+    ChecklistItem.name_en,
+    ChecklistItem.severity,
+    Community.code.label("community_code"),
+    Community.name.label("community_name"),
+    Community.subdistrict_id,
+    Subdistrict.code.label("subdistrict_code"),
+)
+
+
+def report_rows(query):
+    """Select the columns a report's notices need (``query`` filters and orders ``select(*REPORT_COLUMNS)``)."""
+    return (
+        query.join(ChecklistItem, ChecklistItem.id == Report.item_id)
+        .outerjoin(Community, Community.id == Report.community_id)
+        .outerjoin(Subdistrict, Subdistrict.id == Community.subdistrict_id)
+    )
+
+
+def payload_of(row, action: str, note: str = "", due_at: datetime | None = None) -> dict:
+    due = due_at or row.due_at
+    return {
+        "action": action,
+        "item_code": row.code,
+        "item_zh": row.name_zh,
+        "item_en": row.name_en,
+        "severity": row.severity,
+        "community": row.community_code,
+        "community_name": row.community_name,
+        "note": note,
+        "due_at": due.isoformat() if due else None,
+    }
 
 
 def write_for_event(conn, ev: Event) -> None:
     report_id = (
         ev.report_id if ev.report_id is not None else (ev.report.id if ev.report is not None else None)
     )
-    row = conn.execute(
-        select(
-            Report.id,
-            Report.inspector_id,
-            Report.community_id,
-            Report.note,
-            Report.due_at,
-            ChecklistItem.code,
-            ChecklistItem.name_zh,
-            ChecklistItem.name_en,
-            ChecklistItem.severity,
-            Community.code.label("community_code"),
-            Community.name.label("community_name"),
-            Community.subdistrict_id,
-            Subdistrict.code.label("subdistrict_code"),
-        )
-        .join(ChecklistItem, ChecklistItem.id == Report.item_id)
-        .outerjoin(Community, Community.id == Report.community_id)
-        .outerjoin(Subdistrict, Subdistrict.id == Community.subdistrict_id)
-        .where(Report.id == report_id)
-    ).first()
+    row = conn.execute(report_rows(select(*REPORT_COLUMNS)).where(Report.id == report_id)).first()
     if row is None:
         return
     notices = rules.notices_for(
@@ -76,64 +124,98 @@ def write_for_event(conn, ev: Event) -> None:
         ),
         rules.ReportFacts(id=row.id, inspector_id=row.inspector_id, community_id=row.community_id),
     )
-    if not notices:
-        return
-    payload = {
-        "action": ev.action,
-        "item_code": row.code,
-        "item_zh": row.name_zh,
-        "item_en": row.name_en,
-        "severity": row.severity,
-        "community": row.community_code,
-        "community_name": row.community_name,
-        "note": ev.note or "",
-        "due_at": (ev.due_at or row.due_at).isoformat() if (ev.due_at or row.due_at) else None,
-    }
+    if notices:
+        payload = payload_of(row, ev.action, ev.note or "", ev.due_at)
+        write(conn, notices, row, payload, at=ev.at, event_id=ev.id, actor_id=ev.actor_id)
+
+
+def write(
+    conn,
+    notices: list[rules.Notice],
+    row,
+    payload: dict,
+    *,
+    at: datetime,
+    event_id: int | None = None,
+    actor_id: int | None = None,
+    cache: dict | None = None,
+) -> int:
+    """Write the inbox rows and the outbox rows of ``notices`` about ``row`` (a report's columns as
+    selected by ``report_rows``, or anything with ``id``, ``community_code``, ``subdistrict_code``);
+    returns the number of rows written. ``cache`` (a dict kept by the caller for one transaction) keeps
+    who and which robots each recipient is, for a caller writing many."""
     inbox, outbox = [], []
+    office_slot = None
     for notice in notices:
-        users = _users(conn, notice.recipient, row)
-        for user_id in users:
-            if user_id == ev.actor_id:
-                continue
-            inbox.append(
-                {
-                    "user_id": user_id,
-                    "kind": notice.kind,
-                    "report_id": row.id,
-                    "event_id": ev.id,
-                    "payload": payload,
-                    "created_at": ev.at,
-                    "read_at": None,
-                }
-            )
-        due = next_digest_time(ev.at) if notice.digest else ev.at
+        users, targets, emails = _reach(conn, notice.recipient, row, {} if cache is None else cache)
+        users = [u for u in users if u != actor_id]
+        inbox += [
+            {
+                "user_id": user_id,
+                "kind": notice.kind,
+                "report_id": row.id,
+                "event_id": event_id,
+                "payload": payload,
+                "created_at": at,
+                "read_at": None,
+            }
+            for user_id in users
+        ]
+        if notice.digest and office_slot is None:
+            office_slot = next_digest_time(conn, at)
         common = {
             "kind": notice.kind,
             "report_id": row.id,
             "payload": payload,
-            "created_at": ev.at,
-            "next_attempt_at": due,
+            "created_at": at,
+            "next_attempt_at": office_slot if notice.digest else at,
             "attempts": 0,
             "last_error": "",
         }
-        scope = _scope(notice.recipient, row)
-        if scope is not None:
-            for target_id, kind in conn.execute(
-                select(NotifyTarget.id, NotifyTarget.kind)
-                .where(NotifyTarget.scope == scope)
-                .order_by(NotifyTarget.id)
-            ):
-                outbox.append(
-                    {
-                        **common,
-                        "idempotency_key": str(uuid.uuid4()),
-                        "channel": kind,
-                        "target_id": target_id,
-                        "user_id": None,
-                    }
-                )
-        if users:
-            for (user_id,) in conn.execute(
+        outbox += [
+            {**common, "idempotency_key": _key(), "channel": kind, "target_id": target_id, "user_id": None}
+            for target_id, kind in targets
+        ]
+        outbox += [
+            {**common, "idempotency_key": _key(), "channel": "email", "target_id": None, "user_id": user_id}
+            for user_id in emails
+            if user_id != actor_id
+        ]
+    if inbox:
+        conn.execute(insert(Notification), inbox)
+    if outbox:
+        conn.execute(insert(Delivery), outbox)
+    return len(inbox) + len(outbox)
+
+
+def _reach(conn, recipient: rules.Recipient, row, cache: dict) -> tuple[list[int], list, list[int]]:
+    """(users, robot targets as (id, kind), users who take e-mail) of a recipient, kept in ``cache``.
+
+    A cache that is asked often (the scheduler's) loads every staff member, robot and opt-in once."""
+    scope = _scope(recipient, row)
+    key = (recipient.scope, recipient.id, scope)
+    if key in cache:
+        return cache[key]
+    cache["asked"] = cache.get("asked", 0) + 1
+    if cache["asked"] > 3 and "everyone" not in cache:
+        cache["everyone"] = _everyone(conn)
+    if "everyone" in cache and recipient.scope in (rules.COMMUNITY, rules.SUBDISTRICT):
+        staff, robots, opted_in = cache["everyone"]
+        users = staff.get((recipient.scope, recipient.id), [])
+        cache[key] = (users, robots.get(scope, []), [u for u in users if u in opted_in])
+        return cache[key]
+    users = _users(conn, recipient, row)
+    targets = []
+    if scope is not None:
+        targets = conn.execute(
+            select(NotifyTarget.id, NotifyTarget.kind)
+            .where(NotifyTarget.scope == scope)
+            .order_by(NotifyTarget.id)
+        ).all()
+    emails = []
+    if users:
+        emails = list(
+            conn.execute(
                 select(NotifyPreference.user_id)
                 .where(
                     NotifyPreference.user_id.in_(users),
@@ -141,21 +223,39 @@ def write_for_event(conn, ev: Event) -> None:
                     NotifyPreference.email != "",
                 )
                 .order_by(NotifyPreference.user_id)
-            ):
-                if user_id != ev.actor_id:
-                    outbox.append(
-                        {
-                            **common,
-                            "idempotency_key": str(uuid.uuid4()),
-                            "channel": "email",
-                            "target_id": None,
-                            "user_id": user_id,
-                        }
-                    )
-    if inbox:
-        conn.execute(insert(Notification), inbox)
-    if outbox:
-        conn.execute(insert(Delivery), outbox)
+            ).scalars()
+        )
+    cache[key] = (users, [tuple(t) for t in targets], emails)
+    return cache[key]
+
+
+def _everyone(conn) -> tuple[dict, dict, set]:
+    """Every active community and sub-district staff member by scope, every robot by scope, every opt-in."""
+    staff: dict = {}
+    for user_id, role, community_id, subdistrict_id in conn.execute(
+        select(User.id, User.role, User.community_id, User.subdistrict_id)
+        .where(User.active.is_(True), User.role.in_(("community", "subdistrict")))
+        .order_by(User.id)
+    ):
+        place = community_id if role == "community" else subdistrict_id
+        staff.setdefault((role, place), []).append(user_id)
+    robots: dict = {}
+    for target_id, scope, kind in conn.execute(
+        select(NotifyTarget.id, NotifyTarget.scope, NotifyTarget.kind).order_by(NotifyTarget.id)
+    ):
+        robots.setdefault(scope, []).append((target_id, kind))
+    opted_in = set(
+        conn.execute(
+            select(NotifyPreference.user_id).where(
+                NotifyPreference.email_opt_in.is_(True), NotifyPreference.email != ""
+            )
+        ).scalars()
+    )
+    return staff, robots, opted_in
+
+
+def _key() -> str:
+    return str(uuid.uuid4())
 
 
 def _users(conn, recipient: rules.Recipient, row) -> list[int]:

@@ -7,6 +7,10 @@
 - Office: rectifications waiting for verification, appeals, suspension requests and unassigned reports,
   as a digest (at most hourly on the robots; at once in the inbox).
 
+- Reminders (written by the scheduler, not by a move): community staff of a deadline within 24 hours
+  (S0/S1: 2 hours) and of an overdue item; sub-district staff of each new overdue item and, daily, of
+  all their communities' overdue items; the office of a month ready to publish.
+
 Nobody is told of their own move.
 """
 
@@ -36,6 +40,11 @@ TITLES = {
     "appeal_waiting": N_("Appeal waiting for a decision"),
     "suspension_waiting": N_("Suspension request waiting for a decision"),
     "unassigned": N_("Report waiting for assignment"),
+    "due_soon": N_("Deadline approaching"),
+    "overdue": N_("Overdue: please rectify now"),
+    "new_overdue": N_("New overdue item"),
+    "overdue_digest": N_("Daily digest: overdue items"),
+    "month_ready": N_("Month ready to publish"),
 }
 # Kinds the robots and e-mail send as an hourly digest rather than at once.
 DIGEST_KINDS = frozenset({"verification_waiting", "appeal_waiting", "suspension_waiting", "unassigned"})
@@ -105,4 +114,14 @@ def notices_for(event: EventFacts, report: ReportFacts) -> list[Notice]:
         out.append(Notice(office, "suspension_waiting"))
     elif action == "file" and report.community_id is None:
         out.append(Notice(office, "unassigned"))
+    return out
+
+
+def reminder_notices(kind: str, community_id: int | None, subdistrict_id: int | None) -> list[Notice]:
+    """A deadline reminder ('due_soon' or 'overdue') of a report of ``community_id``."""
+    if community_id is None:
+        return []
+    out = [Notice(Recipient(COMMUNITY, community_id), kind)]
+    if kind == "overdue" and subdistrict_id is not None:
+        out.append(Notice(Recipient(SUBDISTRICT, subdistrict_id), "new_overdue"))
     return out

@@ -15,13 +15,14 @@ class Notification(BaseModel):
     id: int
     kind: str = Field(
         description="dispatched, rework, appeal_upheld, appeal_granted, suspension_approved, suspension_refused, "
-        "urged, voided, revisit_waiting, verification_waiting, appeal_waiting, suspension_waiting, unassigned"
+        "urged, voided, revisit_waiting, verification_waiting, appeal_waiting, suspension_waiting, unassigned, "
+        "due_soon, overdue, new_overdue, overdue_digest, month_ready"
     )
     title: str
     text: str
     note: str
     report_id: int | None
-    url: str | None = Field(description="the report's page")
+    url: str | None = Field(description="the report's page (a month ready to publish: its ranking page)")
     created_at: datetime
     read_at: datetime | None
 
@@ -68,3 +69,35 @@ class NewTarget(BaseModel):
     kind: str = optional()
     url: str = optional()
     secret: str = optional("钉钉 加签 secret")
+
+
+class TestResult(BaseModel):
+    ok: bool
+    error: str | None
+
+
+class FailedQuery(BaseModel):
+    cursor: str = optional("next_cursor of the previous page")
+
+
+class Failed(BaseModel):
+    """One item of a message given up on 24 hours after it was written"""
+
+    id: int
+    channel: str = Field(description="wecom | dingtalk | email")
+    destination: str = Field(description="the robot's scope, or user:USERNAME for e-mail")
+    kind: str
+    report_id: int | None
+    attempts: int
+    last_error: str
+    failed_at: datetime
+    created_at: datetime
+
+
+class FailedList(BaseModel):
+    items: list[Failed]
+    next_cursor: str | None
+
+
+class Retried(BaseModel):
+    retried: int

@@ -26,7 +26,7 @@ from sqlalchemy import func, or_, select, update
 from ..extensions import db
 from ..types import utcnow
 from ..unit_of_work import writing
-from . import channels, messages
+from . import channels, messages, scheduler
 from .models import Delivery, NotifyPreference, NotifyTarget
 
 LEASE = timedelta(minutes=5)
@@ -212,12 +212,18 @@ def run_once(
     return result
 
 
+def run_round(now: Callable[[], datetime] = utcnow) -> tuple[scheduler.Planned, Result]:
+    """The scheduler pass (reminders, digests), then everything due is sent."""
+    planned = scheduler.run(now())
+    return planned, run_once(now)
+
+
 def run_forever(
     interval: float = 5.0, log: Callable[[str], None] = print, stop: Callable[[], bool] = lambda: False
 ) -> None:
     while not stop():
         try:
-            result = run_once()
+            _planned, result = run_round()
         except Exception as exc:  # a database hiccup: log, wait, go on
             db.session.rollback()
             log(f"notify: {type(exc).__name__}: {exc}")

@@ -93,3 +93,12 @@ def test_every_kind_has_a_title():
     }
     kinds.add("unassigned")
     assert kinds <= set(rules.TITLES)
+
+
+def test_reminders_go_to_the_community_and_a_new_overdue_item_to_its_subdistrict():
+    assert rules.reminder_notices("due_soon", 7, 3) == [Notice(COMMUNITY, "due_soon")]
+    assert rules.reminder_notices("overdue", 7, 3) == [
+        Notice(COMMUNITY, "overdue"),
+        Notice(Recipient(rules.SUBDISTRICT, 3), "new_overdue"),
+    ]
+    assert rules.reminder_notices("overdue", None, 3) == []
