@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from ..errors import N_, Conflict, Forbidden, Invalid
@@ -197,6 +197,16 @@ def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
     rectified one is waiting for verification.
     """
     return status in AWAITING_FIX and due_at is not None and now > due_at
+
+
+def days_late(due_at: datetime | None, rectified_at: datetime | None) -> int | None:
+    """Whole days (a part day counts as one) a rectification came after its deadline: 0 when on time,
+    None when there was no deadline or no rectification."""
+    if due_at is None or rectified_at is None:
+        return None
+    if rectified_at <= due_at:
+        return 0
+    return -((due_at - rectified_at) // timedelta(days=1))
 
 
 def decide(p: Principal, item: Item, req: Request, clock: Clock) -> Change:

@@ -18,11 +18,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import paging, settings
 from .. import permissions as perm
-from .. import settings
 from ..auth.redirects import safe_next
 from ..calendar import local_date, local_text
-from ..errors import N_, DomainError, NotFound
+from ..errors import N_, DomainError, Invalid, NotFound
+from ..reports import search
 from ..reports.filing import filing_context, uploaded_photos
 from ..types import utcnow
 from ..web import current_principal, require
@@ -90,6 +91,10 @@ LEVEL_NAMES = {
     "subdistrict": N_("Sub-district self-check"),
 }
 
+QUEUE_PAGE = 50
+#: The queue pages' filters (GET parameters, as ``reports.search.parse_filter`` reads them).
+QUEUE_FILTERS = ("subdistrict", "community", "item")
+
 QUEUE_TITLES = {
     "verify": N_("To verify"),
     "appeals": N_("Appeals"),
@@ -128,6 +133,7 @@ def helpers():
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     return {
         "time_left": time_left,
+        "days_late": rules.days_late,
         "event_label": lambda action: _(EVENT_NAMES[action]) if action in EVENT_NAMES else action,
         "location_source_label": lambda s: _(LOCATION_SOURCES[s]) if s in LOCATION_SOURCES else s,
         "flag_label": lambda f: _(FLAG_NAMES[f]) if f in FLAG_NAMES else f,
@@ -210,13 +216,23 @@ def office_queue(name: str):
     if name not in queries.QUEUES:
         abort(404)
     now = utcnow()
-    rows = queries.queue(p, name, now)
+    args = {k: request.args[k] for k in QUEUE_FILTERS if request.args.get(k)}
+    cursor = request.args.get("cursor") or None
+    f = search.parse_filter(args, _tz())
+    after_id = paging.decode(cursor, (int,))[0] if cursor else None
+    rows, more = queries.queue(p, name, now, f=f, after_id=after_id, limit=QUEUE_PAGE)
     return render_template(
         "workflow/queue.html",
         name=name,
         title=_(QUEUE_TITLES[name]),
         titles=QUEUE_TITLES,
         rows=rows,
+        args=args,
+        next_cursor=paging.encode((rows[-1].report.id,)) if more else None,
+        first_page=cursor is None,
+        filters=queries.subdistricts_with_communities(),
+        items=queries.items_in_queue(p, name),
+        here=request.full_path.rstrip("?"),
         counts=queries.queue_counts(p),
         now=now,
         subdistricts=queries.subdistricts_with_communities() if name == "unassigned" else [],
@@ -224,3 +240,34 @@ def office_queue(name: str):
         form={},
         failed=None,
     )
+
+
+def _bulk_items(values: list[str]) -> list[tuple[int, int | None]]:
+    """The checked reports, each "ID:VERSION" as the queue page sends them; 400 for anything else."""
+    bad = Invalid(N_("Choose the reports to accept from the queue."), code="invalid_reports")
+    if not values or len(values) > services.MAX_BULK:
+        raise bad
+    out = []
+    for value in values:
+        report_id, _sep, version = value.partition(":")
+        if not (report_id.isascii() and report_id.isdigit() and version.isascii() and version.isdigit()):
+            raise bad
+        if len(report_id) > 10 or len(version) > 10 or int(report_id) >= 2**31 or int(version) >= 2**31:
+            raise bad
+        out.append((int(report_id), int(version)))
+    return out
+
+
+@bp.post("/office/queue/verify/accept")
+@login_required
+def bulk_accept():
+    """Accept the checked rectifications, each its own move (as POST /api/v1/reviews), then back to the queue."""
+    require(perm.can_verify(current_principal()))
+    items = _bulk_items(request.form.getlist("report"))
+    outcomes = services.transition_many(current_user, items, Action.ACCEPT, "", filing_context())
+    failed = [o for o in outcomes if o.error is not None]
+    flash(_("Accepted %(ok)s; not accepted %(failed)s.", ok=len(outcomes) - len(failed), failed=len(failed)))
+    for o in failed:
+        assert o.error is not None
+        flash(_("#%(id)s: %(why)s", id=o.report_id, why=o.error.translated(_)), "error")
+    return redirect(safe_next(request.form.get("next")) or url_for("workflow.office_queue", name="verify"))
