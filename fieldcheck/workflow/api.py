@@ -233,6 +233,17 @@ def decide_suspension(report_id: int):
     return answer(report_id, decision("suspension/decide", data), data)
 
 
+@bp.post("/reports/<int:report_id>/urge")
+@move(
+    "Urge (督办) an overdue report with a note: its state and deadline stay, the community is told "
+    "(409 not_overdue when it is not overdue)",
+    "Sub-district staff of the report's sub-district, the office and admin.",
+    s.Urge,
+)
+def urge(report_id: int):
+    return answer(report_id, Action.URGE, fields())
+
+
 def result(outcome: services.Outcome) -> dict:
     if outcome.error is None:
         return {"id": outcome.report_id, "status": outcome.status}

@@ -41,6 +41,10 @@ class DecideAppeal(Move):
     note: str = Field(description=NOTE)
 
 
+class Urge(Move):
+    note: str = Field(description=NOTE)
+
+
 class Assign(Move):
     community: str = Field(description="community code")
 

@@ -35,6 +35,7 @@ from ..reports.services import (
     process_photos,
     write_photo_files,
 )
+from ..types import utcnow
 from ..unit_of_work import writing
 from . import rules
 from .rules import Action, Clock, Item, Request
@@ -90,7 +91,7 @@ def clock_for(report: Report, ctx: Context) -> Clock:
 
 
 def allowed_actions(user: User, report: Report) -> list[Action]:
-    return rules.allowed_actions(principal_of(user), item_of(report))
+    return rules.allowed_actions(principal_of(user), item_of(report), utcnow())
 
 
 def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx: Context) -> Report:

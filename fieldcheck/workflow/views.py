@@ -48,6 +48,7 @@ EVENT_NAMES = {
     Action.REQUEST_SUSPENSION.value: N_("Suspension requested"),
     Action.APPROVE_SUSPENSION.value: N_("Suspension approved"),
     Action.REFUSE_SUSPENSION.value: N_("Suspension refused"),
+    Action.URGE.value: N_("Urged (overdue)"),
 }
 
 # The flashed confirmation of each move.
@@ -63,6 +64,7 @@ DONE = {
     Action.REQUEST_SUSPENSION: N_("Suspension requested; the office will decide."),
     Action.APPROVE_SUSPENSION: N_("Suspension approved with the planned date."),
     Action.REFUSE_SUSPENSION: N_("Suspension refused: the deadline stands."),
+    Action.URGE: N_("Urge sent: the community has been told."),
 }
 
 LOCATION_SOURCES = {

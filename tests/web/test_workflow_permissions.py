@@ -42,6 +42,8 @@ COMMUNITY_MOVE = {"community/own"}
 OFFICE_MOVE = {"office", "admin"}
 # Verifying a rectification: the office, admin, and the filing inspector on a revisit.
 VERIFY_MOVE = OFFICE_MOVE | {"inspector/own"}
+# Urging (督办) an overdue item: its sub-district's staff, the office and admin.
+URGE_MOVE = OFFICE_MOVE | {"subdistrict/own"}
 
 SOON = datetime.now(UTC).date() + timedelta(days=30)
 
@@ -120,6 +122,13 @@ MOVES = {
         {},
         OFFICE_MOVE,
         decision="refuse",
+    ),
+    Action.URGE: Move(
+        Action.URGE,
+        "/urge",
+        state(due_at=datetime(2020, 1, 1, tzinfo=UTC)),
+        {"note": "请三日内整改到位"},
+        URGE_MOVE,
     ),
     Action.ASSIGN: Move(
         Action.ASSIGN,
