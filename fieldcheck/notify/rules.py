@@ -33,7 +33,7 @@ TITLES = {
     "appeal_granted": N_("Appeal granted: the report is voided"),
     "suspension_approved": N_("Suspension approved"),
     "suspension_refused": N_("Suspension refused"),
-    "urged": N_("The office urges this report"),
+    "urged": N_("Urged: please rectify this overdue item"),
     "voided": N_("A report of yours was voided"),
     "revisit_waiting": N_("Rectified: waiting for your revisit"),
     "verification_waiting": N_("Rectification waiting for verification"),

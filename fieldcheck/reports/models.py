@@ -48,6 +48,7 @@ class Report(db.Model):
         Index("ix_report_community_observed", "community_id", "observed_at"),
         Index("ix_report_inspector_observed", "inspector_id", "observed_at"),
         Index("ix_report_status_due", "status", "due_at"),
+        Index("ix_report_status_id", "status", "id"),  # the office's queues, oldest first by cursor
         Index("ix_report_community_due", "community_id", "due_at"),
         # The monthly ranking's loader selects reports observed in the month, due in it, or closed in the
         # repeat window (ranking/services.py): one range index for each, combined by the planner.

@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import permissions as perm
-from ..api.describe import JSON_OR_FORM, MULTIPART, Answer, documented
+from ..api.describe import JSON_OR_FORM, MULTIPART, Answer, documented, validated
 from ..api.views import bp
-from ..errors import N_, Invalid
+from ..errors import N_, DomainError, Invalid
 from ..inputs import parse_position, parse_whole_number
 from ..reports import serialize
 from ..reports.filing import filing_context, uploaded_photos
@@ -230,3 +231,47 @@ def request_suspension(report_id: int):
 def decide_suspension(report_id: int):
     data = fields()
     return answer(report_id, decision("suspension/decide", data), data)
+
+
+@bp.post("/reports/<int:report_id>/urge")
+@move(
+    "Urge (督办) an overdue report with a note: its state and deadline stay, the community is told "
+    "(409 not_overdue when it is not overdue)",
+    "Sub-district staff of the report's sub-district, the office and admin.",
+    s.Urge,
+)
+def urge(report_id: int):
+    return answer(report_id, Action.URGE, fields())
+
+
+def result(outcome: services.Outcome) -> dict:
+    if outcome.error is None:
+        return {"id": outcome.report_id, "status": outcome.status}
+    e: DomainError = outcome.error
+    return {"id": outcome.report_id, "error": {"code": e.code, "message": e.translated(_), **e.details}}
+
+
+@bp.post("/reviews")
+@documented(
+    "Verify many rectifications at once (at most 200): accept, or reject with one note for all",
+    description="Each report is its own move, as POST /reports/ID/review: one refused (not_found, "
+    "not_allowed, wrong_state, stale, note_required ...) never undoes another. 200 with one result per "
+    "report, in the order sent; 400 (invalid_body) when the body does not fit.",
+    body=s.BulkReview,
+    body_required=True,
+    responses={200: s.ReviewResults},
+)
+def bulk_review():
+    body = validated(
+        s.BulkReview,
+        request.get_json(silent=True),
+        lambda _errors: Invalid(
+            N_("Send a decision (accept or reject) and 1 to %(max)s reports, each with its id and version."),
+            code="invalid_body",
+            max=services.MAX_BULK,
+        ),
+    )
+    action = Action.ACCEPT if body.decision == "accept" else Action.REJECT
+    items = [(r.id, r.version) for r in body.reports]
+    outcomes = services.transition_many(current_user, items, action, body.note or "", filing_context())
+    return jsonify({"results": [result(o) for o in outcomes]})

@@ -16,11 +16,13 @@ from datetime import datetime
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import selectinload
 
+from ..checklist.models import ChecklistItem
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..permissions import Principal
 from ..reports.models import Event, Photo, Report
-from ..reports.queries import overdue_clause, place_of, scoped
+from ..reports.queries import filtered, overdue_clause, place_of, scoped
+from ..reports.search import ReportFilter
 from . import rules
 
 # The queues of the office, each a filter over open reports.
@@ -90,12 +92,28 @@ def open_items(
     return _rows(_loaded(query), p, now)
 
 
-def queue(p: Principal, name: str, now: datetime, *, limit: int = 100) -> list[Row]:
-    """One of the office's queues, oldest first, with the moves the user may make on each report."""
-    query = _queue_filter(scoped(select(Report), p), name).order_by(Report.id).limit(limit)
+def queue(
+    p: Principal,
+    name: str,
+    now: datetime,
+    *,
+    f: ReportFilter | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> tuple[list[Row], bool]:
+    """One page of one of the office's queues, oldest first (by id, after the cursor's report), narrowed by
+    the filters, with the moves the user may make on each report; and whether more follow.
+    The (status, id) index serves it."""
+    query = _queue_filter(scoped(select(Report), p), name)
+    if f is not None:
+        query = filtered(query, f, now)
+    if after_id is not None:
+        query = query.where(Report.id > after_id)
+    query = query.order_by(Report.id).limit(limit + 1)
     # The events carry the community's note on its rectification, appeal or suspension request.
     query = query.options(selectinload(Report.events))
-    return _rows(_loaded(query), p, now, with_actions=True)
+    rows = _rows(_loaded(query), p, now, with_actions=True)
+    return rows[:limit], len(rows) > limit
 
 
 def _queue_filter(query: Select, name: str) -> Select:
@@ -181,3 +199,12 @@ def report_page(report_id: int) -> Report | None:
             selectinload(Report.events).selectinload(Event.photos),
         )
     )
+
+
+def items_in_queue(p: Principal, name: str) -> list[ChecklistItem]:
+    """The checklist items of the reports waiting in a queue (its item filter's choices), by code."""
+    ids = _queue_filter(scoped(select(Report.item_id), p), name).distinct()
+    items = db.session.scalars(
+        select(ChecklistItem).where(ChecklistItem.id.in_(ids)).order_by(ChecklistItem.id)
+    )
+    return sorted({item.code: item for item in items}.values(), key=lambda item: item.code)

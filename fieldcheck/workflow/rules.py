@@ -10,6 +10,9 @@ States::
                                                      └─grant───▶ voided
     void: any open state ──▶ voided (office, with a reason)
 
+Urge (督办): the staff of the report's sub-district, and the office, may urge an overdue item with a note;
+nothing but the history changes.
+
 Who: community staff of the report's community rectify, appeal and ask for a suspension; the office (and
 admin) accept, reject, void, decide appeals, assign unassigned reports and decide suspensions; the
 inspector who filed a report may also accept or reject its rectification on a revisit. Anyone else is
@@ -25,11 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from ..errors import N_, Conflict, Forbidden, Invalid
-from ..permissions import COMMUNITY, INSPECTOR, Place, Principal, is_staff_of_office
+from ..permissions import COMMUNITY, INSPECTOR, SUBDISTRICT, Place, Principal, is_staff_of_office
 from ..status import AWAITING_FIX as _AWAITING_FIX
 from ..status import Status
 
@@ -73,9 +76,12 @@ class Action(StrEnum):
     REQUEST_SUSPENSION = "request_suspension"
     APPROVE_SUSPENSION = "approve_suspension"
     REFUSE_SUSPENSION = "refuse_suspension"
+    URGE = "urge"
 
 
 COMMUNITY_ACTIONS = frozenset({Action.RECTIFY, Action.APPEAL, Action.REQUEST_SUSPENSION})
+# Urging (督办) an overdue item: the staff of its sub-district, and the office.
+SUBDISTRICT_ACTIONS = frozenset({Action.URGE})
 OFFICE_ACTIONS = frozenset(Action) - COMMUNITY_ACTIONS
 # Office moves the filing inspector may also make when revisiting the place.
 REVISIT_ACTIONS = frozenset({Action.ACCEPT, Action.REJECT})
@@ -93,10 +99,19 @@ FROM_STATES: dict[Action, tuple[str, ...]] = {
     Action.REQUEST_SUSPENSION: (DISPATCHED,),
     Action.APPROVE_SUSPENSION: (DISPATCHED,),
     Action.REFUSE_SUSPENSION: (DISPATCHED,),
+    Action.URGE: AWAITING_FIX,
 }
 
 NOTE_REQUIRED = frozenset(
-    {Action.REJECT, Action.VOID, Action.APPEAL, Action.UPHOLD, Action.GRANT, Action.REQUEST_SUSPENSION}
+    {
+        Action.REJECT,
+        Action.VOID,
+        Action.APPEAL,
+        Action.UPHOLD,
+        Action.GRANT,
+        Action.REQUEST_SUSPENSION,
+        Action.URGE,
+    }
 )
 
 
@@ -156,14 +171,19 @@ def may(p: Principal, action: Action, place: Place) -> bool:
         return p.role == COMMUNITY and place.community_id is not None and place.community_id == p.community_id
     if action in REVISIT_ACTIONS and p.role == INSPECTOR:
         return place.filed_by is not None and place.filed_by == p.user_id
+    if action in SUBDISTRICT_ACTIONS and p.role == SUBDISTRICT:
+        return place.subdistrict_id is not None and place.subdistrict_id == p.subdistrict_id
     return is_staff_of_office(p)
 
 
-def allowed_actions(p: Principal, item: Item) -> list[Action]:
-    """The moves this user could make on this item now (for showing the right buttons)."""
+def allowed_actions(p: Principal, item: Item, now: datetime | None = None) -> list[Action]:
+    """The moves this user could make on this item now (for showing the right buttons); an urge only
+    when ``now`` is given and the item is overdue then."""
     out = []
     for action in Action:
         if not may(p, action, item.place) or item.status not in FROM_STATES[action]:
+            continue
+        if action is Action.URGE and (now is None or not is_overdue(item.status, item.due_at, now)):
             continue
         pending = item.suspension_requested is not None
         if action is Action.REQUEST_SUSPENSION and pending:
@@ -197,6 +217,16 @@ def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
     rectified one is waiting for verification.
     """
     return status in AWAITING_FIX and due_at is not None and now > due_at
+
+
+def days_late(due_at: datetime | None, rectified_at: datetime | None) -> int | None:
+    """Whole days (a part day counts as one) a rectification came after its deadline: 0 when on time,
+    None when there was no deadline or no rectification."""
+    if due_at is None or rectified_at is None:
+        return None
+    if rectified_at <= due_at:
+        return 0
+    return -((due_at - rectified_at) // timedelta(days=1))
 
 
 def decide(p: Principal, item: Item, req: Request, clock: Clock) -> Change:
@@ -320,6 +350,15 @@ def _refuse_suspension(item: Item, req: Request, clock: Clock) -> Change:
     return Change(Action.REFUSE_SUSPENSION, item.status, item.status, {"suspension_requested": None})
 
 
+def _urge(item: Item, req: Request, clock: Clock) -> Change:
+    """督办: a note to the community on an overdue item; the state and deadline stay."""
+    if not is_overdue(item.status, item.due_at, clock.now):
+        raise Conflict(
+            N_("Only an overdue report can be urged."), code="not_overdue", details={"status": item.status}
+        )
+    return Change(Action.URGE, item.status, item.status)
+
+
 _CHANGES: dict[Action, Callable[[Item, Request, Clock], Change]] = {
     Action.RECTIFY: _rectify,
     Action.ACCEPT: _accept,
@@ -332,4 +371,5 @@ _CHANGES: dict[Action, Callable[[Item, Request, Clock], Change]] = {
     Action.REQUEST_SUSPENSION: _request_suspension,
     Action.APPROVE_SUSPENSION: _approve_suspension,
     Action.REFUSE_SUSPENSION: _refuse_suspension,
+    Action.URGE: _urge,
 }

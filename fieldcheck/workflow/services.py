@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from ..auth.models import User
 from ..calendar import end_of_local_day, local_date
 from ..checklist.models import ChecklistItem
-from ..errors import N_, Conflict, Invalid, NotFound
+from ..errors import N_, Conflict, DomainError, Invalid, NotFound
 from ..extensions import db
 from ..geography.models import Community
 from ..permissions import can_view_place, principal_of
@@ -35,6 +35,7 @@ from ..reports.services import (
     process_photos,
     write_photo_files,
 )
+from ..types import utcnow
 from ..unit_of_work import writing
 from . import rules
 from .rules import Action, Clock, Item, Request
@@ -90,7 +91,7 @@ def clock_for(report: Report, ctx: Context) -> Clock:
 
 
 def allowed_actions(user: User, report: Report) -> list[Action]:
-    return rules.allowed_actions(principal_of(user), item_of(report))
+    return rules.allowed_actions(principal_of(user), item_of(report), utcnow())
 
 
 def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx: Context) -> Report:
@@ -150,6 +151,35 @@ def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx
         raise _stale(db.session.get(Report, report_id, populate_existing=True)) from None
     db.session.expire(report)
     return report
+
+
+# At most this many reports in one bulk review.
+MAX_BULK = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One report of a bulk move: its status after the move, or the refusal it met."""
+
+    report_id: int
+    status: str | None = None
+    error: DomainError | None = None
+
+
+def transition_many(
+    user: User, items: list[tuple[int, int | None]], action: Action, note: str, ctx: Context
+) -> list[Outcome]:
+    """The same move on many reports, each (id, expected version) its own transition and unit of work:
+    one refused or lost race never undoes another. Photo-less moves only (accept, reject)."""
+    out = []
+    for report_id, version in items:
+        try:
+            report = transition(user, report_id, Move(action, note=note, expected_version=version), [], ctx)
+        except DomainError as e:
+            out.append(Outcome(report_id, error=e))
+        else:
+            out.append(Outcome(report_id, status=report.status))
+    return out
 
 
 class _Lost(Exception):

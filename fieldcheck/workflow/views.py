@@ -20,12 +20,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
+from .. import paging, settings
 from .. import permissions as perm
-from .. import settings
 from ..auth.redirects import safe_next
 from ..calendar import local_date, local_text
-from ..errors import N_, DomainError, NotFound
+from ..errors import N_, DomainError, Invalid, NotFound
 from ..formats import time_left
+from ..reports import search
 from ..reports.filing import filing_context, uploaded_photos
 from ..types import utcnow
 from ..web import current_principal, require
@@ -50,6 +51,7 @@ EVENT_NAMES = {
     Action.REQUEST_SUSPENSION.value: N_("Suspension requested"),
     Action.APPROVE_SUSPENSION.value: N_("Suspension approved"),
     Action.REFUSE_SUSPENSION.value: N_("Suspension refused"),
+    Action.URGE.value: N_("Urged (overdue)"),
 }
 
 # The flashed confirmation of each move.
@@ -65,6 +67,7 @@ DONE = {
     Action.REQUEST_SUSPENSION: N_("Suspension requested; the office will decide."),
     Action.APPROVE_SUSPENSION: N_("Suspension approved with the planned date."),
     Action.REFUSE_SUSPENSION: N_("Suspension refused: the deadline stands."),
+    Action.URGE: N_("Urge sent: the community has been told."),
 }
 
 LOCATION_SOURCES = {
@@ -93,6 +96,10 @@ LEVEL_NAMES = {
     "subdistrict": N_("Sub-district self-check"),
 }
 
+QUEUE_PAGE = 50
+#: The queue pages' filters (GET parameters, as ``reports.search.parse_filter`` reads them).
+QUEUE_FILTERS = ("subdistrict", "community", "item")
+
 QUEUE_TITLES = {
     "verify": N_("To verify"),
     "appeals": N_("Appeals"),
@@ -110,6 +117,7 @@ def helpers():
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     return {
         "time_left": time_left,
+        "days_late": rules.days_late,
         "event_label": lambda action: _(EVENT_NAMES[action]) if action in EVENT_NAMES else action,
         "location_source_label": lambda s: _(LOCATION_SOURCES[s]) if s in LOCATION_SOURCES else s,
         "flag_label": lambda f: _(FLAG_NAMES[f]) if f in FLAG_NAMES else f,
@@ -242,13 +250,26 @@ def _queue_page(
     if name not in queries.QUEUES:
         abort(404)
     now = utcnow()
-    rows = queries.queue(p, name, now)
+    args = {k: request.args[k] for k in QUEUE_FILTERS if request.args.get(k)}
+    cursor = request.args.get("cursor") or None
+    f = search.parse_filter(args, _tz())
+    after_id = paging.decode(cursor, (int,))[0] if cursor else None
+    rows, more = queries.queue(p, name, now, f=f, after_id=after_id, limit=QUEUE_PAGE)
     return render_template(
         "workflow/queue.html",
         name=name,
         title=_(QUEUE_TITLES[name]),
         titles=QUEUE_TITLES,
         rows=rows,
+        args=args,
+        next_cursor=paging.encode((rows[-1].report.id,)) if more else None,
+        first_page=cursor is None,
+        filters=queries.subdistricts_with_communities(),
+        items=queries.items_in_queue(p, name),
+        # Where the forms come back to: this queue as filtered (a refused move re-renders it from its POST).
+        here=request.full_path.rstrip("?")
+        if request.endpoint == "workflow.office_queue"
+        else url_for("workflow.office_queue", name=name),
         counts=queries.queue_counts(p),
         now=now,
         subdistricts=queries.subdistricts_with_communities() if name == "unassigned" else [],
@@ -258,3 +279,34 @@ def _queue_page(
         failed_id=failed_id,
         error=error,
     ), status
+
+
+def _bulk_items(values: list[str]) -> list[tuple[int, int | None]]:
+    """The checked reports, each "ID:VERSION" as the queue page sends them; 400 for anything else."""
+    bad = Invalid(N_("Choose the reports to accept from the queue."), code="invalid_reports")
+    if not values or len(values) > services.MAX_BULK:
+        raise bad
+    out = []
+    for value in values:
+        report_id, _sep, version = value.partition(":")
+        if not (report_id.isascii() and report_id.isdigit() and version.isascii() and version.isdigit()):
+            raise bad
+        if len(report_id) > 10 or len(version) > 10 or int(report_id) >= 2**31 or int(version) >= 2**31:
+            raise bad
+        out.append((int(report_id), int(version)))
+    return out
+
+
+@bp.post("/office/queue/verify/accept")
+@login_required
+def bulk_accept():
+    """Accept the checked rectifications, each its own move (as POST /api/v1/reviews), then back to the queue."""
+    require(perm.can_verify(current_principal()))
+    items = _bulk_items(request.form.getlist("report"))
+    outcomes = services.transition_many(current_user, items, Action.ACCEPT, "", filing_context())
+    failed = [o for o in outcomes if o.error is not None]
+    flash(_("Accepted %(ok)s; not accepted %(failed)s.", ok=len(outcomes) - len(failed), failed=len(failed)))
+    for o in failed:
+        assert o.error is not None
+        flash(_("#%(id)s: %(why)s", id=o.report_id, why=o.error.translated(_)), "error")
+    return redirect(safe_next(request.form.get("next")) or url_for("workflow.office_queue", name="verify"))

@@ -54,13 +54,15 @@ GOOD = {
     ),
     Action.APPROVE_SUSPENSION: Request(Action.APPROVE_SUSPENSION),
     Action.REFUSE_SUSPENSION: Request(Action.REFUSE_SUSPENSION),
+    Action.URGE: Request(Action.URGE, note="fix it by Friday"),
 }
 PENDING = {Action.APPROVE_SUSPENSION, Action.REFUSE_SUSPENSION}
 
 
 def state_for(action: Action, status: str) -> Item:
     extra = {"suspension_requested": date(2026, 4, 30)} if action in PENDING else {}
-    return item(status, due_at=NOW + timedelta(days=1), **extra)
+    due = NOW - timedelta(days=1) if action is Action.URGE else NOW + timedelta(days=1)  # urge: overdue
+    return item(status, due_at=due, **extra)
 
 
 def owner(action: Action) -> Principal:
@@ -105,6 +107,7 @@ NOT_OFFICE = [
     for action in sorted(rules.OFFICE_ACTIONS)
     for who in (STAFF, OTHER_STAFF, SUBDISTRICT, INSPECTOR, OTHER_INSPECTOR)
     if not (who is INSPECTOR and action in rules.REVISIT_ACTIONS)
+    and not (who is SUBDISTRICT and action in rules.SUBDISTRICT_ACTIONS)
 ]
 
 
@@ -298,6 +301,39 @@ def test_overdue_is_derived_from_state_deadline_and_now(status, overdue) -> None
     assert rules.is_overdue(status, due, NOW) is overdue
     assert rules.is_overdue(status, NOW, NOW) is False  # due at this very moment is not yet late
     assert rules.is_overdue(status, None, NOW) is False
+
+
+OTHER_SUBDISTRICT = Principal(6, "subdistrict", subdistrict_id=11)
+
+
+def test_urge_is_for_the_items_own_subdistrict_and_the_office() -> None:
+    overdue = state_for(Action.URGE, "dispatched")
+    for who in (SUBDISTRICT, OFFICE, ADMIN):
+        change = rules.decide(who, overdue, GOOD[Action.URGE], clock())
+        assert (change.from_status, change.to_status, change.fields) == ("dispatched", "dispatched", {})
+    with pytest.raises(Forbidden):
+        rules.decide(OTHER_SUBDISTRICT, overdue, GOOD[Action.URGE], clock())
+
+
+def test_urge_needs_an_overdue_item_and_a_note() -> None:
+    on_time = item("dispatched", due_at=NOW + timedelta(hours=1))
+    with pytest.raises(Conflict) as info:
+        rules.decide(SUBDISTRICT, on_time, GOOD[Action.URGE], clock())
+    assert info.value.code == "not_overdue"
+    with pytest.raises(Invalid) as bad:
+        rules.decide(
+            SUBDISTRICT, state_for(Action.URGE, "suspended"), Request(Action.URGE, note=" "), clock()
+        )
+    assert bad.value.code == "note_required"
+
+
+def test_urge_is_offered_only_when_overdue_now() -> None:
+    overdue = item("dispatched", due_at=NOW - timedelta(minutes=1))
+    assert rules.allowed_actions(SUBDISTRICT, overdue, NOW) == [Action.URGE]
+    assert rules.allowed_actions(SUBDISTRICT, overdue) == []  # no clock given: no urge button
+    assert rules.allowed_actions(SUBDISTRICT, overdue, NOW - timedelta(hours=1)) == []
+    assert Action.URGE not in rules.allowed_actions(STAFF, overdue, NOW)
+    assert rules.allowed_actions(OFFICE, overdue, NOW) == [Action.VOID, Action.URGE]
 
 
 def test_allowed_actions_are_the_buttons_each_user_sees() -> None:

@@ -42,6 +42,8 @@ COMMUNITY_MOVE = {"community/own"}
 OFFICE_MOVE = {"office", "admin"}
 # Verifying a rectification: the office, admin, and the filing inspector on a revisit.
 VERIFY_MOVE = OFFICE_MOVE | {"inspector/own"}
+# Urging (督办) an overdue item: its sub-district's staff, the office and admin.
+URGE_MOVE = OFFICE_MOVE | {"subdistrict/own"}
 
 SOON = datetime.now(UTC).date() + timedelta(days=30)
 
@@ -121,6 +123,13 @@ MOVES = {
         OFFICE_MOVE,
         decision="refuse",
     ),
+    Action.URGE: Move(
+        Action.URGE,
+        "/urge",
+        state(due_at=datetime(2020, 1, 1, tzinfo=UTC)),
+        {"note": "请三日内整改到位"},
+        URGE_MOVE,
+    ),
     Action.ASSIGN: Move(
         Action.ASSIGN,
         "/assign",
@@ -169,6 +178,7 @@ def test_the_table_covers_every_workflow_route(app):
         "/reports/<int:report_id>",
         "/reports/<int:report_id>/<action>",
         "/office/queue/<name>",
+        "/office/queue/verify/accept",  # test_bulk_accept_page_is_the_office_s
         "/search",
     }
     home = {
@@ -242,3 +252,17 @@ def test_workflow_permissions(app, client, people, make_report, route, principal
         assert version_of(app, report_id) == 1  # a refusal changes nothing
     elif move.action is not None:
         assert version_of(app, report_id) == 2
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_bulk_accept_page_is_the_office_s(app, people, make_report, principal):
+    """The verify queue's bulk accept: the office and admin only (the filing inspector verifies one by one)."""
+    report_id = make_report("rectified", community="C001", inspector="insp")
+    version = version_of(app, report_id)
+    browser = app.test_client()
+    assert login(browser, PRINCIPALS[principal]).status_code == 302
+    landing = browser.get("/", follow_redirects=True).get_data(as_text=True)
+    data = {"csrf_token": csrf_token_from(landing), "report": f"{report_id}:{version}"}
+    response = browser.post("/office/queue/verify/accept", data=data)
+    assert response.status_code == (302 if principal in OFFICE_MOVE else 403)
+    assert version_of(app, report_id) == (version + 1 if principal in OFFICE_MOVE else version)
