@@ -266,7 +266,7 @@ def seed_demo(activity: bool) -> None:
 def _seed_activity() -> None:
     from zoneinfo import ZoneInfo
 
-    from .demo_activity import seed_activity
+    from .demo.activity import seed_activity
     from .types import utcnow
 
     counts = seed_activity(

@@ -23,7 +23,7 @@ import numpy as np
 import shapely
 from shapely import MultiPolygon, Polygon, STRtree, box
 
-from .geo import SPOT_TYPES, BoundaryFeature, to_feature_collection
+from ..geo import SPOT_TYPES, BoundaryFeature, to_feature_collection
 
 __all__ = ["BBOX", "demo_spots", "generate_district", "to_feature_collection"]
 
