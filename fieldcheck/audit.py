@@ -36,6 +36,11 @@ ACTIONS = (
     "calendar.import",
     "ranking.publish",
     "setting.change",
+    "spot.create",
+    "spot.update",
+    "spot.deactivate",
+    "spot.activate",
+    "spot.import",
 )
 
 
