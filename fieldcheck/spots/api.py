@@ -1,0 +1,112 @@
+"""The spot registry in the admin API (administrators only; 403 for everyone else).
+
+GET   /api/v1/admin/spots          spots by code (filters type, community, active; after: the last code of
+                                   the previous page; limit), with ``next`` and ``total``
+POST  /api/v1/admin/spots          add: {code, name, type, community, lat?, lon?, responsible_unit?,
+                                   contact?, active?}; or a CSV or GeoJSON file (multipart ``file``):
+                                   every row checked, all stored or none (``preview=1``: check only)
+PATCH /api/v1/admin/spots/CODE     change any field but the code (``active``: deactivate, reactivate)
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from .. import permissions as perm
+from ..api.views import bp, json_body
+from ..errors import N_, Invalid
+from ..geo import SPOT_TYPES
+from ..unit_of_work import writing
+from ..web import current_principal, require
+from . import services
+
+MAX_FILE_BYTES = 2_000_000
+
+
+def _require_admin() -> None:
+    require(perm.can_administer(current_principal()))
+
+
+def spot_filter(args) -> services.SpotFilter:
+    """The list's filters from query arguments; anything unknown is ignored (no filter)."""
+    kind = (args.get("type") or "").strip().upper()
+    return services.SpotFilter(
+        type=kind if kind in SPOT_TYPES else "",
+        community=(args.get("community") or "").strip().upper()[:32],
+        active=args.get("active") if args.get("active") in ("yes", "no") else "",
+    )
+
+
+@bp.get("/admin/spots")
+def admin_spots():
+    _require_admin()
+    limit = request.args.get("limit", "")
+    limit = min(int(limit), 500) if limit.isdigit() and int(limit) > 0 else services.PAGE_SIZE
+    after = (request.args.get("after") or "").strip().upper()[:48]
+    rows, next_code, total = services.list_spots(spot_filter(request.args), after=after, limit=limit)
+    return jsonify(spots=[services.spot_dict(s) for s in rows], next=next_code, total=total)
+
+
+def uploaded_text(field: str = "file", limit: int = MAX_FILE_BYTES) -> tuple[str, str]:
+    """The uploaded file's text (UTF-8) and its name; refused readably when missing, too large or binary."""
+    upload = request.files.get(field)
+    if upload is None or not upload.filename:
+        raise Invalid(_("Choose a CSV or GeoJSON file."), code="no_file", details={"field": field})
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise Invalid(
+            _("The file is larger than %(n)s bytes.", n=limit), code="too_large", details={"field": field}
+        )
+    try:
+        return data.decode("utf-8-sig"), upload.filename[:100]
+    except UnicodeDecodeError:
+        raise Invalid(_("The file is not UTF-8 text."), code="not_utf8", details={"field": field}) from None
+
+
+def _import_answer():
+    text, name = uploaded_text()
+    rows = services.preview_import(text)
+    listed = [
+        {
+            "where": r.where,
+            "code": (r.values or {}).get("code") or str(r.raw.get("code") or ""),
+            "action": r.action,
+        }
+        | ({"problem": r.problem.translated(_), "field": r.problem.details.get("field")} if r.problem else {})
+        for r in rows
+    ]
+    bad = [r for r in listed if "problem" in r]
+    if bad:
+        raise Invalid(
+            N_("%(n)s rows have problems: nothing was stored."),
+            code="import_rows",
+            details={"rows": listed},
+            n=len(bad),
+        )
+    if request.form.get("preview") in ("1", "yes", "true"):
+        return jsonify(stored=False, rows=listed)
+    with writing(exclusive=True):
+        counts = services.import_spots(text, name)
+    return jsonify(stored=True, rows=listed, counts=counts), 201
+
+
+@bp.post("/admin/spots")
+def admin_add_spot():
+    _require_admin()
+    if request.mimetype == "multipart/form-data":
+        return _import_answer()
+    body = json_body()
+    with writing(exclusive=True):
+        spot = services.create_spot(body)
+    return jsonify(spot=services.spot_dict(spot)), 201
+
+
+@bp.patch("/admin/spots/<code>")
+def admin_update_spot(code: str):
+    _require_admin()
+    body = json_body()
+    with writing():
+        spot = services.spot_named(code)
+        changed = services.update_spot(spot, body)
+    return jsonify(spot=services.spot_dict(spot), changed=changed)
