@@ -29,6 +29,7 @@ PURE_MODULES = [
     "fieldcheck/workflow/rules.py",
     "fieldcheck/notify/rules.py",
     "fieldcheck/map/datum.py",
+    "fieldcheck/spots/rules.py",
 ]
 
 

@@ -1003,7 +1003,8 @@ _AUDIT_ENTRY = _obj(
         "action": _s(
             description="user.create, user.update, user.deactivate, user.activate, user.password_reset, "
             "user.password_change, boundaries.upload, boundaries.activate, checklist.upload, "
-            "calendar.import, ranking.publish, setting.change"
+            "calendar.import, ranking.publish, setting.change, spot.create, spot.update, spot.deactivate, "
+            "spot.activate, spot.import"
         ),
         "target": _s(description="what changed, e.g. user:wang, ranking:2026-05, boundaries:3"),
         "changes": _s("object", "{field: [before, after]}"),
@@ -1152,6 +1153,11 @@ SPEC["paths"]["/auth/token"]["post"]["responses"]["403"] = {
     "the login page first",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
+
+# The spot registry (fieldcheck/spots/api.py).
+from ..spots.openapi import SPOT_PATHS  # noqa: E402
+
+SPEC["paths"].update(SPOT_PATHS)
 
 
 def _every_operation_documents_the_guard(spec: dict) -> None:
