@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +86,23 @@ def parse_active(value: Any) -> bool:
     raise _bad("active", N_("%(field)s must be yes or no."))
 
 
+def _type(raw: Mapping[str, Any]) -> str:
+    kind = _text(raw, "type").upper()
+    if kind not in SPOT_TYPES:
+        raise _bad("type", N_("%(field)s must be one of %(types)s."), types=", ".join(SPOT_TYPES))
+    return kind
+
+
+_CHECKS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "code": lambda raw: _code(raw, "code", MAX_CODE),
+    "name": lambda raw: _bounded(raw, "name", required=True),
+    "type": _type,
+    "community": lambda raw: _code(raw, "community", 32),
+    "responsible_unit": lambda raw: _bounded(raw, "responsible_unit"),
+    "contact": lambda raw: _bounded(raw, "contact"),
+}
+
+
 def check_fields(raw: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """The fields of ``raw`` checked and cleaned, by their names in ``FIELDS`` (``lat`` and ``lon`` as
     floats or None, ``active`` as a boolean). ``partial``: only the fields present (a change); otherwise
@@ -99,24 +116,10 @@ def check_fields(raw: Mapping[str, Any], *, partial: bool = False) -> dict[str, 
             field=unknown[0],
         )
     wanted = [f for f in FIELDS if f in raw] if partial else list(FIELDS)
-    out: dict[str, Any] = {}
-    for field in wanted:
-        if field == "code":
-            out["code"] = _code(raw, "code", MAX_CODE)
-        elif field == "community":
-            out["community"] = _code(raw, "community", 32)
-        elif field == "type":
-            kind = _text(raw, "type").upper()
-            if kind not in SPOT_TYPES:
-                raise _bad("type", N_("%(field)s must be one of %(types)s."), types=", ".join(SPOT_TYPES))
-            out["type"] = kind
-        elif field == "name":
-            out["name"] = _bounded(raw, "name", required=True)
-        elif field in ("responsible_unit", "contact"):
-            out[field] = _bounded(raw, field)
-        elif field == "active":
-            value = raw.get("active")
-            out["active"] = True if not partial and value in (None, "") else parse_active(value)
+    out: dict[str, Any] = {field: _CHECKS[field](raw) for field in wanted if field in _CHECKS}
+    if "active" in wanted:
+        value = raw.get("active")
+        out["active"] = True if not partial and value in (None, "") else parse_active(value)
     if not partial or "lat" in raw or "lon" in raw:
         position = parse_position(raw.get("lat"), raw.get("lon"))
         out["lat"], out["lon"] = position if position is not None else (None, None)
