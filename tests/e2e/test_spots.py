@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldcheck.extensions import db
 from tests.e2e.conftest import community_of, demo_point, login
@@ -36,6 +36,21 @@ def test_a_spot_the_admin_registers_is_offered_first_where_the_inspector_stands(
     form.locator("input[name=lon]").fill(f"{lon:.6f}")
     form.locator("button[type=submit]").click()
     expect(admin.locator("tr[data-code='E2E-MKT-1']")).to_be_visible()
+    # ... and sees it on the registry's map, among the community's other spots.
+    from fieldcheck.geography.models import Community, Spot
+
+    with app.app_context():
+        try:
+            placed = db.session.scalar(
+                select(func.count(Spot.id))
+                .join(Community, Spot.community_id == Community.id)
+                .where(Community.code == code, Spot.lat.is_not(None))
+            )
+        finally:
+            db.session.remove()
+    admin.goto(f"{url}/admin/spots/map?community={code}")
+    expect(admin.locator("#map")).to_have_attribute("data-spots", str(placed))
+    assert placed >= 2
 
     page = phone_factory(geolocation={"latitude": lat, "longitude": lon, "accuracy": 8})
     open_capture(page, live_server)
