@@ -84,6 +84,17 @@ def import_calendar(path: str) -> None:
     click.echo(f"calendar {year.year} loaded from {year.source_name}")
 
 
+@main.command("import-spots")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def import_spots(path: str) -> None:
+    """Add or change registry spots from a CSV or GeoJSON file: every row right, or nothing stored."""
+    from .spots.services import import_spots as run
+
+    counts = _commit_or_fail(lambda: run(_text(path), Path(path).name))
+    click.echo(f"spots: {counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged")
+
+
 @main.group()
 def users() -> None:
     """Add, import, deactivate user accounts and set their passwords."""

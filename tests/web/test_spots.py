@@ -442,3 +442,21 @@ def test_the_ranking_adds_the_types_of_registered_spots_and_of_the_spots_reports
         "C003": ("RES", "XING"),
         "C004": ("RES", "PARK"),
     }
+
+
+def test_the_command_line_imports_a_spot_file_or_names_every_bad_row(app, registry, tmp_path):
+    from fieldcheck.cli import main
+
+    runner = app.test_cli_runner()
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text(BAD_CSV, encoding="utf-8")
+    good.write_text(GOOD_CSV, encoding="utf-8")
+    before = spots(app)
+    refused = runner.invoke(main, ["import-spots", str(bad)])
+    assert refused.exit_code == 1
+    assert all(f"line {n}:" in refused.output for n in (3, 4, 5)) and "line 2:" not in refused.output
+    assert spots(app) == before
+    done = runner.invoke(main, ["import-spots", str(good)])
+    assert done.exit_code == 0 and "1 new, 2 changed, 0 unchanged" in done.output
+    assert spots(app)["C003-XING-1"][0] == "涧河路口"
+    assert [e[0] for e in entries(app)] == ["cli"] * 4
