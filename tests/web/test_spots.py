@@ -436,6 +436,15 @@ def test_the_ranking_adds_the_types_of_registered_spots_and_of_the_spots_reports
         month = local_month(db.session.get(Report, report).observed_at, tz)
         checklist = checklist_services.parse_checklist_document(checklist_services.version_in_force(month))
         types = {c.code: c.spot_types for c in load_facts(month, tz, checklist).communities}
+        from fieldcheck.ranking import services as ranking
+        from fieldcheck.types import utcnow
+
+        left_out = ranking.compute(
+            month, now=utcnow(), tz_name=app.config["TIMEZONE"]
+        ).result.breakdown_facts()
+        left_out = left_out.not_applicable
+    # The market category (applies_only_to MKT) counts for C001 now, and still not for C003.
+    assert "MKT" not in left_out["C001"] and "MKT" in left_out["C003"]
     assert types == {
         "C001": ("RES", "ALY", "MKT"),
         "C002": ("RES", "MKT"),
