@@ -186,7 +186,7 @@ def import_spots(text: str, source: str = "", *, actor=None) -> dict:
         if row.action == "new":
             create_spot(row.values, actor=actor)
         elif row.action == "changed":
-            update_spot(spot_named(row.values["code"]), {k: v for k, v in row.values.items()}, actor=actor)
+            update_spot(spot_named(row.values["code"]), dict(row.values), actor=actor)
     audit.record(
         actor,
         "spot.import",
