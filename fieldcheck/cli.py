@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from . import create_app
 from .errors import DomainError
 from .extensions import db
+from .spots.cli import import_spots
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -84,15 +85,7 @@ def import_calendar(path: str) -> None:
     click.echo(f"calendar {year.year} loaded from {year.source_name}")
 
 
-@main.command("import-spots")
-@click.argument("path", type=click.Path(dir_okay=False))
-@with_appcontext
-def import_spots(path: str) -> None:
-    """Add or change registry spots from a CSV or GeoJSON file: every row right, or nothing stored."""
-    from .spots.services import import_spots as run
-
-    counts = _commit_or_fail(lambda: run(_text(path), Path(path).name))
-    click.echo(f"spots: {counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged")
+main.add_command(import_spots)  # fieldcheck/spots/cli.py
 
 
 @main.group()
