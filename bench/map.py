@@ -68,7 +68,9 @@ PASSWORD = "bench-password-1"
 def add_boundaries(app, communities: int) -> None:
     side = math.ceil(math.sqrt(communities))
     with app.app_context():
-        version = BoundaryVersion(source_name="bench", sha256="0" * 64, feature_count=communities)
+        version = BoundaryVersion(
+            source_name="bench", sha256="0" * 64, feature_count=communities, activated_at=datetime.now(UTC)
+        )
         db.session.add(version)
         db.session.flush()
         rows = []

@@ -32,16 +32,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from numbers import Real
 from typing import Any, Generic, TypeVar
 
 import shapely
 from shapely import MultiPolygon, Point, Polygon, STRtree
-from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
+
+from .earth import EARTH_RADIUS_M, area_m2, distance_m, validate_latlon  # noqa: F401  (re-exported)
 
 SPOT_TYPES = ("RES", "ALY", "ROAD", "MKT", "XING", "WC", "CEN", "PARK")
 REQUIRED_PROPERTIES = ("community_code", "community_name", "subdistrict_code", "subdistrict_name")
@@ -53,9 +52,6 @@ CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_.-]*")
 RESERVED_CODES = frozenset({"BULLETIN", "PUBLISH"})
 SLIVER_FRACTION = 0.001
 
-# Mean earth radius (IUGG), metres.
-EARTH_RADIUS_M = 6_371_008.8
-_M_PER_DEG = EARTH_RADIUS_M * math.pi / 180
 # Names of geographic WGS-84 systems a GeoJSON "crs" member may carry; CGCS2000 (EPSG:4490), China's
 # national datum, differs from WGS-84 by centimetres and is accepted as the same.
 _ACCEPTED_CRS = re.compile(r"CRS84|EPSG:+(4326|4490)\b|WGS ?84", re.IGNORECASE)
@@ -65,10 +61,20 @@ _SPOT_SEPARATORS = re.compile(r"[\s,，、;；]+")
 class GeoError(ValueError):
     """A boundary file that cannot be imported; the message names the offending feature(s)."""
 
-    def __init__(self, message: str, *, features: tuple[int, ...] = ()):
+    def __init__(
+        self,
+        message: str,
+        *,
+        features: tuple[int, ...] = (),
+        code: str | None = None,
+        feature: int | None = None,
+    ):
         super().__init__(message)
         # 1-based feature numbers in file order, empty for errors about the file as a whole.
         self.features = features
+        # The feature at fault (by default the last one named) and its community code, where the file gives one.
+        self.feature = feature if feature is not None else (features[-1] if features else None)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,67 @@ def parse_feature_collection(data: bytes | str) -> list[BoundaryFeature]:
     rings, coordinates in range and the right way round, and valid geometry; community codes are unique
     and every sub-district code has a single name; no two communities overlap beyond a sliver.
     """
+    features, problems = check_feature_collection(data)
+    if problems:
+        raise problems[0]
+    return features
+
+
+def check_feature_collection(
+    data: bytes | str, limits: Mapping[str, int] | None = None
+) -> tuple[list[BoundaryFeature], list[GeoError]]:
+    """The good features and every fault of the bad ones, in file order (see ``parse_feature_collection``).
+
+    A fault of the file as a whole (not JSON, not a FeatureCollection, no features) is raised at once.
+    Overlaps are looked for among the features that are good in themselves. ``limits``: the longest
+    text each property may hold (a database column's length).
+    """
+    raw_features = _raw_features(data)
+    features: list[BoundaryFeature] = []
+    numbers: list[int] = []
+    problems: list[GeoError] = []
+    code_seen: dict[str, int] = {}
+    subdistrict_seen: dict[str, tuple[str, int]] = {}
+    for number, raw in enumerate(raw_features, start=1):
+        try:
+            feature = _parse_feature(number, raw)
+            _check_lengths(number, feature, limits or {})
+        except GeoError as exc:
+            problems.append(exc)
+            continue
+        code = feature.community_code
+        label = _feature_label(number, code, feature.community_name)
+        first = code_seen.setdefault(code, number)
+        known = subdistrict_seen.setdefault(feature.subdistrict_code, (feature.subdistrict_name, number))
+        if first != number:
+            message = f"{label}: community code {code} is already used by feature {first}"
+            problems.append(GeoError(message, features=(first, number), code=code))
+        elif known[0] != feature.subdistrict_name:
+            message = (
+                f'{label}: sub-district {feature.subdistrict_code} is named "{feature.subdistrict_name}" '
+                f'here but "{known[0]}" in feature {known[1]}'
+            )
+            problems.append(GeoError(message, features=(known[1], number), code=code))
+        if first != number or known[0] != feature.subdistrict_name:
+            continue
+        features.append(feature)
+        numbers.append(number)
+    problems += _overlaps(features, numbers)
+    return features, problems
+
+
+def _check_lengths(number: int, feature: BoundaryFeature, limits: Mapping[str, int]) -> None:
+    for name, limit in limits.items():
+        if len(getattr(feature, name)) > limit:
+            code = feature.community_code
+            raise GeoError(
+                f"feature {number} (community {code[:32]}): {name} is longer than {limit} characters",
+                features=(number,),
+                code=code[:32],
+            )
+
+
+def _raw_features(data: bytes | str) -> list[Any]:
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -160,7 +227,7 @@ def parse_feature_collection(data: bytes | str) -> list[BoundaryFeature]:
             raise GeoError(f"not a GeoJSON file: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         doc = json.loads(data)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise GeoError(f"not a GeoJSON file: {exc}") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         found = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
@@ -171,30 +238,7 @@ def parse_feature_collection(data: bytes | str) -> list[BoundaryFeature]:
         raise GeoError("the FeatureCollection has no list of features")
     if not raw_features:
         raise GeoError("the FeatureCollection has no features")
-
-    features: list[BoundaryFeature] = []
-    code_seen: dict[str, int] = {}
-    subdistrict_seen: dict[str, tuple[str, int]] = {}
-    for number, raw in enumerate(raw_features, start=1):
-        feature = _parse_feature(number, raw)
-        label = _feature_label(number, feature.community_code, feature.community_name)
-        if feature.community_code in code_seen:
-            first = code_seen[feature.community_code]
-            raise GeoError(
-                f"{label}: community code {feature.community_code} is already used by feature {first}",
-                features=(first, number),
-            )
-        code_seen[feature.community_code] = number
-        known = subdistrict_seen.setdefault(feature.subdistrict_code, (feature.subdistrict_name, number))
-        if known[0] != feature.subdistrict_name:
-            raise GeoError(
-                f'{label}: sub-district {feature.subdistrict_code} is named "{feature.subdistrict_name}" '
-                f'here but "{known[0]}" in feature {known[1]}',
-                features=(known[1], number),
-            )
-        features.append(feature)
-    _check_overlaps(features)
-    return features
+    return raw_features
 
 
 def _parse_feature(number: int, raw: Any) -> BoundaryFeature:
@@ -213,7 +257,7 @@ def _parse_feature(number: int, raw: Any) -> BoundaryFeature:
     for key in REQUIRED_PROPERTIES:
         value = _text(props.get(key))
         if value is None:
-            raise GeoError(f"{label}: missing or empty property {key}", features=(number,))
+            raise GeoError(f"{label}: missing or empty property {key}", features=(number,), code=code)
         values[key] = value
     try:
         for key in ("community_code", "subdistrict_code"):
@@ -222,7 +266,7 @@ def _parse_feature(number: int, raw: Any) -> BoundaryFeature:
         geometry = _build_geometry(raw.get("geometry"))
         _check_geometry(geometry)
     except ValueError as exc:
-        raise GeoError(f"{label}: {exc}", features=(number,)) from None
+        raise GeoError(f"{label}: {exc}", features=(number,), code=code) from None
     return BoundaryFeature(**values, geometry=geometry, spot_types=spot_types)
 
 
@@ -341,12 +385,15 @@ def _check_geometry(geometry: Any) -> None:
         raise ValueError(f"invalid geometry: {explain_validity(geometry)} (x = longitude, y = latitude)")
 
 
-def _check_overlaps(features: Sequence[BoundaryFeature]) -> None:
-    """Raise GeoError for the first pair (in file order) overlapping by more than a sliver."""
+def _overlaps(features: Sequence[BoundaryFeature], numbers: Sequence[int]) -> list[GeoError]:
+    """Every pair (in file order) overlapping by more than a sliver; ``numbers`` are the features' numbers."""
     geoms = [feature.geometry for feature in features]
+    if not geoms:
+        return []
     tree = STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
     pairs = sorted((int(i), int(j)) for i, j in zip(left, right, strict=True) if i < j)
+    problems = []
     for i, j in pairs:
         a, b = geoms[i], geoms[j]
         overlap = a.intersection(b)
@@ -358,13 +405,18 @@ def _check_overlaps(features: Sequence[BoundaryFeature]) -> None:
         tolerance = max(SLIVER_MIN_M2, SLIVER_FRACTION * min(area_m2(a, lat0), area_m2(b, lat0)))
         if overlap_m2 > tolerance:
             fa, fb = features[i], features[j]
-            raise GeoError(
-                f"{_feature_label(i + 1, fa.community_code, fa.community_name)} overlaps "
-                f"{_feature_label(j + 1, fb.community_code, fb.community_name)} by {overlap_m2:,.0f} m² "
-                f"(tolerance {tolerance:,.0f} m²) near lat {overlap.centroid.y:.6f}, "
-                f"lon {overlap.centroid.x:.6f}",
-                features=(i + 1, j + 1),
+            problems.append(
+                GeoError(
+                    f"{_feature_label(numbers[i], fa.community_code, fa.community_name)} overlaps "
+                    f"{_feature_label(numbers[j], fb.community_code, fb.community_name)} by "
+                    f"{overlap_m2:,.0f} m² (tolerance {tolerance:,.0f} m²) near lat {overlap.centroid.y:.6f}, "
+                    f"lon {overlap.centroid.x:.6f}",
+                    features=(numbers[i], numbers[j]),
+                    code=fa.community_code,
+                    feature=numbers[i],
+                )
             )
+    return problems
 
 
 def _label(code: str | None, name: str | None) -> str:
@@ -390,42 +442,6 @@ def _geometry_to_geojson(geometry: Polygon | MultiPolygon) -> dict[str, Any]:
     if isinstance(geometry, Polygon):
         return {"type": "Polygon", "coordinates": rings(geometry)}
     return {"type": "MultiPolygon", "coordinates": [rings(part) for part in geometry.geoms]}
-
-
-def area_m2(geometry: BaseGeometry, lat0: float | None = None) -> float:
-    """Area in square metres of a WGS-84 geometry, by a local equirectangular projection at ``lat0``.
-
-    ``lat0`` defaults to the geometry's centroid latitude.
-    """
-    if geometry.is_empty:
-        return 0.0
-    if lat0 is None:
-        lat0 = geometry.centroid.y
-    return geometry.area * _M_PER_DEG * _M_PER_DEG * math.cos(math.radians(lat0))
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (haversine on a sphere of the mean earth radius)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = math.radians(lon2 - lon1)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-def validate_latlon(lat: Any, lon: Any) -> tuple[float, float]:
-    """Return (lat, lon) as floats; raise ValueError unless both are finite numbers in WGS-84 range."""
-    checked = []
-    for label, value, limit in (("latitude", lat, 90), ("longitude", lon, 180)):
-        if isinstance(value, bool) or not isinstance(value, Real | Decimal):
-            raise ValueError(f"{label} must be a number, got {value!r}")
-        number = float(value)
-        if not math.isfinite(number):
-            raise ValueError(f"{label} must be finite, got {value!r}")
-        if not -limit <= number <= limit:
-            raise ValueError(f"{label} {number} is out of range -{limit}..{limit}")
-        checked.append(number)
-    return checked[0], checked[1]
 
 
 K = TypeVar("K", bound=Hashable)

@@ -9,6 +9,7 @@ from .checklist.models import (  # noqa: F401
     ChecklistItem,
     ChecklistVersion,
 )
+from .documents.models import BulletinNumber  # noqa: F401
 from .geography.models import BoundaryVersion, Community, CommunityBoundary, Spot, Subdistrict  # noqa: F401
 from .notify.models import Delivery, Notification, NotifyPreference, NotifyTarget  # noqa: F401, E402
 from .ranking.models import RankingSnapshot  # noqa: F401, E402

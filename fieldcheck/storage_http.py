@@ -56,7 +56,7 @@ def blob_response(key: str, *, mimetype: str, attachment_name: str | None = None
     """Answer for one content-addressed blob (module docstring); permissions are the caller's."""
     etag = blob_etag(key)
     disposition = f'attachment; filename="{attachment_name}"' if attachment_name else None
-    if request.if_none_match.contains(etag):
+    if request.if_none_match.contains_weak(etag):  # weak comparison (RFC 9110): a proxy that gzips weakens it
         response = Response(status=304)
     else:
         store = current_app.extensions["fieldcheck.storage"]

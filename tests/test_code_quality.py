@@ -21,14 +21,18 @@ PURE_MODULES = [
     "fieldcheck/csvcells.py",
     "fieldcheck/errors.py",
     "fieldcheck/geo.py",
+    "fieldcheck/boundary_diff.py",
+    "fieldcheck/earth.py",
     "fieldcheck/calendar.py",
     "fieldcheck/permissions.py",
     "fieldcheck/storage.py",
     "fieldcheck/photos",
     "fieldcheck/checklist/spec.py",
+    "fieldcheck/scoring",
     "fieldcheck/workflow/rules.py",
     "fieldcheck/notify/rules.py",
     "fieldcheck/map/datum.py",
+    "fieldcheck/documents/formal.py",
     "fieldcheck/spots/rules.py",
 ]
 

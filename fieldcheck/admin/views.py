@@ -30,14 +30,18 @@ from flask_login import login_required
 from .. import audit
 from .. import permissions as perm
 from ..auth import services as accounts
-from ..errors import DomainError, Invalid
+from ..errors import N_, DomainError, Invalid
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..unit_of_work import writing
 from ..web import current_principal, require
 from . import services
+from .pages import admin_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+admin_page("admin.users", N_("Users"), order=10)
+admin_page("admin.audit_log", N_("Audit log"), order=90)
 
 MAX_CSV_BYTES = 1_000_000
 

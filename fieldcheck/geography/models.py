@@ -23,13 +23,22 @@ class Subdistrict(db.Model):
 
 
 class BoundaryVersion(db.Model):
-    """One import of community boundaries; the newest is the one in force."""
+    """One upload of community boundaries; the one activated last is the one in force.
+
+    An upload is stored inactive (``activated_at`` empty) with its checked features as a GeoJSON
+    FeatureCollection in ``features``; nothing else changes until it is activated, which writes its
+    community boundaries and applies its names and sub-districts in one transaction.
+    """
+
+    __table_args__ = (Index("ix_boundary_version_activated_at_id", "activated_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     feature_count: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    features: Mapped[str | None] = mapped_column(Text)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Community(db.Model):

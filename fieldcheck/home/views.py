@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ..admin import pages as admin_pages
 from ..calendar import local_month
 from ..checklist import services as checklist_services
 from ..extensions import db
@@ -41,6 +52,14 @@ def _standing(p, now):
     from ..ranking.pages import own_standing
 
     return own_standing(p, now=now, tz_name=current_app.config["TIMEZONE"])
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The app icon where browsers look for it on every page (public, cached for a day)."""
+    return send_from_directory(
+        Path(current_app.static_folder, "icons"), "favicon.ico", mimetype="image/x-icon", max_age=86400
+    )
 
 
 @bp.get("/community")
@@ -107,6 +126,7 @@ def office():
         queues=workflow_queries.queue_counts(p),
         overdue=sum(c.overdue for c in by_community),
         lagging=lagging,
+        admin_pages=admin_pages.visible(p),
     )
 
 
@@ -121,4 +141,5 @@ def admin():
         boundary_version=current_boundary_version(),
         checklist=checklist_services.version_in_force(_month()),
         calendar_years=checklist_services.calendar_years(),
+        admin_pages=admin_pages.visible(current_principal()),
     )

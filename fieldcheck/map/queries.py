@@ -27,7 +27,7 @@ from sqlalchemy import case, func, select, true
 from ..checklist.models import ChecklistCategory, ChecklistItem
 from ..errors import NotFound
 from ..extensions import db
-from ..geography.models import BoundaryVersion, Community, CommunityBoundary, Subdistrict
+from ..geography.models import Community, CommunityBoundary, Subdistrict
 from ..permissions import COMMUNITY, SUBDISTRICT, Principal, can_view_ranking
 from ..ranking import services as ranking_services
 from ..reports.models import Report
@@ -115,7 +115,10 @@ def community_features(
     ttl: float = 0,
 ) -> dict:
     """A GeoJSON FeatureCollection: one polygon per visible community in the boundary version in force."""
-    version_id = db.session.scalar(select(BoundaryVersion.id).order_by(BoundaryVersion.id.desc()).limit(1))
+    from ..geography.services import current_boundary_version
+
+    version = current_boundary_version()
+    version_id = version.id if version is not None else None
     rows = []
     if version_id is not None:
         rows = db.session.execute(

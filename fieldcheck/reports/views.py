@@ -38,6 +38,7 @@ from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistItem
 from ..errors import DomainError
 from ..extensions import db
+from ..formats import display_name
 from ..geography.models import Community, Subdistrict
 from ..spots import services as spot_services
 from ..types import utcnow
@@ -89,7 +90,7 @@ def capture():
     # no-store: a browser's own cache must never replay a page with a used client_id; only the service
     # worker keeps a copy, and asks with If-None-Match whether it is still current.
     headers = {"ETag": f'"{etag}"', "Cache-Control": "no-store"}
-    if request.if_none_match.contains(etag):
+    if request.if_none_match.contains_weak(etag):  # weak comparison (RFC 9110): a proxy that gzips weakens it
         return Response(status=304, headers=headers)
     return Response(body, mimetype="text/html", headers=headers)
 
@@ -107,7 +108,7 @@ def _form_post(kind: str):
             "reports/capture.html", **context, form=request.form, error=exc.translated(_)
         ), exc.status
     if kind == "report":
-        flash(_("Report filed: %(item)s.", item=filed.record.item.name_zh))
+        flash(_("Report filed: %(item)s.", item=display_name(filed.record.item)))
     else:
         flash(_("Inspection recorded: no problem found."))
     return redirect(url_for("reports.mine"))
@@ -196,6 +197,7 @@ def service_worker():
         "shell": url_for("reports.capture"),
         "scope": url_for("reports.capture"),
         "session": url_for("reports.session_info"),
+        "pages": [url_for("reports.mine")],
         "static": [url_for("static", filename=name) for name in SHELL_STATIC],
         "queue": url_for("static", filename="js/queue.js"),
         "spots": url_for("reports.spots_for_picker"),

@@ -3,8 +3,9 @@
 GET   /api/v1/admin/spots          spots by code (filters type, community, active; after: the last code of
                                    the previous page; limit), with ``next`` and ``total``
 POST  /api/v1/admin/spots          add: {code, name, type, community, lat?, lon?, responsible_unit?,
-                                   contact?, active?}; or a CSV or GeoJSON file (multipart ``file``):
-                                   every row checked, all stored or none (``preview=1``: check only)
+                                   contact?, active?}
+POST  /api/v1/admin/spots/import   a CSV or GeoJSON file (multipart ``file``): every row checked, all
+                                   stored or none (``preview=1``: check only)
 PATCH /api/v1/admin/spots/CODE     change any field but the code (``active``: deactivate, reactivate)
 """
 
@@ -14,11 +15,13 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from .. import permissions as perm
+from ..api.describe import MULTIPART, Answer, documented
 from ..api.views import bp, json_body
 from ..errors import N_, Invalid
 from ..geo import SPOT_TYPES
 from ..unit_of_work import writing
 from ..web import current_principal, require
+from . import schemas as s
 from . import services
 
 MAX_FILE_BYTES = 2_000_000
@@ -38,14 +41,23 @@ def spot_filter(args) -> services.SpotFilter:
     )
 
 
+ADMIN_ERRORS = (400, 401, 403, 404)
+
+
 @bp.get("/admin/spots")
+@documented(
+    "Spots by code, a page at a time (admin)",
+    query=s.SpotQuery,
+    responses={200: s.SpotPage},
+    errors=ADMIN_ERRORS,
+)
 def admin_spots():
     _require_admin()
     limit = request.args.get("limit", "")
     limit = min(int(limit), 500) if limit.isdigit() and int(limit) > 0 else services.PAGE_SIZE
     after = (request.args.get("after") or "").strip().upper()[:48]
     rows, next_code, total = services.list_spots(spot_filter(request.args), after=after, limit=limit)
-    return jsonify(spots=[services.spot_dict(s) for s in rows], next=next_code, total=total)
+    return jsonify(spots=[services.spot_dict(spot) for spot in rows], next=next_code, total=total)
 
 
 def uploaded_text(field: str = "file", limit: int = MAX_FILE_BYTES) -> tuple[str, str]:
@@ -64,7 +76,24 @@ def uploaded_text(field: str = "file", limit: int = MAX_FILE_BYTES) -> tuple[str
         raise Invalid(_("The file is not UTF-8 text."), code="not_utf8", details={"field": field}) from None
 
 
-def _import_answer():
+@bp.post("/admin/spots/import")
+@documented(
+    "Import a CSV or GeoJSON file of spots (admin): every row checked, all stored or none; a registered code "
+    "is changed",
+    description="400 import_rows with error.rows listing every row (its problem and field, or its action) when "
+    "any row has a problem: nothing is stored. 400 no_file without a file, not_utf8, bad_file, csv_header, "
+    "empty_file; preview=1 checks without storing (200).",
+    body=s.SpotFile,
+    media=MULTIPART,
+    body_required=True,
+    responses={
+        200: Answer("checked, nothing stored (preview=1)", s.SpotImport),
+        201: Answer("stored", s.SpotImport),
+    },
+    errors=(*ADMIN_ERRORS, 413),
+)
+def admin_import_spots():
+    _require_admin()
     text, name = uploaded_text()
     rows = services.preview_import(text)
     listed = [
@@ -92,10 +121,15 @@ def _import_answer():
 
 
 @bp.post("/admin/spots")
+@documented(
+    "Add a spot (admin)",
+    description=s.FIELD_ERRORS,
+    body=s.NewSpot,
+    responses={201: s.OneSpot},
+    errors=ADMIN_ERRORS,
+)
 def admin_add_spot():
     _require_admin()
-    if request.mimetype == "multipart/form-data":
-        return _import_answer()
     body = json_body()
     with writing(exclusive=True):
         spot = services.create_spot(body)
@@ -103,6 +137,14 @@ def admin_add_spot():
 
 
 @bp.patch("/admin/spots/<code>")
+@documented(
+    "Change a spot's fields but its code (admin); active false deactivates it (no longer offered to "
+    "inspectors; reports that named it keep it)",
+    description=s.FIELD_ERRORS + "; 404 unknown_spot",
+    body=s.SpotChange,
+    responses={200: s.ChangedSpot},
+    errors=ADMIN_ERRORS,
+)
 def admin_update_spot(code: str):
     _require_admin()
     body = json_body()

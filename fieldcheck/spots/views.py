@@ -27,7 +27,8 @@ from flask_babel import lazy_gettext
 from flask_login import login_required
 
 from .. import permissions as perm
-from ..errors import DomainError, Invalid
+from ..admin.pages import admin_page
+from ..errors import N_, DomainError, Invalid
 from ..extensions import db
 from ..geo import SPOT_TYPES
 from ..geography.models import Community
@@ -38,6 +39,7 @@ from . import rules, services
 from .api import spot_filter, uploaded_text
 
 bp = Blueprint("spots", __name__, url_prefix="/admin")
+admin_page("spots.spot_list", N_("Spots"), order=40)
 
 TYPE_NAMES = {
     "RES": lazy_gettext("Residential estate"),

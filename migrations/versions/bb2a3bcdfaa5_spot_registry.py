@@ -1,7 +1,7 @@
 """spot registry: responsible unit, contact, active; indexes for the registry's list
 
 Revision ID: bb2a3bcdfaa5
-Revises: e1a5c3b7d9f2
+Revises: b7e41c9a2d05
 Create Date: 2026-12-05 22:00:00.000000
 
 Existing spots stay as they were: no responsible unit or contact yet, and active.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'bb2a3bcdfaa5'
-down_revision = 'e1a5c3b7d9f2'
+down_revision = 'b7e41c9a2d05'
 branch_labels = None
 depends_on = None
 

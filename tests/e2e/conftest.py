@@ -387,13 +387,12 @@ def demo_point(app, community_code: str) -> tuple[float, float]:
     from shapely.geometry import shape
     from sqlalchemy import select
 
-    from fieldcheck.geography.models import BoundaryVersion, Community, CommunityBoundary
+    from fieldcheck.geography.models import Community, CommunityBoundary
+    from fieldcheck.geography.services import current_boundary_version
 
     with app.app_context():
         try:
-            version_id = db.session.scalar(
-                select(BoundaryVersion.id).order_by(BoundaryVersion.id.desc()).limit(1)
-            )
+            version_id = current_boundary_version().id
             geometry = db.session.scalar(
                 select(CommunityBoundary.geometry)
                 .join(Community, CommunityBoundary.community_id == Community.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import WEB_PEOPLE, login
+from tests.s3server import new_bucket, s3_config, s3_env  # noqa: F401  (s3_env: a fixture)
 from tests.web.reporting import token_for
 
 
@@ -37,3 +38,17 @@ def browser_for(app, people):
         return clients[username]
 
     return get
+
+
+@pytest.fixture(params=["folder", "s3"])
+def photo_store(request, app):
+    """The app's photo store, once the folder (as for every test) and once object storage: a fresh bucket
+    on the session's S3-protocol server (tests/s3server.py). A test that asks for it runs on both."""
+    if request.param == "folder":
+        return app.extensions["fieldcheck.storage"]
+    from fieldcheck.storage import store_from_config
+
+    request.getfixturevalue("s3_env")
+    store = store_from_config({"BLOB_DIR": "/nonexistent", **s3_config(new_bucket())})
+    app.extensions["fieldcheck.storage"] = store
+    return store

@@ -52,13 +52,21 @@ def post_report(client, headers, photos=None, **fields):
 
 
 def blob_files(app) -> list[Path]:
+    """Every file under the folder store's root (temporary parts included)."""
     root = Path(app.config["BLOB_DIR"])
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 def stored_keys(app) -> set[str]:
-    root = Path(app.config["BLOB_DIR"])
-    return {p.relative_to(root).as_posix() for p in blob_files(app)}
+    """What the app's photo store holds: every file under a folder store's root (temporary parts
+    included), or every object of an object store and every upload it never completed."""
+    store = app.extensions["fieldcheck.storage"]
+    root = getattr(store, "root", None)
+    if root is None:
+        return set(store.keys()) | {part.name for part in store.temporary_parts()}
+    root = Path(root)
+    files = (p for p in root.rglob("*") if p.is_file()) if root.exists() else ()
+    return {p.relative_to(root).as_posix() for p in files}
 
 
 def referenced_keys(app) -> set[str]:
@@ -85,5 +93,5 @@ def counts(app) -> dict:
             "report": db.session.query(Report).count(),
             "photo": db.session.query(Photo).count(),
             "event": db.session.query(Event).count(),
-            "files": len(blob_files(app)),
+            "files": len(stored_keys(app)),
         }

@@ -118,6 +118,7 @@ def _closed_port() -> int:
 
 def test_a_store_that_is_down_gives_503_and_nothing_is_filed(app, client, people, s3_bucket):
     before = counts(app)
+    folder = app.extensions["fieldcheck.storage"]
     app.extensions["fieldcheck.storage"] = store_from_config(
         {"BLOB_DIR": "/x", **s3_config(s3_bucket), "S3_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"}
     )
@@ -125,6 +126,7 @@ def test_a_store_that_is_down_gives_503_and_nothing_is_filed(app, client, people
     assert answer.status_code == 503
     assert error_of(answer)["code"] == "storage_unavailable"
     assert answer.headers["Retry-After"]
+    app.extensions["fieldcheck.storage"] = folder  # counts() lists the app's store: not the one that is down
     assert counts(app) == before
 
 
@@ -146,7 +148,10 @@ def test_a_store_failing_midway_leaves_no_rows_and_only_whole_objects(app, clien
     app.extensions["fieldcheck.storage"] = FailsOnSecondPut(store.client, store.bucket, store.prefix)
     answer = post_report(client, people["insp"])
     assert answer.status_code == 503 and error_of(answer)["code"] == "storage_unavailable"
-    assert counts(app) == before
+    rows = {
+        k: v for k, v in counts(app).items() if k != "files"
+    }  # counts() lists the bucket: the object below
+    assert rows == {k: v for k, v in before.items() if k != "files"}
     left = list(store.keys())
     assert len(left) == 1 and left[0].startswith("originals/")
     assert hashlib.sha256(store.get(left[0])).hexdigest() == left[0].rsplit("/", 1)[-1]

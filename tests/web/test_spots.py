@@ -287,7 +287,7 @@ def test_the_api_imports_geojson_all_or_nothing(app, client, people, registry):
 
     def post(data, **form):
         return client.post(
-            "/api/v1/admin/spots",
+            "/api/v1/admin/spots/import",
             data={"file": (io.BytesIO(json.dumps(data).encode()), "spots.geojson"), **form},
             headers=headers,
             content_type="multipart/form-data",

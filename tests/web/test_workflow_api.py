@@ -11,7 +11,7 @@ import pytest
 from fieldcheck.auth.models import User
 from fieldcheck.extensions import db
 from fieldcheck.reports.models import Event, Report
-from fieldcheck.storage import LocalBlobStore
+from fieldcheck.storage import LocalBlobStore, StorageUnavailable
 from tests.photo_factory import jpeg
 from tests.web.reporting import counts, missing_files, post_report, token_for, unreferenced_files
 
@@ -38,7 +38,7 @@ def error_of(response) -> dict:
     return response.get_json()["error"]
 
 
-def test_the_whole_loop_with_a_rework(app, client, people):
+def test_the_whole_loop_with_a_rework(app, client, people, photo_store):
     report = file(client, people)
     first_due = report["due_at"]
 
@@ -87,7 +87,7 @@ def test_rectify_without_a_photo_changes_nothing(app, client, people):
     assert client.get(f"/api/v1/reports/{report['id']}", headers=people["c1"]).get_json()["version"] == 1
 
 
-def test_rectify_with_a_broken_photo_changes_nothing(app, client, people):
+def test_rectify_with_a_broken_photo_changes_nothing(app, client, people, photo_store):
     report = file(client, people)
     before = counts(app)
     data = {
@@ -265,7 +265,7 @@ def test_two_office_users_deciding_at_once_leave_one_decision(app, client, peopl
     assert final["version"] == 3
 
 
-def test_two_staff_rectifying_at_once_keep_one_set_of_photos(app, client, people, make_user):
+def test_two_staff_rectifying_at_once_keep_one_set_of_photos(app, client, people, make_user, photo_store):
     make_user("community", username="c1b", community="C001")
     second = token_for(client, "c1b")
     report = file(client, people)
@@ -304,27 +304,35 @@ def test_two_staff_rectifying_at_once_keep_one_set_of_photos(app, client, people
     assert len(unreferenced_files(app)) == 3
 
 
-class FailingStore(LocalBlobStore):
-    """Local storage that fails on the n-th write, after the earlier writes landed."""
+class FailingStore:
+    """The app's store (a folder or object storage), failing on the n-th write after the earlier writes
+    landed: a full disk, or an object store going away."""
 
-    def __init__(self, root, fail_on: int):
-        super().__init__(root)
+    def __init__(self, real, fail_on: int):
+        self.real = real
         self.writes = 0
         self.fail_on = fail_on
 
     def put(self, key, data, overwrite=False):
         self.writes += 1
         if self.writes == self.fail_on:
-            raise OSError("disk full")
-        return super().put(key, data, overwrite=overwrite)
+            if isinstance(self.real, LocalBlobStore):
+                raise OSError("disk full")
+            raise StorageUnavailable("object storage went away")
+        return self.real.put(key, data, overwrite=overwrite)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
 
 
 @pytest.mark.parametrize("fail_on", [2, 3, 5])
-def test_storage_failing_midway_leaves_database_and_files_in_agreement(app, client, people, fail_on):
+def test_storage_failing_midway_leaves_database_and_files_in_agreement(
+    app, client, people, fail_on, photo_store
+):
     report = file(client, people)
     before = counts(app)
     real = app.extensions["fieldcheck.storage"]
-    app.extensions["fieldcheck.storage"] = FailingStore(real.root, fail_on)
+    app.extensions["fieldcheck.storage"] = FailingStore(real, fail_on)
     try:
         r = rectify(client, people["c1"], report["id"], photos=2, seed=40)
     finally:
@@ -340,7 +348,9 @@ def test_storage_failing_midway_leaves_database_and_files_in_agreement(app, clie
     assert rectify(client, people["c1"], report["id"], photos=2, seed=40).status_code == 200
 
 
-def test_a_database_failure_after_the_files_are_written_keeps_no_row_and_deletes_no_file(app, client, people):
+def test_a_database_failure_after_the_files_are_written_keeps_no_row_and_deletes_no_file(
+    app, client, people, photo_store
+):
     report = file(client, people)
     before = counts(app)
     from sqlalchemy import event as sa_event
