@@ -85,9 +85,6 @@ def import_calendar(path: str) -> None:
     click.echo(f"calendar {year.year} loaded from {year.source_name}")
 
 
-main.add_command(import_spots)  # fieldcheck/spots/cli.py
-
-
 @main.group()
 def users() -> None:
     """Add, import, deactivate user accounts and set their passwords."""
@@ -497,5 +494,6 @@ def serve(ctx: click.Context, bind: str | None, workers: int | None) -> None:
 
 from . import cli_backup as _cli_backup  # noqa: E402, F401  (registers backup and restore on main)
 
+main.add_command(import_spots)  # fieldcheck/spots/cli.py
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
