@@ -1,6 +1,6 @@
 """Benchmark the community locator on a synthetic city of about 2,000 communities.
 
-The city is the demo district (fieldcheck.demo_geo.generate_district, 90 irregular communities with a
+The city is the demo district (fieldcheck.demo.geo.generate_district, 90 irregular communities with a
 hole and a MultiPolygon) tiled TILES x TILES times side by side. On the same random points it times:
 
 * locator -- fieldcheck.geo.Locator: one STRtree over prepared polygons, built once per boundary version;
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import shapely  # noqa: E402
 from shapely import MultiPolygon, Point, Polygon  # noqa: E402
 
-from fieldcheck.demo_geo import BBOX, generate_district  # noqa: E402
+from fieldcheck.demo.geo import BBOX, generate_district  # noqa: E402
 from fieldcheck.geo import Locator  # noqa: E402
 
 LAT_MIN, LON_MIN, LAT_MAX, LON_MAX = BBOX

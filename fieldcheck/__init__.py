@@ -61,6 +61,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .ranking.views import bp as ranking_bp
     from .reports import api as _reports_api  # noqa: F401  (adds report routes to the api blueprint)
     from .reports.views import bp as reports_bp
+    from .spots import api as _spots_api  # noqa: F401  (adds /api/v1/admin/spots to the api blueprint)
+    from .spots.views import bp as spots_bp
     from .storage import store_from_config
     from .web import register_error_handlers, register_template_helpers
     from .workflow import api as _workflow_api  # noqa: F401  (adds workflow moves to the api blueprint)
@@ -75,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ranking_bp)
     app.register_blueprint(map_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(spots_bp)
     app.register_blueprint(documents_bp)
     app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)

@@ -38,6 +38,11 @@ ACTIONS = (
     "setting.change",
     "notify.target_add",
     "notify.target_delete",
+    "spot.create",
+    "spot.update",
+    "spot.deactivate",
+    "spot.activate",
+    "spot.import",
 )
 
 

@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from . import create_app
 from .errors import DomainError
 from .extensions import db
+from .spots.cli import import_spots
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -266,7 +267,7 @@ def seed_demo(activity: bool) -> None:
 def _seed_activity() -> None:
     from zoneinfo import ZoneInfo
 
-    from .demo_activity import seed_activity
+    from .demo.activity import seed_activity
     from .types import utcnow
 
     counts = seed_activity(
@@ -494,5 +495,6 @@ def serve(ctx: click.Context, bind: str | None, workers: int | None) -> None:
 
 from . import cli_backup as _cli_backup  # noqa: E402, F401  (registers backup and restore on main)
 
+main.add_command(import_spots)  # fieldcheck/spots/cli.py
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -34,6 +34,7 @@ PURE_MODULES = [
     "fieldcheck/notify/schedule.py",
     "fieldcheck/map/datum.py",
     "fieldcheck/documents/formal.py",
+    "fieldcheck/spots/rules.py",
 ]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from fieldcheck.auth.models import User
 from fieldcheck.demo import seed_demo
-from fieldcheck.demo_activity import seed_activity
+from fieldcheck.demo.activity import seed_activity
 from fieldcheck.extensions import db
 from fieldcheck.permissions import Principal
 from fieldcheck.ranking import services as ranking

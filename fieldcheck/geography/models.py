@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -70,13 +70,21 @@ class CommunityBoundary(db.Model):
 
 
 class Spot(db.Model):
-    """A place inspectors check (点位): a residential estate, a market, a crossing..."""
+    """A place inspectors check (点位): a residential estate, a market, a crossing...
+
+    The registry the office keeps (fieldcheck/spots): each spot has a responsible unit (包保/责任单位)
+    and its contact; a deactivated spot is no longer offered to inspectors, and reports that named it
+    keep it."""
 
     __table_args__ = (
         UniqueConstraint("code"),
         CheckConstraint(
             "spot_type IN ('RES', 'ALY', 'ROAD', 'MKT', 'XING', 'WC', 'CEN', 'PARK')", name="spot_type"
         ),
+        # The registry's list: by code, filtered by type, community or state (keyset on code).
+        Index("ix_spot_spot_type_code", "spot_type", "code"),
+        Index("ix_spot_community_id_code", "community_id", "code"),
+        Index("ix_spot_active_code", "active", "code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,5 +94,8 @@ class Spot(db.Model):
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    responsible_unit: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     community: Mapped[Community] = relationship(back_populates="spots")

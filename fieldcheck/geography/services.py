@@ -261,7 +261,8 @@ def centroids(version_id: int) -> dict[int, tuple[float, float]]:
 
 
 def add_spots(spots: list[dict]) -> None:
-    """Stage spots given as dicts with code, name, spot_type, community code, lat and lon."""
+    """Stage spots given as dicts with code, name, spot_type, community code, lat and lon (and optionally
+    responsible_unit and contact)."""
     communities = {c.code: c for c in db.session.scalars(select(Community))}
     for s in spots:
         community = communities.get(s["community_code"])
@@ -275,6 +276,8 @@ def add_spots(spots: list[dict]) -> None:
                 community=community,
                 lat=s.get("lat"),
                 lon=s.get("lon"),
+                responsible_unit=s.get("responsible_unit", ""),
+                contact=s.get("contact", ""),
             )
         )
     db.session.flush()

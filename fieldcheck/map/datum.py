@@ -1,7 +1,7 @@
 """WGS-84 to GCJ-02 (the datum of 高德 and 腾讯 tiles), for display only: storage stays WGS-84.
 
 The published GCJ-02 transform (Krasovsky ellipsoid constants; points outside China are left as they are),
-as in googollee/eviltransform and gcoord. static/js/map.js holds the same function for the browser; the
+as in googollee/eviltransform and gcoord. static/js/datum.js holds the same function for the browser; the
 tests check both against the same known values. Pure: no Flask, no database.
 """
 

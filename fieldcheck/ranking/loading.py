@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,8 @@ from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..reports.models import FOUND_BY, STATUSES, Report, Visit
 from ..scoring import NO_TIME, CommunityFact, MonthFacts, ReportColumns, repeat_window
+from ..spots.rules import community_spot_types
+from ..spots.services import spot_types_found
 
 __all__ = ["load_facts", "report_columns", "report_ranges"]
 
@@ -432,6 +435,7 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
         )
     ]
     reports = report_columns(start, end, start - repeat_window(checklist))
+    communities = _with_spot_types(communities, reports, start, end)
     visited = frozenset(
         db.session.scalars(
             select(Visit.community_id)
@@ -440,3 +444,19 @@ def load_facts(month: str, tz: ZoneInfo, checklist: Checklist) -> MonthFacts:
         )
     )
     return MonthFacts(month, start, end, communities, reports, visited, micros=True)
+
+
+def _with_spot_types(
+    communities: list[CommunityFact], reports: ReportColumns, start: datetime, end: datetime
+) -> list[CommunityFact]:
+    """Each community with the spot types it has (``spots.rules.community_spot_types``): recorded with its
+    boundary, of its active registered spots, and of the spots the month's counted reports name."""
+    lo, hi = (int(moment.timestamp()) * 1_000_000 for moment in (start, end))
+    at = (reports.spot_id >= 0) & (reports.community_id >= 0) & (reports.observed_at >= lo)
+    at &= (reports.observed_at < hi) & ~reports.is_status("voided")
+    named = set(zip(reports.community_id[at].tolist(), reports.spot_id[at].tolist(), strict=True))
+    found = spot_types_found(named)
+    return [
+        replace(c, spot_types=community_spot_types(c.spot_types, found[c.id])) if c.id in found else c
+        for c in communities
+    ]

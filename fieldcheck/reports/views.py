@@ -40,6 +40,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..formats import display_name
 from ..geography.models import Community, Subdistrict
+from ..spots import services as spot_services
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, services
@@ -70,11 +71,10 @@ def _capture_context() -> dict:
             if len(recent) == 5:
                 break
     subdistricts = db.session.scalars(
-        select(Subdistrict)
-        .order_by(Subdistrict.code)
-        .options(selectinload(Subdistrict.communities).selectinload(Community.spots))
+        select(Subdistrict).order_by(Subdistrict.code).options(selectinload(Subdistrict.communities))
     ).all()
-    return {"checklist": version, "recent": recent, "subdistricts": subdistricts}
+    spots_url = url_for("reports.spots_for_picker", v=spot_services.data_version(spot_services.picker_data()))
+    return {"checklist": version, "recent": recent, "subdistricts": subdistricts, "spots_url": spots_url}
 
 
 # The parts of the capture page that differ on every request; the shell's ETag ignores them.
@@ -164,6 +164,22 @@ def communities_for_picker():
     }
 
 
+@bp.get("/spots.json")
+@login_required
+def spots_for_picker():
+    """The registry's active spots for the capture page's picker. The page names this address with the
+    data's version (``?v=``): that answer never changes, so the browser and the service worker keep it
+    (a new list is a new version, and a new capture page)."""
+    require(perm.can_file_report(current_principal()))
+    data = spot_services.picker_data()
+    version = spot_services.data_version(data)
+    response = Response(data, mimetype="application/json")
+    immutable = request.args.get("v") == version
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable" if immutable else "no-cache"
+    response.set_etag(version)
+    return response.make_conditional(request)
+
+
 # What the service worker keeps for offline use besides the capture page (static paths).
 SHELL_STATIC = ("css/app.css", "js/queue.js", "js/capture.js", "icons/icon.svg")
 
@@ -184,6 +200,7 @@ def service_worker():
         "pages": [url_for("reports.mine")],
         "static": [url_for("static", filename=name) for name in SHELL_STATIC],
         "queue": url_for("static", filename="js/queue.js"),
+        "spots": url_for("reports.spots_for_picker"),
     }
     body = b"self.FC = " + json.dumps(config).encode() + b";\n" + source
     response = Response(body, mimetype="text/javascript")

@@ -181,17 +181,41 @@
     filterSpots(picker.value || (located && located.code) || '');
   }
 
-  // Offer only the spots of the chosen (or located) community.
-  var spotPick = f.spot;
+  /* ---- Spots: the registry's active spots, [code, name, type, community, lat, lon], from the address the
+   * page names (kept offline by the service worker); the nearest first when the position is known, then
+   * those of the chosen or located community. */
+  var spotPick = f.spot, spots = [], shownSpots = null, NEAR_M = 1000;
   function filterSpots(code) {
-    if (!spotPick) return;
-    [].forEach.call(spotPick.querySelectorAll('optgroup'), function (g) {
-      var other = code && g.getAttribute('data-community') !== code;
-      g.hidden = !!other;
-      g.disabled = !!other;
-    });
-    var sel = spotPick.selectedOptions && spotPick.selectedOptions[0];
-    if (sel && sel.parentNode.disabled) spotPick.value = '';
+    if (!spotPick || !spots.length) return;
+    var list = spots.filter(function (s) { return !code || s[3] === code; });
+    var near = !best ? [] : (picker.value ? list : spots).map(function (s) {
+      return [s[4] === null ? Infinity : distance(best, { lat: s[4], lon: s[5] }), s];
+    }).filter(function (p) { return p[0] < NEAR_M; }).sort(function (a, b) { return a[0] - b[0]; }).slice(0, 8);
+    var key = code + '|' + near.map(function (p) { return p[1][0]; }).join();
+    if (key === shownSpots) return;
+    shownSpots = key;
+    var value = spotPick.value, group = document.createElement('optgroup'), taken = {};
+    while (spotPick.options.length > 1) spotPick.remove(1);
+    each(spotPick.querySelectorAll('optgroup'), function (g) { g.remove(); });
+    function add(parent, s, m) {
+      var o = new Option(s[1] + (m < Infinity ? ' · ' + Math.round(m) + ' m' : ''), s[0]);
+      o.setAttribute('data-type', s[2]);
+      parent.appendChild(o);
+      taken[s[0]] = 1;
+    }
+    group.label = T.nearby;
+    near.forEach(function (p) { add(group, p[1], p[0]); });
+    if (near.length) spotPick.appendChild(group);
+    list.forEach(function (s) { if (!taken[s[0]]) add(spotPick, s, Infinity); });
+    spotPick.value = value;
+    if (spotPick.value !== value) spotPick.value = '';
+  }
+  if (spotPick && spotPick.getAttribute('data-url')) {
+    fetch(spotPick.getAttribute('data-url'), { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) { if (d && d.spots) { spots = d.spots; show(); } })
+      .catch(function () {});   // offline and never kept: no spot to offer
+    spotPick.addEventListener('change', markLikelyItems);
   }
 
   picker.addEventListener('change', function () { setSource(); show(); });
@@ -202,12 +226,15 @@
   var savedOpen = null;
 
   function spotTypes() {
+    var spot = spotPick && spotPick.value && spotPick.options[spotPick.selectedIndex];
+    if (spot && spot.getAttribute('data-type')) return [spot.getAttribute('data-type')];
     var opt = picker.value && picker.options[picker.selectedIndex];
     if (opt) return (opt.getAttribute('data-spots') || '').split(' ').filter(Boolean);
     return located && located.spot_types ? located.spot_types : [];
   }
 
-  // Dim the items of spot types the community does not have (still selectable: boundaries can be wrong).
+  // Dim the items of spot types the chosen spot, or else the community, does not have (still selectable:
+  // boundaries can be wrong).
   function markLikelyItems() {
     var have = spotTypes();
     each(items, function (label) {

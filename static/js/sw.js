@@ -12,6 +12,8 @@
  *   pages in FC.pages (My reports) are kept at install too, so that they open offline even if they were
  *   never opened online; a kept copy never keeps a flashed message ("Report filed") for later.
  * - The static files of the shell: from the cache (a new version of any of them is a new worker).
+ * - The shell's data (the spot list at the versioned address its data-url names): kept with each shell
+ *   kept, and served from the cache (an address never changes its answer).
  */
 'use strict';
 importScripts(self.FC.queue);
@@ -31,12 +33,34 @@ function keepable(response) {
   return response.status === 200 && !response.redirected && new URL(response.url).pathname === SHELL;
 }
 
+// Keep the data a shell names (the browser's own cache usually has it already), and drop older versions.
+var DATA_URL = /data-url="([^"]+)"/;
+function keepData(cache, response) {
+  return response.clone().text().then(function (html) {
+    var m = DATA_URL.exec(html);
+    if (!m) return;
+    var url = new URL(m[1].replace(/&amp;/g, '&'), self.location.href).href;
+    return cache.match(url).then(function (have) { return have || cache.add(url); }).then(function () {
+      return cache.keys().then(function (reqs) {
+        return Promise.all(reqs.map(function (r) {
+          return r.url !== url && new URL(r.url).pathname === self.FC.spots ? cache.delete(r) : null;
+        }));
+      });
+    });
+  }).catch(function () {});
+}
+
+function keepShell(cache, response) {
+  var data = keepData(cache, response);
+  return cache.put(SHELL, response).then(function () { return data; });
+}
+
 self.addEventListener('install', function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
     // The default cache mode: files the page just loaded are revalidated (304), not downloaded twice.
     return cache.addAll(self.FC.static).then(function () {
       return Promise.all([
-        fetchShell().then(function (r) { if (keepable(r)) return cache.put(SHELL, r); }, function () {}),
+        fetchShell().then(function (r) { if (keepable(r)) return keepShell(cache, r); }, function () {}),
       ].concat((self.FC.pages || []).map(function (path) {
         return fetch(path, { cache: 'no-store', credentials: 'same-origin' }).then(function (r) {
           if (r.status === 200 && !r.redirected && new URL(r.url).pathname === path) {
@@ -75,7 +99,7 @@ function revalidate(cached) {
   return fetchShell(cached.headers.get('ETag')).then(function (response) {
     if (!keepable(response)) return;   // 304, a redirect to the login page, or an error: keep ours
     var changed = response.headers.get('ETag') !== cached.headers.get('ETag');
-    return caches.open(CACHE).then(function (cache) { return cache.put(SHELL, response); }).then(function () {
+    return caches.open(CACHE).then(function (cache) { return keepShell(cache, response); }).then(function () {
       if (!changed) return;
       return self.clients.matchAll({ type: 'window' }).then(function (list) {
         list.forEach(function (client) { client.postMessage({ type: 'shell-updated' }); });
@@ -93,7 +117,7 @@ function shell(event) {
     return fetch(event.request).then(function (response) {
       if (keepable(response)) {
         var copy = response.clone();
-        event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.put(SHELL, copy); }));
+        event.waitUntil(caches.open(CACHE).then(function (cache) { return keepShell(cache, copy); }));
       }
       return response;
     });
@@ -141,6 +165,10 @@ self.addEventListener('fetch', function (event) {
   if (request.mode === 'navigate') {
     if (url.pathname === SHELL) event.respondWith(shell(event));
     else if (url.pathname.indexOf(self.FC.scope + '/') === 0) event.respondWith(page(event));
+    return;
+  }
+  if (url.pathname === self.FC.spots) {
+    event.respondWith(caches.match(request).then(function (cached) { return cached || fetch(request); }));
     return;
   }
   if (self.FC.static.indexOf(url.pathname) >= 0) {

@@ -10,7 +10,7 @@ import pytest
 import shapely
 from shapely import MultiPolygon, Point, Polygon, STRtree
 
-from fieldcheck.demo_geo import BBOX, demo_spots, generate_district, to_feature_collection
+from fieldcheck.demo.geo import BBOX, demo_spots, generate_district, to_feature_collection
 from fieldcheck.geo import SPOT_TYPES, BoundaryFeature, Locator, area_m2, parse_feature_collection
 
 

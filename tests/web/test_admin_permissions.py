@@ -35,7 +35,15 @@ ROLES = {
     "admin": "admin",
 }
 # GET pages for the admin alone: forms that change things, and the admin's own home.
-ADMIN_ONLY_PAGES = {"home.admin", "admin.add_user", "admin.edit_user", "admin.import_users"}
+ADMIN_ONLY_PAGES = {
+    "home.admin",
+    "admin.add_user",
+    "admin.edit_user",
+    "admin.import_users",
+    "spots.add_spot",
+    "spots.edit_spot",
+    "spots.import_spots",
+}
 # Path values that name real things in the test district; any other argument is "1".
 PATH_VALUES = {"username": "insp", "version_id": "1"}
 # Endpoints that must be among the routes found (so that the walk cannot silently find none).

@@ -23,19 +23,19 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageDraw, ImageFilter
 from sqlalchemy import select
 
-from .auth.models import User
-from .calendar import month_bounds
-from .checklist import services as checklist_services
-from .checklist.models import ChecklistItem
-from .extensions import db
-from .geography.models import Community, Spot
-from .photos import process_photo
-from .reports.intake import Submission
-from .reports.models import Photo
-from .reports.services import Context, file_report, file_visit
-from .unit_of_work import writing
-from .workflow import services as workflow
-from .workflow.rules import Action, reused_photo
+from ..auth.models import User
+from ..calendar import month_bounds
+from ..checklist import services as checklist_services
+from ..checklist.models import ChecklistItem
+from ..extensions import db
+from ..geography.models import Community, Spot
+from ..photos import process_photo
+from ..reports.intake import Submission
+from ..reports.models import Photo
+from ..reports.services import Context, file_report, file_visit
+from ..unit_of_work import writing
+from ..workflow import services as workflow
+from ..workflow.rules import Action, reused_photo
 
 LOCKED = "!"  # not a password hash: an inactive account that nobody can log in as
 

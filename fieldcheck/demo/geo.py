@@ -23,7 +23,7 @@ import numpy as np
 import shapely
 from shapely import MultiPolygon, Polygon, STRtree, box
 
-from .geo import SPOT_TYPES, BoundaryFeature, to_feature_collection
+from ..geo import SPOT_TYPES, BoundaryFeature, to_feature_collection
 
 __all__ = ["BBOX", "demo_spots", "generate_district", "to_feature_collection"]
 
@@ -117,7 +117,8 @@ def generate_district(seed: int = 2026) -> list[BoundaryFeature]:
 def demo_spots(features: list[BoundaryFeature], seed: int = 2026) -> list[dict[str, Any]]:
     """One spot per spot type of each community, placed inside it; the same for the same seed.
 
-    Each spot is a dict with code (``C001-MKT-1``), name, spot_type, community_code, lat and lon.
+    Each spot is a dict with code (``C001-MKT-1``), name, spot_type, community_code, lat, lon, and the
+    responsible unit (包保/责任单位) with a made-up contact.
     """
     spots = []
     for feature in features:
@@ -132,9 +133,34 @@ def demo_spots(features: list[BoundaryFeature], seed: int = 2026) -> list[dict[s
                     "community_code": feature.community_code,
                     "lat": lat,
                     "lon": lon,
+                    **_responsible(
+                        feature, spot_type, random.Random(f"{seed}:{feature.community_code}:{spot_type}")
+                    ),
                 }
             )
     return spots
+
+
+# Who answers for each kind of spot (包保/责任单位); {community} and {subdistrict} are filled in.
+_UNITS = {
+    "RES": "{community}物业服务中心",
+    "ALY": "{subdistrict}办事处",
+    "ROAD": "区城市管理局",
+    "MKT": "区市场监督管理局",
+    "XING": "区交警大队",
+    "WC": "区环境卫生服务中心",
+    "CEN": "{community}居民委员会",
+    "PARK": "区园林绿化中心",
+}
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+_GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "军", "涛", "明", "超", "霞")
+
+
+def _responsible(feature: BoundaryFeature, spot_type: str, rng: random.Random) -> dict[str, str]:
+    """A responsible unit and a made-up contact (a name and a Luoyang landline number)."""
+    unit = _UNITS[spot_type].format(community=feature.community_name, subdistrict=feature.subdistrict_name)
+    name = rng.choice(_SURNAMES) + rng.choice(_GIVEN)
+    return {"responsible_unit": unit, "contact": f"{name} 0379-6{rng.randint(0, 9999999):07d}"}
 
 
 def _blocks(rng: random.Random) -> tuple[np.ndarray, np.ndarray]:

@@ -6,13 +6,13 @@ import json
 
 from sqlalchemy import func, select
 
-from .auth.models import User
-from .auth.services import NewUser, add_user
-from .checklist import services as checklist_services
-from .demo_geo import demo_spots, generate_district, to_feature_collection
-from .extensions import db
-from .geography import services as geo_services
-from .geography.models import Community
+from ..auth.models import User
+from ..auth.services import NewUser, add_user
+from ..checklist import services as checklist_services
+from ..extensions import db
+from ..geography import services as geo_services
+from ..geography.models import Community
+from .geo import demo_spots, generate_district, to_feature_collection
 
 DEMO_PASSWORD = "demo-2026-wmb"
 
