@@ -33,6 +33,7 @@ PURE_MODULES = [
     "fieldcheck/notify/rules.py",
     "fieldcheck/map/datum.py",
     "fieldcheck/documents/formal.py",
+    "fieldcheck/ranking/chart.py",
 ]
 
 
