@@ -11,6 +11,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.extensions import db
 from fieldcheck.ranking import services
 from fieldcheck.reports.models import Report
+from tests.conftest import login
 from tests.ranking_district import AFTER, MONTH, build, token_for
 
 TZ_NAME = "Asia/Shanghai"
@@ -141,3 +142,28 @@ def test_bad_parameters_are_refused_with_a_message(client, people, at_april, que
     assert response.status_code == status
     error = response.get_json()["error"]
     assert error["code"] == code and error["message"]
+
+
+def test_the_home_pages_draw_their_own_score_by_month(app, client, people, at_april, make_report):
+    """Published March (as published, after a later change) and the current April, as the SVG chart."""
+    tokens, ids = people
+    with app.app_context():
+        office_id = db.session.scalar(select(User.id).where(User.username == "office"))
+        services.publish_and_commit(MONTH, office_id, now=AFTER, tz_name=TZ_NAME)
+        db.session.execute(update(Report).where(Report.id == ids["r3"]).values(status="voided"))
+        db.session.commit()
+        sd01 = next(
+            s
+            for s in services.standing(MONTH, now=AFTER, tz_name=TZ_NAME)["subdistricts"]
+            if s["code"] == "SD01"
+        )
+    make_report("dispatched", community="C001", at=datetime(2026, 4, 8, 2, tzinfo=UTC))  # inspected in April
+    login(client, "c1")
+    page = client.get("/community").get_data(as_text=True)
+    chart = page[page.index('<svg class="trend-chart"') : page.index("</svg>", page.index("trend-chart"))]
+    assert "<title>2026-03: 77.04</title>" in chart and "<title>2026-04: " in chart
+    assert "style=" not in chart and chart.count("<circle") == 2  # no figures before the checklist
+    other = app.test_client()
+    login(other, "sd1")
+    page = other.get("/subdistrict").get_data(as_text=True)
+    assert f"<title>2026-03: {float(sd01['score']):.2f}</title>" in page and 'id="trend"' in page
