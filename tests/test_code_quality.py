@@ -35,6 +35,7 @@ PURE_MODULES = [
     "fieldcheck/map/datum.py",
     "fieldcheck/documents/formal.py",
     "fieldcheck/spots/rules.py",
+    "fieldcheck/ranking/chart.py",
 ]
 
 

@@ -15,6 +15,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -54,6 +55,19 @@ def _standing(p, now):
     return own_standing(p, now=now, tz_name=current_app.config["TIMEZONE"])
 
 
+def _trend_chart(scope_kind: str, code: str | None, standing, now) -> str:
+    """The SVG of the scope's score by month (published months and this one); empty without a score."""
+    from ..ranking import chart, trends
+
+    if code is None:
+        return ""
+    row = None if standing is None else standing.get(scope_kind)
+    points = trends.home_points(
+        trends.Scope(scope_kind, code), row, now=now, tz_name=current_app.config["TIMEZONE"]
+    )
+    return chart.line_chart(points, title=_("Score by month"))
+
+
 @bp.get("/favicon.ico")
 def favicon():
     """The app icon where browsers look for it on every page (public, cached for a day)."""
@@ -71,13 +85,15 @@ def community():
     now = utcnow()
     rows = workflow_queries.open_items(p, now)
     counts = workflow_queries.counts_by_community(p, now, community_id=p.community_id)
+    standing = _standing(p, now)
     return render_template(
         "home/community.html",
         community=current_user.community,
         rows=rows,
         now=now,
         counts=counts[0] if counts else None,
-        standing=_standing(p, now),
+        standing=standing,
+        trend=_trend_chart("community", getattr(current_user.community, "code", None), standing, now),
     )
 
 
@@ -96,6 +112,7 @@ def subdistrict():
         if chosen is None:
             abort(404)
     rows = workflow_queries.open_items(p, now, community_id=chosen.id if chosen else None)
+    standing = _standing(p, now)
     return render_template(
         "home/subdistrict.html",
         subdistrict=current_user.subdistrict,
@@ -103,7 +120,8 @@ def subdistrict():
         rows=rows,
         chosen=chosen,
         now=now,
-        standing=_standing(p, now),
+        standing=standing,
+        trend=_trend_chart("subdistrict", getattr(current_user.subdistrict, "code", None), standing, now),
     )
 
 

@@ -2,6 +2,7 @@
 
 GET  /api/v1/rankings/YYYY-MM[.json|.xlsx|.csv]   ?live=1  ?breakdowns=1  ?community=CODE
 POST /api/v1/rankings/YYYY-MM/publish              office and admin
+GET  /api/v1/trends?community=|subdistrict=CODE&from=YYYY-MM&to=YYYY-MM   score by month
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..errors import N_, Invalid
 from ..months import month_text
 from ..types import utcnow
 from ..web import current_principal, require
-from . import exports, services
+from . import exports, services, trends
 from . import schemas as s
 
 FORMATS = ("json", "xlsx", "csv")
@@ -93,3 +94,24 @@ def publish_ranking(month: str):
         checklist_version_id=snapshot.checklist_version_id,
         correction=sequence > 1,
     ), 201
+
+
+@bp.get("/trends")
+@documented(
+    "Score by month of a community, a sub-district or the district (neither code): the published figures "
+    "of a published month, else computed now; scope as the ranking's (inspectors 403)",
+    query=s.TrendsQuery,
+    responses={200: s.Trends},
+    errors=(403, 404),
+)
+def get_trends():
+    """A series of months for one scope; months are checked before anything is computed."""
+    p = current_principal()
+    args = request.args
+    tz_name = current_app.config["TIMEZONE"]
+    now = utcnow()
+    scope = trends.authorized_scope(p, args.get("community") or None, args.get("subdistrict") or None)
+    months = trends.month_range(args.get("from") or None, args.get("to") or None, now=now, tz_name=tz_name)
+    return jsonify(
+        scope=scope.kind, code=scope.code, months=trends.series(scope, months, now=now, tz_name=tz_name)
+    )
