@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fieldcheck import paging
 from fieldcheck.home import community as page
 from fieldcheck.workflow.rules import Action
 
@@ -85,13 +86,26 @@ def test_history_pages_closed_and_voided_items_by_cursor(browser_for, make_repor
     assert still_open not in seen and elsewhere not in seen
 
 
-def test_history_with_nothing_closed_and_a_forged_cursor(browser_for, make_report, clock):
+def test_history_with_nothing_closed(browser_for, make_report, clock):
     clock.set(NOW)
     make_report("dispatched")
-    browser = browser_for("c1")
-    text = html(browser.get("/community?tab=history"))
+    text = html(browser_for("c1").get("/community?tab=history"))
     assert listed(text) == [] and "next-page" not in text
-    bad = browser.get("/community?tab=history&cursor=1")
+    assert "暂无已销号或已作废的问题。" in text
+
+
+FORGED = [
+    "1",
+    paging.encode([]),
+    paging.encode(["x", 1]),
+    paging.encode([2**70, 1]),
+    paging.encode([-(2**62), 1]),
+]
+
+
+@pytest.mark.parametrize("cursor", FORGED)
+def test_a_forged_cursor_is_a_readable_400(browser_for, cursor):
+    bad = browser_for("c1").get("/community", query_string={"tab": "history", "cursor": cursor})
     assert bad.status_code == 400
     assert 'role="alert"' in bad.get_data(as_text=True)
 
