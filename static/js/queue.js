@@ -300,8 +300,8 @@
     return box ? sent().then(function (done) {
       var now = Date.now(), keep = [];
       done.reverse().forEach(function (i, k) {
-        if (k < SENT_KEEP && now - i.sent_at < SENT_KEEP_MS) keep.push(i);
-        else del(i.client_id);
+        if (k >= SENT_KEEP || now - i.sent_at >= SENT_KEEP_MS) del(i.client_id);
+        else if (i.user === user) keep.push(i);   // another inspector's sent cards are not shown
       });
       return keep;
     }) : Promise.resolve([]);
