@@ -79,18 +79,33 @@ def favicon():
 @bp.get("/community")
 @login_required
 def community():
-    """The community's open items, overdue first, with the time each has left."""
+    """The community's open items grouped by state, overdue first within each, with the time each has
+    left; ``?tab=history`` pages through its closed and voided items by cursor."""
+    from flask_babel import gettext
+
+    from ..errors import DomainError
+    from . import community as page
+
     p = current_principal()
     require(p.role == COMMUNITY)
     now = utcnow()
+    context: dict = {"community": current_user.community, "now": now, "tab": "open", "error": None}
+    if request.args.get("tab") == "history":
+        context["tab"] = "history"
+        try:
+            context["history"] = page.history(p, now, request.args.get("cursor") or None)
+        except DomainError as exc:
+            context["error"] = exc.translated(gettext)
+            return render_template("home/community.html", **context), exc.status
+        return render_template("home/community.html", **context)
     rows = workflow_queries.open_items(p, now)
     counts = workflow_queries.counts_by_community(p, now, community_id=p.community_id)
     standing = _standing(p, now)
     return render_template(
         "home/community.html",
-        community=current_user.community,
+        **context,
         rows=rows,
-        now=now,
+        groups=page.grouped(rows),
         counts=counts[0] if counts else None,
         standing=standing,
         trend=_trend_chart("community", getattr(current_user.community, "code", None), standing, now),

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..permissions import COMMUNITY, INSPECTOR, SUBDISTRICT, Place, Principal, is_staff_of_office
 from ..status import AWAITING_FIX
-from .models import Event, Report
+from .models import Event, Report, Visit
 from .search import ReportFilter, like_pattern
 
 
@@ -192,3 +192,26 @@ def list_reports(
         .offset((page - 1) * per_page)
     ).all()
     return list(rows), total
+
+
+def not_inspected(month: str, tz: ZoneInfo) -> list[Community]:
+    """The district's communities with neither a report nor a visit observed in the month (by anyone),
+    by code: one query, each community probed on the (community_id, observed_at) indexes."""
+    start, end = month_bounds(month, tz)
+    reported = (
+        select(Report.id)
+        .where(Report.community_id == Community.id, Report.observed_at >= start, Report.observed_at < end)
+        .exists()
+    )
+    visited = (
+        select(Visit.id)
+        .where(Visit.community_id == Community.id, Visit.observed_at >= start, Visit.observed_at < end)
+        .exists()
+    )
+    query = (
+        select(Community)
+        .where(~reported, ~visited)
+        .options(selectinload(Community.subdistrict))
+        .order_by(Community.code)
+    )
+    return list(db.session.scalars(query))

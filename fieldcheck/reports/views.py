@@ -147,6 +147,8 @@ def mine():
         month=month,
         now=now,
         to_verify=to_verify,
+        # For inspectors of every level: the district's communities nobody has checked yet this month.
+        not_inspected=queries.not_inspected(month, tz),
     )
 
 

@@ -57,6 +57,27 @@ STATUS_NAMES = {
 }
 
 OPEN = (REPORTED, DISPATCHED, RECTIFIED, APPEALED, SUSPENDED)
+
+#: A community's open list is grouped by what each item waits for; a dispatched item whose suspension
+#: the office has yet to decide is its own group (挂账申请中). (key, name) in the order the page shows.
+SUSPENSION_PENDING = "suspension_pending"
+LIST_STATES: tuple[tuple[str, str], ...] = (
+    (DISPATCHED, STATUS_NAMES[DISPATCHED]),
+    (SUSPENSION_PENDING, N_("Suspension requested, awaiting decision")),
+    (APPEALED, STATUS_NAMES[APPEALED]),
+    (RECTIFIED, STATUS_NAMES[RECTIFIED]),
+    (SUSPENDED, STATUS_NAMES[SUSPENDED]),
+    (REPORTED, STATUS_NAMES[REPORTED]),
+)
+
+
+def list_state(status: str, suspension_requested: date | None) -> str:
+    """The group of ``LIST_STATES`` an open report is listed under."""
+    if status == DISPATCHED and suspension_requested is not None:
+        return SUSPENSION_PENDING
+    return status
+
+
 FINAL = (CLOSED, VOIDED)
 # States in which the community owes a fix, so the deadline runs (one list: status.AWAITING_FIX).
 AWAITING_FIX = _AWAITING_FIX

@@ -5,7 +5,9 @@
  *    photos: [{name, type, blob}], state: 'waiting'|'sending'|'failed'|'login', error, tries}
  * Rules:
  * - The client_id is made when the form opens, so every resend is the same report; the server answers
- *   201 (filed) or 200 (already filed) and only then is the item removed.
+ *   201 (filed) or 200 (already filed) and only then is the item removed: a report is replaced by a small
+ *   'sent' record (no photos) so its card can say where it went: {client_id, state: 'sent', sent_at,
+ *   report: {id, community, due_at}}, dropped after SENT_KEEP_MS. all() leaves those out; sent() has them.
  * - 409 and other 4xx keep the item as 'failed' with the server's message, to fix or discard.
  * - 401 (or a refused CSRF token twice) means the session ended: items stay, marked 'login', until the
  *   inspector logs in again. No connection, 5xx or 429: a doubling back-off, capped (BACKOFF_MAX_MS).
@@ -15,7 +17,7 @@
 (function (self) {
   'use strict';
   var DB_NAME = 'fieldcheck', STORE = 'queue', SYNC_TAG = 'fieldcheck-queue';
-  var BACKOFF_MS = 2000, BACKOFF_MAX_MS = 240000, TICK_MS = 30000;
+  var BACKOFF_MS = 2000, BACKOFF_MAX_MS = 240000, TICK_MS = 30000, SENT_KEEP_MS = 12 * 3600000, SENT_KEEP = 20;
   var config = { session: '/inspector/session.json' };
   var dbp = null, delay = 0, nextAt = 0, timer = null, draining = null, again = false, listeners = [];
   var channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(SYNC_TAG) : null;
@@ -53,10 +55,16 @@
     });
   }
 
-  function all() {
+  function stored() {
     return tx('readonly', function (s) { return s.getAll(); }).then(function (items) {
       return (items || []).sort(function (a, b) { return a.created - b.created; });
     });
+  }
+  function all() {
+    return stored().then(function (items) { return items.filter(function (i) { return i.state !== 'sent'; }); });
+  }
+  function sent() {
+    return stored().then(function (items) { return items.filter(function (i) { return i.state === 'sent'; }); });
   }
   function get(id) { return tx('readonly', function (s) { return s.get(id); }); }
   function put(item) { return tx('readwrite', function (s) { return s.put(item); }).then(changed); }
@@ -121,6 +129,16 @@
     return (res.json && res.json.error && res.json.error.message) || ('HTTP ' + res.status);
   }
 
+  // The server has it: a report's card keeps where it was dispatched and its deadline (the 201 answer).
+  function delivered(item, json) {
+    if (item.kind !== 'report' || !json || !json.id) return del(item.client_id);
+    return put({
+      client_id: item.client_id, kind: item.kind, user: item.user, created: item.created, label: item.label,
+      state: 'sent', sent_at: Date.now(), photos: [], fields: {},
+      report: { id: json.id, community: json.community ? json.community.name : null, due_at: json.due_at || null },
+    });
+  }
+
   // Send one item. Resolves 'sent', 'failed' (kept for the inspector), 'login' or 'retry'.
   function sendOne(item, sess) {
     item.state = 'sending';
@@ -135,7 +153,7 @@
       }
       return res;
     }).then(function (res) {
-      if (res.status === 201 || res.status === 200) return del(item.client_id).then(function () { return 'sent'; });
+      if (res.status === 201 || res.status === 200) return delivered(item, res.json).then(function () { return 'sent'; });
       item.tries += 1;
       item.status = res.status;
       if (res.status === 401 || (res.status === 400 && res.json.error && res.json.error.code === 'csrf')) {
@@ -229,7 +247,7 @@
   }
 
   self.FCQ = {
-    config: config, SYNC_TAG: SYNC_TAG, all: all, get: get, put: put, del: del, add: add, drain: drain,
+    config: config, SYNC_TAG: SYNC_TAG, all: all, sent: sent, get: get, put: put, del: del, add: add, drain: drain,
     wake: wake, blobOf: blobOf,
     onchange: function (fn) { listeners.push(fn); },
     // For tests and the worst case: close the connection as a browser under memory pressure would.
@@ -255,8 +273,43 @@
     return e;
   }
 
+  function pad(n) { return ('0' + n).slice(-2); }
+  function hhmm(time) { return pad(time.getHours()) + ':' + pad(time.getMinutes()); }
+
+  // A sent report's card: "已派发至 X社区 · 截止 11-23 10:00" (the phone's local time, as the other cards).
+  function sentCard(item) {
+    var li = el('li', 'qitem q-sent');
+    li.setAttribute('data-id', item.client_id);
+    li.appendChild(el('span', 'noimg'));
+    var div = el('div'), r = item.report, text = T.unassigned;
+    if (r.community) {
+      var due = r.due_at ? new Date(r.due_at) : null;
+      text = (due ? T.dispatched_due : T.dispatched).replace('{community}', r.community)
+        .replace('{due}', due ? pad(due.getMonth() + 1) + '-' + pad(due.getDate()) + ' ' + hhmm(due) : '');
+    }
+    div.appendChild(el('strong', '', item.label));
+    div.appendChild(el('br'));
+    div.appendChild(el('small', 'muted', hhmm(new Date(item.created)) + ' · '));
+    div.appendChild(el('small', 'qstate', text));
+    li.appendChild(div);
+    return li;
+  }
+
+  // Sent cards are kept a while (the newest SENT_KEEP, for SENT_KEEP_MS), then forgotten.
+  function keptSent() {
+    return box ? sent().then(function (done) {
+      var now = Date.now(), keep = [];
+      done.reverse().forEach(function (i, k) {
+        if (k >= SENT_KEEP || now - i.sent_at >= SENT_KEEP_MS) del(i.client_id);
+        else if (i.user === user) keep.push(i);   // another inspector's sent cards are not shown
+      });
+      return keep;
+    }) : Promise.resolve([]);
+  }
+
   function render() {
-    return all().then(function (items) {
+    return Promise.all([all(), keptSent()]).then(function (both) {
+      var items = both[0], done = both[1];
       var failed = items.some(function (i) { return i.state === 'failed'; });
       badge.hidden = !items.length;
       badge.firstChild.textContent = items.length;
@@ -264,7 +317,8 @@
       badge.setAttribute('aria-label', badge.getAttribute('data-label').replace('{n}', items.length));
       document.documentElement.setAttribute('data-queued', items.length);
       if (!box) return;
-      box.hidden = !items.length;
+      box.hidden = !items.length && !done.length;
+      box.querySelector('.qbuttons').hidden = !items.length;
       box.querySelector('.qn').textContent = items.length;
       var login = box.querySelector('.login');
       login.hidden = !items.some(function (i) { return i.state === 'login' || (i.user && i.user !== user); });
@@ -288,8 +342,7 @@
         var div = el('div');
         div.appendChild(el('strong', '', item.label));
         div.appendChild(el('br'));
-        var time = new Date(item.created);
-        var hm = ('0' + time.getHours()).slice(-2) + ':' + ('0' + time.getMinutes()).slice(-2);
+        var hm = hhmm(new Date(item.created));
         var state = T[item.state] || item.state;
         if (item.state === 'waiting' && item.error) state += ' · ' + (item.error === 'offline' ? T.no_network : item.error);
         div.appendChild(el('small', 'muted', hm + ' · '));
@@ -307,6 +360,7 @@
         li.appendChild(div);
         list.appendChild(li);
       });
+      done.forEach(function (item) { list.appendChild(sentCard(item)); });
     });
   }
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from fieldcheck.calendar import local_text
 from fieldcheck.extensions import db
 from tests.e2e.conftest import assert_no_horizontal_scroll, community_of, demo_point, login
 
@@ -28,6 +30,16 @@ def zh(app, message: str, **variables) -> str:
 
     with app.test_request_context(), force_locale("zh_CN"):
         return gettext(message, **variables)
+
+
+def due_of(app, client_id: str):
+    from fieldcheck.reports.models import Report
+
+    with app.app_context():
+        try:
+            return db.session.scalar(select(Report.due_at).where(Report.client_id == client_id))
+        finally:
+            db.session.remove()
 
 
 def zh_status(app, status: str) -> str:
@@ -184,6 +196,14 @@ def test_inspector_files_a_report_with_the_phone_position(live_server, phone_fac
     expect(page.locator("#thumbs figure")).to_have_count(0)
     expect(page.locator("#chosen")).to_be_hidden()
     wait_until_sent(page)
+    # Its queue card now says where it went and by when, from the 201 answer (the phone's local time).
+    sent = page.locator(f"#queue li.q-sent[data-id='{client_id}'] .qstate")
+    due = local_text(due_of(app, client_id), ZoneInfo("Asia/Shanghai"), year=False)  # the phone's zone
+    expect(sent).to_have_text(
+        zh(app, "Dispatched to {community} · due {due}").replace("{community}", name).replace("{due}", due)
+    )
+    expect(page.locator("#queue .qbuttons")).to_be_hidden()
+    assert_no_horizontal_scroll(page)
     page.locator("#report-form .head a").tap()
     expect(page).to_have_url(f"{live_server.url}/inspector/mine")
     row = page.locator("li.report").first

@@ -192,6 +192,7 @@ PAGE_FIELDS = {
     "auth.set_language": ["next"],
     "ranking.index": ["month"],
     "home.subdistrict": ["community"],
+    "home.community": ["tab", "cursor"],
     "admin.settings_page": ["document.issuer", "document.number_pattern", "disclosure.inspector"],
     "reports.submit_report": [
         "client_id",
