@@ -78,7 +78,7 @@ def import_checklist(path: str, month: str | None) -> None:
 @with_appcontext
 def import_calendar(path: str) -> None:
     """Load one year's public holidays and make-up working days (replaces that year)."""
-    from .checklist.services import import_calendar as run
+    from .calendar.services import import_calendar as run
 
     year = _commit_or_fail(lambda: run(_text(path), Path(path).name))
     click.echo(f"calendar {year.year} loaded from {year.source_name}")

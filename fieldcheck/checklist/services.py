@@ -1,29 +1,24 @@
-"""Storing checklist versions and calendar years, and finding the ones in force."""
+"""Storing checklist versions and finding the one in force."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
 from functools import lru_cache
 from importlib import resources
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from .. import audit
-from ..calendar import CalendarError, WorkCalendar, parse_calendar
 from ..errors import Invalid
 from ..extensions import db
-from .models import CalendarDay, CalendarYear, ChecklistCategory, ChecklistItem, ChecklistVersion
-from .spec import Checklist, ChecklistError, checklist_to_dict, parse_checklist
+from .files import ChecklistError, checklist_to_dict, parse_checklist
+from .models import ChecklistCategory, ChecklistItem, ChecklistVersion
+from .spec import Checklist
 
 
 def default_checklist_text() -> str:
     return resources.files("fieldcheck").joinpath("data/checklist-default.yaml").read_text("utf-8")
-
-
-def default_calendar_text() -> str:
-    return resources.files("fieldcheck").joinpath("data/calendar-2026.yaml").read_text("utf-8")
 
 
 def import_checklist(text: str | bytes, *, effective_month: str | None = None) -> ChecklistVersion:
@@ -31,7 +26,7 @@ def import_checklist(text: str | bytes, *, effective_month: str | None = None) -
     try:
         checklist = parse_checklist(text, effective_month=effective_month)
     except ChecklistError as exc:
-        raise Invalid(str(exc)) from None
+        raise Invalid(str(exc), details={"problems": [p.as_dict() for p in exc.problems]}) from None
     raw = text.encode("utf-8") if isinstance(text, str) else text
     version = store_checklist(checklist, hashlib.sha256(raw).hexdigest())
     audit.record(
@@ -111,49 +106,3 @@ def _parse_stored(text: str) -> Checklist:
     """A stored version's settings, parsed once per process: a Checklist is immutable, and the same text
     always gives the same one (parsing takes a noticeable part of a ranking: about 0.1 s)."""
     return parse_checklist(text)
-
-
-def import_calendar(text: str | bytes, source_name: str) -> CalendarYear:
-    """Load (or replace) one year's holidays and make-up working days."""
-    try:
-        parsed = parse_calendar(text)
-    except CalendarError as exc:
-        raise Invalid(str(exc)) from None
-    db.session.execute(delete(CalendarDay).where(CalendarDay.year == parsed.year))
-    year = db.session.get(CalendarYear, parsed.year)
-    if year is None:
-        year = CalendarYear(year=parsed.year, source_name=parsed.source or source_name)
-        db.session.add(year)
-    else:
-        year.source_name = parsed.source or source_name
-    db.session.flush()
-    for day, name in parsed.holidays:
-        db.session.add(CalendarDay(day=day, year=parsed.year, kind="holiday", name=name))
-    for day in parsed.workdays:
-        db.session.add(CalendarDay(day=day, year=parsed.year, kind="workday", name=""))
-    db.session.flush()
-    audit.record(
-        None,
-        "calendar.import",
-        f"calendar:{parsed.year}",
-        {"holidays": [None, len(parsed.holidays)], "workdays": [None, len(parsed.workdays)]},
-    )
-    return year
-
-
-def work_calendar() -> WorkCalendar:
-    days = db.session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
-    years = db.session.scalars(select(CalendarYear.year)).all()
-    return WorkCalendar(
-        holidays=frozenset(d for d, kind in days if kind == "holiday"),
-        workdays=frozenset(d for d, kind in days if kind == "workday"),
-        loaded_years=frozenset(years),
-    )
-
-
-def calendar_years() -> list[int]:
-    return list(db.session.scalars(select(CalendarYear.year).order_by(CalendarYear.year)))
-
-
-def is_year_loaded(day: date) -> bool:
-    return db.session.get(CalendarYear, day.year) is not None

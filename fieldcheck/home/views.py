@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..calendar import local_month
+from ..calendar import services as calendar_services
 from ..checklist import services as checklist_services
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
@@ -120,5 +121,5 @@ def admin():
         "home/admin.html",
         boundary_version=current_boundary_version(),
         checklist=checklist_services.version_in_force(_month()),
-        calendar_years=checklist_services.calendar_years(),
+        calendar_years=calendar_services.calendar_years(),
     )
