@@ -1,8 +1,8 @@
-"""The checklist file (测评体系): its shape as pydantic models, parsing with located problems, and the one
-serialiser of a checklist.
+"""The checklist file (测评体系): its shape as pydantic models, and parsing with located problems.
 
 A checklist version is one YAML or JSON file (JSON is valid YAML: one safe loader reads both), or an
-XLSX in the layout of the exported sheet (:mod:`fieldcheck.checklist.sheet`). The format:
+XLSX in the layout of the exported sheet (:mod:`fieldcheck.checklist.sheet`). The format (written back by
+:func:`fieldcheck.checklist.spec.checklist_to_dict`):
 
     label: default-2026
     effective_month: "2026-01"          # optional if the loader is given the month
@@ -68,11 +68,10 @@ from .spec import (
     parse_deadline,
 )
 
-__all__ = ["ChecklistError", "ChecklistFile", "checklist_from_source", "checklist_to_dict", "parse_checklist"]
+__all__ = ["ChecklistError", "ChecklistFile", "checklist_from_source", "parse_checklist"]
 
 _CATEGORY_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*$")
 _ITEM_CODE_RE = re.compile(r"^[A-Z]+-[0-9]+$")
-_CENT = Decimal("0.01")
 
 # Longest values the database columns accept.
 _MAX_CODE = 16
@@ -455,68 +454,3 @@ def _scoring_checks(scoring: Any) -> list[tuple[Path, str]]:
             )
         )
     return found
-
-
-# ---------------------------------------------------------------------------------------------------
-# Serialising: the one place a checklist becomes plain data
-
-
-def _text_number(value: Decimal) -> str:
-    return str(value.quantize(_CENT))
-
-
-def checklist_to_dict(
-    checklist: Checklist, number: Callable[[Decimal], Any] = _text_number
-) -> dict[str, Any]:
-    """The checklist as plain JSON-serialisable data in the file format, numbers with two decimals as
-    text ("0.50") unless ``number`` formats them otherwise:
-    ``parse_checklist(json.dumps(checklist_to_dict(c))) == c``. The stored version, the API, the
-    exported sheet and the differences between versions are all made from this."""
-    return {
-        "label": checklist.label,
-        "effective_month": checklist.effective_month,
-        "scoring": {
-            "field_total": number(checklist.field_total),
-            "rectification_total": number(checklist.rectification_total),
-            "rectification": {
-                "on_time": number(checklist.rectification.on_time),
-                "closure": number(checklist.rectification.closure),
-                "rework": number(checklist.rectification.rework),
-            },
-            "found_by": {level: number(checklist.found_by[level]) for level in FOUND_BY_LEVELS},
-            "repeat": {
-                "window_days": checklist.repeat.window_days,
-                "radius_m": checklist.repeat.radius_m,
-                "multiplier": number(checklist.repeat.multiplier),
-            },
-            "red_list_size": checklist.red_list_size,
-            "black_list_size": checklist.black_list_size,
-            "black_list_below": number(checklist.black_list_below),
-        },
-        "severity_deadlines": {
-            severity: str(checklist.severity_deadlines[severity]) for severity in SEVERITIES
-        },
-        "categories": [
-            {
-                "code": category.code,
-                "name_zh": category.name_zh,
-                "name_en": category.name_en,
-                "weight": number(category.weight),
-                "applies_only_to": list(category.applies_only_to),
-                "items": [
-                    {
-                        "code": item.code,
-                        "name_zh": item.name_zh,
-                        "name_en": item.name_en,
-                        "spot_types": list(item.spot_types),
-                        "severity": item.severity,
-                        "points": number(item.points),
-                        "cap": number(item.cap),
-                        "std": list(item.std_codes),
-                    }
-                    for item in category.items
-                ],
-            }
-            for category in checklist.categories
-        ],
-    }

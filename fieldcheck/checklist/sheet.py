@@ -26,8 +26,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
 from ..datafiles import Path, Place, Source
-from .files import ChecklistError, checklist_from_source, checklist_to_dict
-from .spec import Checklist
+from .files import ChecklistError, checklist_from_source
+from .spec import Checklist, checklist_to_dict
 
 __all__ = ["ITEMS_SHEET", "SETTINGS_SHEET", "checklist_from_xlsx", "checklist_to_xlsx", "is_xlsx"]
 

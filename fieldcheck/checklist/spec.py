@@ -12,6 +12,7 @@ total of 70 is worth 17.5 points). Points per instance and caps are in the same 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "Item",
     "RectificationWeights",
     "RepeatRule",
+    "checklist_to_dict",
     "find_category",
     "find_item",
     "parse_deadline",
@@ -42,6 +44,7 @@ SEVERITIES: tuple[str, ...] = ("S0", "S1", "S2", "S3", "S4")
 #: Who found a problem; each level has a multiplier on field deductions.
 FOUND_BY_LEVELS: tuple[str, ...] = ("third_party", "city", "district", "subdistrict")
 
+_CENT = Decimal("0.01")
 _DEADLINE_RE = re.compile(r"^([1-9][0-9]*)(h|wd)$")
 
 
@@ -183,3 +186,68 @@ def parse_deadline(value: Any) -> Deadline:
             kind = "hours" if match.group(2) == "h" else "working_days"
             return Deadline(kind, int(match.group(1)))
     raise ValueError(f'deadline must look like 2h, 3wd or plan, not "{value}"')
+
+
+# ---------------------------------------------------------------------------------------------------
+# Serialising: the one place a checklist becomes plain data
+
+
+def _text_number(value: Decimal) -> str:
+    return str(value.quantize(_CENT))
+
+
+def checklist_to_dict(
+    checklist: Checklist, number: Callable[[Decimal], Any] = _text_number
+) -> dict[str, Any]:
+    """The checklist as plain JSON-serialisable data in the file format, numbers with two decimals as
+    text ("0.50") unless ``number`` formats them otherwise:
+    ``parse_checklist(json.dumps(checklist_to_dict(c))) == c``. The stored version, the API, the
+    exported sheet and the differences between versions are all made from this (the API's shape too, with ``number`` giving JSON numbers)."""
+    return {
+        "label": checklist.label,
+        "effective_month": checklist.effective_month,
+        "scoring": {
+            "field_total": number(checklist.field_total),
+            "rectification_total": number(checklist.rectification_total),
+            "rectification": {
+                "on_time": number(checklist.rectification.on_time),
+                "closure": number(checklist.rectification.closure),
+                "rework": number(checklist.rectification.rework),
+            },
+            "found_by": {level: number(checklist.found_by[level]) for level in FOUND_BY_LEVELS},
+            "repeat": {
+                "window_days": checklist.repeat.window_days,
+                "radius_m": checklist.repeat.radius_m,
+                "multiplier": number(checklist.repeat.multiplier),
+            },
+            "red_list_size": checklist.red_list_size,
+            "black_list_size": checklist.black_list_size,
+            "black_list_below": number(checklist.black_list_below),
+        },
+        "severity_deadlines": {
+            severity: str(checklist.severity_deadlines[severity]) for severity in SEVERITIES
+        },
+        "categories": [
+            {
+                "code": category.code,
+                "name_zh": category.name_zh,
+                "name_en": category.name_en,
+                "weight": number(category.weight),
+                "applies_only_to": list(category.applies_only_to),
+                "items": [
+                    {
+                        "code": item.code,
+                        "name_zh": item.name_zh,
+                        "name_en": item.name_en,
+                        "spot_types": list(item.spot_types),
+                        "severity": item.severity,
+                        "points": number(item.points),
+                        "cap": number(item.cap),
+                        "std": list(item.std_codes),
+                    }
+                    for item in category.items
+                ],
+            }
+            for category in checklist.categories
+        ],
+    }

@@ -9,12 +9,13 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from fieldcheck.checklist.files import ChecklistError, checklist_to_dict, parse_checklist
+from fieldcheck.checklist.files import ChecklistError, parse_checklist
 from fieldcheck.checklist.spec import (
     DEFAULT_CHECKLIST_PATH,
     SPOT_TYPES,
     Checklist,
     Deadline,
+    checklist_to_dict,
     find_category,
     find_item,
     parse_deadline,
