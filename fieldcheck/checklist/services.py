@@ -12,9 +12,9 @@ from sqlalchemy import select
 from .. import audit
 from ..errors import Invalid
 from ..extensions import db
-from .files import ChecklistError, checklist_to_dict, parse_checklist
+from .files import ChecklistError, parse_checklist
 from .models import ChecklistCategory, ChecklistItem, ChecklistVersion
-from .spec import Checklist
+from .spec import Checklist, checklist_to_dict
 
 
 def default_checklist_text() -> str:
