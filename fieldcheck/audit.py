@@ -33,7 +33,9 @@ ACTIONS = (
     "boundaries.upload",
     "boundaries.activate",
     "checklist.upload",
+    "checklist.schedule",
     "calendar.import",
+    "calendar.update",
     "ranking.publish",
     "setting.change",
 )

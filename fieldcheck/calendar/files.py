@@ -269,3 +269,15 @@ def _workdays(
         else:
             workdays.add(day)
     return workdays, found
+
+
+def holiday_ranges(calendar_file: CalendarFile) -> list[tuple[str, date, date]]:
+    """The holidays as the notice gives them: (name, first day, last day), consecutive days of one name
+    joined."""
+    ranges: list[tuple[str, date, date]] = []
+    for day, name in calendar_file.holidays:
+        if ranges and ranges[-1][0] == name and ranges[-1][2] + timedelta(days=1) == day:
+            ranges[-1] = (name, ranges[-1][1], day)
+        else:
+            ranges.append((name, day, day))
+    return ranges

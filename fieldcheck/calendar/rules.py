@@ -182,3 +182,23 @@ def local_text(moment: datetime | str | None, tz: tzinfo, *, year: bool = True) 
         moment = datetime.fromisoformat(moment)
     _require_aware(moment, "moment")
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M" if year else "%m-%d %H:%M")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The year as a page shows it
+
+
+def month_weeks(year: int, month: int) -> list[list[date | None]]:
+    """The month's weeks, Monday first; days of the neighbouring months are None."""
+    import calendar as stdlib_calendar
+
+    weeks = stdlib_calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    return [[day if day.month == month else None for day in week] for week in weeks]
+
+
+def next_year_missing(today: date, loaded_years: Iterable[int]) -> int | None:
+    """The next year, when it is November or December and that year's holidays are not loaded yet (the
+    State Council publishes them in November or December); otherwise None."""
+    if today.month >= 11 and today.year + 1 not in set(loaded_years):
+        return today.year + 1
+    return None

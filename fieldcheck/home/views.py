@@ -114,6 +114,7 @@ def office():
 @bp.get("/admin")
 @login_required
 def admin():
+    from ..calendar.views import missing_next_year
     from ..geography.services import current_boundary_version
 
     return _role_page(
@@ -122,4 +123,5 @@ def admin():
         boundary_version=current_boundary_version(),
         checklist=checklist_services.version_in_force(_month()),
         calendar_years=calendar_services.calendar_years(),
+        calendar_missing=missing_next_year(),
     )
