@@ -1003,7 +1003,7 @@ _AUDIT_ENTRY = _obj(
         "action": _s(
             description="user.create, user.update, user.deactivate, user.activate, user.password_reset, "
             "user.password_change, boundaries.upload, boundaries.activate, checklist.upload, "
-            "calendar.import, ranking.publish, setting.change"
+            "checklist.schedule, calendar.import, calendar.update, ranking.publish, setting.change"
         ),
         "target": _s(description="what changed, e.g. user:wang, ranking:2026-05, boundaries:3"),
         "changes": _s("object", "{field: [before, after]}"),
@@ -1147,6 +1147,96 @@ ADMIN_PATHS: dict = {
     },
 }
 SPEC["paths"].update(ADMIN_PATHS)
+# Checklist versions (admin; fieldcheck/checklist/api.py).
+_CHECKLIST_VERSION = _obj(
+    {
+        "id": _s("integer"),
+        "label": _s(),
+        "effective_month": _s(description="the first month (YYYY-MM, local) the version is in force"),
+        "created_at": _s(format="date-time"),
+        "sha256": _s(description="of the file as uploaded"),
+        "items": _s("integer", "how many items the version has"),
+        "published_months": {"type": "array", "items": _s(), "description": "months published with it"},
+        "locked": _s("boolean", "true once a published month used it: it cannot change, only be superseded"),
+    },
+    "A checklist version",
+)
+_CHECKLIST_CHANGE = _obj(
+    {
+        "kind": _s(enum=["added", "removed", "changed"]),
+        "what": _s(
+            description="item ENV-02, category MKT, scoring.found_by.city, severity_deadlines.S2, label"
+        ),
+        "field": _s(description="the item's or category's field that changed (empty for settings)"),
+        "before": {"description": "the value before (null when added)"},
+        "after": {"description": "the value after (null when removed)"},
+    },
+    "One difference from the previous version",
+)
+SPEC["paths"].update(
+    {
+        "/admin/checklists": {
+            "get": {
+                "summary": "Every checklist version, the latest first month first (admin)",
+                "responses": {
+                    "200": {
+                        "description": "checklists",
+                        "content": {
+                            "application/json": {
+                                "schema": _obj({"checklists": {"type": "array", "items": _CHECKLIST_VERSION}})
+                            }
+                        },
+                    },
+                    **_ADMIN_ERRORS,
+                },
+            },
+            "post": {
+                "summary": "Load a checklist version (admin): YAML, JSON or an XLSX in the exported layout, in "
+                "force from effective_month",
+                "description": "400 invalid lists every problem of the file in error.problems, each with message, "
+                "path (JSON path), line (YAML or JSON) or sheet and row (XLSX); 400 bad_month for a month that "
+                "is not YYYY-MM; 409 conflict when effective_month is a published month or earlier (a published "
+                "month keeps its version). Nothing is stored when the request is refused.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file", "effective_month"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "effective_month": MONTH,
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "the new version, the one it supersedes and every difference from it",
+                        "content": {
+                            "application/json": {
+                                "schema": _obj(
+                                    {
+                                        "checklist": _CHECKLIST_VERSION,
+                                        "previous": _s("integer", nullable=True),
+                                        "diff": {"type": "array", "items": _CHECKLIST_CHANGE},
+                                    }
+                                )
+                            }
+                        },
+                    },
+                    "409": _ERR,
+                    "413": _ERR,
+                    **_ADMIN_ERRORS,
+                },
+            },
+        }
+    }
+)
+
+
 SPEC["paths"]["/auth/token"]["post"]["responses"]["403"] = {
     "description": "password_change_required: the password was reset by an administrator; choose a new one on "
     "the login page first",
