@@ -49,10 +49,10 @@ def import_checklist(
     if source_name:
         changes["file"] = [None, source_name]
     previous = previous_version(version)
-    for change in checklist_diff(parse_checklist_document(previous) if previous else None, checklist)[
-        :AUDITED
-    ]:
-        changes[f"{change.what} {change.field}".strip()] = [change.before, change.after]
+    if previous is not None:  # a first version is all new: its entry names it, the page lists it
+        changes["previous"] = [None, previous.id]
+        for change in checklist_diff(parse_checklist_document(previous), checklist)[:AUDITED]:
+            changes[f"{change.what} {change.field}".strip()] = [change.before, change.after]
     audit.record(None, "checklist.upload", f"checklist:{version.id}", changes)
     return version
 

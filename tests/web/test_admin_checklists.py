@@ -117,7 +117,7 @@ def test_a_bad_file_is_refused_with_every_problem_and_its_line(app, staff):
     html = response.get_data(as_text=True)
     assert "unknown severity" in html and "cap must be a number" in html
     line = next(n for n, row in enumerate(broken.splitlines(), start=1) if "S9" in row)
-    assert f"line {line}" in html
+    assert f'data-line="{line}"' in html
     assert counts(app) == before
 
 
