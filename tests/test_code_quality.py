@@ -29,6 +29,8 @@ PURE_MODULES = [
     "fieldcheck/photos",
     "fieldcheck/checklist/spec.py",
     "fieldcheck/checklist/files.py",
+    "fieldcheck/checklist/sheet.py",
+    "fieldcheck/checklist/diff.py",
     "fieldcheck/workflow/rules.py",
     "fieldcheck/notify/rules.py",
     "fieldcheck/map/datum.py",
