@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
+import warnings
 from datetime import date, datetime
 from typing import Any
 
@@ -81,6 +81,7 @@ _SETTING_NOTES = {
 SETTINGS_SHEET_INDEX, ITEMS_SHEET_INDEX = 0, 1
 _SPLIT = re.compile(r"[,，、;；\s]+")
 MAX_ROWS = 5000
+MAX_COLUMNS = 40
 
 
 def is_xlsx(raw: bytes) -> bool:
@@ -172,9 +173,13 @@ def _header_keys(header: tuple, known: list[tuple[str, str]]) -> dict[int, str]:
 
 def checklist_from_xlsx(raw: bytes, *, effective_month: str | None = None) -> Checklist:
     """Read a workbook in the exported layout; :class:`ChecklistError` names every problem's sheet and row."""
+    # A workbook is a zip of XML parts read by openpyxl: broken bytes fail deep inside it in many ways
+    # (zip, XML, KeyError for a missing part, ...), each of which is a file that cannot be read.
     try:
-        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        with warnings.catch_warnings():  # e.g. "no stylesheet": nothing the office can act on
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:
         raise ChecklistError([f"not an XLSX workbook that can be read ({type(exc).__name__})"]) from None
     try:
         names = book.sheetnames
@@ -184,6 +189,10 @@ def checklist_from_xlsx(raw: bytes, *, effective_month: str | None = None) -> Ch
         source = Source({}, {}, problems=[])
         _read_settings(book[SETTINGS_SHEET], source)
         _read_items(book[ITEMS_SHEET], source)
+    except ChecklistError:
+        raise
+    except Exception as exc:
+        raise ChecklistError([f"not an XLSX workbook that can be read ({type(exc).__name__})"]) from None
     finally:
         book.close()
     return checklist_from_source(source, effective_month=effective_month)
@@ -191,7 +200,7 @@ def checklist_from_xlsx(raw: bytes, *, effective_month: str | None = None) -> Ch
 
 def _rows(sheet: Any) -> list[tuple[int, tuple]]:
     rows = []
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+    for number, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
         if number > MAX_ROWS:
             raise ChecklistError([f"sheet {sheet.title} has more than {MAX_ROWS} rows"])
         if any(cell is not None and str(cell).strip() for cell in row):

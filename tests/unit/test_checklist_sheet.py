@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -87,6 +88,23 @@ def test_problems_name_their_sheet_and_row(default: Checklist) -> None:
         f"sheet 测评体系 row {row_of(items, 'ENV-03')}: category ENV: weight is 99 here but 25 on row 2",
         f'sheet 测评体系 row {row_of(items, "PRK-01")}: item PRK-01: unknown severity "S9" (use S0 to S4)',
     ]
+
+
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "[Content_Types].xml"])
+@pytest.mark.parametrize("junk", [b"<not xml", b"", None])
+def test_a_broken_part_of_the_workbook_is_a_problem_not_a_crash(default: Checklist, part, junk) -> None:
+    with zipfile.ZipFile(io.BytesIO(checklist_to_xlsx(default))) as good:
+        parts = {name: good.read(name) for name in good.namelist()}
+    if junk is None:
+        del parts[part]
+    else:
+        parts[part] = junk
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as broken:
+        for name, data in parts.items():
+            broken.writestr(name, data)
+    with pytest.raises(ChecklistError, match="not an XLSX workbook that can be read|no sheet named 测评体系"):
+        checklist_from_xlsx(out.getvalue())
 
 
 def test_not_a_workbook_or_missing_sheets(default: Checklist) -> None:
