@@ -153,7 +153,17 @@ class Source:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """The safe loader, refusing a key given twice in one mapping (PyYAML keeps the last silently)."""
+    """The safe loader, refusing a key given twice in one mapping (PyYAML keeps the last silently) and
+    aliases (``*name``: no data file needs them, and a few lines of nested aliases expand into millions of
+    values for whoever walks them)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"an alias (*{event.anchor}) is not allowed here", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:

@@ -414,6 +414,14 @@ def test_invalid_yaml_names_the_line() -> None:
         parse_checklist("label: x\n\tcategories: []\n")
 
 
+def test_aliases_are_refused() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nlabel: *b\n"
+    with pytest.raises(
+        ChecklistError, match=r"not valid YAML or JSON \(line 2, column 8\): an alias \(\*a\)"
+    ):
+        parse_checklist(bomb)
+
+
 def test_key_given_twice_is_refused() -> None:
     with pytest.raises(ChecklistError, match='key "label" is given twice'):
         parse_checklist("label: a\nlabel: b\n")
