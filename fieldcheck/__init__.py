@@ -46,12 +46,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .admin import api as _admin_api  # noqa: F401  (adds /api/v1/admin routes to the api blueprint)
+    from .admin import settings_views as _admin_settings  # noqa: F401  (adds /admin/settings to admin)
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
     from .calendar.views import bp as calendar_bp
     from .checklist import api as _checklist_api  # noqa: F401  (adds /api/v1/admin/checklists)
     from .checklist.views import bp as checklist_bp
+    from .documents.views import bp as documents_bp
     from .home import settings_views as _settings_views  # noqa: F401  (adds the settings form to home)
     from .home.views import bp as home_bp
     from .map import api as _map_api  # noqa: F401  (adds the map's GeoJSON routes to the api blueprint)
@@ -64,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .storage import store_from_config
     from .web import register_error_handlers, register_template_helpers
     from .workflow import api as _workflow_api  # noqa: F401  (adds workflow moves to the api blueprint)
+    from .workflow import search_page as _search_page  # noqa: F401  (adds /search to the workflow blueprint)
     from .workflow.views import bp as workflow_bp
 
     app.register_blueprint(auth_bp)
@@ -76,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(checklist_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(documents_bp)
     app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)
     register_template_helpers(app)

@@ -320,20 +320,23 @@ def demo(host: str, port: int) -> None:
 def ranking(month: str, fmt: str, output: str, live: bool) -> None:
     """Export a month's ranking (YYYY-MM) as XLSX, CSV or JSON: published figures if published, else live."""
     from . import links
+    from .documents.services import of_ranking
     from .ranking import exports
     from .ranking.services import ranking as run
     from .types import utcnow
 
+    now, tz_name = utcnow(), current_app.config["TIMEZONE"]
     try:
-        document = run(month, now=utcnow(), tz_name=current_app.config["TIMEZONE"], live=live)
+        document = run(month, now=now, tz_name=tz_name, live=live)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     if not links.is_configured():
         click.echo(links.RELATIVE_NOTE, err=True)
     base = links.public_base() if links.is_configured() else ""
-    body = {"xlsx": exports.to_xlsx, "csv": exports.to_csv, "json": exports.to_json}[fmt](
-        document, base_url=base
-    )
+    if fmt == "xlsx":
+        body = exports.to_xlsx(document, base_url=base, formal=of_ranking(document, now=now, tz_name=tz_name))
+    else:
+        body = {"csv": exports.to_csv, "json": exports.to_json}[fmt](document, base_url=base)
     if output == "-":
         click.get_binary_stream("stdout").write(body)
         return

@@ -86,6 +86,16 @@ def can_change_settings(p: Principal) -> bool:
     return is_staff_of_office(p)
 
 
+def can_view_notices(p: Principal) -> bool:
+    """Rectification notices (整改通知单) are for the office and the staff being notified, not inspectors."""
+    return p.role != INSPECTOR and p.role in ROLES
+
+
+def can_view_notice(p: Principal, community_id: int, subdistrict_id: int) -> bool:
+    """One community's notice: the office and admin, the community's own staff, its sub-district's staff."""
+    return can_view_notices(p) and can_view_community(p, community_id, subdistrict_id)
+
+
 def can_file_report(p: Principal) -> bool:
     return p.role == INSPECTOR
 

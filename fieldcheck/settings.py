@@ -4,6 +4,11 @@ A setting is a key with a JSON value; ``SPECS`` lists every key the app knows wi
 never written reads as its default and an unknown key is refused. Values are read once per request (the
 pages and serializers ask often) and written by ``set_values``, which records who changed them and when.
 
+Formal documents: ``document.issuer`` is the issuing body printed on the bulletin, its XLSX and the
+整改通知单 (e.g. 涧西区创建全国文明城市工作领导小组办公室); ``document.number_pattern`` numbers the
+bulletins (e.g. 涧文明办〔{year}〕{n}号, exactly one {n}; see ``documents.formal``). Administrators change
+them on the settings page; the office reads it.
+
 Unannounced inspection (暗访): who found a problem, and where and with what phone the photo was taken, can
 give away who inspects. Community and sub-district staff, whose work is judged, see the level that found a
 problem (市级督查) but not the inspector, and no EXIF of the photos, unless the office discloses them
@@ -14,6 +19,7 @@ who filed a report always see both. Original files (with their full metadata) st
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import audit
 from . import permissions as perm
+from .documents import formal
 from .errors import N_, Invalid
 from .extensions import db
 from .types import UTCDateTime, utcnow
@@ -43,18 +50,38 @@ class Spec:
     default: object
     label: str  # N_() message: what the form shows
     help: str = ""
+    #: For a text setting: the value as stored, or ValueError saying what is wrong (in English).
+    clean: Callable[[str], str] | None = None
+
+    @property
+    def is_flag(self) -> bool:
+        return isinstance(self.default, bool)
 
     def check(self, value):
         """The value as stored, or Invalid: a setting keeps the type of its default."""
-        if isinstance(self.default, bool):
+        if self.is_flag:
             if isinstance(value, bool):
                 return value
             raise Invalid(N_("%(key)s must be true or false."), code="invalid_setting", key=self.key)
-        raise NotImplementedError(type(self.default))  # pragma: no cover - only booleans so far
+        if not isinstance(value, str):
+            raise Invalid(N_("%(key)s must be text."), code="invalid_setting", key=self.key)
+        try:
+            return self.clean(value) if self.clean else value.strip()
+        except ValueError as exc:
+            raise Invalid(
+                N_("%(label)s: %(problem)s."),
+                code="invalid_setting",
+                label=self.label,
+                problem=str(exc),
+                details={"field": self.key},
+            ) from None
 
 
 INSPECTOR = "disclosure.inspector"
 PHOTO_METADATA = "disclosure.photo_metadata"
+ISSUER = "document.issuer"
+NUMBER_PATTERN = "document.number_pattern"
+DEFAULT_PATTERN = "〔{year}〕{n}号"
 
 SPECS: dict[str, Spec] = {
     spec.key: spec
@@ -72,6 +99,23 @@ SPECS: dict[str, Spec] = {
             False,
             N_("Community and sub-district staff see the photos' EXIF"),
             N_("Off: no camera make and model, GPS position or time from the photos' metadata."),
+        ),
+        Spec(
+            ISSUER,
+            "",
+            N_("Issuing body"),
+            N_("Printed on the bulletin, its XLSX and the rectification notices."),
+            clean=formal.check_issuer,
+        ),
+        Spec(
+            NUMBER_PATTERN,
+            DEFAULT_PATTERN,
+            N_("Bulletin number pattern"),
+            N_(
+                "{n} is the bulletin's number in its year (exactly once), {year} the year it is published in; "
+                "a bulletin keeps the number it was published with."
+            ),
+            clean=formal.check_pattern,
         ),
     )
 }

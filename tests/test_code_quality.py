@@ -31,9 +31,11 @@ PURE_MODULES = [
     "fieldcheck/checklist/files.py",
     "fieldcheck/checklist/sheet.py",
     "fieldcheck/checklist/diff.py",
+    "fieldcheck/scoring",
     "fieldcheck/workflow/rules.py",
     "fieldcheck/notify/rules.py",
     "fieldcheck/map/datum.py",
+    "fieldcheck/documents/formal.py",
 ]
 
 

@@ -16,11 +16,13 @@ from flask_babel import gettext as _
 
 from .. import audit
 from .. import permissions as perm
+from ..api.describe import documented
 from ..api.views import bp, json_body
 from ..auth import services as accounts
 from ..errors import Invalid
 from ..unit_of_work import writing
 from ..web import current_principal, require
+from . import schemas as s
 from . import services
 
 NEW_USER_FIELDS = ("username", "password", "role", "level", "community", "subdistrict", "display_name")
@@ -30,7 +32,16 @@ def _require_admin() -> None:
     require(perm.can_administer(current_principal()))
 
 
+ADMIN_ERRORS = (400, 401, 403, 404)
+
+
 @bp.get("/admin/users")
+@documented(
+    "Users by username, a page of 50 (admin)",
+    query=s.UserQuery,
+    responses={200: s.UserPage},
+    errors=ADMIN_ERRORS,
+)
 def admin_users():
     _require_admin()
     args = request.args
@@ -49,6 +60,13 @@ def admin_users():
 
 
 @bp.post("/admin/users")
+@documented(
+    "Add a user with a password (admin); the user logs in with it",
+    description=s.FIELD_ERRORS,
+    body=s.NewUser,
+    responses={201: s.OneUser},
+    errors=ADMIN_ERRORS,
+)
 def admin_add_user():
     _require_admin()
     body = json_body()
@@ -73,6 +91,14 @@ def admin_add_user():
 
 
 @bp.patch("/admin/users/<username>")
+@documented(
+    "Change role, level, community, subdistrict, display_name or active (admin); active false ends every "
+    "session and API token of the user at once",
+    description=s.FIELD_ERRORS,
+    body=s.UserChange,
+    responses={200: s.ChangedUser},
+    errors=ADMIN_ERRORS,
+)
 def admin_update_user(username: str):
     _require_admin()
     user = accounts.user_named(username)
@@ -82,6 +108,13 @@ def admin_update_user(username: str):
 
 
 @bp.post("/admin/users/<username>/password")
+@documented(
+    "Reset the password (admin): answers a temporary one, shown once; every session and token of the user "
+    "ends, and until the user chooses a new password on the login page POST /auth/token answers 403 "
+    "password_change_required",
+    responses={200: s.TemporaryPassword},
+    errors=ADMIN_ERRORS,
+)
 def admin_reset_password(username: str):
     _require_admin()
     user = accounts.user_named(username)
@@ -93,6 +126,12 @@ def admin_reset_password(username: str):
 
 
 @bp.get("/admin/audit")
+@documented(
+    "The audit log, newest first (admin)",
+    query=s.AuditQuery,
+    responses={200: s.AuditPage},
+    errors=ADMIN_ERRORS,
+)
 def admin_audit():
     _require_admin()
     tz = ZoneInfo(current_app.config["TIMEZONE"])

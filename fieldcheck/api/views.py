@@ -24,7 +24,10 @@ from ..inputs import parse_position
 from ..months import month_text
 from ..types import utcnow
 from ..unit_of_work import writing
+from . import schemas as s
 from . import serializers
+from .describe import JSON_OR_FORM, Answer, Error, documented, validated
+from .spec import spec_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -62,16 +65,37 @@ def json_body() -> dict:
     return body
 
 
+TOO_MANY = Answer(
+    "Too many failed attempts: wait Retry-After seconds (code too_many_requests)",
+    Error,
+    headers={"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+)
+PASSWORD_RESET = Answer(
+    "password_change_required: the password was reset by an administrator; choose a new one on the login "
+    "page first",
+    Error,
+)
+
+
 @bp.post("/auth/token")
+@documented(
+    "Exchange a username and password for a bearer token",
+    description="Failed attempts are counted per account and per client address, together with the login "
+    "page's; past the limit (by default 10 per account and 50 per address in 15 minutes) every attempt "
+    "answers 429 with Retry-After, whatever the password. Bodies over 4 KB: 413.",
+    body=s.Credentials,
+    media=JSON_OR_FORM,
+    responses={201: s.IssuedToken, 403: PASSWORD_RESET, 429: TOO_MANY},
+    errors=(400, 401, 413),
+    public=True,
+)
 @throttle.throttled
 def token():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         body = request.form.to_dict()
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        raise Invalid(_("Send username and password."))
-    user = auth_services.authenticate(username, password)
+    sent = validated(s.Credentials, body, lambda _errors: Invalid(_("Send username and password.")))
+    user = auth_services.authenticate(sent.username, sent.password)
     if user is None:
         raise Unauthorized(_("Wrong username or password."))
     with writing():
@@ -90,12 +114,20 @@ def _token_entry(row) -> dict:
 
 
 @bp.get("/auth/tokens")
+@documented(
+    "The caller's own API tokens (the secrets are never kept, only their hashes)", responses={200: s.Tokens}
+)
 def tokens():
     """The caller's own API tokens (never the secrets: only their hashes are kept)."""
     return jsonify(tokens=[_token_entry(row) for row in auth_services.tokens_of(current_user)])
 
 
 @bp.delete("/auth/tokens/<int:token_id>")
+@documented(
+    "Revoke one of the caller's own tokens; another user's token is not found (404)",
+    responses={204: "Revoked"},
+    errors=(404,),
+)
 def revoke_token(token_id: int):
     with writing():
         auth_services.revoke_token(current_user, token_id)
@@ -103,6 +135,9 @@ def revoke_token(token_id: int):
 
 
 @bp.delete("/auth/token")
+@documented(
+    "Revoke the bearer token that authenticated this request (a client's logout)", responses={204: "Revoked"}
+)
 def revoke_current_token():
     """Revoke the bearer token that authenticated this request (a client's logout)."""
     token_id = g.get("api_token_id")
@@ -114,11 +149,17 @@ def revoke_current_token():
 
 
 @bp.get("/me")
+@documented("The authenticated user: username, role, level, scope", responses={200: s.User})
 def me():
     return jsonify(serializers.user(current_user))
 
 
 @bp.get("/communities")
+@documented(
+    "Communities with code, name, sub-district, spot types and centroid",
+    query=s.CommunitiesQuery,
+    responses={200: s.Communities},
+)
 def communities():
     version = geo_services.current_boundary_version()
     with_geometry = request.args.get("geometry") in ("1", "true", "yes")
@@ -135,6 +176,7 @@ def communities():
 
 
 @bp.get("/locate")
+@documented("The community a WGS-84 point lies in, or null", query=s.LocateQuery, responses={200: s.Located})
 def locate():
     lat, lon = parse_position(request.args.get("lat"), request.args.get("lon"), code="invalid", required=True)
     community, version = geo_services.locate(lat, lon)
@@ -145,6 +187,12 @@ def locate():
 
 
 @bp.get("/checklist")
+@documented(
+    "The checklist version in force in the month; 404 when none is",
+    query=s.ChecklistQuery,
+    responses={200: s.Checklist},
+    errors=(404,),
+)
 def checklist():
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     month = month_text(request.args.get("month") or local_month(utcnow(), tz))
@@ -155,8 +203,7 @@ def checklist():
 
 
 @bp.get("/openapi.json")
+@documented("This description", public=True)
 def openapi():
-    from .openapi import SPEC
-
     # The API's address under any path prefix the app is mounted at (SCRIPT_NAME).
-    return jsonify({**SPEC, "servers": [{"url": request.script_root + bp.url_prefix}]})
+    return jsonify({**spec_for(current_app), "servers": [{"url": request.script_root + bp.url_prefix}]})

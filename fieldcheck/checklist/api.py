@@ -11,9 +11,11 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from .. import permissions as perm
+from ..api.describe import MULTIPART, documented
 from ..api.views import bp
 from ..unit_of_work import writing
 from ..web import current_principal, require
+from . import schemas as s
 from . import services
 from .models import ChecklistVersion
 from .views import uploaded_file
@@ -34,6 +36,11 @@ def version_dict(version: ChecklistVersion, published: dict[int, list[str]]) -> 
 
 
 @bp.get("/admin/checklists")
+@documented(
+    "Every checklist version, the latest first month first (admin)",
+    responses={200: s.ChecklistVersions},
+    errors=(400, 401, 403),
+)
 def admin_checklists():
     require(perm.can_administer(current_principal()))
     published = services.published_months()
@@ -41,6 +48,16 @@ def admin_checklists():
 
 
 @bp.post("/admin/checklists")
+@documented(
+    "Load a checklist version (admin): YAML, JSON or an XLSX in the exported layout, in force from "
+    "effective_month; answers the differences from the version it supersedes",
+    description=s.UPLOAD_ERRORS,
+    body=s.ChecklistUpload,
+    media=MULTIPART,
+    body_required=True,
+    responses={201: s.ChecklistUploaded},
+    errors=(400, 401, 403, 409, 413),
+)
 def admin_upload_checklist():
     require(perm.can_administer(current_principal()))
     raw, name = uploaded_file()

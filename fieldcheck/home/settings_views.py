@@ -20,8 +20,13 @@ from .views import bp
 
 @bp.app_context_processor
 def settings_card():
-    """``settings_form()`` in templates: (spec, value) of every setting, read when the card is shown."""
-    return {"settings_form": lambda: [(spec, settings.values()[key]) for key, spec in settings.SPECS.items()]}
+    """``settings_form()`` in templates: (spec, value) of every on/off setting, read when the card is shown
+    (the formal documents' texts are on the administrator's settings page, /admin/settings)."""
+    return {
+        "settings_form": lambda: [
+            (spec, settings.values()[key]) for key, spec in settings.SPECS.items() if spec.is_flag
+        ]
+    }
 
 
 @bp.post("/settings")
@@ -29,11 +34,7 @@ def settings_card():
 def save_settings():
     p = current_principal()
     require(perm.can_change_settings(p))
-    changes = {
-        key: request.form.get(key) == "on"
-        for key, spec in settings.SPECS.items()
-        if isinstance(spec.default, bool)
-    }
+    changes = {key: request.form.get(key) == "on" for key, spec in settings.SPECS.items() if spec.is_flag}
     with writing():
         settings.set_values(changes, user_id=current_user.id, now=utcnow())
     flash(_("Settings saved."))

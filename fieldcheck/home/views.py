@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -42,6 +52,14 @@ def _standing(p, now):
     from ..ranking.pages import own_standing
 
     return own_standing(p, now=now, tz_name=current_app.config["TIMEZONE"])
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The app icon where browsers look for it on every page (public, cached for a day)."""
+    return send_from_directory(
+        Path(current_app.static_folder, "icons"), "favicon.ico", mimetype="image/x-icon", max_age=86400
+    )
 
 
 @bp.get("/community")

@@ -1,4 +1,4 @@
-"""Map routes on the API blueprint (GeoJSON; documented in api/openapi.py, MAP_PATHS).
+"""Map routes on the API blueprint (GeoJSON; shapes in map/schemas.py).
 
 GET /api/v1/map/communities?month=YYYY-MM
 GET /api/v1/map/reports?bbox=minLon,minLat,maxLon,maxLat&month=&status=a,b&category=&item=&found_by=&overdue=1&limit=
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, request
 
+from ..api.describe import Answer, documented
 from ..api.views import bp
 from ..calendar import local_month, month_bounds
 from ..errors import N_, Invalid
@@ -19,6 +20,7 @@ from ..reports.models import FOUND_BY, STATUSES
 from ..types import utcnow
 from ..web import current_principal
 from . import queries
+from . import schemas as s
 
 _TRUE = ("1", "true", "yes")
 _FALSE = ("", "0", "false", "no")
@@ -101,6 +103,15 @@ def ranking_cache() -> queries.RankingCache:
 
 
 @bp.get("/map/communities")
+@documented(
+    "Community polygons for the map, with the month's score and rank and today's open and overdue counts. "
+    "Office and admin: every community; sub-district staff: their communities; community staff: their own; "
+    "inspectors: every polygon without scores, counts of their own reports only. Score and rank come from "
+    "the published snapshot when the month is published, else from the computation, kept per process for "
+    "MAP_RANKING_CACHE_SECONDS (default 60)",
+    query=s.CommunityLayerQuery,
+    responses={200: Answer("the community layer", s.CommunityLayer)},
+)
 def map_communities():
     tz_name = current_app.config["TIMEZONE"]
     month = parse_month(request.args.get("month"), ZoneInfo(tz_name))
@@ -131,6 +142,12 @@ def report_filter(tz: ZoneInfo) -> queries.ReportFilter:
 
 
 @bp.get("/map/reports")
+@documented(
+    "Report points for the map, newest first, within what the user may see (as GET /reports). At most "
+    "limit features; truncated is true when more match",
+    query=s.ReportLayerQuery,
+    responses={200: Answer("the report layer", s.ReportLayer)},
+)
 def map_reports():
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     f = report_filter(tz)

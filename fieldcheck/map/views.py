@@ -13,6 +13,7 @@ from flask_login import login_required
 from ..calendar import local_month
 from ..checklist import services as checklist_services
 from ..errors import Invalid
+from ..formats import display_name
 from ..permissions import COMMUNITY, SUBDISTRICT, can_view_ranking
 from ..reports.models import FOUND_BY
 from ..types import utcnow
@@ -33,8 +34,8 @@ def _filters(month: str, zh: bool) -> dict:
             categories.append(
                 {
                     "code": cat.code,
-                    "name": cat.name_zh if zh else cat.name_en,
-                    "choices": [{"code": i.code, "name": i.name_zh if zh else i.name_en} for i in cat.items],
+                    "name": display_name(cat, en=not zh),
+                    "choices": [{"code": i.code, "name": display_name(i, en=not zh)} for i in cat.items],
                 }
             )
     return {

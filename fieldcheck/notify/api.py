@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import delete, select
 
 from .. import permissions as perm
+from ..api.describe import documented
 from ..api.views import bp, json_body
 from ..errors import N_, Forbidden, Invalid, NotFound
 from ..extensions import db
@@ -18,6 +19,7 @@ from ..types import utcnow
 from ..unit_of_work import writing
 from ..web import current_principal
 from . import inbox, messages
+from . import schemas as s
 from .models import TARGET_KINDS, Delivery, Notification, NotifyTarget
 
 
@@ -50,6 +52,7 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 
 
 @bp.get("/notifications")
+@documented("The caller's inbox, newest first, paged by cursor", query=s.InboxQuery, responses={200: s.Inbox})
 def notifications():
     unread_only = request.args.get("unread", "") in ("1", "true", "yes")
     limit = _int_arg("limit", 50, 0, inbox.MAX_LIMIT)
@@ -63,6 +66,11 @@ def notifications():
 
 
 @bp.post("/notifications/read")
+@documented(
+    'Mark some ({"ids": [...]}) or all ({"all": true}) of the caller\'s notifications read',
+    body=s.MarkRead,
+    responses={200: s.Marked},
+)
 def notifications_read():
     body = json_body()
     if body.get("all") is True:
@@ -118,6 +126,7 @@ def check_scope(scope) -> str:
 
 
 @bp.get("/admin/notify-targets")
+@documented("The robot targets (admin)", responses={200: s.Targets}, errors=(403,))
 def notify_targets():
     _require_admin()
     rows = db.session.scalars(select(NotifyTarget).order_by(NotifyTarget.scope, NotifyTarget.id))
@@ -125,6 +134,7 @@ def notify_targets():
 
 
 @bp.post("/admin/notify-targets")
+@documented("Add a robot target (admin)", body=s.NewTarget, responses={201: s.Target}, errors=(403,))
 def notify_target_add():
     _require_admin()
     body = json_body()
@@ -152,6 +162,9 @@ def notify_target_add():
 
 
 @bp.delete("/admin/notify-targets/<int:target_id>")
+@documented(
+    "Remove a robot target and its unsent messages (admin)", responses={204: "Removed"}, errors=(403, 404)
+)
 def notify_target_delete(target_id: int):
     _require_admin()
     target = db.session.get(NotifyTarget, target_id)

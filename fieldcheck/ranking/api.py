@@ -11,12 +11,15 @@ from flask_login import current_user
 
 from .. import links
 from .. import permissions as perm
+from ..api.describe import ERROR, Answer, documented
 from ..api.views import bp
+from ..documents import services as documents
 from ..errors import N_, Invalid
 from ..months import month_text
 from ..types import utcnow
 from ..web import current_principal, require
 from . import exports, services
+from . import schemas as s
 
 FORMATS = ("json", "xlsx", "csv")
 _TRUE = ("1", "true", "yes")
@@ -32,6 +35,15 @@ def _split(month_and_format: str) -> tuple[str, str]:
 
 
 @bp.get("/rankings/<month>")
+@documented(
+    "A month's ranking (the published snapshot if published, else computed now), cut to what the user may "
+    "see. The path may end in .json, .xlsx or .csv for those formats. Points and rates are exact decimal "
+    "strings; ties go to fewer overdue items, then the higher on-time rate, then fewer reports, then the "
+    "community code",
+    path=s.RankingPath,
+    query=s.RankingQuery,
+    errors=(400, 403, 404),
+)
 def get_ranking(month: str):
     """The month's ranking (published if it is, else live), cut down to what the user may see."""
     p = current_principal()
@@ -47,7 +59,8 @@ def get_ranking(month: str):
     shown = services.visible_to(document, p)
     base = links.public_base()
     if fmt == "xlsx":
-        body, mime = exports.to_xlsx(shown, base_url=base), exports.XLSX_MIME
+        formal = documents.of_ranking(document, now=utcnow(), tz_name=current_app.config["TIMEZONE"])
+        body, mime = exports.to_xlsx(shown, base_url=base, formal=formal), exports.XLSX_MIME
     else:
         body, mime = exports.to_csv(shown, base_url=base), exports.CSV_MIME
     name = f"ranking-{month}.{fmt}"
@@ -55,6 +68,13 @@ def get_ranking(month: str):
 
 
 @bp.post("/rankings/<month>/publish")
+@documented(
+    "Publish the month (office and admin; after the month ends): a new snapshot, or a correction of the "
+    "last one; 409 when nothing changed",
+    path=s.PublishPath,
+    responses={201: s.Published, 404: Answer("no checklist in force", ERROR.model)},
+    errors=(400, 401, 403, 409),
+)
 def publish_ranking(month: str):
     """Freeze the month as it computes now (first publication or a correction): 201 with the snapshot."""
     p = current_principal()

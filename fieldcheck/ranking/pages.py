@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..calendar import local_month
+from ..checklist.models import ChecklistItem
 from ..errors import NotFound
 from ..extensions import db
 from ..months import BadMonth
-from ..permissions import Principal
+from ..permissions import Principal, is_staff_of_office
 from ..reports.models import Photo
 from . import document as rdoc
 from . import services
@@ -72,6 +73,16 @@ def photos_of(report_ids) -> dict[int, dict]:
     return out
 
 
+def item_names(document: dict) -> dict[str, ChecklistItem]:
+    """The items of the document's checklist version by code, for their names in either language (one
+    query; a published document keeps only the Chinese name on each deduction)."""
+    version_id = (document.get("checklist") or {}).get("id")
+    if version_id is None:
+        return {}
+    rows = db.session.scalars(select(ChecklistItem).where(ChecklistItem.version_id == version_id))
+    return {item.code: item for item in rows}
+
+
 def main_deductions(document: dict, *, items: int = 10, typical: int = 6) -> dict:
     """The month's largest deductions across the visible communities: by item (after item caps), by
     category (after category caps), and the single reports with the largest amounts (typical problems)."""
@@ -124,6 +135,33 @@ def main_deductions(document: dict, *, items: int = 10, typical: int = 6) -> dic
         "categories": ranked(by_category.values()),
         "typical": reports[:typical],
     }
+
+
+def public_lists(document: dict, p: Principal) -> dict | None:
+    """The red and black lists by name, from the whole document: a published month's lists are public
+    notices, shown to everyone who may see the ranking; the office sees the provisional lists too. None
+    (leave the section out) for anyone else while the month is provisional: a list cut down to the
+    reader's communities would show "none" where there are entries. ``link`` says whether the reader
+    may open the community's breakdown."""
+    if not (document.get("published") or is_staff_of_office(p)):
+        return None
+    rows = {c["code"]: c for c in document["communities"]}
+    visible = {c["code"] for c in services.visible_to(document, p, breakdowns=False)["communities"]}
+
+    def entries(codes: list[str]) -> list[dict]:
+        return [
+            {
+                "code": code,
+                "name": rows[code]["name"],
+                "subdistrict": rows[code]["subdistrict"],
+                "score": rows[code]["score"],
+                "link": code in visible,
+            }
+            for code in codes
+            if code in rows
+        ]
+
+    return {"red": entries(document["red_list"]), "black": entries(document["black_list"])}
 
 
 def own_standing(p: Principal, *, now: datetime, tz_name: str) -> dict | None:

@@ -27,6 +27,7 @@ from ..calendar import services as calendar_services
 from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistVersion
 from ..checklist.spec import Checklist
+from ..documents.services import number_bulletin
 from ..errors import N_, Conflict, NotFound
 from ..extensions import db
 from ..months import Month, month_text
@@ -146,8 +147,8 @@ def snapshot_history(month: str) -> list[dict]:
 def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> RankingSnapshot:
     """Freeze the month as computed now, as the next snapshot (the first publication or a correction).
 
-    Refused (409) before the month is over, and when the figures equal the latest snapshot's. The caller
-    commits; a concurrent publication of the same sequence fails on the unique (month, sequence).
+    Refused (409) before the month is over, and when the figures equal the latest snapshot's. The month's
+    first publication numbers its bulletin (``documents.services.number_bulletin``). The caller commits; a concurrent publication of the same sequence fails on the unique (month, sequence).
     """
     month = month_text(month)
     _start, end = month_bounds(month, ZoneInfo(tz_name))
@@ -181,6 +182,7 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
     )
     db.session.add(snapshot)
     db.session.flush()
+    bulletin = number_bulletin(month, snapshot.id, now=now, tz_name=tz_name)
     audit.record(
         user_id,
         "ranking.publish",
@@ -188,6 +190,8 @@ def publish(month: str, user_id: int, *, now: datetime, tz_name: str) -> Ranking
         {
             "sequence": [previous.sequence if previous else None, snapshot.sequence],
             "sha256": [previous.sha256 if previous else None, snapshot.sha256],
+            # The bulletin's number, given with the month's first publication since numbers are kept.
+            **({"number": [None, bulletin.number]} if bulletin.snapshot_id == snapshot.id else {}),
         },
         at=now,
     )

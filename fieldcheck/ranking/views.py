@@ -24,8 +24,10 @@ from flask_login import current_user, login_required
 from .. import links
 from .. import permissions as perm
 from ..calendar import local_text, month_bounds
+from ..documents import services as documents
 from ..errors import N_, DomainError, NotFound
 from ..extensions import db
+from ..formats import display_name
 from ..months import BadMonth, Month, month_text
 from ..types import utcnow
 from ..web import current_principal, require
@@ -71,7 +73,7 @@ def helpers():
         "excluded_label": lambda reason: _(EXCLUDED[reason]) if reason in EXCLUDED else reason,
         "found_by_label": lambda who: _(FOUND_BY[who]) if who in FOUND_BY else who,
         "tie_breaks_of": lambda doc: doc["tie_breaks_zh"] if _zh() else doc["tie_breaks"],
-        "cat_name": lambda obj: obj["name_zh"] if _zh() else (obj.get("name_en") or obj["name_zh"]),
+        "cat_name": display_name,
     }
 
 
@@ -120,7 +122,8 @@ def _month_page(month: str, *, error: str | None = None, status: int = 200):
         "month_over": now >= _month_end(month),
         "ranked_total": sum(1 for c in document["communities"] if c["rank"] is not None),
         "not_inspected": [c for c in shown["communities"] if not c["inspected"]],
-        "names": {c["code"]: c for c in shown["communities"]},
+        "lists": pages.public_lists(document, p),
+        "own_community": p.community_id,
         "changes": pages.changes_from_previous(month, shown, now=now, tz_name=_tz_name()),
         "previous": _step(month, Month.previous),
         "next": _step(month, Month.next),
@@ -154,6 +157,8 @@ def publish(month: str):
     p = _reader()
     require(perm.can_publish_ranking(p))
     month = month_text(month)
+    if request.form.get("confirmed") != "1":
+        return _confirm_publish(month, p)
     try:
         _snapshot, sequence = services.publish_and_commit(
             month, current_user.id, now=utcnow(), tz_name=_tz_name()
@@ -176,6 +181,17 @@ def publish(month: str):
     return redirect(url_for("ranking.month_page", month=month))
 
 
+def _confirm_publish(month: str, p):
+    """Publishing freezes a month that officials are judged by: the form first asks to confirm."""
+    document, shown = _documents(month, p, utcnow())
+    return render_template(
+        "ranking/publish_confirm.html",
+        month=month,
+        doc=shown,
+        ranked_total=sum(1 for c in document["communities"] if c["rank"] is not None),
+    )
+
+
 @bp.get("/ranking/<month>/bulletin")
 @login_required
 def bulletin(month: str):
@@ -188,9 +204,12 @@ def bulletin(month: str):
         "ranking/bulletin.html",
         month=month,
         doc=shown,
+        lists=pages.public_lists(document, p),
+        formal=documents.of_ranking(document, now=now, tz_name=_tz_name()),
         names={c["code"]: c for c in shown["communities"]},
         main=main,
         photos=pages.photos_of(d["report_id"] for d in main["typical"]),
+        items=pages.item_names(shown),
         ranked_total=sum(1 for c in document["communities"] if c["rank"] is not None),
         printed=now,
         online=links.public_url("ranking.month_page", month=month),  # printed: the address users reach
@@ -221,6 +240,7 @@ def community_page(month: str, code: str):
         change_month=_step(month, Month.previous),
         difference=difference,
         photos=pages.photos_of(d["report_id"] for d in breakdown["deductions"]),
+        items=pages.item_names(shown),
         ranked_total=sum(1 for c in document["communities"] if c["rank"] is not None),
         capped_items={
             i["code"] for cat in breakdown["categories"] for i in cat["items"] if i["raw"] != i["deducted"]

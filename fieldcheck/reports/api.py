@@ -6,25 +6,28 @@ the reports feature does not depend on the workflow, the workflow depends on it.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import links, paging, settings
 from .. import permissions as perm
+from ..api.describe import MULTIPART, Answer, documented
 from ..api.views import bp
 from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..inputs import parse_whole_number
-from ..months import month_text
 from ..storage_http import blob_response
 from ..types import utcnow
 from ..web import current_principal, require
-from . import queries, serialize, services
+from . import export, queries, search, serialize, services
+from . import schemas as s
 from .filing import filing_context, uploaded_photos
 from .intake import parse_submission
-from .models import STATUSES, Photo, Visit
+from .models import Photo, Visit
 
 
 def _file(kind: str):
@@ -36,7 +39,32 @@ def _file(kind: str):
     return filed, ctx
 
 
+IDEMPOTENT = (
+    "Idempotent by client_id: the content (every field and the SHA-256 of each photo, in order) is "
+    "remembered; concurrent duplicates make one record. Nothing is stored when the request is refused. "
+    "Inspectors only (403 for other roles)."
+)
+SAME_AGAIN = "the same client_id and content were filed before: that record, unchanged"
+
+
 @bp.post("/reports")
+@documented(
+    "File a report (multipart form, the same fields as the capture page)",
+    description=IDEMPOTENT,
+    body=s.ReportForm,
+    media=MULTIPART,
+    body_required=True,
+    responses={
+        201: Answer(
+            "filed: the community from the location, status dispatched with due_at from the item's severity "
+            "(or reported, for the office, when the location lies in no community), found_by from the "
+            "inspector's level",
+            s.Report,
+        ),
+        200: Answer(SAME_AGAIN, s.Report),
+    },
+    errors=(400, 401, 403, 409, 413),
+)
 def create_report():
     filed, ctx = _file("report")
     body = serialize.report(filed.record, now=ctx.now, originals=perm.can_view_originals(current_principal()))
@@ -44,6 +72,15 @@ def create_report():
 
 
 @bp.post("/visits")
+@documented(
+    "Record an inspection without a problem (coverage): a community or spot, a location, optional photos",
+    description=IDEMPOTENT,
+    body=s.VisitForm,
+    media=MULTIPART,
+    body_required=True,
+    responses={201: Answer("recorded", s.Visit), 200: Answer(SAME_AGAIN, s.Visit)},
+    errors=(400, 401, 403, 409, 413),
+)
 def create_visit():
     filed, _ctx = _file("visit")
     return jsonify(serialize.visit(filed.record)), 201 if filed.created else 200
@@ -54,41 +91,96 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return default if value is None else value
 
 
+def cursor_key(cursor: str) -> tuple[datetime, int]:
+    micros, report_id = paging.decode(cursor, (int, int))
+    try:
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros), report_id
+    except OverflowError:
+        raise Invalid(N_("cursor is not one this list gave."), code="invalid_cursor") from None
+
+
+def cursor_after(report) -> str:
+    """The cursor continuing a ``queries.NEWEST_FIRST`` list after this report."""
+    since_epoch = report.observed_at - datetime(1970, 1, 1, tzinfo=UTC)
+    return paging.encode((since_epoch // timedelta(microseconds=1), report.id))
+
+
 @bp.get("/reports")
+@documented(
+    "Reports the user may see (inspectors their own, community staff their community, sub-district staff "
+    "their communities, office and admin all), newest observed first; filtered, paged by cursor",
+    query=s.ReportQuery,
+    responses={200: Answer("one page", s.ReportPage)},
+)
 def list_reports():
+    """Filtered (``reports.search``), newest first, paged by ``cursor`` (or by ``page`` for older clients:
+    the first page and every ``page`` answer also carry ``total``)."""
     p = current_principal()
-    month = request.args.get("month") or None
-    if month is not None:
-        month = month_text(month)
-    status = request.args.get("status") or None
-    if status and status not in STATUSES:
-        raise Invalid(N_("status must be one of %(choices)s."), choices=", ".join(STATUSES))
-    page = _int_arg("page", 1, 1, 100_000)
-    per_page = _int_arg("per_page", 50, 1, 200)
     tz = ZoneInfo(current_app.config["TIMEZONE"])
-    rows, total = queries.list_reports(
-        p,
-        tz=tz,
-        month=month,
-        community_code=request.args.get("community") or None,
-        status=status,
-        page=page,
-        per_page=per_page,
-    )
+    f = search.parse_filter(request.args, tz)
+    per_page = _int_arg("per_page", 50, 1, 200)
+    cursor = request.args.get("cursor") or None
+    if cursor is not None and request.args.get("page"):
+        raise Invalid(N_("Give either cursor or page, not both."))
+    page = _int_arg("page", 1, 1, 100_000)
     now = utcnow()
-    originals = perm.can_view_originals(p)
-    return jsonify(
-        page=page,
-        per_page=per_page,
-        total=total,
-        reports=[serialize.report(r, now=now, originals=originals) for r in rows],
+    key = cursor_key(cursor) if cursor else None
+    rows, more = queries.page_of_reports(
+        p, f, now=now, key=key, offset=(page - 1) * per_page, per_page=per_page
     )
+    originals = perm.can_view_originals(p)
+    body = {
+        "per_page": per_page,
+        "next_cursor": cursor_after(rows[-1]) if more else None,
+        "reports": [serialize.report(r, now=now, originals=originals) for r in rows],
+    }
+    if cursor is None:
+        body.update(page=page, total=queries.count_reports(p, f, now=now))
+    return jsonify(body)
+
+
+@bp.get("/reports.csv")
+@documented(
+    "Every report GET /reports would list with the same filters, as CSV (UTF-8 with BOM, spreadsheet-safe "
+    "cells, the city's local times), streamed whatever the size",
+    query=s.ReportFilterQuery,
+    responses={200: Answer("the CSV", media=("text/csv",))},
+)
+def reports_csv():
+    """Every report the filters of ``GET /reports`` match, streamed as CSV (no paging)."""
+    p = current_principal()
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    f = search.parse_filter(request.args, tz)
+    chunks = export.csv_chunks(
+        current_app._get_current_object(),
+        p,
+        f,
+        now=utcnow(),
+        tz=tz,
+        disclosure=settings.disclosure_for(p),
+        base=links.public_base(),
+    )
+    response = Response(chunks, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="reports.csv"'
+    return response
 
 
 VARIANTS = ("display", "thumb", "original")
 
 
 @bp.get("/photos/<int:photo_id>/<variant>")
+@documented(
+    "A photo file. display and thumb (image/jpeg) for whoever may see the report or visit; original (the "
+    "uploaded bytes and type, as an attachment) for office and admin only (403 for the others who may see "
+    "the report). 404 when the photo or variant does not exist or the user may not see the report. Sent with "
+    "X-Content-Type-Options: nosniff",
+    path=s.PhotoPath,
+    responses={
+        200: Answer("the image", media=("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"))
+    },
+    errors=(403, 404),
+)
 def photo_file(photo_id: int, variant: str):
     """A photo file, only for users who may see its report; originals only for the office and admin."""
     p = current_principal()

@@ -23,12 +23,12 @@ from ..auth.models import User
 from ..checklist.models import ChecklistItem
 from ..extensions import db
 from ..geography.models import Community, Spot
-from ..status import STATUS_VALUES
+from ..status import FOUND_BY_VALUES, STATUS_VALUES
 from ..types import UTCDateTime, utcnow
 
 STATUSES = STATUS_VALUES
 LOCATION_SOURCES = ("device", "exif", "manual")
-FOUND_BY = ("third_party", "city", "district", "subdistrict")
+FOUND_BY = FOUND_BY_VALUES
 PHOTO_KINDS = ("before", "after", "visit")
 
 

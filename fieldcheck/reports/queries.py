@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..calendar import month_bounds
+from ..checklist.models import ChecklistCategory, ChecklistItem
 from ..extensions import db
-from ..geography.models import Community
+from ..geography.models import Community, Subdistrict
 from ..permissions import COMMUNITY, INSPECTOR, SUBDISTRICT, Place, Principal, is_staff_of_office
+from ..status import AWAITING_FIX
 from .models import Event, Report
+from .search import ReportFilter, like_pattern
 
 
 def place_of(report: Report) -> Place:
@@ -36,6 +39,114 @@ def scoped(query: Select, p: Principal) -> Select:
             Report.community_id.in_(select(Community.id).where(Community.subdistrict_id == p.subdistrict_id))
         )
     return query.where(False)
+
+
+def overdue_clause(now: datetime):
+    """``workflow.rules.is_overdue`` as SQL: the community still owes the fix and the deadline has passed."""
+    return and_(Report.status.in_(AWAITING_FIX), Report.due_at.is_not(None), Report.due_at < now)
+
+
+def _word_clause(word: str):
+    """A word found in the note, the item's name (either language) or the community's name."""
+    pattern = like_pattern(word)
+    items = select(ChecklistItem.id).where(
+        or_(
+            ChecklistItem.name_zh.like(pattern, escape="\\"),
+            ChecklistItem.name_en.ilike(pattern, escape="\\"),
+        )
+    )
+    communities = select(Community.id).where(Community.name.like(pattern, escape="\\"))
+    return or_(
+        Report.note.ilike(pattern, escape="\\"),
+        Report.item_id.in_(items),
+        Report.community_id.in_(communities),
+    )
+
+
+def filtered(query: Select, f: ReportFilter, now: datetime) -> Select:
+    """A report query narrowed by a list's filters (``search.ReportFilter``)."""
+    if f.report_id is not None:
+        query = query.where(Report.id == f.report_id)
+    for word in f.words:
+        query = query.where(_word_clause(word))
+    if f.statuses:
+        query = query.where(Report.status.in_(f.statuses))
+    if f.overdue:
+        query = query.where(overdue_clause(now))
+    if f.community:
+        query = query.where(
+            Report.community_id.in_(select(Community.id).where(Community.code == f.community))
+        )
+    if f.subdistrict:
+        query = query.where(
+            Report.community_id.in_(
+                select(Community.id).join(Subdistrict).where(Subdistrict.code == f.subdistrict)
+            )
+        )
+    if f.item:
+        query = query.where(Report.item_id.in_(select(ChecklistItem.id).where(ChecklistItem.code == f.item)))
+    if f.category:
+        query = query.where(
+            Report.item_id.in_(
+                select(ChecklistItem.id).join(ChecklistCategory).where(ChecklistCategory.code == f.category)
+            )
+        )
+    if f.found_by:
+        query = query.where(Report.found_by == f.found_by)
+    if f.since is not None:
+        query = query.where(Report.observed_at >= f.since)
+    if f.until is not None:
+        query = query.where(Report.observed_at < f.until)
+    return query
+
+
+#: A report list's order: the latest observed first; the id breaks ties (and keys the cursor).
+NEWEST_FIRST = (Report.observed_at.desc(), Report.id.desc())
+
+
+def after(query: Select, key: tuple[datetime, int] | None) -> Select:
+    """The rows after a cursor's row in ``NEWEST_FIRST`` order: a range on the observation-time indexes,
+    the id checked only among rows observed at the same moment."""
+    if key is None:
+        return query
+    observed, report_id = key
+    return query.where(
+        Report.observed_at <= observed, or_(Report.observed_at < observed, Report.id < report_id)
+    )
+
+
+LIST_LOADS = (
+    selectinload(Report.photos),
+    selectinload(Report.events).selectinload(Event.actor),
+    selectinload(Report.item),
+    selectinload(Report.community).selectinload(Community.subdistrict),
+    selectinload(Report.inspector),
+    selectinload(Report.spot),
+)
+
+
+def page_of_reports(
+    p: Principal,
+    f: ReportFilter,
+    *,
+    now: datetime,
+    key: tuple[datetime, int] | None = None,
+    offset: int = 0,
+    per_page: int = 50,
+    loads=LIST_LOADS,
+) -> tuple[list[Report], bool]:
+    """One page of the reports the principal may see, filtered, newest first, after the cursor's row
+    (or ``offset`` rows in), and whether more follow."""
+    query = after(filtered(scoped(select(Report), p), f, now), key)
+    rows = db.session.scalars(
+        query.options(*loads).order_by(*NEWEST_FIRST).limit(per_page + 1).offset(offset)
+    ).all()
+    return list(rows[:per_page]), len(rows) > per_page
+
+
+def count_reports(p: Principal, f: ReportFilter, *, now: datetime) -> int:
+    query = filtered(scoped(select(Report.id), p), f, now)
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def list_reports(

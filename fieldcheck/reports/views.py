@@ -38,6 +38,7 @@ from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistItem
 from ..errors import DomainError
 from ..extensions import db
+from ..formats import display_name
 from ..geography.models import Community, Subdistrict
 from ..types import utcnow
 from ..web import current_principal, require
@@ -107,7 +108,7 @@ def _form_post(kind: str):
             "reports/capture.html", **context, form=request.form, error=exc.translated(_)
         ), exc.status
     if kind == "report":
-        flash(_("Report filed: %(item)s.", item=filed.record.item.name_zh))
+        flash(_("Report filed: %(item)s.", item=display_name(filed.record.item)))
     else:
         flash(_("Inspection recorded: no problem found."))
     return redirect(url_for("reports.mine"))
@@ -180,6 +181,7 @@ def service_worker():
         "shell": url_for("reports.capture"),
         "scope": url_for("reports.capture"),
         "session": url_for("reports.session_info"),
+        "pages": [url_for("reports.mine")],
         "static": [url_for("static", filename=name) for name in SHELL_STATIC],
         "queue": url_for("static", filename="js/queue.js"),
     }

@@ -10,7 +10,7 @@ reports like the bench's takes about 0.25 s of CPU this way, 1.5 s one report at
 
 from __future__ import annotations
 
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
 import numpy as np
@@ -106,7 +106,7 @@ def due_counts(
 
     timed = flags.timed if calendar is not None else np.zeros(len(at), dtype=bool)
     seconds = np.zeros(size, dtype=np.int64)
-    if timed.any():
+    if calendar is not None and timed.any():
         spent = working_seconds(
             calendar, tz, reports.dispatched_at[at][timed], reports.rectified_at[at][timed]
         )
@@ -260,7 +260,8 @@ def _cell_pairs(candidates, asking, n_items: int, radius: float) -> tuple[list, 
     """The pairs of the same item, the candidate in the asked report's cell or the three around its nearest
     corner (``repeats.block``), as one key per (item, cell): the cell shifted to start at ROW + 2 so that
     the neighbours stay positive. None beyond 64-bit keys."""
-    c_item, c_lat, c_lon, q_item, q_lat, q_lon = candidates[1], *candidates[3:5], asking[1], *asking[3:5]
+    c_item, c_lat, c_lon = candidates[1], candidates[3], candidates[4]
+    q_item, q_lat, q_lon = asking[1], asking[3], asking[4]
     c_sel = np.flatnonzero(~(np.isnan(c_lat) | np.isnan(c_lon)))
     q_sel = np.flatnonzero(~(np.isnan(q_lat) | np.isnan(q_lon)))
     if not len(c_sel) or not len(q_sel):
@@ -289,6 +290,13 @@ def _cell_pairs(candidates, asking, n_items: int, radius: float) -> tuple[list, 
 # Working time (hours.WorkingHours)
 
 
+def _at(us: int) -> datetime:
+    """A moment given in microseconds (never None) as an aware datetime."""
+    moment = from_micros(us)
+    assert moment is not None
+    return moment
+
+
 def working_seconds(calendar: WorkCalendar, tz: tzinfo, start_us, end_us) -> np.ndarray:
     """``WorkingHours(calendar, tz)(start, end)`` for each pair of moments in microseconds (end >= start),
     over arrays: a cumulative count of working seconds at the start of each local day, plus the seconds
@@ -306,8 +314,8 @@ def working_seconds(calendar: WorkCalendar, tz: tzinfo, start_us, end_us) -> np.
     offsets = np.empty(len(hours), dtype=np.int64)
     steady = np.ones(len(hours), dtype=bool)
     for k, hour in enumerate(hours.tolist()):
-        first = from_micros(hour * 3_600_000_000).astimezone(tz).utcoffset()
-        last = from_micros(hour * 3_600_000_000 + 3_599_000_000).astimezone(tz).utcoffset()
+        first = _at(hour * 3_600_000_000).astimezone(tz).utcoffset() or timedelta(0)
+        last = _at(hour * 3_600_000_000 + 3_599_000_000).astimezone(tz).utcoffset()
         steady[k] = first == last and first.microseconds == 0
         offsets[k] = first // timedelta(seconds=1)
     day, in_day = np.divmod(seconds + offsets[where], 86400)
@@ -325,7 +333,7 @@ def working_seconds(calendar: WorkCalendar, tz: tzinfo, start_us, end_us) -> np.
     if len(unsteady):
         plain = WorkingHours(calendar, tz)
         for k in unsteady.tolist():
-            out[k] = plain(from_micros(int(start_us[k])), from_micros(int(end_us[k])))
+            out[k] = plain(_at(int(start_us[k])), _at(int(end_us[k])))
     return out
 
 
@@ -337,7 +345,8 @@ class RowsBy:
     """Community id → its field reports as rows (``Tally.field_by``), each list built when first read."""
 
     def __init__(self, reports: ReportColumns, positions: dict[int, np.ndarray]):
-        self.reports, self.positions, self.built = reports, positions, {}
+        self.reports, self.positions = reports, positions
+        self.built: dict[int, list] = {}
 
     def get(self, cid, default=()):
         rows = self.built.get(cid)

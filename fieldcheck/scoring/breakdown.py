@@ -186,9 +186,9 @@ def _first(row) -> int:
 def _positions(rows_by: RowsBy, order: Sequence[CommunityFact]) -> tuple[np.ndarray, np.ndarray]:
     """The positions of the field reports of the communities ``order``, and each one's community's place in
     ``order``."""
-    parts = [(k, rows_by.positions.get(c.id)) for k, c in enumerate(order)]
-    parts = [(k, at) for k, at in parts if at is not None and len(at)]
-    at = np.concatenate([a for _k, a in parts] + [np.zeros(0, dtype=np.int64)])
+    found = [(k, rows_by.positions.get(c.id)) for k, c in enumerate(order)]
+    parts: list[tuple[int, np.ndarray]] = [(k, at) for k, at in found if at is not None and len(at)]
+    at: np.ndarray = np.concatenate([a for _k, a in parts] + [np.zeros(0, dtype=np.int64)])
     return at, np.repeat(np.array([k for k, _a in parts], dtype=np.int64), [len(a) for _k, a in parts])
 
 

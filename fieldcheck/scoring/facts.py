@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import numpy as np
 
@@ -63,7 +63,7 @@ class MonthFacts:
     communities: Sequence[CommunityFact]
     #: ``ReportFact`` rows or plain tuples in its field order, or (timestamps in microseconds only)
     #: ``ReportColumns``, what the loader passes: no object per report.
-    reports: Sequence[ReportFact] | ReportColumns
+    reports: Sequence[tuple] | ReportColumns
     #: Communities with a visit (an inspection that found nothing) in the month.
     visited: frozenset[int] = frozenset()
     #: True when the reports' five timestamps are ints, microseconds since 1970-01-01 UTC (what the loader
@@ -79,6 +79,12 @@ _US = timedelta(microseconds=1)
 TIMES = (4, 10, 11, 12, 13)  #: the timestamps' places in a row: observed, dispatched, due, rectified, closed
 
 
+@overload
+def micros(moment: datetime) -> int: ...
+@overload
+def micros(moment: None) -> None: ...
+@overload
+def micros(moment: datetime | None) -> int | None: ...
 def micros(moment: datetime | None) -> int | None:
     """An aware datetime as microseconds since 1970-01-01 UTC (exact), None as None."""
     return None if moment is None else (moment - _EPOCH) // _US

@@ -142,12 +142,20 @@ def _community_score(
 
 def _ranked(scores: Sequence[CommunityScore]) -> list[CommunityScore]:
     """The inspected communities in rank order (``rules.rank_key``), each given its rank."""
-    ranked = sorted(
-        (s for s in scores if s.inspected), key=lambda s: rank_key(s.score, s.indicators, s.community.code)
-    )
+    ranked = sorted((s for s in scores if s.inspected), key=_community_key)
     for position, s in enumerate(ranked, 1):
         s.rank = position
     return ranked
+
+
+def _community_key(s: CommunityScore) -> tuple:
+    assert s.score is not None  # every inspected community has a score
+    return rank_key(s.score, s.indicators, s.community.code)
+
+
+def _subdistrict_key(s: SubdistrictScore) -> tuple:
+    assert s.score is not None  # only sub-districts with an inspected community are ranked
+    return rank_key(s.score, s.indicators, s.code)
 
 
 def subdistrict_scores(scores: Sequence[CommunityScore]) -> list[SubdistrictScore]:
@@ -160,7 +168,7 @@ def subdistrict_scores(scores: Sequence[CommunityScore]) -> list[SubdistrictScor
         ind = Indicators()
         for s in members:
             ind.add(s.indicators)
-        inspected = [s.score for s in members if s.inspected]
+        inspected = [s.score for s in members if s.inspected and s.score is not None]
         first = members[0].community
         out.append(
             SubdistrictScore(
@@ -173,9 +181,7 @@ def subdistrict_scores(scores: Sequence[CommunityScore]) -> list[SubdistrictScor
                 ind,
             )
         )
-    ranked = sorted(
-        (s for s in out if s.score is not None), key=lambda s: rank_key(s.score, s.indicators, s.code)
-    )
-    for position, s in enumerate(ranked, 1):
-        s.rank = position
-    return ranked + sorted((s for s in out if s.score is None), key=lambda s: s.code)
+    ranked = sorted((sd for sd in out if sd.score is not None), key=_subdistrict_key)
+    for position, sd in enumerate(ranked, 1):
+        sd.rank = position
+    return ranked + sorted((sd for sd in out if sd.score is None), key=lambda sd: sd.code)

@@ -51,8 +51,8 @@ class RepeatIndex:
         self.dlat, self.dlon = cell_size(
             radius_m, max((abs(r.lat) for r in closed if r.lat is not None), default=0.0)
         )
-        self.by_spot: dict[tuple, list[tuple[datetime, int]]] = {}
-        self.by_cell: dict[str, dict[int, list[tuple[datetime, int, float, float]]]] = {}
+        self.by_spot: dict[tuple, list[tuple[datetime | None, int]]] = {}
+        self.by_cell: dict[str, dict[int, list[tuple[datetime | None, int, float, float]]]] = {}
         for r in closed:
             if r.spot_id is not None:
                 self.by_spot.setdefault((r.item_code, r.spot_id), []).append((r.closed_at, r.id))
@@ -69,13 +69,13 @@ class RepeatIndex:
         rid, item, observed, spot, lat, lon = r.id, r.item_code, r.observed_at, r.spot_id, r.lat, r.lon
         best: tuple | None = None
         source = None
-        candidates = []
+        candidates: list[tuple] = []
         if spot is not None:
             candidates += [
                 (closed_at, other, None, None) for closed_at, other in self.by_spot.get((item, spot), ())
             ]
         cells = self.by_cell.get(item) if lat is not None and lon is not None else None
-        if cells:
+        if cells and lat is not None and lon is not None:
             for key in block(lat, lon, self.dlat, self.dlon):
                 candidates += cells.get(key, ())
         for closed_at, other, other_lat, other_lon in candidates:
@@ -83,7 +83,8 @@ class RepeatIndex:
                 continue
             preference = repeat_preference(closed_at, other)
             if (best is None or preference > best) and (
-                other_lat is None or near(lat, lon, other_lat, other_lon, self.radius)
+                other_lat is None
+                or (lat is not None and lon is not None and near(lat, lon, other_lat, other_lon, self.radius))
             ):
                 best, source = preference, other
         return source

@@ -218,5 +218,6 @@ class MonthResult:
         detail = next((s._detail for s in self.communities if s._detail is not None), None)
         if detail is None:
             codes = [s.community.code for s in self.communities]
-            return BreakdownFacts.from_rows(dict.fromkeys(codes, ()), dict.fromkeys(codes, ()))
+            empty: dict = dict.fromkeys(codes, ())
+            return BreakdownFacts.from_rows(empty, dict(empty))
         return detail.fact_columns([s.community for s in self.communities])

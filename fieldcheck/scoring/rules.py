@@ -182,7 +182,12 @@ def rectified_by(r: ReportFact, reference) -> bool:
 
 def on_time(r: ReportFact, reference) -> bool:
     """Closed by the reference time, and last rectified no later than its deadline."""
-    return closed_by(r, reference) and r.rectified_at is not None and r.rectified_at <= r.due_at
+    return (
+        closed_by(r, reference)
+        and r.rectified_at is not None
+        and r.due_at is not None
+        and r.rectified_at <= r.due_at
+    )
 
 
 def overdue_open(r: ReportFact, reference) -> bool:
@@ -228,9 +233,10 @@ def rectification_score(checklist: Checklist, ind: Indicators) -> Fraction:
     if not ind.due:
         return Fraction(weights.total)
     rework_rate = ind.rework_rate or Fraction(0)
+    on_time_rate, closure_rate = ind.on_time_rate or Fraction(0), ind.closure_rate or Fraction(0)
     return (
-        Fraction(weights.on_time) * ind.on_time_rate
-        + Fraction(weights.closure) * ind.closure_rate
+        Fraction(weights.on_time) * on_time_rate
+        + Fraction(weights.closure) * closure_rate
         + Fraction(weights.rework) * (1 - rework_rate)
     )
 
@@ -241,7 +247,7 @@ def rectification_score(checklist: Checklist, ind: Indicators) -> Fraction:
 
 def rank_key(score: Fraction, ind: Indicators, code: str) -> tuple:
     """Sort key of the ranking: see TIE_BREAKS (no items due counts as 100 % on time)."""
-    on_time_rate = ind.on_time_rate if ind.due else Fraction(1)
+    on_time_rate = ind.on_time_rate if ind.on_time_rate is not None else Fraction(1)
     return (-score, ind.overdue_open, -on_time_rate, ind.reports, code)
 
 
@@ -254,8 +260,9 @@ def red_black_lists(checklist: Checklist, ranked: Sequence[CommunityScore]) -> t
     """Red: the top N not below the threshold. Black: every one below the threshold, plus the bottom M not
     on the red list. No community is on both."""
     below = Fraction(checklist.black_list_below)
-    red = [s.community.code for s in ranked if s.score >= below][: checklist.red_list_size]
-    black = [s.community.code for s in ranked if s.score < below]
+    red = [s.community.code for s in ranked if s.score is not None and s.score >= below]
+    red = red[: checklist.red_list_size]
+    black = [s.community.code for s in ranked if s.score is not None and s.score < below]
     candidates = [s.community.code for s in ranked if s.community.code not in red]
     bottom = candidates[-checklist.black_list_size :] if checklist.black_list_size else []
     black_set = set(black) | set(bottom)

@@ -50,19 +50,22 @@ def tally_rows(
     ind_by: dict[int, Indicators] = defaultdict(Indicators)
     for row in reports:
         r = ReportFact._make(row)
+        cid = r.community_id
+        if cid is None:  # neither a field report nor due (both need a community)
+            continue
         if is_field_report(r, start, end):
-            field_by[r.community_id].append(row)
+            field_by[cid].append(row)
             hit = points.items.get(r.item_code)
             if hit is not None:
                 repeat_of = find(r)
                 if repeat_of is not None:
                     repeats[r.id] = repeat_of
-                    repeats_by[r.community_id] += 1
-                raw[r.community_id][r.item_code] += points.amount_units(
+                    repeats_by[cid] += 1
+                raw[cid][r.item_code] += points.amount_units(
                     hit[0], r.found_by, r.instances, repeat_of is not None
                 )
         if is_due(r, start, end, reference):
-            count_due(ind_by[r.community_id], r, reference, hours)
+            count_due(ind_by[cid], r, reference, hours)
     counts = {cid: len(rows) for cid, rows in field_by.items()}
     return Tally(field_by, counts, raw, repeats, repeats_by, ind_by)
 

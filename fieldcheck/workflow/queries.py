@@ -20,16 +20,11 @@ from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..permissions import Principal
 from ..reports.models import Event, Photo, Report
-from ..reports.queries import place_of, scoped
+from ..reports.queries import overdue_clause, place_of, scoped
 from . import rules
 
 # The queues of the office, each a filter over open reports.
 QUEUES = ("verify", "appeals", "unassigned", "suspensions")
-
-
-def overdue_clause(now: datetime):
-    """``rules.is_overdue`` as SQL: the community still owes the fix and the deadline has passed."""
-    return and_(Report.status.in_(rules.AWAITING_FIX), Report.due_at.is_not(None), Report.due_at < now)
 
 
 @dataclass(frozen=True)
@@ -55,14 +50,18 @@ class Row:
         return [p for p in after if p.event_id == latest]
 
 
+#: What a list of reports shows of each (``item_list``): loaded with the page, a query per relation.
+LIST_LOADS = (
+    selectinload(Report.photos),
+    selectinload(Report.item),
+    selectinload(Report.spot),
+    selectinload(Report.inspector),
+    selectinload(Report.community).selectinload(Community.subdistrict),
+)
+
+
 def _loaded(query: Select) -> Select:
-    return query.options(
-        selectinload(Report.photos),
-        selectinload(Report.item),
-        selectinload(Report.spot),
-        selectinload(Report.inspector),
-        selectinload(Report.community).selectinload(Community.subdistrict),
-    )
+    return query.options(*LIST_LOADS)
 
 
 def _rows(query: Select, p: Principal, now: datetime, *, with_actions: bool = False) -> list[Row]:

@@ -30,6 +30,7 @@ from enum import StrEnum
 
 from ..errors import N_, Conflict, Forbidden, Invalid
 from ..permissions import COMMUNITY, INSPECTOR, Place, Principal, is_staff_of_office
+from ..status import AWAITING_FIX as _AWAITING_FIX
 from ..status import Status
 
 # The states as text, from the one list (fieldcheck.status).
@@ -54,8 +55,8 @@ STATUS_NAMES = {
 
 OPEN = (REPORTED, DISPATCHED, RECTIFIED, APPEALED, SUSPENDED)
 FINAL = (CLOSED, VOIDED)
-# States in which the community owes a fix, so the deadline runs.
-AWAITING_FIX = (DISPATCHED, SUSPENDED)
+# States in which the community owes a fix, so the deadline runs (one list: status.AWAITING_FIX).
+AWAITING_FIX = _AWAITING_FIX
 
 MAX_NOTE = 2000
 

@@ -11,18 +11,21 @@ with the same forms inline.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
 
 from .. import permissions as perm
 from .. import settings
 from ..auth.redirects import safe_next
 from ..calendar import local_date, local_text
 from ..errors import N_, DomainError, NotFound
+from ..formats import time_left
 from ..reports.filing import filing_context, uploaded_photos
 from ..types import utcnow
 from ..web import current_principal, require
@@ -102,27 +105,6 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def duration_text(delta: timedelta) -> str:
-    """A short duration: days and hours, hours and minutes under a day, minutes under an hour."""
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return _("%(d)s d %(h)s h", d=days, h=hours)
-    if hours:
-        return _("%(h)s h %(m)s min", h=hours, m=mins)
-    return _("%(m)s min", m=mins)
-
-
-def time_left(report, now: datetime) -> str:
-    """How long the community has left, or how long it is overdue; empty when no deadline runs."""
-    if report.due_at is None or report.status not in rules.AWAITING_FIX:
-        return ""
-    if rules.is_overdue(report.status, report.due_at, now):
-        return _("overdue by %(time)s", time=duration_text(now - report.due_at))
-    return _("%(time)s left", time=duration_text(report.due_at - now))
-
-
 @bp.app_context_processor
 def helpers():
     tz = ZoneInfo(current_app.config["TIMEZONE"])
@@ -134,7 +116,35 @@ def helpers():
         "local_datetime": lambda dt: local_text(dt, tz),
         "inspector_of": inspector_of,
         "actor_of": actor_of,
+        "report_url": report_url,
     }
+
+
+def current_path() -> str:
+    """The page being shown, path and query, for a link that should lead back here."""
+    return request.script_root + request.full_path.rstrip("?")
+
+
+def report_url(report_id: int) -> str:
+    """A report's page, with the list it is opened from as ``back`` (its 返回列表 link leads there)."""
+    return url_for("workflow.item", report_id=report_id, back=current_path())
+
+
+def _back() -> str | None:
+    """The validated list to go back to (``back`` in the query, or in a form posted from the page)."""
+    return safe_next(request.values.get("back"))
+
+
+def _queue_of(target: str | None) -> str | None:
+    """The office queue a ``next`` address names, if it names one."""
+    if not target:
+        return None
+    path = urlsplit(target).path.removeprefix(request.script_root) or "/"
+    try:
+        endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return None
+    return args.get("name") if endpoint == "workflow.office_queue" else None
 
 
 def _person(user) -> str:
@@ -172,7 +182,9 @@ def _item_page(report_id: int, *, error: str | None = None, failed: str | None =
         "tomorrow": local_date(now, _tz()) + timedelta(days=1),
         "error": error,
         "failed": failed,
+        "failed_id": report.id,
         "form": request.form if failed else {},
+        "back": _back(),
     }
     return render_template("workflow/item.html", **context), status
 
@@ -197,14 +209,34 @@ def act(report_id: int, action: str):
     except NotFound:
         raise
     except DomainError as exc:
-        return _item_page(report_id, error=exc.translated(_), failed=move_action.value, status=exc.status)
+        # A refusal shows the page the move was made from again, with the message and what was typed.
+        queue = _queue_of(safe_next(request.form.get("next")))
+        error = exc.translated(_)
+        if queue in queries.QUEUES and perm.can_verify(current_principal()):
+            return _queue_page(
+                queue, error=error, failed=move_action.value, failed_id=report_id, status=exc.status
+            )
+        return _item_page(report_id, error=error, failed=move_action.value, status=exc.status)
     flash(_(DONE[move_action]))
-    return redirect(safe_next(request.form.get("next")) or url_for("workflow.item", report_id=report_id))
+    return redirect(
+        safe_next(request.form.get("next")) or url_for("workflow.item", report_id=report_id, back=_back())
+    )
 
 
 @bp.get("/office/queue/<name>")
 @login_required
 def office_queue(name: str):
+    return _queue_page(name)
+
+
+def _queue_page(
+    name: str,
+    *,
+    error: str | None = None,
+    failed: str | None = None,
+    failed_id: int | None = None,
+    status=200,
+):
     p = current_principal()
     require(perm.can_verify(p))
     if name not in queries.QUEUES:
@@ -221,6 +253,8 @@ def office_queue(name: str):
         now=now,
         subdistricts=queries.subdistricts_with_communities() if name == "unassigned" else [],
         tomorrow=local_date(now, _tz()) + timedelta(days=1),
-        form={},
-        failed=None,
-    )
+        form=request.form if failed else {},
+        failed=failed,
+        failed_id=failed_id,
+        error=error,
+    ), status

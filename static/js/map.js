@@ -237,7 +237,7 @@
   function showReport(id) {
     openCard([el("p", T.loading, "muted")], "report");
     getJSON(cfg.report_api.replace("{id}", id)).then(function (r) {
-      var nodes = [el("h2", "#" + r.id + " " + r.item.code + " " + (document.documentElement.lang === "en" ? r.item.name_en : r.item.name_zh))];
+      var nodes = [el("h2", "#" + r.id + " " + r.item.code + " " + (document.documentElement.lang === "en" ? r.item.name_en || r.item.name_zh : r.item.name_zh))];
       var before = (r.photos || []).filter(function (ph) { return ph.kind === "before"; })[0];
       if (before) { var img = el("img"); img.src = before.urls.thumb; img.alt = ""; img.loading = "lazy"; nodes.push(img); }
       var dl = el("dl");
@@ -247,7 +247,9 @@
       if (r.community) row(dl, T.subdistrict, r.community.subdistrict.name + " · " + r.community.name);
       nodes.push(dl);
       var links = el("p", null, "links");
-      links.appendChild(link(cfg.report_page.replace("{id}", r.id), T.report, "card-report"));
+      // The report page's "back to the list" leads back to the map as filtered now.
+      var back = "?back=" + encodeURIComponent(location.pathname + location.search);
+      links.appendChild(link(cfg.report_page.replace("{id}", r.id) + back, T.report, "card-report"));
       nodes.push(links);
       openCard(nodes, "report");
     }).catch(function (e) { openCard([el("p", T.failed.replace("{reason}", e.message), "error")], "report"); });

@@ -387,7 +387,16 @@
       }).catch(function () {}).then(function () { HTMLFormElement.prototype.submit.call(logout); });
     });
   }
-  window.addEventListener('online', function () { wake(); });
+  // The header says when the phone is offline (the pages may come from the service worker's copies).
+  var net = document.getElementById('net');
+  function showNet() {
+    var offline = navigator.onLine === false;
+    document.documentElement.setAttribute('data-net', offline ? 'offline' : 'online');
+    if (net) net.hidden = !offline;
+  }
+  showNet();
+  window.addEventListener('offline', showNet);
+  window.addEventListener('online', function () { showNet(); wake(); });
   setInterval(function () { if (navigator.onLine !== false) drain(false); }, TICK_MS);
   render();
   wake();

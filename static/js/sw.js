@@ -8,7 +8,9 @@
  * - The capture page (the shell) is served from the cache at once and revalidated in the background
  *   with If-None-Match; an unchanged page costs a 304. When it did change, open pages are told, and
  *   reload if nothing has been typed yet.
- * - Other pages under the scope: network first, the cached copy when the network fails or hangs.
+ * - Other pages under the scope: network first, the cached copy when the network fails or hangs. The
+ *   pages in FC.pages (My reports) are kept at install too, so that they open offline even if they were
+ *   never opened online; a kept copy never keeps a flashed message ("Report filed") for later.
  * - The static files of the shell: from the cache (a new version of any of them is a new worker).
  */
 'use strict';
@@ -33,7 +35,15 @@ self.addEventListener('install', function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
     // The default cache mode: files the page just loaded are revalidated (304), not downloaded twice.
     return cache.addAll(self.FC.static).then(function () {
-      return fetchShell().then(function (r) { if (keepable(r)) return cache.put(SHELL, r); }, function () {});
+      return Promise.all([
+        fetchShell().then(function (r) { if (keepable(r)) return cache.put(SHELL, r); }, function () {}),
+      ].concat((self.FC.pages || []).map(function (path) {
+        return fetch(path, { cache: 'no-store', credentials: 'same-origin' }).then(function (r) {
+          if (r.status === 200 && !r.redirected && new URL(r.url).pathname === path) {
+            return withoutFlash(r).then(function (copy) { return cache.put(path, copy); });
+          }
+        }, function () {});
+      })));
     });
   }).then(function () { return self.skipWaiting(); }));
 });
@@ -90,13 +100,24 @@ function shell(event) {
   });
 }
 
+// A page as kept for later: without the one-time messages it carried (<p class="flash">).
+function withoutFlash(response) {
+  return response.text().then(function (text) {
+    return new Response(text.replace(/<p class="flash">[\s\S]*?<\/p>/g, ''), {
+      status: response.status, statusText: response.statusText, headers: response.headers,
+    });
+  });
+}
+
 // Network first with a time limit (a weak signal must not hang the page), then the cached copy.
 function page(event) {
   var request = event.request;
   var network = fetch(request).then(function (response) {
     if (response.status === 200 && !response.redirected) {
       var copy = response.clone();
-      event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.put(request, copy); }));
+      event.waitUntil(withoutFlash(copy).then(function (kept) {
+        return caches.open(CACHE).then(function (cache) { return cache.put(request, kept); });
+      }));
     }
     return response;
   });

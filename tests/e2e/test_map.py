@@ -4,6 +4,7 @@ app's host, and the Content-Security-Policy blocks nothing (the conftest fails t
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -66,7 +67,8 @@ def test_office_map_on_a_phone(live_server, phone_factory):
     expect(card).to_have_attribute("data-kind", "report")
     link = card.locator("#card-report")
     expect(link).to_be_visible()
-    assert int(link.get_attribute("href").rsplit("/", 1)[1]) in {r["id"] for r in filed}
+    report_path, _query = link.get_attribute("href").split("?back=", 1)  # 返回列表 leads back to the map
+    assert int(report_path.rsplit("/", 1)[1]) in {r["id"] for r in filed}
     assert card.locator("img").count() == 1  # the before-photo's thumbnail
 
     assert hosts == {urlparse(url).netloc}, hosts
@@ -90,7 +92,10 @@ def test_community_map_holds_only_its_own(live_server, phone_factory):
     assert page.locator("#map path.leaflet-interactive").count() == 1
     assert page.locator("#map").get_attribute("data-reports") == "1"
     page.locator("#map .marker-cluster, #map .pt").first.click()
-    expect(page.locator("#card-report")).to_have_attribute("href", f"/reports/{mine['id']}")
+    # The report page's 返回列表 leads back to the map as it is filtered now.
+    expect(page.locator("#card-report")).to_have_attribute(
+        "href", re.compile(rf"^/reports/{mine['id']}\?back=%2Fmap(%3F.*)?$")
+    )
 
     # The browser's GCJ-02 (for 高德/腾讯 tiles) gives the Python function's known values.
     for (lat, lon), (g_lat, g_lon) in KNOWN:

@@ -89,7 +89,7 @@ def test_office_opens_a_breakdown_and_a_community_on_a_phone_sees_only_its_own_r
     expect(entry.locator(".calc")).to_contain_text("1 × ")
     with office.expect_navigation():
         entry.locator("a.report-link").click()
-    expect(office).to_have_url(f"{url}/reports/{report['id']}")
+    expect(office).to_have_url(re.compile(rf"{url}/reports/{report['id']}\?back=/ranking/{month}/{mine}$"))
 
     phone = phone_factory()
     login(phone, url, "community")

@@ -60,7 +60,7 @@ def rectify_on_the_phone(page, app, base_url: str, report_id: int, seed: int, no
     assert_no_horizontal_scroll(page)
     with page.expect_navigation():
         item.locator("a.title").tap()
-    expect(page).to_have_url(f"{base_url}/reports/{report_id}")
+    expect(page).to_have_url(f"{base_url}/reports/{report_id}?back=/community")
     assert_no_horizontal_scroll(page)
     form = page.locator("form.move-rectify")
     form.locator("input[name=photos]").set_input_files(photo(seed))

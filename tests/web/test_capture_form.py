@@ -73,7 +73,7 @@ def test_form_post_files_a_report_and_shows_it_in_my_list(app, inspector):
     assert "楼道卫生不洁" in mine and "待整改" in mine and "王城社区" in mine
     assert counts(app)["report"] == 1
     # Each item opens its page: status, deadline and history (and, on a revisit, verification).
-    link = re.search(r'href="(/reports/\d+)"', mine).group(1)
+    link = re.search(r'href="(/reports/\d+)\?back=/inspector/mine"', mine).group(1)
     assert inspector.get(link).status_code == 200
 
 
@@ -385,4 +385,4 @@ def test_my_reports_lists_the_fixes_to_check_on_a_revisit(app, inspector, make_u
     assert fixed.status_code == 200, fixed.get_json()
     mine = inspector.get("/inspector/mine").get_data(as_text=True)
     section = mine.split('id="to-verify"', 1)[1].split("</section>", 1)[0]
-    assert f'href="/reports/{report_id}"' in section and "已整改：下次巡查时核验" in mine
+    assert f'href="/reports/{report_id}?back=/inspector/mine"' in section and "已整改：下次巡查时核验" in mine

@@ -5,14 +5,16 @@ The route test walks app.url_map, so an endpoint added without documentation fai
 
 from __future__ import annotations
 
-import inspect
 import re
+from datetime import UTC, datetime
 
 import pytest
 
-from fieldcheck.api.openapi import SPEC
 from fieldcheck.reports import intake
+from tests.openapi_spec import api_spec
 from tests.web.reporting import post_report, report_form
+
+SPEC = api_spec()
 
 PREFIX = "/api/v1"
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -50,7 +52,7 @@ def test_every_api_route_is_documented(app):
         "get",
     ) in routes  # the walk works
     missing = sorted(routes - documented())
-    assert missing == [], f"routes missing from fieldcheck/api/openapi.py: {missing}"
+    assert missing == [], f"routes without @documented(...) (fieldcheck/api/describe.py): {missing}"
 
 
 def test_every_documented_route_exists(app):
@@ -85,26 +87,93 @@ def test_documented_report_fields_match_what_the_api_answers(client, people):
     body = post_report(client, people["insp"]).get_json()
     detail = client.get(f"/api/v1/reports/{body['id']}", headers=people["office"]).get_json()
     schemas = SPEC["components"]["schemas"]
+
+    def fields(schema: dict) -> set[str]:
+        """The properties of a schema, through a $ref to a named one."""
+        while "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        return set(schema["properties"])
+
     photo = schemas["Photo"]["properties"]
-    assert set(detail) == set(schemas["Report"]["properties"])
-    assert set(detail["location"]) == set(schemas["Report"]["properties"]["location"]["properties"])
-    assert set(detail["events"][0]) == set(schemas["Event"]["properties"])
+    assert set(detail) == fields(schemas["Report"])
+    assert set(detail["location"]) == fields(schemas["Report"]["properties"]["location"])
+    assert set(detail["events"][0]) == fields(schemas["Event"])
     assert set(detail["photos"][0]) == set(photo)
-    assert set(detail["photos"][0]["exif"]) == set(photo["exif"]["properties"])
-    assert set(detail["photos"][0]["urls"]) == set(photo["urls"]["properties"])  # office: with the original
+    assert set(detail["photos"][0]["exif"]) == fields(photo["exif"])
+    assert set(detail["photos"][0]["urls"]) == fields(photo["urls"])  # office: with the original
     form = report_form(item_code=None)
     visit = client.post("/api/v1/visits", data=form, headers=people["insp"]).get_json()
     assert set(visit) == set(schemas["Visit"]["properties"])
 
 
+class Reading(dict):
+    """A form that remembers which fields were read."""
+
+    def __init__(self, fields: dict) -> None:
+        super().__init__(fields)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def form_properties(path: str) -> set[str]:
+    return set(
+        SPEC["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    )
+
+
 def test_documented_form_fields_are_the_ones_intake_reads():
-    read = set(re.findall(r'_(?:text|number)\(form, "(\w+)"', inspect.getsource(intake.parse_submission)))
-    assert read >= {"client_id", "item_code", "lat", "community", "spot"}  # the pattern still finds them
-    report_form_schema = SPEC["paths"]["/reports"]["post"]["requestBody"]["content"]["multipart/form-data"][
-        "schema"
-    ]
-    visit_form_schema = SPEC["paths"]["/visits"]["post"]["requestBody"]["content"]["multipart/form-data"][
-        "schema"
-    ]
-    assert set(report_form_schema["properties"]) == read | {"photos"}
-    assert set(visit_form_schema["properties"]) == read - {"item_code", "instances"} | {"photos"}
+    now = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+    form = Reading(
+        {k: v for k, v in report_form().items() if k != "photos"} | {"observed_at": now.isoformat()}
+    )
+    intake.parse_submission(form, now)
+    assert form.read >= {"client_id", "item_code", "lat", "community", "spot"}  # the spy sees the reads
+    assert form_properties("/reports") == form.read | {"photos"}
+    assert form_properties("/visits") == form.read - {"item_code", "instances"} | {"photos"}
+
+
+def test_every_operation_documents_the_guard():
+    """Any route may answer 400 bad_input (web.register_input_guard); every secured one 401."""
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            assert "400" in operation["responses"], (path, method)
+            if operation.get("security", SPEC["security"]):
+                assert "401" in operation["responses"], (path, method)
+    assert SPEC["paths"]["/openapi.json"]["get"]["security"] == []
+    assert "401" not in SPEC["paths"]["/openapi.json"]["get"]["responses"]
+
+
+def test_two_different_models_may_not_share_a_name():
+    from pydantic import BaseModel
+
+    from fieldcheck.api.spec import Components
+
+    class Item(BaseModel):
+        code: str
+
+    class Other(BaseModel):
+        item: Item
+
+    components = Components()
+    components.ref(Other)
+
+    class Item(BaseModel):  # noqa: F811  (another model with the same name)
+        code: int
+
+    with pytest.raises(ValueError, match="named Item"):
+        components.ref(Item)
+
+
+def test_the_public_operations_are_the_ones_served_without_a_token(app):
+    from fieldcheck.api.views import PUBLIC_ENDPOINTS
+
+    public = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "openapi", None) is not None
+        and app.view_functions[rule.endpoint].openapi.public
+    }
+    assert public == PUBLIC_ENDPOINTS

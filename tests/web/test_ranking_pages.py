@@ -216,13 +216,13 @@ def test_the_breakdown_goes_down_to_each_report_with_multipliers_caps_and_exclus
     listed = [int(x) for x in re.findall(r'data-report="(\d+)"', reports)]
     assert sorted(listed) == sorted([ids["r1"], ids["r2"], ids["r3"]])  # r4 is void
     for rid in (ids["r1"], ids["r2"], ids["r3"]):
-        assert f'href="/reports/{rid}"' in reports
+        assert f'href="/reports/{rid}?back=/ranking/2026-03/C001"' in reports  # 返回列表 leads back here
     r3 = reports.split(f'data-report="{ids["r3"]}"', 1)[1].split("</li>", 1)[0]
     # r3: ORD-02, 1 × 4 points × 1.5 (third party) × 2 (repeat of r0) = 12.00
     assert (
         "1 × 4.00 × 1.50" in r3
         and "× 2.00" in r3
-        and f'href="/reports/{ids["r0"]}"' in r3
+        and f'href="/reports/{ids["r0"]}?back=/ranking/2026-03/C001"' in r3
         and ">12.00<" in r3
     )
     assert zh(app, "third party") in r3
@@ -249,7 +249,7 @@ def test_the_breakdown_shows_a_report_photo_thumbnail_and_the_change_from_last_m
     month = report["observed_at"][:7]
     page = text_of(client.get(f"/ranking/{month}/C001"))
     assert f'src="/api/v1/photos/{photo_id}/thumb"' in page
-    assert f'href="/reports/{report["id"]}"' in page
+    assert f'href="/reports/{report["id"]}?back=/ranking/{month}/C001"' in page
     assert client.get(f"/api/v1/photos/{photo_id}/thumb").status_code == 200
 
 
@@ -321,10 +321,13 @@ def test_the_change_from_a_published_month_is_from_its_published_figures(app, br
 
 
 def publish_form(client, month="2026-03", now=AFTER):
+    """The publish button, then the confirmation page's button (issue 18: publishing asks first)."""
     page = text_of(get(client, f"/ranking/{month}", now=now))
-    token = csrf_token_from(page)
     with at(now):
-        return client.post(f"/ranking/{month}/publish", data={"csrf_token": token})
+        asked = client.post(f"/ranking/{month}/publish", data={"csrf_token": csrf_token_from(page)})
+        assert asked.status_code == 200 and 'name="confirmed" value="1"' in text_of(asked)
+        token = csrf_token_from(text_of(asked))
+        return client.post(f"/ranking/{month}/publish", data={"csrf_token": token, "confirmed": "1"})
 
 
 def test_publishing_from_the_page_redirects_with_a_confirmation_and_states_the_publication(app, browser_for):
@@ -372,7 +375,7 @@ def test_publishing_a_month_that_is_not_over_is_a_readable_409(app, browser_for)
     assert publish_form(client).status_code == 302
     with at(AFTER):
         token = csrf_token_from(text_of(client.get("/ranking/2026-03")))
-        again = client.post("/ranking/2026-03/publish", data={"csrf_token": token})
+        again = client.post("/ranking/2026-03/publish", data={"csrf_token": token, "confirmed": "1"})
     assert again.status_code == 409
     assert zh(
         app,
@@ -524,3 +527,55 @@ def test_the_pages_read_in_english_too(app, browser_for):
     assert "Sanitation" in breakdown and "item capped" in breakdown
     bulletin = text_of(get(client, "/ranking/2026-03/bulletin"))
     assert "monthly bulletin, 2026-03" in bulletin and "fewer overdue open items" in bulletin
+
+
+def test_english_item_names_everywhere_on_the_breakdown_and_the_bulletin(app, browser_for, people):
+    """Issue 18: per-report deduction lines and the bulletin's captions use the checklist's English name."""
+    client = browser_for("office")
+    client.get("/lang/en")
+    breakdown = text_of(get(client, "/ranking/2026-03/C001"))
+    r3 = section(breakdown, "reports").split(f'data-report="{people["r3"]}"', 1)[1].split("</li>", 1)[0]
+    assert "ORD-02 Charging cables" in r3 and "飞线充电" not in r3
+    assert not re.search(r"[\u4e00-\u9fff]", section(breakdown, "reports").replace("青年宫", ""))
+    bulletin = text_of(get(client, "/ranking/2026-03/bulletin"))
+    caption = bulletin.split(f'data-report="{people["r3"]}"', 1)[1].split("</figcaption>", 1)[0]
+    assert "ORD-02 Charging cables" in caption and "飞线充电" not in caption
+    # The Chinese pages keep the Chinese names.
+    client.get("/lang/zh_CN")
+    assert "ORD-02 飞线充电" in section(text_of(get(client, "/ranking/2026-03/C001")), "reports")
+
+
+def test_publishing_asks_for_confirmation_and_the_first_press_stores_nothing(app, browser_for):
+    client = browser_for("office")
+    token = csrf_token_from(text_of(get(client, "/ranking/2026-03")))
+    with at(AFTER):
+        asked = client.post("/ranking/2026-03/publish", data={"csrf_token": token})
+    page = text_of(asked)
+    assert asked.status_code == 200 and zh(app, "Publish %(month)s?", month="2026-03") in page
+    assert 'id="cancel"' in page and 'href="/ranking/2026-03"' in page
+    with app.app_context():
+        assert db.session.scalar(select(RankingSnapshot.id)) is None
+    client.get("/lang/en")
+    with at(AFTER):
+        assert "Yes, publish 2026-03" in text_of(
+            client.post("/ranking/2026-03/publish", data={"csrf_token": token})
+        )
+
+
+def test_community_staff_see_the_published_red_and_black_lists_by_name(app, browser_for):
+    """Issue 18: the lists are public notices once published; never "none" where there are entries."""
+    page = text_of(get(browser_for("c1"), "/ranking/2026-03"))
+    lists = section(page, "lists")  # provisional: not the community's to see, and not shown as empty
+    assert 'id="lists-pending"' in lists and "<ol>" not in lists
+    assert publish_form(browser_for("office")).status_code == 302
+    for path in ("/ranking/2026-03", "/ranking/2026-03/bulletin"):
+        page = text_of(get(browser_for("c1"), path))
+        lists = section(page, "lists" if path.endswith("03") else "b-lists")
+        red, black = lists.split("black-list", 1)
+        assert 'data-listed="C002"' in red and "青年宫社区" in red
+        assert 'data-listed="C001"' in black and "王城社区" in black
+        assert zh(app, "None") not in lists
+        assert "/ranking/2026-03/C002" not in lists  # named, but not the community's breakdown to open
+    # Sub-district staff of the other sub-district see the same lists.
+    lists = section(text_of(get(browser_for("sd2"), "/ranking/2026-03")), "lists")
+    assert "青年宫社区" in lists and "王城社区" in lists

@@ -19,8 +19,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from fieldcheck.api.openapi import SPEC
+from tests.openapi_spec import api_spec
 from tests.web.reporting import post_report, token_for
+
+SPEC = api_spec()
 
 MAX_EXAMPLES = 6
 ROLES = {"anonymous": None, "inspector": "insp", "community": "c1", "office": "office", "admin": "admin"}

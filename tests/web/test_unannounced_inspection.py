@@ -156,5 +156,10 @@ def test_settings_keep_their_types_and_who_changed_them(app, people):
         db.session.commit()
         row = db.session.get(settings.Setting, settings.PHOTO_METADATA)
         assert (row.value, row.updated_by_id, row.updated_at) == ("true", office.id, now)
-        assert settings.values() == {settings.INSPECTOR: False, settings.PHOTO_METADATA: True}
+        assert settings.values() == {
+            settings.INSPECTOR: False,
+            settings.PHOTO_METADATA: True,
+            settings.ISSUER: "",
+            settings.NUMBER_PATTERN: settings.DEFAULT_PATTERN,
+        }
         db.session.remove()

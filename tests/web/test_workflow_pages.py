@@ -233,7 +233,8 @@ def test_report_page_shows_photos_location_item_deadline_and_history(app, browse
     report_id = file_report()
     page = html(browser_for("c1").get(f"/reports/{report_id}"))
     assert "楼道卫生不洁" in page and "ENV-02" in page
-    assert "34.655000, 112.405000" in page and "±8 m" in page and "手机定位" in page
+    # The accuracy in metres as the capture page words it (one unit formatter: 米 in Chinese).
+    assert "34.655000, 112.405000" in page and "±8 米" in page and "手机定位" in page
     assert "截止" in page and "还剩" in page
     assert re.findall(r'<li data-action="(\w+)"', page) == ["file", "dispatch"]
     assert re.search(r"/api/v1/photos/\d+/thumb", page)
@@ -468,3 +469,61 @@ def test_pages_read_in_english_too(app, browser_for, file_report):
     response = post_move(c1, report_id, "rectify", note="done")
     assert response.status_code == 400 and "Add at least one photo of the fixed problem." in html(response)
     assert "Open items" in html(c1.get("/community"))
+
+
+def test_a_refused_move_from_a_queue_stays_on_the_queue_with_the_message(app, browser_for, file_report):
+    """Issue 18: reject without a note from the verify queue: the queue again, the message at that report."""
+    report_id, other_id = file_report(), file_report()
+    c1, office = browser_for("c1"), browser_for("office")
+    for rid in (report_id, other_id):
+        assert post_move(c1, rid, "rectify", photos=1).status_code == 302
+    queue = html(office.get("/office/queue/verify"))
+    data = {
+        "csrf_token": csrf_token_from(queue),
+        "version": re.search(rf'/reports/{report_id}/accept".*?name="version" value="(\d+)"', queue, re.S)[1],
+        "note": "  ",
+        "next": "/office/queue/verify",
+    }
+    before = report_state(app, report_id)
+    response = office.post(f"/reports/{report_id}/reject", data=data)
+    assert response.status_code == 400
+    page = html(response)
+    assert zh(app, "To verify") in page.split("<h1>", 1)[1].split("</h1>", 1)[0]  # the queue, not the report
+    assert f'data-id="{other_id}"' in page and 'id="move-error"' in page
+    article = page.split(f'data-id="{report_id}"', 1)[1].split("</article>", 1)[0]
+    assert "data-move-error" in article and zh(app, "Write a note that explains this decision.") in article
+    assert "data-move-error" not in page.split(f'data-id="{other_id}"', 1)[1].split("</article>", 1)[0]
+    assert report_state(app, report_id) == before
+
+
+def test_back_to_the_list_returns_to_the_list_the_report_was_opened_from(app, browser_for, file_report):
+    """Issue 18: 返回列表 leads to the queue, breakdown or search the report was opened from; a `back` that
+    is not a path on this site is ignored (the home page), and a move made on the page keeps it."""
+    report_id = file_report()
+    office = browser_for("office")
+    assert post_move(browser_for("c1"), report_id, "rectify", photos=1).status_code == 302
+    queue = html(office.get("/office/queue/verify"))
+    link = f"/reports/{report_id}?back=/office/queue/verify"
+    assert f'href="{link}"' in queue
+    page = html(office.get(link))
+    assert re.search(r'<a href="/office/queue/verify" id="back">', page)
+    for back in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
+        page = html(office.get(f"/reports/{report_id}", query_string={"back": back}))
+        assert re.search(r'<a href="/" id="back">', page), back
+    # A refused move on the page keeps the way back; a move that works returns to the page with it.
+    data = {**form_of(html(office.get(link)), report_id), "back": "/map?status=rectified"}
+    refused = office.post(f"/reports/{report_id}/reject", data={**data, "note": ""})
+    assert refused.status_code == 400 and 'id="back"' in html(refused)
+    assert re.search(r'<a href="/map\?status=rectified" id="back">', html(refused))
+    done = office.post(f"/reports/{report_id}/accept", data=data)
+    assert done.status_code == 302 and done.headers["Location"].endswith(
+        f"/reports/{report_id}?back=/map?status%3Drectified"
+    )
+
+
+def test_the_favicon_is_the_app_icon(client):
+    """Issue 18: /favicon.ico answered 404 on every page."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/x-icon"
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert "max-age" in response.headers["Cache-Control"]

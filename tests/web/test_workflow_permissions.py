@@ -141,6 +141,8 @@ ROLE_PAGES = {
     "/office/queue/appeals": OFFICE_MOVE,
     "/office/queue/unassigned": OFFICE_MOVE,
     "/office/queue/suspensions": OFFICE_MOVE,
+    # Search: every staff member, within what each may see (inspectors have My reports).
+    "/search": {"community/own", "community/other", "subdistrict/own", "subdistrict/other"} | OFFICE_MOVE,
 }
 
 # (route, principal, expected status): the API, the report page and its forms, the role pages.
@@ -167,6 +169,7 @@ def test_the_table_covers_every_workflow_route(app):
         "/reports/<int:report_id>",
         "/reports/<int:report_id>/<action>",
         "/office/queue/<name>",
+        "/search",
     }
     home = {
         rule.rule
