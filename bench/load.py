@@ -115,7 +115,9 @@ def make_database(server_url: str, inspectors: int) -> tuple[str, dict[str, str]
         upgrade()
         geo_services.import_boundaries(city_geojson(), "load.geojson")
         checklist_services.import_checklist(checklist_services.default_checklist_text())
-        checklist_services.import_calendar(checklist_services.default_calendar_text(), "calendar-2026.yaml")
+        from fieldcheck.calendar import services as calendar_services
+
+        calendar_services.import_calendar(calendar_services.default_calendar_text(), "calendar-2026.yaml")
         users = [NewUser(f"insp{n}", "load-password-1", "inspector", "city") for n in range(inspectors)]
         users.append(NewUser("office", "load-password-1", "office"))
         now = datetime.now(UTC)

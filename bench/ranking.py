@@ -54,6 +54,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from fieldcheck import create_app  # noqa: E402
 from fieldcheck.auth.models import User  # noqa: E402
 from fieldcheck.calendar import month_bounds  # noqa: E402
+from fieldcheck.calendar import services as calendar_services  # noqa: E402
 from fieldcheck.checklist import services as checklist_services  # noqa: E402
 from fieldcheck.checklist.models import ChecklistItem  # noqa: E402
 from fieldcheck.config import normalise_database_url  # noqa: E402
@@ -91,7 +92,7 @@ def generate(app, communities: int, reports: int, seed: int) -> None:
     rng = random.Random(seed)
     with app.app_context():
         checklist_services.import_checklist(checklist_services.default_checklist_text())
-        checklist_services.import_calendar(checklist_services.default_calendar_text(), "calendar-2026.yaml")
+        calendar_services.import_calendar(calendar_services.default_calendar_text(), "calendar-2026.yaml")
         db.session.add(User(username="insp", password_hash="x", role="inspector", level="district"))
         db.session.commit()
         inspector = db.session.scalar(select(User.id))
@@ -318,7 +319,7 @@ def naive_scores(app, codes: list[str]) -> dict[str, object]:
                     if same_spot or near:
                         facts[e.id] = fact(e)
         month_facts = MonthFacts(MONTH, start, end, communities, list(facts.values()), frozenset(visited))
-        result = score_month(checklist, month_facts, NOW, calendar=checklist_services.work_calendar(), tz=TZ)
+        result = score_month(checklist, month_facts, NOW, calendar=calendar_services.work_calendar(), tz=TZ)
         db.session.remove()
         return {s.community.code: (s.score, s.field_score, s.rectification_score) for s in result.communities}
 
@@ -373,9 +374,7 @@ def run_backend(name: str, url: str, args) -> dict:
                 checklist = checklist_services.parse_checklist_document(version)
                 facts = services.load_facts(MONTH, TZ, checklist)
                 c1 = time.process_time()
-                result = score_month(
-                    checklist, facts, NOW, calendar=checklist_services.work_calendar(), tz=TZ
-                )
+                result = score_month(checklist, facts, NOW, calendar=calendar_services.work_calendar(), tz=TZ)
                 c2 = time.process_time()
                 document = build_document(result, checklist, version.id, TZ_NAME)
                 c3 = time.process_time()

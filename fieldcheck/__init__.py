@@ -51,6 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .calendar.views import bp as calendar_bp
+    from .checklist import api as _checklist_api  # noqa: F401  (adds /api/v1/admin/checklists)
+    from .checklist.views import bp as checklist_bp
     from .documents.views import bp as documents_bp
     from .home import settings_views as _settings_views  # noqa: F401  (adds the settings form to home)
     from .home.views import bp as home_bp
@@ -78,6 +81,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(map_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(spots_bp)
+    app.register_blueprint(checklist_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(documents_bp)
     app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)

@@ -64,10 +64,10 @@ def import_boundaries(path: str) -> None:
 )
 @with_appcontext
 def import_checklist(path: str, month: str | None) -> None:
-    """Validate a checklist file (YAML or JSON) and store it as a new version."""
+    """Validate a checklist file (YAML, JSON or XLSX) and store it as a new version."""
     from .checklist.services import import_checklist as run
 
-    version = _commit_or_fail(lambda: run(_text(path), effective_month=month))
+    version = _commit_or_fail(lambda: run(_read(path), effective_month=month, source_name=Path(path).name))
     click.echo(
         f"checklist {version.label} (version {version.id}): {len(version.items)} items, "
         f"in force from {version.effective_month}"
@@ -79,7 +79,7 @@ def import_checklist(path: str, month: str | None) -> None:
 @with_appcontext
 def import_calendar(path: str) -> None:
     """Load one year's public holidays and make-up working days (replaces that year)."""
-    from .checklist.services import import_calendar as run
+    from .calendar.services import import_calendar as run
 
     year = _commit_or_fail(lambda: run(_text(path), Path(path).name))
     click.echo(f"calendar {year.year} loaded from {year.source_name}")

@@ -2,13 +2,8 @@
 
 from .audit import AuditEntry  # noqa: F401
 from .auth.models import ApiToken, User, UserSession  # noqa: F401
-from .checklist.models import (  # noqa: F401
-    CalendarDay,
-    CalendarYear,
-    ChecklistCategory,
-    ChecklistItem,
-    ChecklistVersion,
-)
+from .calendar.models import CalendarDay, CalendarYear  # noqa: F401
+from .checklist.models import ChecklistCategory, ChecklistItem, ChecklistVersion  # noqa: F401
 from .documents.models import BulletinNumber  # noqa: F401
 from .geography.models import BoundaryVersion, Community, CommunityBoundary, Spot, Subdistrict  # noqa: F401
 from .notify.models import Delivery, Notification, NotifyPreference, NotifyTarget  # noqa: F401, E402

@@ -97,13 +97,14 @@ def app_config(database_url: str, blob_dir: Path | str) -> dict:
 
 def import_district(app) -> int:
     """Load the small district, the default checklist and the 2026 calendar; the boundary version id."""
+    from fieldcheck.calendar import services as calendar_services
     from fieldcheck.checklist import services as checklist_services
     from fieldcheck.geography import services as geo_services
 
     with app.app_context():
         version = geo_services.import_boundaries(json.dumps(small_district()).encode(), "small.geojson")
         checklist_services.import_checklist(checklist_services.default_checklist_text())
-        checklist_services.import_calendar(checklist_services.default_calendar_text(), "calendar-2026.yaml")
+        calendar_services.import_calendar(calendar_services.default_calendar_text(), "calendar-2026.yaml")
         db.session.commit()
         return version.id
 

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from fieldcheck.calendar import services as calendar_services
 from fieldcheck.checklist import services as checklist_services
 from fieldcheck.checklist.models import ChecklistItem
 from fieldcheck.extensions import db
@@ -88,7 +89,7 @@ def build(app, *, inspector_id: int) -> dict[str, int]:
     with app.app_context():
         geo_services.import_boundaries(json.dumps(small_district()).encode(), "small.geojson")
         checklist_services.import_checklist(CHECKLIST)
-        checklist_services.import_calendar(checklist_services.default_calendar_text(), "calendar-2026.yaml")
+        calendar_services.import_calendar(calendar_services.default_calendar_text(), "calendar-2026.yaml")
         db.session.flush()
         c = {x.code: x for x in db.session.scalars(select(Community))}
         spot = Spot(code="C001-RES-01", name="3号院", spot_type="RES", community_id=c["C001"].id)

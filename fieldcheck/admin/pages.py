@@ -21,14 +21,17 @@ class AdminPage:
     label: str  # an English message marked with N_, translated where it is shown
     office_reads: bool = True
     order: int = 50
+    anchor: str | None = None  # the link's id (default: admin- and the endpoint's last part)
 
 
 PAGES: dict[str, AdminPage] = {}
 
 
-def admin_page(endpoint: str, label: str, *, office_reads: bool = True, order: int = 50) -> None:
+def admin_page(
+    endpoint: str, label: str, *, office_reads: bool = True, order: int = 50, anchor: str | None = None
+) -> None:
     """Register a page for the admin home (registering the same endpoint again replaces it)."""
-    PAGES[endpoint] = AdminPage(endpoint, label, office_reads, order)
+    PAGES[endpoint] = AdminPage(endpoint, label, office_reads, order, anchor)
 
 
 def visible(p: Principal) -> list[AdminPage]:

@@ -54,6 +54,9 @@ class ErrorDetail(BaseModel):
     field: str = optional("invalid (admin API): the field at fault")
     status: str = optional("a workflow move's 409 (wrong_state, stale): the report's status now")
     version: int = optional("a workflow move's 409 stale: the report's version now")
+    problems: list[dict[str, Any]] = optional(
+        "a refused data file (checklist, calendar): every problem with its message, path, line or sheet and row"
+    )
 
 
 class Error(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..checklist.models import ChecklistVersion
+from ..checklist.spec import checklist_to_dict
 from ..geography.models import Community
 
 
@@ -47,39 +48,24 @@ def community(
 
 
 def checklist(version: ChecklistVersion, month: str) -> dict:
-    settings = version.settings
-    scoring = settings.get("scoring", {})
+    """The version in the API's shape, made by the one checklist serialiser (numbers as JSON numbers;
+    the scoring totals, multipliers and repeat rule at the top; an item's ``std`` as ``std_codes``)."""
+    from ..checklist.services import parse_checklist_document
+
+    doc = checklist_to_dict(parse_checklist_document(version), number=number)
+    scoring = doc["scoring"]
+    for category in doc["categories"]:
+        for item in category["items"]:
+            item["std_codes"] = item.pop("std")
     return {
         "id": version.id,
         "label": version.label,
         "effective_month": version.effective_month,
         "month": month,
-        "field_total": number(version.field_total),
-        "rectification_total": number(version.rectification_total),
-        "found_by": {k: number(Decimal(v)) for k, v in scoring.get("found_by", {}).items()},
-        "repeat": scoring.get("repeat", {}),
-        "severity_deadlines": settings.get("severity_deadlines", {}),
-        "categories": [
-            {
-                "code": cat.code,
-                "name_zh": cat.name_zh,
-                "name_en": cat.name_en,
-                "weight": number(cat.weight),
-                "applies_only_to": list(cat.applies_only_to or []),
-                "items": [
-                    {
-                        "code": item.code,
-                        "name_zh": item.name_zh,
-                        "name_en": item.name_en,
-                        "spot_types": list(item.spot_types),
-                        "severity": item.severity,
-                        "points": number(item.points),
-                        "cap": number(item.cap),
-                        "std_codes": list(item.std_codes or []),
-                    }
-                    for item in cat.items
-                ],
-            }
-            for cat in version.categories
-        ],
+        "field_total": scoring["field_total"],
+        "rectification_total": scoring["rectification_total"],
+        "found_by": scoring["found_by"],
+        "repeat": scoring["repeat"],
+        "severity_deadlines": doc["severity_deadlines"],
+        "categories": doc["categories"],
     }

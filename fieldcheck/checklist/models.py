@@ -1,11 +1,11 @@
-"""Checklist versions (测评体系) and the working-day calendar, stored as loaded."""
+"""Checklist versions (测评体系), stored as loaded."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -75,22 +75,3 @@ class ChecklistItem(db.Model):
 
     version: Mapped[ChecklistVersion] = relationship(back_populates="items")
     category: Mapped[ChecklistCategory] = relationship(back_populates="items")
-
-
-class CalendarYear(db.Model):
-    """A year whose holiday schedule has been loaded; other years count weekends only."""
-
-    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    source_name: Mapped[str] = mapped_column(String(255))
-    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class CalendarDay(db.Model):
-    """A day that differs from the weekday rule: a holiday, or a make-up working weekend day."""
-
-    __table_args__ = (CheckConstraint("kind IN ('holiday', 'workday')", name="kind"),)
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    year: Mapped[int] = mapped_column(ForeignKey("calendar_year.year", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
-    name: Mapped[str] = mapped_column(String(64), default="")

@@ -1,45 +1,59 @@
-"""Storing checklist versions and calendar years, and finding the ones in force."""
+"""Storing checklist versions and finding the one in force."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
 from functools import lru_cache
 from importlib import resources
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, func, or_, select
 
 from .. import audit
-from ..calendar import CalendarError, WorkCalendar, parse_calendar
-from ..errors import Invalid
+from ..errors import N_, Conflict, Invalid, NotFound
 from ..extensions import db
-from .models import CalendarDay, CalendarYear, ChecklistCategory, ChecklistItem, ChecklistVersion
-from .spec import Checklist, ChecklistError, checklist_to_dict, parse_checklist
+from ..months import Month, month_text
+from .diff import Change, checklist_diff
+from .files import ChecklistError, parse_checklist
+from .models import ChecklistCategory, ChecklistItem, ChecklistVersion
+from .sheet import checklist_from_xlsx, is_xlsx
+from .spec import Checklist, checklist_to_dict
+
+#: The differences an upload's audit entry lists (the page shows them all).
+AUDITED = 100
 
 
 def default_checklist_text() -> str:
     return resources.files("fieldcheck").joinpath("data/checklist-default.yaml").read_text("utf-8")
 
 
-def default_calendar_text() -> str:
-    return resources.files("fieldcheck").joinpath("data/calendar-2026.yaml").read_text("utf-8")
-
-
-def import_checklist(text: str | bytes, *, effective_month: str | None = None) -> ChecklistVersion:
-    """Validate a checklist file and stage it as a new version (the caller commits)."""
+def read_checklist(raw: str | bytes, *, effective_month: str | None = None) -> Checklist:
+    """A checklist from YAML, JSON or an XLSX in the exported layout (decided by content); a file with
+    problems is refused with every problem, its place, and the list in ``details["problems"]``."""
     try:
-        checklist = parse_checklist(text, effective_month=effective_month)
+        if isinstance(raw, bytes) and is_xlsx(raw):
+            return checklist_from_xlsx(raw, effective_month=effective_month)
+        return parse_checklist(raw, effective_month=effective_month)
     except ChecklistError as exc:
-        raise Invalid(str(exc)) from None
+        raise Invalid(str(exc), details={"problems": [p.as_dict() for p in exc.problems]}) from None
+
+
+def import_checklist(
+    text: str | bytes, *, effective_month: str | None = None, source_name: str = ""
+) -> ChecklistVersion:
+    """Validate a checklist file and stage it as a new version (the caller commits)."""
+    checklist = read_checklist(text, effective_month=effective_month)
     raw = text.encode("utf-8") if isinstance(text, str) else text
     version = store_checklist(checklist, hashlib.sha256(raw).hexdigest())
-    audit.record(
-        None,
-        "checklist.upload",
-        f"checklist:{version.id}",
-        {"label": [None, version.label], "effective_month": [None, version.effective_month]},
-    )
+    changes = {"label": [None, version.label], "effective_month": [None, version.effective_month]}
+    if source_name:
+        changes["file"] = [None, source_name]
+    previous = previous_version(version)
+    if previous is not None:  # a first version is all new: its entry names it, the page lists it
+        changes["previous"] = [None, previous.id]
+        for change in checklist_diff(parse_checklist_document(previous), checklist)[:AUDITED]:
+            changes[f"{change.what} {change.field}".strip()] = [change.before, change.after]
+    audit.record(None, "checklist.upload", f"checklist:{version.id}", changes)
     return version
 
 
@@ -113,47 +127,116 @@ def _parse_stored(text: str) -> Checklist:
     return parse_checklist(text)
 
 
-def import_calendar(text: str | bytes, source_name: str) -> CalendarYear:
-    """Load (or replace) one year's holidays and make-up working days."""
-    try:
-        parsed = parse_calendar(text)
-    except CalendarError as exc:
-        raise Invalid(str(exc)) from None
-    db.session.execute(delete(CalendarDay).where(CalendarDay.year == parsed.year))
-    year = db.session.get(CalendarYear, parsed.year)
-    if year is None:
-        year = CalendarYear(year=parsed.year, source_name=parsed.source or source_name)
-        db.session.add(year)
-    else:
-        year.source_name = parsed.source or source_name
-    db.session.flush()
-    for day, name in parsed.holidays:
-        db.session.add(CalendarDay(day=day, year=parsed.year, kind="holiday", name=name))
-    for day in parsed.workdays:
-        db.session.add(CalendarDay(day=day, year=parsed.year, kind="workday", name=""))
-    db.session.flush()
+# ---------------------------------------------------------------------------------------------------
+# Versions as the administration pages see them
+
+
+def versions() -> list[ChecklistVersion]:
+    """Every version, the latest first month first (a handful per year)."""
+    return list(
+        db.session.scalars(
+            select(ChecklistVersion).order_by(
+                ChecklistVersion.effective_month.desc(), ChecklistVersion.id.desc()
+            )
+        )
+    )
+
+
+def version(version_id: int) -> ChecklistVersion:
+    found = db.session.get(ChecklistVersion, version_id) if 0 < version_id < 2**31 else None
+    if found is None:
+        raise NotFound(N_("No such checklist version."))
+    return found
+
+
+def previous_version(current: ChecklistVersion) -> ChecklistVersion | None:
+    """The version this one supersedes: the latest that takes effect before it (or the same month,
+    loaded earlier)."""
+    return db.session.scalar(
+        select(ChecklistVersion)
+        .where(
+            or_(
+                ChecklistVersion.effective_month < current.effective_month,
+                and_(
+                    ChecklistVersion.effective_month == current.effective_month,
+                    ChecklistVersion.id < current.id,
+                ),
+            )
+        )
+        .order_by(ChecklistVersion.effective_month.desc(), ChecklistVersion.id.desc())
+        .limit(1)
+    )
+
+
+def published_months() -> dict[int, list[str]]:
+    """Version id → the published months scored with it (a snapshot per month and correction)."""
+    from ..ranking.models import RankingSnapshot
+
+    rows = db.session.execute(
+        select(RankingSnapshot.checklist_version_id, RankingSnapshot.month)
+        .distinct()
+        .order_by(RankingSnapshot.month)
+    ).all()
+    out: dict[int, list[str]] = {}
+    for version_id, month in rows:
+        out.setdefault(version_id, []).append(month)
+    return out
+
+
+def last_published_month() -> str | None:
+    from ..ranking.models import RankingSnapshot
+
+    return db.session.scalar(select(func.max(RankingSnapshot.month)))
+
+
+def _check_first_month(month: str) -> None:
+    """A published month keeps its version: a version may only take effect after the last one."""
+    last = last_published_month()
+    if last is not None and month <= last:
+        raise Conflict(
+            N_(
+                "%(month)s is published and keeps its checklist: a new version can take effect from %(next)s."
+            ),
+            month=last,
+            next=str(Month.parse(last).next()),
+        )
+
+
+def upload_checklist(raw: bytes, *, effective_month: str, source_name: str) -> ChecklistVersion:
+    """A version uploaded by the office (YAML, JSON or XLSX), taking effect in ``effective_month``."""
+    month = month_text(effective_month)
+    _check_first_month(month)
+    return import_checklist(raw, effective_month=month, source_name=source_name)
+
+
+def schedule(target: ChecklistVersion, effective_month: str) -> None:
+    """Move a version's first month; a version a published month was scored with cannot change."""
+    month = month_text(effective_month)
+    used = published_months().get(target.id)
+    if used:
+        raise Conflict(
+            N_("Version %(id)s scored the published month %(month)s: it cannot change, only be superseded."),
+            id=target.id,
+            month=used[-1],
+        )
+    _check_first_month(month)
+    if month == target.effective_month:
+        return
     audit.record(
         None,
-        "calendar.import",
-        f"calendar:{parsed.year}",
-        {"holidays": [None, len(parsed.holidays)], "workdays": [None, len(parsed.workdays)]},
+        "checklist.schedule",
+        f"checklist:{target.id}",
+        {"effective_month": [target.effective_month, month]},
     )
-    return year
+    target.effective_month = month
+    settings = dict(target.settings)
+    settings["effective_month"] = month
+    target.settings = settings
+    db.session.flush()
 
 
-def work_calendar() -> WorkCalendar:
-    days = db.session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
-    years = db.session.scalars(select(CalendarYear.year)).all()
-    return WorkCalendar(
-        holidays=frozenset(d for d, kind in days if kind == "holiday"),
-        workdays=frozenset(d for d, kind in days if kind == "workday"),
-        loaded_years=frozenset(years),
-    )
-
-
-def calendar_years() -> list[int]:
-    return list(db.session.scalars(select(CalendarYear.year).order_by(CalendarYear.year)))
-
-
-def is_year_loaded(day: date) -> bool:
-    return db.session.get(CalendarYear, day.year) is not None
+def version_diff(target: ChecklistVersion) -> tuple[ChecklistVersion | None, list[Change]]:
+    """The version ``target`` supersedes, and every difference from it."""
+    previous = previous_version(target)
+    before = parse_checklist_document(previous) if previous is not None else None
+    return previous, checklist_diff(before, parse_checklist_document(target))

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..auth.services import NewUser, add_user
+from ..calendar import services as calendar_services
 from ..checklist import services as checklist_services
 from ..extensions import db
 from ..geography import services as geo_services
@@ -50,7 +51,7 @@ def seed_demo(seed: int = 2026) -> dict:
     spots = demo_spots(features, seed)
     geo_services.add_spots(spots)
     checklist_services.import_checklist(checklist_services.default_checklist_text())
-    checklist_services.import_calendar(checklist_services.default_calendar_text(), "calendar-2026.yaml")
+    calendar_services.import_calendar(calendar_services.default_calendar_text(), "calendar-2026.yaml")
     ordered = db.session.scalars(select(Community).order_by(Community.code)).all()
     first = ordered[0]
     second = next(c for c in ordered[1:] if c.subdistrict_id == first.subdistrict_id)

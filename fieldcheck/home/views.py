@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from ..admin import pages as admin_pages
 from ..calendar import local_month
+from ..calendar import services as calendar_services
 from ..checklist import services as checklist_services
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
@@ -166,6 +167,7 @@ def office():
 @bp.get("/admin")
 @login_required
 def admin():
+    from ..calendar.views import missing_next_year
     from ..geography.services import current_boundary_version
 
     return _role_page(
@@ -173,6 +175,7 @@ def admin():
         "home/admin.html",
         boundary_version=current_boundary_version(),
         checklist=checklist_services.version_in_force(_month()),
-        calendar_years=checklist_services.calendar_years(),
+        calendar_years=calendar_services.calendar_years(),
         admin_pages=admin_pages.visible(current_principal()),
+        calendar_missing=missing_next_year(),
     )

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from ..auth.models import User
 from ..calendar import WorkCalendar
-from ..checklist.models import CalendarDay, ChecklistItem
+from ..calendar.models import CalendarDay
+from ..checklist.models import ChecklistItem
 from ..geography.models import Community, Subdistrict
 from ..reports.models import Event, Report
 from . import rules, schedule

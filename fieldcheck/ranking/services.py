@@ -23,6 +23,7 @@ from sqlalchemy.orm import defer
 
 from .. import audit
 from ..calendar import month_bounds
+from ..calendar import services as calendar_services
 from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistVersion
 from ..checklist.spec import Checklist
@@ -96,7 +97,7 @@ def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersio
     checklist = checklist_services.parse_checklist_document(version)
     with doc_module.collector_paused():
         facts = load_facts(month, tz, checklist)
-        result = score_month(checklist, facts, now, calendar=checklist_services.work_calendar(), tz=tz)
+        result = score_month(checklist, facts, now, calendar=calendar_services.work_calendar(), tz=tz)
     return Computed(
         month, version, checklist, result, doc_module.build(result, checklist, version.id, tz_name)
     )

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import geo
 from ..auth.models import User
 from ..calendar import due_at, local_month
+from ..calendar import services as calendar_services
 from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistItem
 from ..checklist.spec import Deadline
@@ -299,7 +300,7 @@ def deadline_for(settings: dict, severity: str, dispatched_at: datetime, tz: Zon
     from ..checklist.spec import parse_deadline
 
     spec: Deadline = parse_deadline(settings["severity_deadlines"][severity])
-    return due_at(spec, dispatched_at, checklist_services.work_calendar(), tz)
+    return due_at(spec, dispatched_at, calendar_services.work_calendar(), tz)
 
 
 def photo_row(p: ProcessedPhoto, kind: str) -> Photo:

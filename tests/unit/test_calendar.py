@@ -9,16 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fieldcheck.calendar import (
-    CalendarError,
-    WorkCalendar,
-    bundled_calendar_paths,
-    due_at,
-    end_of_local_day,
-    local_month,
-    month_bounds,
-    parse_calendar,
-)
+from fieldcheck.calendar import WorkCalendar, due_at, end_of_local_day, local_month, month_bounds
+from fieldcheck.calendar.files import CalendarError, bundled_calendar_paths, parse_calendar
 from fieldcheck.checklist.spec import Deadline
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -218,8 +210,8 @@ def test_month_bounds_rejects_bad_months(bad) -> None:
 def calendar_problems(text: str) -> list[str]:
     with pytest.raises(CalendarError) as info:
         parse_calendar(text)
-    assert str(info.value) == "\n".join(info.value.problems)
-    return info.value.problems
+    assert str(info.value) == "\n".join(str(p) for p in info.value.problems)
+    return info.value.messages
 
 
 def test_json_calendar_file() -> None:
@@ -287,10 +279,21 @@ def test_calendar_overlapping_holidays_and_missing_fields() -> None:
     assert problems == [
         "missing year",
         "missing source (the notice the dates come from)",
-        'holiday 国庆节: unknown key "days" (allowed: name, from, to)',
+        # In file order: the holiday's own problem where it starts, then its unknown key further along.
         "holiday 国庆节: 2026-09-27 is already a holiday (中秋节)",
+        'holiday 国庆节: unknown key "days" (allowed: name, from, to)',
         "holiday 3: missing name",
     ]
+
+
+def test_calendar_problems_name_their_line() -> None:
+    with pytest.raises(CalendarError) as info:
+        parse_calendar(
+            "year: 2026\nsource: x\nholidays:\n  - {name: 元旦, from: 2026-01-01}\n  - {from: 2026-02-15}\n"
+        )
+    (problem,) = info.value.problems
+    assert (problem.line, problem.path) == (5, "holidays[1].name")
+    assert str(problem) == "line 5: holiday 2: missing name"
 
 
 def test_calendar_not_a_mapping() -> None:

@@ -9,16 +9,15 @@ from decimal import Decimal
 import pytest
 import yaml
 
+from fieldcheck.checklist.files import ChecklistError, parse_checklist
 from fieldcheck.checklist.spec import (
     DEFAULT_CHECKLIST_PATH,
     SPOT_TYPES,
     Checklist,
-    ChecklistError,
     Deadline,
     checklist_to_dict,
     find_category,
     find_item,
-    parse_checklist,
     parse_deadline,
 )
 
@@ -37,8 +36,8 @@ def data(default: Checklist) -> dict:
 def problems_of(data: dict, **kwargs) -> list[str]:
     with pytest.raises(ChecklistError) as info:
         parse_checklist(json.dumps(data, ensure_ascii=False), **kwargs)
-    assert str(info.value) == "\n".join(info.value.problems)
-    return info.value.problems
+    assert str(info.value) == "\n".join(str(p) for p in info.value.problems)
+    return info.value.messages
 
 
 def item(data: dict, code: str) -> dict:
@@ -324,8 +323,8 @@ def test_scoring_rules(data: dict) -> None:
     data["scoring"]["red_list_size"] = 2.5
     assert problems_of(data) == [
         "scoring.rectification: on_time + closure + rework is 29.00, but rectification_total is 30.00",
+        "scoring.found_by: missing district",  # in file order: where found_by starts
         "scoring.found_by: city must be greater than 0",
-        "scoring.found_by: missing district",
         "scoring.repeat: window_days must be at least 1",
         "scoring: red_list_size must be a whole number, not 2.5",
         "scoring: black_list_below (101.00) is above the highest possible score (100.00)",
@@ -335,7 +334,8 @@ def test_scoring_rules(data: dict) -> None:
 def test_missing_sections() -> None:
     with pytest.raises(ChecklistError) as info:
         parse_checklist("label: x\neffective_month: '2026-01'\n")
-    assert info.value.problems == ["missing scoring", "missing severity_deadlines", "missing categories"]
+    assert info.value.messages == ["missing scoring", "missing severity_deadlines", "missing categories"]
+    assert {p.line for p in info.value.problems} == {1}  # a missing key is reported where its mapping is
 
 
 def test_all_problems_are_reported_at_once(data: dict) -> None:
@@ -349,9 +349,9 @@ def test_all_problems_are_reported_at_once(data: dict) -> None:
     del category(data, "PUB")["weight"]
     with pytest.raises(ChecklistError) as info:
         parse_checklist(json.dumps(data))
-    problems = info.value.problems
+    problems = info.value.messages
     assert len(problems) == 8
-    assert str(info.value).splitlines() == problems
+    assert str(info.value).splitlines() == [str(p) for p in info.value.problems]
     assert set(problems) >= {
         'item ENV-02: unknown spot type "XYZ" (use RES, ALY, ROAD, MKT, XING, WC, CEN, PARK)',
         "item ORD-01: points must not be negative",
@@ -363,12 +363,63 @@ def test_all_problems_are_reported_at_once(data: dict) -> None:
     assert isinstance(info.value, ValueError)
 
 
+# -- where each problem is ----------------------------------------------------------------------------
+
+
+def test_yaml_problems_name_their_line_and_json_path() -> None:
+    text = DEFAULT_CHECKLIST_PATH.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    env02 = next(n for n, line in enumerate(lines, start=1) if "code: ENV-02" in line)
+    broken = text.replace("code: ENV-02, ", "code: ENV-02, sev: S1, ", 1)
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist(broken)
+    (problem,) = info.value.problems
+    assert problem.line == env02
+    assert problem.path == "categories[0].items[1].sev"
+    assert str(problem) == f'line {env02}: item ENV-02: unknown key "sev" (allowed: ' + (
+        "code, name_zh, name_en, spot_types, severity, points, cap, std)"
+    )
+
+
+def test_problems_come_in_file_order(data: dict) -> None:
+    item(data, "WC-01")["points"] = -1
+    item(data, "ENV-02")["cap"] = -1
+    data["scoring"]["red_list_size"] = -1
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist(text)
+    lines = [p.line for p in info.value.problems]
+    assert lines == sorted(lines) and None not in lines
+    assert [p.message for p in info.value.problems] == [
+        "scoring: red_list_size must be at least 0",
+        "item ENV-02: cap must not be negative",
+        "item WC-01: points must not be negative",
+    ]
+
+
+def test_one_line_json_problems_name_their_json_path(data: dict) -> None:
+    item(data, "ENV-02")["points"] = "half"
+    with pytest.raises(ChecklistError) as info:
+        parse_checklist(json.dumps(data))
+    (problem,) = info.value.problems
+    assert str(problem) == "categories[0].items[1].points: item ENV-02: points must be a number, not 'half'"
+    assert problem.as_dict()["path"] == "categories[0].items[1].points"
+
+
 # -- text that is not a checklist ----------------------------------------------------------------------
 
 
 def test_invalid_yaml_names_the_line() -> None:
     with pytest.raises(ChecklistError, match=r"not valid YAML or JSON \(line 2, column 1\): .*'\\t'"):
         parse_checklist("label: x\n\tcategories: []\n")
+
+
+def test_aliases_are_refused() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nlabel: *b\n"
+    with pytest.raises(
+        ChecklistError, match=r"not valid YAML or JSON \(line 2, column 8\): an alias \(\*a\)"
+    ):
+        parse_checklist(bomb)
 
 
 def test_key_given_twice_is_refused() -> None:

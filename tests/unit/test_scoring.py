@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldcheck.calendar import WorkCalendar, month_bounds
-from fieldcheck.checklist.spec import parse_checklist
+from fieldcheck.checklist.files import parse_checklist
 from fieldcheck.scoring import (
     CommunityFact,
     Indicators,

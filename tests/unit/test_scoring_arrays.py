@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fieldcheck.calendar import WorkCalendar
-from fieldcheck.checklist.spec import parse_checklist
+from fieldcheck.checklist.files import parse_checklist
 from fieldcheck.geo import distance_m
 from fieldcheck.scoring import (
     Indicators,

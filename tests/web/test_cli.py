@@ -11,8 +11,10 @@ import yaml
 from sqlalchemy import func, select
 
 from fieldcheck.auth.models import User
+from fieldcheck.calendar import services as calendar_services
+from fieldcheck.calendar.models import CalendarDay, CalendarYear
 from fieldcheck.checklist import services as checklist_services
-from fieldcheck.checklist.models import CalendarDay, CalendarYear, ChecklistItem, ChecklistVersion
+from fieldcheck.checklist.models import ChecklistItem, ChecklistVersion
 from fieldcheck.cli import main
 from fieldcheck.extensions import db
 from fieldcheck.geography import services as geo_services
@@ -443,7 +445,7 @@ def test_import_calendar_loads_2026(app, cli):
     assert result.output.startswith("calendar 2026 loaded from 国务院办公厅")
     assert calendar_rows(app) == (1, CALENDAR_2026_DAYS)
     with app.app_context():
-        calendar = checklist_services.work_calendar()
+        calendar = calendar_services.work_calendar()
         assert 2026 in calendar.loaded_years
         assert len(calendar.holidays) == 33
         assert len(calendar.workdays) == 6
@@ -652,7 +654,7 @@ def test_seed_demo_fills_an_empty_database(app, cli):
         spot_types = set(db.session.scalars(select(Spot.spot_type).distinct()))
         assert {"RES", "MKT"} <= spot_types and len(spot_types) >= 5
         assert db.session.scalar(select(func.count(ChecklistVersion.id))) == 1
-        assert checklist_services.calendar_years() == [2026]
+        assert calendar_services.calendar_years() == [2026]
         assert db.session.scalar(select(func.count(CalendarDay.day))) == CALENDAR_2026_DAYS
 
         users = {u.username: u for u in db.session.scalars(select(User))}

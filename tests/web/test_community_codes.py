@@ -13,6 +13,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from fieldcheck.calendar import services as calendar_services
 from fieldcheck.checklist import services as checklist_services
 from fieldcheck.cli import main
 from fieldcheck.extensions import db
@@ -81,7 +82,7 @@ def test_lower_case_codes_are_upper_cased_and_their_pages_answer(app, tmp_path, 
     assert login(client, "office").status_code == 302
     with app.app_context():
         checklist_services.import_checklist(checklist_services.default_checklist_text())
-        checklist_services.import_calendar(checklist_services.default_calendar_text(), "calendar-2026.yaml")
+        calendar_services.import_calendar(calendar_services.default_calendar_text(), "calendar-2026.yaml")
         db.session.commit()
     page = client.get("/ranking/2026-11/C001")
     assert page.status_code == 200 and re.search(r"王城社区", page.get_data(as_text=True))

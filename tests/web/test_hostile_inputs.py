@@ -125,6 +125,12 @@ def good_values() -> dict[str, str]:
         "spot": "",
         "next": "/",
         "code": "C001",
+        "effective_month": "2026-01",  # version 1's own first month: scheduling it changes nothing
+        "source": "ok",
+        "name_0": "元旦",
+        "from_0": "2099-01-01",
+        "to_0": "",
+        "workdays": "",
     }
 
 
@@ -154,6 +160,7 @@ def world(app, client, district, make_user, monkeypatch):
         "action": "void",
         "filename": "app.css",
         "token_id": "1",
+        "year": "2026",
     }
     return headers, good_path
 
@@ -230,6 +237,13 @@ PAGE_FIELDS = {
         "next",
     ],
 }
+PAGE_FIELDS.update(
+    {
+        "checklist.upload": ["effective_month"],
+        "checklist.schedule": ["effective_month"],
+        "calendar.save": ["source", "name_0", "from_0", "to_0", "workdays"],
+    }
+)
 QUIET_ENDPOINTS = {"static", "reports.service_worker", "reports.manifest", "api.openapi"}
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
+from fieldcheck.calendar import services as calendar_services
 from fieldcheck.checklist import services as checklist_services
 from fieldcheck.extensions import db
 from fieldcheck.ranking import services
@@ -126,7 +127,7 @@ def test_the_loader_gives_every_column_as_the_database_holds_it(app, make_user):
                 assert want is None or math.copysign(1, got) == math.copysign(1, want)  # -0.0 stays -0.0
         # Scoring the loaded columns gives what scoring the same rows as tuples gives.
         now = datetime(2026, 4, 10, tzinfo=UTC)
-        calendar = checklist_services.work_calendar()
+        calendar = calendar_services.work_calendar()
         from_columns = score_month(checklist, facts, now, calendar=calendar, tz=TZ)
         as_rows = MonthFacts(
             facts.month,
@@ -212,8 +213,8 @@ def test_a_large_month_read_in_two_halves_at_once_equals_the_one_read(app, make_
         assert len(halves.reports) == len(whole.reports)
         assert _columns_by_id(halves.reports) == _columns_by_id(whole.reports)
         now = datetime(2026, 4, 10, tzinfo=UTC)
-        a = score_month(checklist, whole, now, calendar=checklist_services.work_calendar(), tz=TZ)
-        b = score_month(checklist, halves, now, calendar=checklist_services.work_calendar(), tz=TZ)
+        a = score_month(checklist, whole, now, calendar=calendar_services.work_calendar(), tz=TZ)
+        b = score_month(checklist, halves, now, calendar=calendar_services.work_calendar(), tz=TZ)
         assert [(s.community.code, s.score, s.rank) for s in a.communities] == [
             (s.community.code, s.score, s.rank) for s in b.communities
         ]

@@ -21,41 +21,30 @@ date and anything done during that day is on time; a report is overdue when now 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from fieldcheck.checklist.spec import Deadline, load_document
-from fieldcheck.months import MAX_YEAR, MIN_YEAR, BadMonth, Month
+from fieldcheck.checklist.spec import Deadline
+from fieldcheck.months import BadMonth, Month
+
+if TYPE_CHECKING:
+    from .files import CalendarFile
 
 __all__ = [
     "END_OF_DAY",
-    "CalendarError",
-    "CalendarFile",
     "WorkCalendar",
-    "bundled_calendar_paths",
     "due_at",
     "end_of_local_day",
     "local_date",
     "local_month",
     "local_text",
     "month_bounds",
-    "parse_calendar",
 ]
 
 #: The last representable moment of a day; a deadline "at the end of a day" is this local time.
 END_OF_DAY = time(23, 59, 59, 999999)
-
-_DATA_DIR = Path(__file__).resolve().parent / "data"
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_CALENDAR_KEYS = ("year", "source", "holidays", "workdays")
-_HOLIDAY_KEYS = ("name", "from", "to")
-_MAX_SOURCE = 255
-_MAX_NAME = 64
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -196,174 +185,20 @@ def local_text(moment: datetime | str | None, tz: tzinfo, *, year: bool = True) 
 
 
 # ---------------------------------------------------------------------------------------------------
-# Calendar files
+# The year as a page shows it
 
 
-class CalendarError(ValueError):
-    """A calendar file that cannot be used; ``problems`` lists every problem found, one per line."""
+def month_weeks(year: int, month: int) -> list[list[date | None]]:
+    """The month's weeks, Monday first; days of the neighbouring months are None."""
+    import calendar as stdlib_calendar
 
-    def __init__(self, problems: Iterable[str]):
-        self.problems: list[str] = list(problems)
-        super().__init__("\n".join(self.problems))
-
-
-@dataclass(frozen=True)
-class CalendarFile:
-    """One year's holiday schedule, as in the State Council notice.
-
-    File format (YAML or JSON)::
-
-        year: 2026
-        source: 国务院办公厅关于2026年部分节假日安排的通知 (2025-11-04)
-        holidays:
-          - {name: 元旦, from: 2026-01-01, to: 2026-01-03}   # "to" may be left out for a single day
-        workdays: [2026-01-04, 2026-02-14]                  # make-up working days (weekend days)
-    """
-
-    year: int
-    source: str
-    #: Every holiday day, in date order, with the holiday's name.
-    holidays: tuple[tuple[date, str], ...]
-    #: Make-up working days, in date order.
-    workdays: tuple[date, ...]
+    weeks = stdlib_calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    return [[day if day.month == month else None for day in week] for week in weeks]
 
 
-def bundled_calendar_paths() -> list[Path]:
-    """The calendar files shipped with the project (``fieldcheck/data/calendar-YYYY.yaml``), by year."""
-    return sorted(_DATA_DIR.glob("calendar-[0-9][0-9][0-9][0-9].yaml"))
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return None
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _DATE_RE.match(value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
+def next_year_missing(today: date, loaded_years: Iterable[int]) -> int | None:
+    """The next year, when it is November or December and that year's holidays are not loaded yet (the
+    State Council publishes them in November or December); otherwise None."""
+    if today.month >= 11 and today.year + 1 not in set(loaded_years):
+        return today.year + 1
     return None
-
-
-def parse_calendar(text: str | bytes) -> CalendarFile:
-    """Parse and validate a calendar file; raises :class:`CalendarError` listing every problem."""
-    try:
-        data = load_document(text)
-    except ValueError as exc:
-        raise CalendarError([str(exc)]) from exc
-    if not isinstance(data, dict):
-        raise CalendarError(["the calendar must be a mapping with year, source, holidays and workdays"])
-
-    problems: list[str] = []
-    for key in data:
-        if key not in _CALENDAR_KEYS:
-            problems.append(f'unknown key "{key}" (allowed: {", ".join(_CALENDAR_KEYS)})')
-
-    year = data.get("year")
-    if year is None:
-        problems.append("missing year")
-    elif isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
-        problems.append(f"year must be a year such as 2026, not {year!r}")
-        year = None
-
-    source = data.get("source")
-    if source is None or (isinstance(source, str) and not source.strip()):
-        problems.append("missing source (the notice the dates come from)")
-        source = None
-    elif not isinstance(source, str):
-        problems.append(f"source must be text, not {source!r}")
-        source = None
-    elif len(source.strip()) > _MAX_SOURCE:
-        problems.append(f"source is longer than {_MAX_SOURCE} characters")
-        source = None
-
-    def check_year(day: date, where: str) -> bool:
-        if year is not None and day.year != year:
-            problems.append(f"{where}: {day.isoformat()} is outside {year}")
-            return False
-        return True
-
-    holidays: dict[date, str] = {}
-    raw_holidays = data.get("holidays")
-    if raw_holidays is None:
-        raw_holidays = []
-    if not isinstance(raw_holidays, list):
-        problems.append("holidays must be a list of {name, from, to}")
-        raw_holidays = []
-    for index, raw in enumerate(raw_holidays, start=1):
-        where = f"holiday {index}"
-        if not isinstance(raw, dict):
-            problems.append(f"{where}: must be a mapping with name, from and to")
-            continue
-        name = raw.get("name")
-        if isinstance(name, str) and name.strip():
-            name = name.strip()
-            where = f"holiday {name}"
-            if len(name) > _MAX_NAME:
-                problems.append(f"{where}: name is longer than {_MAX_NAME} characters")
-        else:
-            problems.append(f"{where}: missing name")
-            name = None
-        for key in raw:
-            if key not in _HOLIDAY_KEYS:
-                problems.append(f'{where}: unknown key "{key}" (allowed: {", ".join(_HOLIDAY_KEYS)})')
-        first = _as_date(raw.get("from"))
-        if first is None:
-            problems.append(f"{where}: from must be a date like 2026-01-01, not {raw.get('from')!r}")
-        last = first if raw.get("to") is None else _as_date(raw.get("to"))
-        if last is None and raw.get("to") is not None:
-            problems.append(f"{where}: to must be a date like 2026-01-03, not {raw.get('to')!r}")
-        if first is None or last is None:
-            continue
-        if first > last:
-            problems.append(f"{where}: from {first.isoformat()} is after to {last.isoformat()}")
-            continue
-        in_year = [check_year(first, where), check_year(last, where)]  # report both ends
-        if not all(in_year):
-            continue
-        day = first
-        while day <= last:
-            if day in holidays:
-                problems.append(f"{where}: {day.isoformat()} is already a holiday ({holidays[day]})")
-            elif name is not None:
-                holidays[day] = name
-            day += timedelta(days=1)
-
-    workdays: set[date] = set()
-    raw_workdays = data.get("workdays")
-    if raw_workdays is None:
-        raw_workdays = []
-    if not isinstance(raw_workdays, list):
-        problems.append("workdays must be a list of dates")
-        raw_workdays = []
-    for raw in raw_workdays:
-        parsed = _as_date(raw)
-        if parsed is None:
-            problems.append(f"workday: not a date like 2026-01-04: {raw!r}")
-            continue
-        day = parsed
-        where = f"workday {day.isoformat()}"
-        if not check_year(day, "workdays"):
-            continue
-        if day in workdays:
-            problems.append(f"{where}: listed twice")
-        elif day.weekday() < 5:
-            problems.append(
-                f"{where}: is a {_WEEKDAY_NAMES[day.weekday()]}, not a weekend day; "
-                "make-up working days are Saturdays or Sundays"
-            )
-        elif day in holidays:
-            problems.append(f"{where}: is also a holiday ({holidays[day]})")
-        else:
-            workdays.add(day)
-
-    if problems:
-        raise CalendarError(problems)
-    assert isinstance(year, int) and isinstance(source, str)
-    return CalendarFile(
-        year=year,
-        source=source.strip(),
-        holidays=tuple(sorted(holidays.items())),
-        workdays=tuple(sorted(workdays)),
-    )
