@@ -22,8 +22,11 @@ def table_rows(app) -> dict[str, list[tuple]]:
     out = {}
     with app.app_context():
         for table in db.metadata.sorted_tables:
-            # times of the import itself: when it ran, not what it made (the audit log's "at" included)
-            columns = [c for c in table.columns if c.name not in ("created_at", "loaded_at", "at")]
+            # times of the import itself: when it ran, not what it made (the audit log's "at" and a boundary
+            # version's activation included)
+            columns = [
+                c for c in table.columns if c.name not in ("created_at", "loaded_at", "activated_at", "at")
+            ]
             rows = db.session.execute(select(*columns)).all()
             out[table.name] = sorted(tuple(map(repr, row)) for row in rows)
     return out
