@@ -67,7 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .spots import api as _spots_api  # noqa: F401  (adds /api/v1/admin/spots to the api blueprint)
     from .spots.views import bp as spots_bp
     from .storage import store_from_config
-    from .web import register_error_handlers, register_template_helpers
+    from .web import register_error_handlers, register_script_trimming, register_template_helpers
     from .workflow import api as _workflow_api  # noqa: F401  (adds workflow moves to the api blueprint)
     from .workflow import search_page as _search_page  # noqa: F401  (adds /search to the workflow blueprint)
     from .workflow.views import bp as workflow_bp
@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["fieldcheck.storage"] = store_from_config(app.config)
     register_error_handlers(app)
     register_template_helpers(app)
+    register_script_trimming(app)
 
     # Notifications: the outbox listener, the inbox page and API, the robot targets (fieldcheck/notify).
     from .notify import install as install_notify

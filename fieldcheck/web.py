@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, jsonify, render_template, request
@@ -17,6 +18,7 @@ from .calendar import local_text
 from .errors import DomainError, Forbidden, NotFound
 from .formats import accuracy_pattern, accuracy_text, display_name
 from .permissions import Principal, principal_of
+from .scripts import trim
 
 
 def current_principal() -> Principal:
@@ -214,6 +216,30 @@ def register_template_helpers(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+
+def register_script_trimming(app: Flask) -> None:
+    """The scripts under static/ go out without their comments and indentation (``fieldcheck.scripts``),
+    trimmed once per file version; their ETag is the file's with "-t", so revalidation still answers 304."""
+    serve = app.view_functions["static"]
+    trimmed: dict[tuple[str, int], bytes] = {}
+
+    def static(filename: str):
+        response = serve(filename=filename)
+        if response.status_code != 200 or not filename.endswith(".js"):
+            return response
+        path = Path(app.static_folder or "", filename)
+        key = (str(path), path.stat().st_mtime_ns)
+        if key not in trimmed:
+            trimmed[key] = trim(path.read_text(encoding="utf-8")).encode()
+        etag, weak = response.get_etag()
+        response.direct_passthrough = False
+        response.set_data(trimmed[key])
+        if etag:
+            response.set_etag(etag + "-t", weak=weak)
+        return response.make_conditional(request)
+
+    app.view_functions["static"] = static
 
 
 class StaticQuietSessions(SecureCookieSessionInterface):

@@ -41,6 +41,7 @@ PURE_MODULES = [
     "fieldcheck/documents/formal.py",
     "fieldcheck/spots/rules.py",
     "fieldcheck/ranking/chart.py",
+    "fieldcheck/scripts.py",
 ]
 
 

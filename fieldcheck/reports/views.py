@@ -40,6 +40,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..formats import display_name
 from ..geography.models import Community, Subdistrict
+from ..scripts import trim
 from ..spots import services as spot_services
 from ..types import utcnow
 from ..web import current_principal, require
@@ -204,7 +205,7 @@ def service_worker():
         "queue": url_for("static", filename="js/queue.js"),
         "spots": url_for("reports.spots_for_picker"),
     }
-    body = b"self.FC = " + json.dumps(config).encode() + b";\n" + source
+    body = b"self.FC = " + json.dumps(config).encode() + b";\n" + trim(source.decode("utf-8")).encode()
     response = Response(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = url_for("reports.capture")
     response.headers["Cache-Control"] = "no-cache"

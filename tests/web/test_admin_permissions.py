@@ -45,7 +45,7 @@ ADMIN_ONLY_PAGES = {
     "spots.import_spots",
 }
 # Path values that name real things in the test district; any other argument is "1".
-PATH_VALUES = {"username": "insp", "version_id": "1"}
+PATH_VALUES = {"username": "insp", "version_id": "1", "year": "2026"}
 # Endpoints that must be among the routes found (so that the walk cannot silently find none).
 KNOWN = {
     "home.admin",
