@@ -15,6 +15,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from .. import permissions as perm
+from ..admin.api import ADMIN_ERRORS
 from ..api.describe import MULTIPART, Answer, documented
 from ..api.views import bp, json_body
 from ..errors import N_, Invalid
@@ -39,9 +40,6 @@ def spot_filter(args) -> services.SpotFilter:
         community=(args.get("community") or "").strip().upper()[:32],
         active=args.get("active") if args.get("active") in ("yes", "no") else "",
     )
-
-
-ADMIN_ERRORS = (400, 401, 403, 404)
 
 
 @bp.get("/admin/spots")
