@@ -26,6 +26,7 @@ from ..auth.redirects import safe_next
 from ..calendar import local_date, local_text
 from ..errors import N_, DomainError, Invalid, NotFound
 from ..formats import time_left
+from ..map import minimaps
 from ..reports import search
 from ..reports.filing import filing_context, uploaded_photos
 from ..types import utcnow
@@ -193,6 +194,7 @@ def _item_page(report_id: int, *, error: str | None = None, failed: str | None =
         "failed_id": report.id,
         "form": request.form if failed else {},
         "back": _back(),
+        "minimap": minimaps.report_map(report, p),
     }
     return render_template("workflow/item.html", **context), status
 
@@ -273,6 +275,10 @@ def _queue_page(
         counts=queries.queue_counts(p),
         now=now,
         subdistricts=queries.subdistricts_with_communities() if name == "unassigned" else [],
+        # The unassigned reports on a small map with the communities nearest each (assigned in one tap).
+        minimap=minimaps.unassigned_maps([r.report for r in rows if Action.ASSIGN in r.actions])
+        if name == "unassigned"
+        else None,
         tomorrow=local_date(now, _tz()) + timedelta(days=1),
         form=request.form if failed else {},
         failed=failed,

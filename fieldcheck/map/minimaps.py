@@ -1,0 +1,154 @@
+"""The small maps of the workflow pages, as data embedded in the page (static/js/minimap.js draws them).
+
+- A report's page: its community's polygon in the boundary version in force, the report's point with its
+  accuracy circle, and the EXIF point of its first before-photo with the distance between the two, when
+  the two differ by a metre or more and the reader may see photo metadata (``settings.disclosure_for``).
+- The office's unassigned queue: each report's point and the communities nearest it (``nearest.py``, by
+  metres to the polygon), to assign it in one tap.
+
+Polygons are read from the boundary version in force; the nearest-community index is built once per
+process and version (a version never changes), like ``geography.services.locator_for``. Callers check
+that the reader may see the reports (the pages' own scope): nothing here widens it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+
+from flask import current_app
+from shapely.geometry import shape
+from sqlalchemy import select
+
+from .. import settings
+from ..earth import distance_m
+from ..extensions import db
+from ..geography.models import BoundaryVersion, Community, CommunityBoundary
+from ..geography.services import current_boundary_version
+from ..permissions import Principal
+from ..reports.models import Report
+from .nearest import NearestIndex
+
+#: How many communities the unassigned queue offers for each report.
+NEAREST = 5
+#: The EXIF point is shown when it lies at least this far from the report's point (metres).
+EXIF_SHOWN_FROM_M = 1.0
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """One boundary version's polygons: the index and each community's GeoJSON geometry, by code."""
+
+    index: NearestIndex[str]
+    geometries: dict[str, dict]
+
+
+_cache: dict[tuple, Boundaries] = {}
+_lock = threading.Lock()
+
+
+def boundaries(version: BoundaryVersion) -> Boundaries:
+    """The polygons of a boundary version, read and indexed once per process."""
+    key = (str(db.engine.url), version.id, version.sha256, version.created_at)
+    with _lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    rows = db.session.execute(
+        select(Community.code, CommunityBoundary.geometry)
+        .join(Community, Community.id == CommunityBoundary.community_id)
+        .where(CommunityBoundary.version_id == version.id)
+        .order_by(Community.code)
+    ).all()
+    geometries = {code: json.loads(text) for code, text in rows}
+    built = Boundaries(NearestIndex((code, shape(g)) for code, g in geometries.items()), geometries)
+    with _lock:
+        _cache[key] = built
+    return built
+
+
+def tiles() -> dict:
+    """The base layer settings the small maps share with /map (no tiles unless configured)."""
+    config = current_app.config
+    return {
+        "tiles": config.get("MAP_TILES") or None,
+        "tiles_datum": config.get("MAP_TILES_DATUM", "wgs84"),
+        "tiles_attribution": config.get("MAP_TILES_ATTRIBUTION") or "",
+    }
+
+
+def _names(codes) -> dict[str, str]:
+    if not codes:
+        return {}
+    return dict(
+        db.session.execute(select(Community.code, Community.name).where(Community.code.in_(codes))).all()
+    )
+
+
+def _exif_point(report: Report) -> tuple[float, float] | None:
+    """(lat, lon) of the first before-photo with EXIF GPS, as filing reads it."""
+    for photo in sorted(report.photos, key=lambda p: p.id):
+        if photo.kind == "before" and photo.exif_lat is not None and photo.exif_lon is not None:
+            return photo.exif_lat, photo.exif_lon
+    return None
+
+
+def report_map(report: Report, p: Principal) -> dict | None:
+    """The report page's map: None when there is nothing to place (no point, no EXIF point, no polygon)."""
+    point = None if report.lat is None or report.lon is None else [report.lon, report.lat]
+    exif = None
+    at = _exif_point(report) if settings.disclosure_for(p).photo_metadata else None
+    if at is not None:
+        apart = distance_m(report.lat, report.lon, *at) if point is not None else None
+        if apart is None or apart >= EXIF_SHOWN_FROM_M:
+            exif = {"point": [at[1], at[0]], "distance_m": None if apart is None else round(apart)}
+    polygons = {}
+    version = current_boundary_version()
+    if version is not None and report.community is not None:
+        geometry = boundaries(version).geometries.get(report.community.code)
+        if geometry is not None:
+            polygons[report.community.code] = {"name": report.community.name, "geometry": geometry}
+    if point is None and exif is None and not polygons:
+        return None
+    one = {
+        "id": f"report-map-{report.id}",
+        "point": point,
+        "accuracy_m": report.accuracy_m if point is not None else None,
+        "exif": exif,
+        "communities": list(polygons),
+    }
+    return {**tiles(), "polygons": polygons, "maps": [one]}
+
+
+def unassigned_maps(reports: list[Report]) -> dict | None:
+    """The unassigned queue's maps: per report with a point, the nearest communities with metres; the
+    polygons they name, once each. None when no report on the page has a point or no boundaries are in force."""
+    version = current_boundary_version()
+    placed = [r for r in reports if r.lat is not None and r.lon is not None]
+    if version is None or not placed:
+        return None
+    found = boundaries(version)
+    maps, codes = [], set()
+    for r in placed:
+        near = found.index.nearest(r.lat, r.lon, NEAREST)
+        codes.update(n.key for n in near)
+        maps.append(
+            {
+                "id": f"report-map-{r.id}",
+                "report": r.id,
+                "point": [r.lon, r.lat],
+                "accuracy_m": r.accuracy_m,
+                "exif": None,
+                "communities": [n.key for n in near],
+                "near": [{"code": n.key, "distance_m": round(n.distance_m)} for n in near],
+            }
+        )
+    names = _names(sorted(codes))
+    for m in maps:
+        for n in m["near"]:
+            n["name"] = names.get(n["code"], n["code"])
+    polygons = {
+        code: {"name": names.get(code, code), "geometry": found.geometries[code]} for code in sorted(codes)
+    }
+    return {**tiles(), "polygons": polygons, "maps": maps}

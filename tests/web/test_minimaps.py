@@ -1,0 +1,105 @@
+"""The small maps' data on the report page and the unassigned queue (fieldcheck/map/minimaps.py): scoped as
+the pages, the EXIF point only when it differs from the report's, the nearest communities as one-tap
+assigns. Rows from the factory; no filing."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import update
+
+from fieldcheck.earth import distance_m
+from fieldcheck.extensions import db
+from fieldcheck.reports.models import Photo, Report
+
+# 0.005 degrees south of C002 (the small district's squares run along 34.65-34.66 N from 112.40 E).
+SOUTH_OF_C002 = (34.645, 112.415)
+
+
+def minimap_of(html: str) -> dict | None:
+    found = re.search(r'<script type="application/json" id="minimap-config">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1)) if found else None
+
+
+def set_exif(app, report_id, lat, lon):
+    with app.app_context():
+        db.session.execute(
+            update(Photo).where(Photo.report_id == report_id).values(exif_lat=lat, exif_lon=lon)
+        )
+        db.session.commit()
+
+
+def test_report_page_map_has_the_polygon_the_point_and_a_distant_exif_point(
+    app, people, browser_for, make_report
+):
+    far = make_report("dispatched", community="C001", lat=34.655, lon=112.405)
+    set_exif(app, far, 34.6559, 112.405)  # 0.0009 degrees north: about 100 m
+    same = make_report("dispatched", community="C001", lat=34.655, lon=112.405)
+    set_exif(app, same, 34.655, 112.405)
+    other = make_report("dispatched", community="C002")
+    office, c1 = browser_for("office"), browser_for("c1")
+
+    page = office.get(f"/reports/{far}").get_data(as_text=True)
+    config = minimap_of(page)
+    (m,) = config["maps"]
+    assert list(config["polygons"]) == ["C001"] and m["communities"] == ["C001"]
+    assert config["polygons"]["C001"]["geometry"]["type"] == "Polygon"
+    assert m["point"] == [112.405, 34.655] and m["accuracy_m"] == 8.0
+    assert m["exif"]["point"] == [112.405, 34.6559]
+    assert m["exif"]["distance_m"] == round(distance_m(34.655, 112.405, 34.6559, 112.405)) == 100
+    assert config["tiles"] is None  # no base tiles unless configured: no host but the app's own
+    assert 'id="exif-distance"' in page and "js/minimap.js" in page and "vendor/leaflet/leaflet.js" in page
+
+    same_map = minimap_of(office.get(f"/reports/{same}").get_data(as_text=True))["maps"][0]
+    assert same_map["exif"] is None and same_map["point"] == [112.405, 34.655]
+
+    # Community staff see the photo's GPS only where the office discloses photo metadata (default: not).
+    theirs = minimap_of(c1.get(f"/reports/{far}").get_data(as_text=True))["maps"][0]
+    assert theirs["exif"] is None and theirs["point"] == [112.405, 34.655]
+
+    # Another community's report: 404, as the page always was; no map data leaks with it.
+    refused = c1.get(f"/reports/{other}")
+    assert refused.status_code == 404 and minimap_of(refused.get_data(as_text=True)) is None
+
+
+def test_pages_without_a_map_load_no_leaflet(people, browser_for, make_report):
+    unplaced = make_report("reported", lat=None, lon=None)
+    page = browser_for("office").get(f"/reports/{unplaced}").get_data(as_text=True)
+    assert "leaflet" not in page and minimap_of(page) is None
+    assert "leaflet" not in browser_for("office").get("/office/queue/verify").get_data(as_text=True)
+
+
+def test_unassigned_queue_offers_the_nearest_communities(app, people, browser_for, make_report):
+    lat, lon = SOUTH_OF_C002
+    placed = make_report("reported", lat=lat, lon=lon)
+    unplaced = make_report("reported", lat=None, lon=None)
+    page = browser_for("office").get("/office/queue/unassigned").get_data(as_text=True)
+    config = minimap_of(page)
+    (m,) = config["maps"]  # the report without a point has only the dropdown
+    assert m["report"] == placed and m["point"] == [lon, lat]
+    codes = [n["code"] for n in m["near"]]
+    assert codes[0] == "C002" and set(codes[1:3]) == {"C001", "C003"} and codes[3] == "C004"
+    assert m["near"][0]["distance_m"] == pytest.approx(distance_m(lat, lon, 34.65, lon), abs=1)
+    assert m["near"][0]["name"] == "青年宫社区"
+    assert set(config["polygons"]) == {"C001", "C002", "C003", "C004"}
+
+    # One form per placed report, a submit button per nearby community; the dropdown stays for both.
+    forms = re.findall(r'<form class="move move-assign-near"[^>]*action="/reports/(\d+)/assign"', page)
+    assert forms == [str(placed)]
+    assert re.findall(r'name="community" value="(C\d+)"', page) == codes
+    assert page.count('class="move move-assign"') == 2 and f'data-id="{unplaced}"' in page
+
+
+def test_one_tap_assigns_to_the_community_tapped(app, people, browser_for, make_report):
+    placed = make_report("reported", lat=SOUTH_OF_C002[0], lon=SOUTH_OF_C002[1])
+    office = browser_for("office")
+    page = office.get("/office/queue/unassigned").get_data(as_text=True)
+    form = re.search(r'<form class="move move-assign-near".*?</form>', page, re.S).group(0)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+    response = office.post(f"/reports/{placed}/assign", data={**fields, "community": "C003"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/office/queue/unassigned")
+    with app.app_context():
+        report = db.session.get(Report, placed)
+        assert (report.status, report.community.code) == ("dispatched", "C003")
