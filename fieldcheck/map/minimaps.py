@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import current_app
 from shapely.geometry import shape
@@ -28,6 +29,7 @@ from ..geography.models import BoundaryVersion, Community, CommunityBoundary
 from ..geography.services import current_boundary_version
 from ..permissions import Principal
 from ..reports.models import Report
+from ..web import CONTENT_SECURITY_POLICY
 from .nearest import NearestIndex
 
 #: How many communities the unassigned queue offers for each report.
@@ -76,6 +78,23 @@ def tiles() -> dict:
         "tiles_datum": config.get("MAP_TILES_DATUM", "wgs84"),
         "tiles_attribution": config.get("MAP_TILES_ATTRIBUTION") or "",
     }
+
+
+def tile_origin(template: str) -> str:
+    """The CSP source of a tile URL template: scheme and host, a templated label ({s}) as a wildcard."""
+    parts = urlsplit(template)
+    host = ".".join("*" if "{" in label else label for label in parts.netloc.split("."))
+    return f"{parts.scheme}://{host}"
+
+
+def allow_tiles(response, tiles_url: str | None):
+    """A map page's response, its Content-Security-Policy letting the configured tile server (only its
+    origin, only for images) serve beside the app itself; unchanged without tiles."""
+    if tiles_url:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self' blob:", f"img-src 'self' blob: {tile_origin(tiles_url)}"
+        )
+    return response
 
 
 def _names(codes) -> dict[str, str]:

@@ -103,3 +103,17 @@ def test_one_tap_assigns_to_the_community_tapped(app, people, browser_for, make_
     with app.app_context():
         report = db.session.get(Report, placed)
         assert (report.status, report.community.code) == ("dispatched", "C003")
+
+
+def test_configured_tiles_are_allowed_on_the_small_maps_only_then(app, people, browser_for, make_report):
+    placed = make_report("reported", lat=SOUTH_OF_C002[0], lon=SOUTH_OF_C002[1])
+    office = browser_for("office")
+    plain = office.get(f"/reports/{placed}")
+    assert "img-src 'self' blob:;" in plain.headers["Content-Security-Policy"]
+    app.config["MAP_TILES"] = "https://webrd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}"
+    app.config["MAP_TILES_DATUM"] = "gcj02"
+    for path in (f"/reports/{placed}", "/office/queue/unassigned"):
+        page = office.get(path)
+        assert "img-src 'self' blob: https://*.is.autonavi.com;" in page.headers["Content-Security-Policy"]
+        config = minimap_of(page.get_data(as_text=True))
+        assert config["tiles_datum"] == "gcj02" and config["tiles"].startswith("https://webrd0{s}.")
