@@ -144,10 +144,12 @@ def unassigned_maps(reports: list[Report]) -> dict | None:
     """The unassigned queue's maps: per report with a point, the nearest communities with metres; the
     polygons they name, once each. None when no report on the page has a point or no boundaries are in force."""
     version = current_boundary_version()
-    placed = [r for r in reports if r.lat is not None and r.lon is not None]
-    if version is None or not placed:
+    if version is None:
         return None
-    found = boundaries(version)
+    found = boundaries(version)  # read once per process: a page's queries do not depend on what it lists
+    placed = [r for r in reports if r.lat is not None and r.lon is not None]
+    if not placed:
+        return None
     maps, codes = [], set()
     for r in placed:
         near = found.index.nearest(r.lat, r.lon, NEAREST)
