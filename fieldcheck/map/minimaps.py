@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import shapely
 from flask import current_app
-from shapely.geometry import shape
+from shapely.geometry import mapping, shape
 from sqlalchemy import select
 
 from .. import settings
@@ -34,16 +34,29 @@ from .nearest import NearestIndex
 
 #: How many communities the unassigned queue offers for each report.
 NEAREST = 5
+#: The polygons as the small maps draw them: simplified within about a metre, on a 0.1 m grid (a GIS
+#: outline's thousands of vertices would weigh more than the rest of the page).
+DISPLAY_TOLERANCE_DEG = 1e-5
+DISPLAY_GRID_DEG = 1e-6
 #: The EXIF point is shown when it lies at least this far from the report's point (metres).
 EXIF_SHOWN_FROM_M = 1.0
 
 
-@dataclass(frozen=True)
 class Boundaries:
-    """One boundary version's polygons: the index and each community's GeoJSON geometry, by code."""
+    """One boundary version's polygons: the nearest-community index, and each community's geometry as the
+    small maps draw it (``display``, made on first use and kept), by code."""
 
-    index: NearestIndex[str]
-    geometries: dict[str, dict]
+    def __init__(self, shapes: dict) -> None:
+        self.index: NearestIndex[str] = NearestIndex(shapes.items())
+        self._shapes = shapes
+        self._display: dict[str, dict] = {}
+
+    def geometry(self, code: str) -> dict | None:
+        if code not in self._shapes:
+            return None
+        if code not in self._display:
+            self._display[code] = display(self._shapes[code])
+        return self._display[code]
 
 
 _cache: dict[tuple, Boundaries] = {}
@@ -63,11 +76,18 @@ def boundaries(version: BoundaryVersion) -> Boundaries:
         .where(CommunityBoundary.version_id == version.id)
         .order_by(Community.code)
     ).all()
-    geometries = {code: json.loads(text) for code, text in rows}
-    built = Boundaries(NearestIndex((code, shape(g)) for code, g in geometries.items()), geometries)
+    built = Boundaries({code: shape(json.loads(text)) for code, text in rows})
     with _lock:
         _cache[key] = built
     return built
+
+
+def display(geometry) -> dict:
+    """A polygon's GeoJSON geometry for a small map: simplified within about a metre, coordinates rounded."""
+    simple = shapely.set_precision(
+        geometry.simplify(DISPLAY_TOLERANCE_DEG, preserve_topology=True), DISPLAY_GRID_DEG
+    )
+    return json.loads(json.dumps(mapping(simple)))  # tuples to lists, as GeoJSON text reads back
 
 
 def tiles() -> dict:
@@ -125,7 +145,7 @@ def report_map(report: Report, p: Principal) -> dict | None:
     polygons = {}
     version = current_boundary_version()
     if version is not None and report.community is not None:
-        geometry = boundaries(version).geometries.get(report.community.code)
+        geometry = boundaries(version).geometry(report.community.code)
         if geometry is not None:
             polygons[report.community.code] = {"name": report.community.name, "geometry": geometry}
     if point is None and exif is None and not polygons:
@@ -170,6 +190,6 @@ def unassigned_maps(reports: list[Report]) -> dict | None:
         for n in m["near"]:
             n["name"] = names.get(n["code"], n["code"])
     polygons = {
-        code: {"name": names.get(code, code), "geometry": found.geometries[code]} for code in sorted(codes)
+        code: {"name": names.get(code, code), "geometry": found.geometry(code)} for code in sorted(codes)
     }
     return {**tiles(), "polygons": polygons, "maps": maps}

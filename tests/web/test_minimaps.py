@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from fieldcheck.earth import distance_m
 from fieldcheck.extensions import db
+from fieldcheck.map.minimaps import display
 from fieldcheck.reports.models import Photo, Report
 
 # 0.005 degrees south of C002 (the small district's squares run along 34.65-34.66 N from 112.40 E).
@@ -117,3 +118,15 @@ def test_configured_tiles_are_allowed_on_the_small_maps_only_then(app, people, b
         assert "img-src 'self' blob: https://*.is.autonavi.com;" in page.headers["Content-Security-Policy"]
         config = minimap_of(page.get_data(as_text=True))
         assert config["tiles_datum"] == "gcj02" and config["tiles"].startswith("https://webrd0{s}.")
+
+
+def test_polygons_are_drawn_light():
+    # A GIS outline of 2,000 vertices: about 130 on the small map, within a metre and a half of the original.
+    from shapely import Point
+    from shapely.geometry import shape
+
+    outline = Point(112.4, 34.65).buffer(0.01, quad_segs=500)
+    drawn = display(outline)
+    assert len(drawn["coordinates"][0]) < len(outline.exterior.coords) / 10
+    assert shape(drawn).hausdorff_distance(outline) < 1.5e-5  # degrees: about 1.4 m of latitude
+    assert all(round(x, 6) == x and round(y, 6) == y for x, y in drawn["coordinates"][0])
