@@ -133,8 +133,9 @@ def _exif_point(report: Report) -> tuple[float, float] | None:
     return None
 
 
-def report_map(report: Report, p: Principal) -> dict | None:
-    """The report page's map: None when there is nothing to place (no point, no EXIF point, no polygon)."""
+def report_map(report: Report, p: Principal, *, assigning: bool = False) -> dict | None:
+    """The report page's map: None when there is nothing to place (no point, no EXIF point, no polygon).
+    ``assigning`` (the reader may assign the report): the communities nearest its point, as in the queue."""
     point = None if report.lat is None or report.lon is None else [report.lon, report.lat]
     exif = None
     at = _exif_point(report) if settings.disclosure_for(p).photo_metadata else None
@@ -142,6 +143,10 @@ def report_map(report: Report, p: Principal) -> dict | None:
         apart = distance_m(report.lat, report.lon, *at) if point is not None else None
         if apart is None or apart >= EXIF_SHOWN_FROM_M:
             exif = {"point": [at[1], at[0]], "distance_m": None if apart is None else round(apart)}
+    near = unassigned_maps([report]) if assigning and point is not None else None
+    if near is not None:
+        near["maps"][0]["exif"] = exif
+        return near
     polygons = {}
     version = current_boundary_version()
     if version is not None and report.community is not None:

@@ -204,7 +204,7 @@ def _item_page(report_id: int, *, error: str | None = None, failed: str | None =
         "failed_id": report.id,
         "form": request.form if failed else {},
         "back": _back(),
-        "minimap": minimaps.report_map(report, p),
+        "minimap": minimaps.report_map(report, p, assigning=Action.ASSIGN in actions),
     }
     page = make_response(render_template("workflow/item.html", **context), status)
     return minimaps.allow_tiles(page, context["minimap"] and context["minimap"]["tiles"])

@@ -130,3 +130,15 @@ def test_polygons_are_drawn_light():
     assert len(drawn["coordinates"][0]) < len(outline.exterior.coords) / 10
     assert shape(drawn).hausdorff_distance(outline) < 1.5e-5  # degrees: about 1.4 m of latitude
     assert all(round(x, 6) == x and round(y, 6) == y for x, y in drawn["coordinates"][0])
+
+
+def test_an_unassigned_reports_page_offers_the_nearest_communities_too(app, people, browser_for, make_report):
+    placed = make_report("reported", lat=SOUTH_OF_C002[0], lon=SOUTH_OF_C002[1])
+    page = browser_for("office").get(f"/reports/{placed}").get_data(as_text=True)
+    (m,) = minimap_of(page)["maps"]
+    assert [n["code"] for n in m["near"]][0] == "C002" and m["point"] == [SOUTH_OF_C002[1], SOUTH_OF_C002[0]]
+    assert page.count(f'id="report-map-{placed}"') == 1  # one map: the form's own is not drawn again
+    form = re.search(r'<form class="move move-assign-near".*?</form>', page, re.S).group(0)
+    assert 'name="next"' not in form and form.count('name="community"') == 4  # the small district's four
+    # The sub-district's staff may see it only once assigned there, and never the assign move.
+    assert browser_for("sd1").get(f"/reports/{placed}").status_code == 404
