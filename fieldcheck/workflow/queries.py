@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from ..checklist.models import ChecklistItem
 from ..extensions import db
@@ -98,22 +98,51 @@ def queue(
     now: datetime,
     *,
     f: ReportFilter | None = None,
-    after_id: int | None = None,
+    after: tuple[str, int] | None = None,
     limit: int = 50,
 ) -> tuple[list[Row], bool]:
-    """One page of one of the office's queues, oldest first (by id, after the cursor's report), narrowed by
-    the filters, with the moves the user may make on each report; and whether more follow.
-    The (status, id) index serves it."""
-    query = _queue_filter(scoped(select(Report), p), name)
+    """One page of one of the office's queues, grouped by community (by its code, reports outside every
+    community first), oldest first within each, after the cursor's ``(community code, report id)``;
+    narrowed by the filters, with the moves the user may make on each report; and whether more follow.
+    The key is fixed by the report, so reports filed meanwhile land before or after the cursor, never both."""
+    # An alias, so that the filters' subqueries on Community stay uncorrelated.
+    place = aliased(Community)
+    group = func.coalesce(place.code, "")
+    query = _queue_filter(scoped(select(Report), p), name).outerjoin(place, place.id == Report.community_id)
     if f is not None:
         query = filtered(query, f, now)
-    if after_id is not None:
-        query = query.where(Report.id > after_id)
-    query = query.order_by(Report.id).limit(limit + 1)
+    if after is not None:
+        code, report_id = after
+        query = query.where(or_(group > code, and_(group == code, Report.id > report_id)))
+    query = query.order_by(group, Report.id).limit(limit + 1)
     # The events carry the community's note on its rectification, appeal or suspension request.
     query = query.options(selectinload(Report.events))
     rows = _rows(_loaded(query), p, now, with_actions=True)
     return rows[:limit], len(rows) > limit
+
+
+def queue_key(row: Row) -> tuple[str, int]:
+    """The cursor key of a queue row: its group's community code ("" outside every community), its id."""
+    return (row.report.community.code if row.report.community else "", row.report.id)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A community's run of rows on one page of a queue (None: reports outside every community)."""
+
+    community: Community | None
+    rows: list[Row]
+
+
+def by_community(rows: list[Row]) -> list[Group]:
+    """A queue page's rows cut into runs of one community each, in the page's order."""
+    groups: list[Group] = []
+    for row in rows:
+        if groups and groups[-1].community is row.report.community:
+            groups[-1].rows.append(row)
+        else:
+            groups.append(Group(row.report.community, [row]))
+    return groups
 
 
 def _queue_filter(query: Select, name: str) -> Select:
