@@ -174,3 +174,35 @@ def test_the_queue_groups_by_community_and_its_cursor_neither_repeats_nor_skips(
     assert late["behind"] not in seen
     # A cursor naming a community stays a cursor of this list: a forged one of the old shape is refused.
     assert office.get("/office/queue/verify?cursor=WzVd").status_code == 400
+
+
+def test_the_reject_note_is_checked_on_the_card_and_a_refusal_keeps_what_was_typed(
+    app, browser_for, make_report
+):
+    report = make_report("rectified")
+    office = browser_for("office")
+    page = html(office.get("/office/queue/verify"))
+    card = page.split(f'data-id="{report}"', 1)[1].split("</article>", 1)[0]
+    review = re.search(r'<form class="move move-review".*?</form>', card, re.S)[0]
+    # The browser refuses an empty note (required) and static/js/moves.js one of blanks, with the
+    # server's message (workflow/rules.py strips the note); accepting skips the check.
+    area = re.search(r"<textarea[^>]*>", review)[0]
+    assert " required" in area and 'data-blank="请填写说明此决定的理由。"' in area
+    accept = re.search(r'<button[^>]*/accept"[^>]*>', review)[0]
+    assert "formnovalidate" in accept
+    reject = re.search(r'<button[^>]*/reject"[^>]*>', review)[0]
+    assert "formnovalidate" not in reject
+    assert "js/moves.js" in page
+    # Without the script, the server refuses blanks and shows the queue again with the note as typed.
+    response = office.post(
+        f"/reports/{report}/reject",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "version": version_of(app, report),
+            "note": " \u3000 ",
+            "next": "/office/queue/verify",
+        },
+    )
+    assert response.status_code == 400
+    card = response.get_data(as_text=True).split(f'data-id="{report}"', 1)[1].split("</article>", 1)[0]
+    assert "data-move-error" in card and "> \u3000 </textarea>" in card
