@@ -11,12 +11,14 @@ fix and the deadline passed), and the page tests check that the two agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
+from .. import paging
 from ..checklist.models import ChecklistItem
+from ..errors import N_, Invalid
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..permissions import Principal
@@ -24,6 +26,8 @@ from ..reports.models import Event, Photo, Report
 from ..reports.queries import filtered, overdue_clause, place_of, scoped
 from ..reports.search import ReportFilter
 from . import rules
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The queues of the office, each a filter over open reports.
 QUEUES = ("verify", "appeals", "unassigned", "suspensions")
@@ -90,6 +94,50 @@ def open_items(
     no_deadline_last = case((Report.due_at.is_(None), 1), else_=0)
     query = query.order_by(overdue_first, no_deadline_last, Report.due_at, Report.id).limit(limit)
     return _rows(_loaded(query), p, now)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def open_page(
+    p: Principal,
+    now: datetime,
+    *,
+    community_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Row], str | None]:
+    """One page of ``open_items`` (overdue first, then by deadline, none last, then by id) after
+    ``cursor``, and the cursor of the next page (None on the last). The cursor keeps the moment the first
+    page was sorted at: an item falling overdue meanwhile keeps its place, so pages neither repeat nor skip
+    (its row still shows it overdue). ``Invalid`` (400) for a cursor this list did not give."""
+    as_of = now
+    query = scoped(select(Report), p).where(Report.status.in_(rules.OPEN))
+    if community_id is not None:
+        query = query.where(Report.community_id == community_id)
+    if cursor:
+        at, bucket, due, report_id = paging.decode(cursor, (int, int, int, int))
+        try:
+            as_of, due_at = EPOCH + timedelta(microseconds=at), EPOCH + timedelta(microseconds=due)
+        except OverflowError:
+            raise Invalid(N_("cursor is not one this list gave."), code="invalid_cursor") from None
+    group = case((overdue_clause(as_of), 0), (Report.due_at.is_(None), 2), else_=1)
+    if cursor:
+        within = (
+            Report.id > report_id
+            if bucket == 2
+            else or_(Report.due_at > due_at, and_(Report.due_at == due_at, Report.id > report_id))
+        )
+        query = query.where(or_(group > bucket, and_(group == bucket, within)))
+    query = query.add_columns(group).order_by(group, Report.due_at, Report.id).limit(limit + 1)
+    found = db.session.execute(_loaded(query)).all()
+    rows = [Row(r, rules.is_overdue(r.status, r.due_at, now)) for r, _group in found[:limit]]
+    if len(found) <= limit:
+        return rows, None
+    last, last_group = found[limit - 1]
+    due_key = _micros(last.due_at) if last.due_at is not None else 0
+    return rows, paging.encode((_micros(as_of), last_group, due_key, last.id))
 
 
 def queue(
