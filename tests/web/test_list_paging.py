@@ -81,3 +81,25 @@ def test_the_subdistricts_open_items_page_by_cursor_in_their_order(
     monkeypatch.setattr(home_views, "OPEN_PAGE", 1)
     assert walk(sd1, "/subdistrict?community=C002", ITEM) == [[overdue], [later[1]]]
     assert sd1.get("/subdistrict?cursor=WzEsMl0").status_code == 400
+
+
+def test_my_reports_page_this_month_by_cursor(app, browser_for, make_report, clock, monkeypatch):
+    from fieldcheck.reports import views as report_views
+
+    monkeypatch.setattr(report_views, "MINE_PAGE", 2)
+    made = [make_report(inspector="insp", at=clock.now() - timedelta(minutes=10 - i)) for i in range(5)]
+    other = make_report(inspector="someone-else")
+    added = []
+
+    def meanwhile(n: int) -> None:
+        if n == 1:  # filed while the inspector reads: newest, so before the cursor (the next first page)
+            added.append(make_report(inspector="insp"))
+
+    texts: list[str] = []
+    insp = browser_for("insp")
+    pages = walk(insp, "/inspector/mine", r'<li class="report" data-id="(\d+)"', meanwhile, texts)
+    assert other not in sum(pages, [])
+    last_section = [t.rsplit("<section", 1)[1] for t in texts]
+    ids = [[int(i) for i in re.findall(r'data-id="(\d+)"', s)] for s in last_section]
+    assert ids == [made[4:2:-1], made[2:0:-1], made[:1]]
+    assert "(5)" in last_section[0] and added[0] not in sum(ids, [])
