@@ -103,3 +103,20 @@ def test_my_reports_page_this_month_by_cursor(app, browser_for, make_report, clo
     ids = [[int(i) for i in re.findall(r'data-id="(\d+)"', s)] for s in last_section]
     assert ids == [made[4:2:-1], made[2:0:-1], made[:1]]
     assert "(5)" in last_section[0] and added[0] not in sum(ids, [])
+
+
+def test_forged_cursors_are_a_400_or_a_page_never_a_crash(app, browser_for, make_report):
+    from fieldcheck import paging
+
+    make_report("rectified")
+    office, sd1 = browser_for("office"), browser_for("sd1")
+    for key, status in ((["C\x00", 1], 400), (["Z" * 40, 1], 200), ([1, 1], 400), (["", -1], 200)):
+        assert office.get(f"/office/queue/verify?cursor={paging.encode(key)}").status_code == status, key
+    for key, status in (
+        ([2**62, 0, 0, 1], 400),
+        ([0, 1, -(2**62), 1], 400),
+        ([0, 2, 0, 1], 200),
+        ([0, 7, 0, 1], 200),
+        ([0, 1, 0], 400),
+    ):
+        assert sd1.get(f"/subdistrict?cursor={paging.encode(key)}").status_code == status, key
