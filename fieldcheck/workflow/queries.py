@@ -11,12 +11,14 @@ fix and the deadline passed), and the page tests check that the two agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
+from .. import paging
 from ..checklist.models import ChecklistItem
+from ..errors import N_, Invalid
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..permissions import Principal
@@ -24,6 +26,8 @@ from ..reports.models import Event, Photo, Report
 from ..reports.queries import filtered, overdue_clause, place_of, scoped
 from ..reports.search import ReportFilter
 from . import rules
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The queues of the office, each a filter over open reports.
 QUEUES = ("verify", "appeals", "unassigned", "suspensions")
@@ -92,28 +96,101 @@ def open_items(
     return _rows(_loaded(query), p, now)
 
 
+def _micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def open_page(
+    p: Principal,
+    now: datetime,
+    *,
+    community_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Row], str | None]:
+    """One page of ``open_items`` (overdue first, then by deadline, none last, then by id) after
+    ``cursor``, and the cursor of the next page (None on the last). The cursor keeps the moment the first
+    page was sorted at: an item falling overdue meanwhile keeps its place, so pages neither repeat nor skip
+    (its row still shows it overdue). ``Invalid`` (400) for a cursor this list did not give."""
+    as_of = now
+    query = scoped(select(Report), p).where(Report.status.in_(rules.OPEN))
+    if community_id is not None:
+        query = query.where(Report.community_id == community_id)
+    if cursor:
+        at, bucket, due, report_id = paging.decode(cursor, (int, int, int, int))
+        try:
+            as_of, due_at = EPOCH + timedelta(microseconds=at), EPOCH + timedelta(microseconds=due)
+        except OverflowError:
+            raise Invalid(N_("cursor is not one this list gave."), code="invalid_cursor") from None
+    group = case((overdue_clause(as_of), 0), (Report.due_at.is_(None), 2), else_=1)
+    if cursor:
+        within = (
+            Report.id > report_id
+            if bucket == 2
+            else or_(Report.due_at > due_at, and_(Report.due_at == due_at, Report.id > report_id))
+        )
+        query = query.where(or_(group > bucket, and_(group == bucket, within)))
+    query = query.add_columns(group).order_by(group, Report.due_at, Report.id).limit(limit + 1)
+    found = db.session.execute(_loaded(query)).all()
+    rows = [Row(r, rules.is_overdue(r.status, r.due_at, now)) for r, _group in found[:limit]]
+    if len(found) <= limit:
+        return rows, None
+    last, last_group = found[limit - 1]
+    due_key = _micros(last.due_at) if last.due_at is not None else 0
+    return rows, paging.encode((_micros(as_of), last_group, due_key, last.id))
+
+
 def queue(
     p: Principal,
     name: str,
     now: datetime,
     *,
     f: ReportFilter | None = None,
-    after_id: int | None = None,
+    after: tuple[str, int] | None = None,
     limit: int = 50,
 ) -> tuple[list[Row], bool]:
-    """One page of one of the office's queues, oldest first (by id, after the cursor's report), narrowed by
-    the filters, with the moves the user may make on each report; and whether more follow.
-    The (status, id) index serves it."""
-    query = _queue_filter(scoped(select(Report), p), name)
+    """One page of one of the office's queues, grouped by community (by its code, reports outside every
+    community first), oldest first within each, after the cursor's ``(community code, report id)``;
+    narrowed by the filters, with the moves the user may make on each report; and whether more follow.
+    The key is fixed by the report, so reports filed meanwhile land before or after the cursor, never both."""
+    # An alias, so that the filters' subqueries on Community stay uncorrelated.
+    place = aliased(Community)
+    group = func.coalesce(place.code, "")
+    query = _queue_filter(scoped(select(Report), p), name).outerjoin(place, place.id == Report.community_id)
     if f is not None:
         query = filtered(query, f, now)
-    if after_id is not None:
-        query = query.where(Report.id > after_id)
-    query = query.order_by(Report.id).limit(limit + 1)
+    if after is not None:
+        code, report_id = after
+        query = query.where(or_(group > code, and_(group == code, Report.id > report_id)))
+    query = query.order_by(group, Report.id).limit(limit + 1)
     # The events carry the community's note on its rectification, appeal or suspension request.
     query = query.options(selectinload(Report.events))
     rows = _rows(_loaded(query), p, now, with_actions=True)
     return rows[:limit], len(rows) > limit
+
+
+def queue_key(row: Row) -> tuple[str, int]:
+    """The cursor key of a queue row: its group's community code ("" outside every community), its id."""
+    return (row.report.community.code if row.report.community else "", row.report.id)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A community's run of rows on one page of a queue (None: reports outside every community)."""
+
+    community: Community | None
+    rows: list[Row]
+
+
+def by_community(rows: list[Row]) -> list[Group]:
+    """A queue page's rows cut into runs of one community each, in the page's order."""
+    groups: list[Group] = []
+    for row in rows:
+        if groups and groups[-1].community is row.report.community:
+            groups[-1].rows.append(row)
+        else:
+            groups.append(Group(row.report.community, [row]))
+    return groups
 
 
 def _queue_filter(query: Select, name: str) -> Select:
