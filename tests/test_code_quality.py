@@ -38,6 +38,7 @@ PURE_MODULES = [
     "fieldcheck/notify/rules.py",
     "fieldcheck/notify/schedule.py",
     "fieldcheck/map/datum.py",
+    "fieldcheck/map/nearest.py",
     "fieldcheck/documents/formal.py",
     "fieldcheck/spots/rules.py",
     "fieldcheck/ranking/chart.py",

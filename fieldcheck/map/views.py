@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, make_response, render_template, request
@@ -17,10 +16,11 @@ from ..formats import display_name
 from ..permissions import COMMUNITY, SUBDISTRICT, can_view_ranking
 from ..reports.models import FOUND_BY
 from ..types import utcnow
-from ..web import CONTENT_SECURITY_POLICY, current_principal
+from ..web import current_principal
 from ..workflow.rules import OPEN, STATUS_NAMES
 from ..workflow.views import LEVEL_NAMES
 from .api import parse_month
+from .minimaps import allow_tiles, tile_origin  # noqa: F401  (tile_origin: re-exported)
 
 bp = Blueprint("map", __name__)
 
@@ -75,16 +75,4 @@ def page():
     response = make_response(
         render_template("map/map.html", config=config, month=month, error=error), 400 if error else 200
     )
-    if config["tiles"]:
-        # Only here, and only the tile server's origin, may serve images beside the app itself.
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-            "img-src 'self' blob:", f"img-src 'self' blob: {tile_origin(config['tiles'])}"
-        )
-    return response
-
-
-def tile_origin(template: str) -> str:
-    """The CSP source of a tile URL template: scheme and host, a templated label ({s}) as a wildcard."""
-    parts = urlsplit(template)
-    host = ".".join("*" if "{" in label else label for label in parts.netloc.split("."))
-    return f"{parts.scheme}://{host}"
+    return allow_tiles(response, config["tiles"])

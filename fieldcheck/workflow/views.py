@@ -15,7 +15,17 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
@@ -26,6 +36,7 @@ from ..auth.redirects import safe_next
 from ..calendar import local_date, local_text
 from ..errors import N_, DomainError, Invalid, NotFound
 from ..formats import time_left
+from ..map import minimaps
 from ..reports import search
 from ..reports.filing import filing_context, uploaded_photos
 from ..types import utcnow
@@ -193,8 +204,10 @@ def _item_page(report_id: int, *, error: str | None = None, failed: str | None =
         "failed_id": report.id,
         "form": request.form if failed else {},
         "back": _back(),
+        "minimap": minimaps.report_map(report, p, assigning=Action.ASSIGN in actions),
     }
-    return render_template("workflow/item.html", **context), status
+    page = make_response(render_template("workflow/item.html", **context), status)
+    return minimaps.allow_tiles(page, context["minimap"] and context["minimap"]["tiles"])
 
 
 @bp.get("/reports/<int:report_id>")
@@ -255,7 +268,13 @@ def _queue_page(
     f = search.parse_filter(args, _tz())
     after = paging.decode(cursor, (str, int)) if cursor else None
     rows, more = queries.queue(p, name, now, f=f, after=after, limit=QUEUE_PAGE)
-    return render_template(
+    # The unassigned reports on a small map with the communities nearest each (assigned in one tap).
+    minimap = (
+        minimaps.unassigned_maps([r.report for r in rows if Action.ASSIGN in r.actions])
+        if name == "unassigned"
+        else None
+    )
+    page = render_template(
         "workflow/queue.html",
         name=name,
         title=_(QUEUE_TITLES[name]),
@@ -274,12 +293,14 @@ def _queue_page(
         counts=queries.queue_counts(p),
         now=now,
         subdistricts=queries.subdistricts_with_communities() if name == "unassigned" else [],
+        minimap=minimap,
         tomorrow=local_date(now, _tz()) + timedelta(days=1),
         form=request.form if failed else {},
         failed=failed,
         failed_id=failed_id,
         error=error,
-    ), status
+    )
+    return minimaps.allow_tiles(make_response(page, status), minimap and minimap["tiles"])
 
 
 def _bulk_items(values: list[str]) -> list[tuple[int, int | None]]:

@@ -4,6 +4,7 @@ app's host, and the Content-Security-Policy blocks nothing (the conftest fails t
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlparse
 
@@ -103,3 +104,79 @@ def test_community_map_holds_only_its_own(live_server, phone_factory):
         got = page.evaluate(f"window.fieldcheckDatum.wgs84ToGcj02({lon}, {lat})")
         assert got == pytest.approx([g_lon, g_lat], abs=1e-6)
         assert got == pytest.approx(list(wgs84_to_gcj02(lon, lat)), abs=1e-12)
+
+
+def outside_point(app) -> tuple[float, float]:
+    """(lat, lon) about 300 m south of the district's middle: outside every community."""
+    from shapely.geometry import shape
+    from sqlalchemy import select
+
+    from fieldcheck.extensions import db
+    from fieldcheck.geography.models import CommunityBoundary
+    from fieldcheck.geography.services import current_boundary_version
+
+    with app.app_context():
+        try:
+            version_id = current_boundary_version().id
+            shapes = [
+                shape(json.loads(g))
+                for g in db.session.scalars(
+                    select(CommunityBoundary.geometry).where(CommunityBoundary.version_id == version_id)
+                )
+            ]
+        finally:
+            db.session.remove()
+    min_lat = min(s.bounds[1] for s in shapes)
+    lon = (min(s.bounds[0] for s in shapes) + max(s.bounds[2] for s in shapes)) / 2
+    return min_lat - 0.003, lon
+
+
+def test_report_map_and_one_tap_assign_on_a_phone(live_server, phone_factory):
+    """The report page's small map (polygon, point, accuracy circle) and the unassigned queue's nearest
+    communities: one tap assigns. No request leaves the app's host."""
+    app, url = live_server.app, live_server.url
+    inspector = phone_factory()
+    login(inspector, url, "inspector")
+    placed = file_report(
+        inspector, url, *demo_point(app, community_of(app, "community")), instances=1, seed=21
+    )
+    outside = file_report(inspector, url, *outside_point(app), instances=1, seed=22)
+    assert outside["status"] == "reported"
+
+    page = phone_factory()
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlparse(request.url).netloc))
+    login(page, url, "office")
+    page.goto(f"{url}/reports/{placed['id']}")
+    box = page.locator(f"#report-map-{placed['id']}")
+    expect(box).to_have_attribute("data-drawn", "1")
+    assert box.get_attribute("data-polygons") == "1" and box.get_attribute("data-point") == "1"
+    expect(box.locator("path.outline")).to_have_count(1)
+    expect(box.locator("path.report-pt")).to_have_count(1)
+    expect(box.locator("path.accuracy")).to_have_count(1)
+
+    page.goto(f"{url}/office/queue/unassigned")
+    card = page.locator(f"article.queue-item[data-id='{outside['id']}']")
+    card.scroll_into_view_if_needed()
+    mini = card.locator(".mini-map")
+    expect(mini).to_have_attribute("data-drawn", "1")
+    assert int(mini.get_attribute("data-polygons")) >= 3
+    expect(mini.locator("path.report-pt")).to_have_count(1)
+    buttons = card.locator(".near-list button.near")
+    assert 3 <= buttons.count() <= 5
+    code = buttons.first.get_attribute("value")
+    with page.expect_navigation():
+        buttons.first.tap()
+    assert page.url.startswith(f"{url}/office/queue/unassigned")
+    expect(page.locator(f"article.queue-item[data-id='{outside['id']}']")).to_have_count(0)
+    with app.app_context():
+        from fieldcheck.extensions import db
+        from fieldcheck.reports.models import Report
+
+        try:
+            report = db.session.get(Report, outside["id"])
+            assert (report.status, report.community.code) == ("dispatched", code)
+        finally:
+            db.session.remove()
+
+    assert hosts == {urlparse(url).netloc}, hosts
