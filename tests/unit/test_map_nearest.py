@@ -1,7 +1,6 @@
 """The communities nearest a point (fieldcheck/map/nearest.py), over plain geometry."""
 
 import math
-import time
 
 import pytest
 from shapely import Polygon, box
@@ -73,25 +72,22 @@ def test_bad_input_is_refused():
         NearestIndex([("C009", Polygon())])
 
 
-def test_a_thousand_communities_answer_fast():
+def test_a_thousand_communities_agree_with_measuring_every_one():
+    # Speed is measured in bench/nearest.py, not asserted here.
     # A 40 x 25 grid of 390 m x 330 m communities with 50 m lanes between them (about 16 km x 11 km).
     cells = [
         (f"C{row:02d}{col:02d}", square(112.0 + col * 0.004, LAT + row * 0.004, 0.0035))
         for row in range(25)
         for col in range(40)
     ]
-    started = time.perf_counter()
     index = NearestIndex(cells)
-    built = time.perf_counter() - started
     points = [(LAT + 0.0001 * i, 112.0 + 0.00173 * i) for i in range(100)]  # in cells and lanes, and beyond
-    started = time.perf_counter()
     answers = [index.nearest(lat, lon, k=5) for lat, lon in points]
-    per_query = (time.perf_counter() - started) / len(points)
     # The same as measuring and sorting every community, for a point in a lane and one 2 km outside.
     for lat, lon in [(LAT + 0.0538, 112.0838), (LAT - 0.02, 111.99)]:
         every = index.nearest(lat, lon, k=len(cells))
         assert len(every) == len(cells)
         assert index.nearest(lat, lon, k=5) == every[:5]
     assert all(len(a) == 5 for a in answers)
-    # Measured 1-15 ms to build, 0.14 ms a query (on a loaded two-core machine); bounds leave room for load.
-    assert built < 2 and per_query < 0.02, (built, per_query)
+    for (lat, lon), answer in zip(points[::10], answers[::10], strict=True):
+        assert answer == index.nearest(lat, lon, k=len(cells))[:5]
