@@ -346,6 +346,22 @@ def test_display_bytes_do_not_depend_on_the_machine(monkeypatch):
     assert process_photo(data).display == first.display
 
 
+def test_display_resize_falls_back_to_pillow_without_libvips(monkeypatch):
+    """libvips (pyvips) resamples the display copy when installed; without it Pillow gives the same
+    size and nearly the same picture."""
+    from fieldcheck.photos import render
+
+    data = jpeg(scene(3000, 2000))
+    with_vips = process_photo(data)
+    monkeypatch.setattr(render, "pyvips", None)
+    with_pillow = process_photo(data)
+    assert with_pillow.display_size == with_vips.display_size == (1600, 1067)
+    a, b = (Image.open(io.BytesIO(p.display)).convert("L") for p in (with_vips, with_pillow))
+    assert ImageStat.Stat(ImageChops.difference(a, b)).mean[0] < 2
+    assert phash_distance(with_vips.phash, with_pillow.phash) <= 4
+    assert render.pyvips is None or with_vips.display != with_pillow.display  # libvips did resample
+
+
 # --------------------------------------------------------------------------------------------------
 # Formats, decided by content
 
