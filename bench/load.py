@@ -33,7 +33,7 @@ JSON object.
 Run from the project root, with PostgreSQL reachable:
     FIELDCHECK_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python bench/load.py [--store folder|s3]
         [--inspectors 8] [--readers 20] [--reports 40] [--seconds 40] [--workers N] [--knee 12,16,24,32]
-        [--no-baseline] [--no-knee] [--cost-only]
+        [--no-baseline] [--no-knee] [--cost-only] [--cost-reports 8]
 
 `--cost-only` runs the cost phases alone (no baseline, main phase or knee): the CPU a report and a read
 cost the server and the projection to idle cores, in about a minute, for whoever changes the request path.
@@ -502,6 +502,9 @@ def main() -> int:
         action="store_true",
         help="only the cost phases and the idle projection (about a minute)",
     )
+    parser.add_argument(
+        "--cost-reports", type=int, default=8, help="reports per inspector (2) in the filing cost phase"
+    )
     parser.add_argument("--photos", type=int, default=4, help="distinct base photos drawn before the run")
     args = parser.parse_args()
     if not args.database_url:
@@ -594,8 +597,8 @@ def main() -> int:
                 photos,
                 inspectors=2,
                 readers=0,
-                reports=8,
-                seconds=60,
+                reports=args.cost_reports,
+                seconds=120,
                 pause=0,
             )
             reads = run_phase(

@@ -311,6 +311,14 @@ def test_identical_bytes_identical_sha256_and_different_bytes_differ():
     assert process_photo(other).phash == first.phash
 
 
+def test_a_given_sha256_is_taken_as_the_originals():
+    """A filing hashes each upload first (idempotency) and hands the hash on: one pass over the bytes."""
+    data = jpeg()
+    given = hashlib.sha256(data).hexdigest()
+    assert process_photo(data, sha256=given) == process_photo(data)
+    assert process_photo(data, sha256="0" * 64).sha256 == "0" * 64  # taken as given, not recomputed
+
+
 def test_accepts_bytearray_and_memoryview():
     data = jpeg()
     assert process_photo(bytearray(data)).sha256 == process_photo(memoryview(data)).sha256  # type: ignore[arg-type]
