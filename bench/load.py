@@ -394,7 +394,7 @@ def run_phase(
     writers = [
         threading.Thread(
             target=inspector,
-            args=(port, tokens[f"insp{n}"], photos, phase, lock, stop_at, reports, hash((name, n))),
+            args=(port, tokens[f"insp{n}"], photos, phase, lock, stop_at, reports, f"{name}/{n}"),
         )
         for n in range(inspectors)
     ]
@@ -559,13 +559,22 @@ def main() -> int:
     common = {"reports": args.reports, "seconds": args.seconds, "pause": args.reader_pause}
 
     def started(sync: bool) -> Server:
-        """A server, warmed up (each worker has served a report and the reads); the object store's CPU is
-        counted beside its own."""
+        """A server, warmed up (each worker has served reports and reads: a worker's first report costs
+        more, its imports and caches; 20 reports on 5 workers reach each of them); the object store's CPU
+        is counted beside its own."""
         server = Server(env, args.workers, sync, folder)
         if moto is not None:
             server.store_pid = moto.pid
         run_phase(
-            "warm-up", server, tokens, photos, inspectors=2, readers=4, reports=3, seconds=30, pause=0.2
+            "warm-up",
+            server,
+            tokens,
+            photos,
+            inspectors=1 if sync else 4,
+            readers=4,
+            reports=3 if sync else 5,
+            seconds=60,
+            pause=0.2,
         )
         return server
 
