@@ -18,7 +18,8 @@ WebP and HEIC/HEIF are accepted; anything else raises :class:`PhotoError` with a
 
 Cost: a JPEG is decoded by libjpeg at a reduced DCT scale (draft mode: 1/2, 1/4 or 1/8, see
 :func:`draft_scale`) straight to the smallest size that still has a long edge of at least 1600 px,
-so most of the full-resolution work is never done. Everything runs in the caller's thread (the
+so most of the full-resolution work is never done; the display resize is libvips's lanczos3 when
+pyvips is installed (Pillow's HAMMING otherwise, see ``render``). Everything runs in the caller's thread (the
 server's worker processes are the parallelism). Memory: pixel counts are checked from the header
 before anything is decoded (``max_pixels``; ``max_deep_pixels`` for 16-bit, 32-bit and float
 images), and a deep image is shrunk before it is converted, so a photo costs its decoded size and

@@ -19,8 +19,9 @@ try:  # libvips (pyvips-binary) resamples the display copy; without it, Pillow d
 except Exception:  # not installed, or its library failed to load: Pillow alone
     pyvips = None
 else:
-    # One thread per photo like the rest of intake (the server's workers are the parallelism), and no
-    # operation cache: each photo is resized once, and cached pixels would only hold memory.
+    # One worker thread (libvips computes on a thread of its own while the caller waits, so a photo
+    # still uses one core: the server's workers are the parallelism), and no operation cache: each
+    # photo is resized once, and cached pixels would only hold memory.
     pyvips.concurrency_set(1)
     pyvips.cache_set_max(0)
 
