@@ -33,7 +33,10 @@ JSON object.
 Run from the project root, with PostgreSQL reachable:
     FIELDCHECK_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python bench/load.py [--store folder|s3]
         [--inspectors 8] [--readers 20] [--reports 40] [--seconds 40] [--workers N] [--knee 12,16,24,32]
-        [--no-baseline] [--no-knee]
+        [--no-baseline] [--no-knee] [--cost-only] [--cost-reports 8]
+
+`--cost-only` runs the cost phases alone (no baseline, main phase or knee): the CPU a report and a read
+cost the server and the projection to idle cores, in about a minute, for whoever changes the request path.
 """
 
 from __future__ import annotations
@@ -391,7 +394,7 @@ def run_phase(
     writers = [
         threading.Thread(
             target=inspector,
-            args=(port, tokens[f"insp{n}"], photos, phase, lock, stop_at, reports, hash((name, n))),
+            args=(port, tokens[f"insp{n}"], photos, phase, lock, stop_at, reports, f"{name}/{n}"),
         )
         for n in range(inspectors)
     ]
@@ -451,6 +454,36 @@ def show(phase: Phase) -> dict:
     return f
 
 
+def load_phases(server, url, tokens, photos, args, knee_steps, common, results) -> None:
+    """The main phase (8 inspectors and the readers), then the knee: more inspectors until p95 passes 1 s."""
+    phase = run_phase(
+        "main",
+        server,
+        tokens,
+        photos,
+        inspectors=args.inspectors,
+        readers=args.readers,
+        **common,
+    )
+    check_database(url, phase)
+    results["main"] = show(phase)
+    results["knee"] = []
+    for step in knee_steps:
+        phase = run_phase(
+            f"knee {step}",
+            server,
+            tokens,
+            photos,
+            inspectors=step,
+            readers=args.readers,
+            **common,
+        )
+        check_database(url, phase)
+        results["knee"].append(show(phase))
+        if (phase.figures()["p95_s"] or 0) > GOAL_P95:
+            break
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("FIELDCHECK_TEST_DATABASE_URL"))
@@ -464,6 +497,14 @@ def main() -> int:
     parser.add_argument("--knee", default="12,16,24,32")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-knee", action="store_true")
+    parser.add_argument(
+        "--cost-only",
+        action="store_true",
+        help="only the cost phases and the idle projection (about a minute)",
+    )
+    parser.add_argument(
+        "--cost-reports", type=int, default=8, help="reports per inspector (2) in the filing cost phase"
+    )
     parser.add_argument("--photos", type=int, default=4, help="distinct base photos drawn before the run")
     args = parser.parse_args()
     if not args.database_url:
@@ -518,18 +559,27 @@ def main() -> int:
     common = {"reports": args.reports, "seconds": args.seconds, "pause": args.reader_pause}
 
     def started(sync: bool) -> Server:
-        """A server, warmed up (each worker has served a report and the reads); the object store's CPU is
-        counted beside its own."""
+        """A server, warmed up (each worker has served reports and reads: a worker's first report costs
+        more, its imports and caches; 20 reports on 5 workers reach each of them); the object store's CPU
+        is counted beside its own."""
         server = Server(env, args.workers, sync, folder)
         if moto is not None:
             server.store_pid = moto.pid
         run_phase(
-            "warm-up", server, tokens, photos, inspectors=2, readers=4, reports=3, seconds=30, pause=0.2
+            "warm-up",
+            server,
+            tokens,
+            photos,
+            inspectors=1 if sync else 4,
+            readers=4,
+            reports=3 if sync else 5,
+            seconds=60,
+            pause=0.2,
         )
         return server
 
     try:
-        if not args.no_baseline:
+        if not args.no_baseline and not args.cost_only:
             server = started(True)
             try:
                 phase = run_phase(
@@ -556,8 +606,8 @@ def main() -> int:
                 photos,
                 inspectors=2,
                 readers=0,
-                reports=8,
-                seconds=60,
+                reports=args.cost_reports,
+                seconds=120,
                 pause=0,
             )
             reads = run_phase(
@@ -586,32 +636,8 @@ def main() -> int:
                     "reports_per_s_with_readers": round(max(0.0, cores - readers_load) * 1000 / filing_ms, 1),
                 }
                 print(f"  on {cores} idle cores (app server CPU only): {results['idle_projection']}")
-            phase = run_phase(
-                "main",
-                server,
-                tokens,
-                photos,
-                inspectors=args.inspectors,
-                readers=args.readers,
-                **common,
-            )
-            check_database(url, phase)
-            results["main"] = show(phase)
-            results["knee"] = []
-            for step in knee_steps:
-                phase = run_phase(
-                    f"knee {step}",
-                    server,
-                    tokens,
-                    photos,
-                    inspectors=step,
-                    readers=args.readers,
-                    **common,
-                )
-                check_database(url, phase)
-                results["knee"].append(show(phase))
-                if (phase.figures()["p95_s"] or 0) > GOAL_P95:
-                    break
+            if not args.cost_only:
+                load_phases(server, url, tokens, photos, args, knee_steps, common, results)
         finally:
             server.stop()
     finally:
@@ -620,6 +646,10 @@ def main() -> int:
             moto.wait(30)
         drop_database(url)
         shutil.rmtree(folder, ignore_errors=True)
+    results["load_avg_end"] = round(os.getloadavg()[0], 2)
+    if args.cost_only:
+        print(json.dumps(results))
+        return 0
     main_f = results["main"]
     steps = [results["main"], *results["knee"]]
     knee = next((s["inspectors"] for s in steps if (s["p95_s"] or 0) > GOAL_P95), None)
@@ -636,7 +666,6 @@ def main() -> int:
             main_f["reports_per_s"] / results["baseline"]["reports_per_s"], 2
         )
         print(f"main / baseline: {results['speedup_vs_baseline']}x the reports per second")
-    results["load_avg_end"] = round(os.getloadavg()[0], 2)
     print(
         f"knee (p95 over {GOAL_P95} s): {knee or 'not reached'} inspectors; goal met: {results['goal_met']}"
     )

@@ -23,12 +23,16 @@ from .extensions import db
 
 
 @contextmanager
-def writing(*, exclusive: bool = False) -> Iterator[Session]:
+def writing(*, exclusive: bool = False, keep_loaded: bool = False) -> Iterator[Session]:
     """Write through the session in the block; commit at its end, or roll back and re-raise.
 
     ``exclusive``: on SQLite, take the write lock before the block's first read (a new transaction,
     after ending the session's read-only one), for a read-then-write that no constraint guards; the
     block then runs alone among writers. (On PostgreSQL such a block locks its rows, e.g. ``FOR UPDATE``.)
+
+    ``keep_loaded``: the session's objects keep what they hold after this commit instead of being
+    expired, for a request that answers with the rows it has just written (a filing): its answer then
+    needs no query per object and relationship to read back what it wrote (9 of a filing's 27).
     """
     session = db.session()
     if exclusive and db.engine.dialect.name == "sqlite":
@@ -37,7 +41,14 @@ def writing(*, exclusive: bool = False) -> Iterator[Session]:
         session.connection(execution_options={WRITER: True})
     try:
         yield session
-        session.commit()
+        if keep_loaded:
+            expire, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = expire
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise

@@ -38,8 +38,9 @@ def _after_flush(session: Session, flush_context) -> None:
     if not events:
         return
     conn = session.connection()
+    rows: dict = {}  # a filing flushes two events of one report (file, dispatch): its row read once
     for ev in sorted(events, key=lambda e: (e.report_id or 0, e.seq or 0)):
-        write_for_event(conn, ev)
+        write_for_event(conn, ev, rows)
 
 
 def work_calendar(conn, start: date, days: int = 60) -> WorkCalendar:
@@ -112,11 +113,17 @@ def payload_of(row, action: str, note: str = "", due_at: datetime | None = None)
     }
 
 
-def write_for_event(conn, ev: Event) -> None:
+def write_for_event(conn, ev: Event, rows: dict | None = None) -> None:
+    """The notices of one event; ``rows`` keeps the report rows read during one flush."""
     report_id = (
         ev.report_id if ev.report_id is not None else (ev.report.id if ev.report is not None else None)
     )
-    row = conn.execute(report_rows(select(*REPORT_COLUMNS)).where(Report.id == report_id)).first()
+    if rows is not None and report_id in rows:
+        row = rows[report_id]
+    else:
+        row = conn.execute(report_rows(select(*REPORT_COLUMNS)).where(Report.id == report_id)).first()
+        if rows is not None:
+            rows[report_id] = row
     if row is None:
         return
     notices = rules.notices_for(

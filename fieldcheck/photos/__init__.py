@@ -18,7 +18,8 @@ WebP and HEIC/HEIF are accepted; anything else raises :class:`PhotoError` with a
 
 Cost: a JPEG is decoded by libjpeg at a reduced DCT scale (draft mode: 1/2, 1/4 or 1/8, see
 :func:`draft_scale`) straight to the smallest size that still has a long edge of at least 1600 px,
-so most of the full-resolution work is never done. Everything runs in the caller's thread (the
+so most of the full-resolution work is never done; the display resize is libvips's lanczos3 when
+pyvips is installed (Pillow's HAMMING otherwise, see ``render``). Everything runs in the caller's thread (the
 server's worker processes are the parallelism). Memory: pixel counts are checked from the header
 before anything is decoded (``max_pixels``; ``max_deep_pixels`` for 16-bit, 32-bit and float
 images), and a deep image is shrunk before it is converted, so a photo costs its decoded size and
@@ -92,14 +93,20 @@ class ProcessedPhoto:
 
 
 def process_photo(
-    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_deep_pixels: int = DEFAULT_MAX_DEEP_PIXELS
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_deep_pixels: int = DEFAULT_MAX_DEEP_PIXELS,
+    sha256: str | None = None,
 ) -> ProcessedPhoto:
     """Check, describe and render one uploaded photo. Raises :class:`PhotoError` for bad input.
 
     ``max_pixels`` caps width x height as declared in the file header, and ``max_deep_pixels`` caps
     16-bit, 32-bit and float images (the smaller of the two applies to them); both are checked
     before any pixel is decoded, so a small file claiming a huge image (a decompression bomb) costs
-    nothing. Refusals are ``PhotoError("too_many_pixels", ...)``.
+    nothing. Refusals are ``PhotoError("too_many_pixels", ...)``. ``sha256`` is the caller's hex
+    SHA-256 of ``data`` when it has one already (a filing hashes each upload for idempotency first):
+    it is taken as given, sparing a second pass over the bytes (about 2 ms for 4 MB).
     """
     if not data:
         raise PhotoError("empty", "the file is empty")
@@ -108,7 +115,7 @@ def process_photo(
     width, height, exif, mime, display = _describe_and_render(data, fmt, max_pixels, max_deep_pixels)
     thumb, thumb_jpeg, phash = render.thumbnail(display)
     return ProcessedPhoto(
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256 or hashlib.sha256(data).hexdigest(),
         size=len(data),
         format=fmt,
         mime=mime,

@@ -129,10 +129,11 @@ def list_reports():
         p, f, now=now, key=key, offset=(page - 1) * per_page, per_page=per_page
     )
     originals = perm.can_view_originals(p)
+    shown = settings.disclosure_for(p)  # once for the page, not once per report
     body = {
         "per_page": per_page,
         "next_cursor": cursor_after(rows[-1]) if more else None,
-        "reports": [serialize.report(r, now=now, originals=originals) for r in rows],
+        "reports": [serialize.report(r, now=now, originals=originals, disclosure=shown) for r in rows],
     }
     if cursor is None:
         body.update(page=page, total=queries.count_reports(p, f, now=now))

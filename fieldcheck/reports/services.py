@@ -83,7 +83,7 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
             item=sub.item_code,
             label=version.label,
         )
-    processed = process_photos(uploads, ctx.max_pixels)
+    processed = process_photos(uploads, ctx.max_pixels, sub.photo_hashes)
     place = _resolve_place(sub, processed)
     flags = review_flags(
         device=(sub.lat, sub.lon) if sub.lat is not None and sub.location_source == "device" else None,
@@ -159,7 +159,7 @@ def file_visit(user: User, sub: Submission, uploads: list[bytes], ctx: Context) 
     existing = _existing(Visit, sub)
     if existing is not None:
         return Filed(existing, False)
-    processed = process_photos(uploads, ctx.max_pixels)
+    processed = process_photos(uploads, ctx.max_pixels, sub.photo_hashes)
     place = _resolve_place(sub, processed)
     visit = Visit(
         client_id=sub.client_id,
@@ -201,11 +201,16 @@ def _existing(model, sub: Submission):
     return row
 
 
-def process_photos(uploads: list[bytes], max_pixels: int) -> list[ProcessedPhoto]:
+def process_photos(
+    uploads: list[bytes], max_pixels: int, hashes: tuple[str, ...] = ()
+) -> list[ProcessedPhoto]:
+    """Each upload through the photo pipeline; ``hashes`` (the submission's SHA-256 of each upload, when
+    computed already for idempotency) spare the pipeline a second pass over the bytes."""
     out = []
     for number, data in enumerate(uploads, start=1):
+        sha256 = hashes[number - 1] if len(hashes) == len(uploads) else None
         try:
-            out.append(process_photo(data, max_pixels=max_pixels))
+            out.append(process_photo(data, max_pixels=max_pixels, sha256=sha256))
         except PhotoError as exc:
             raise Invalid(
                 N_("Photo %(n)s: %(reason)s"),
@@ -258,8 +263,6 @@ def _resolve_place(sub: Submission, processed: list[ProcessedPhoto]) -> Place:
             spot=spot.code,
             community=chosen.code,
         )
-    version = geo_services.current_boundary_version()
-    version_id = version.id if version else None
     if sub.location_source == "manual" or (sub.lat is None and _first_exif_position(processed) is None):
         community = chosen or (spot.community if spot else None)
         if community is None:
@@ -267,14 +270,16 @@ def _resolve_place(sub: Submission, processed: list[ProcessedPhoto]) -> Place:
                 N_("No location: allow the phone to share its position, or choose the community by hand."),
                 code="no_location",
             )
-        return Place(sub.lat, sub.lon, "manual", community, version_id, spot)
+        version = geo_services.current_boundary_version()
+        return Place(sub.lat, sub.lon, "manual", community, version.id if version else None, spot)
     if sub.lat is not None:
         lat, lon, source = sub.lat, sub.lon, sub.location_source
     else:
         lat, lon = _first_exif_position(processed)
         source = "exif"
-    located, _version = geo_services.locate(lat, lon)
+    located, version = geo_services.locate(lat, lon)  # the version in force, asked for once
     community = chosen or located or (spot.community if spot else None)
+    version_id = version.id if version else None
     return Place(lat, lon, source, community, version_id, spot, chosen is not None and chosen != located)
 
 
@@ -328,7 +333,7 @@ def photo_row(p: ProcessedPhoto, kind: str) -> Photo:
 def _save(model, record, sub: Submission, photos: list[tuple[ProcessedPhoto, bytes]], ctx: Context) -> Filed:
     write_photo_files(photos, ctx.storage)
     try:
-        with writing() as session:
+        with writing(keep_loaded=True) as session:  # the answer shows what was just written
             session.add(record)
     except IntegrityError:
         # A concurrent request with the same client_id won: answer with its record, or 409.

@@ -311,6 +311,14 @@ def test_identical_bytes_identical_sha256_and_different_bytes_differ():
     assert process_photo(other).phash == first.phash
 
 
+def test_a_given_sha256_is_taken_as_the_originals():
+    """A filing hashes each upload first (idempotency) and hands the hash on: one pass over the bytes."""
+    data = jpeg()
+    given = hashlib.sha256(data).hexdigest()
+    assert process_photo(data, sha256=given) == process_photo(data)
+    assert process_photo(data, sha256="0" * 64).sha256 == "0" * 64  # taken as given, not recomputed
+
+
 def test_accepts_bytearray_and_memoryview():
     data = jpeg()
     assert process_photo(bytearray(data)).sha256 == process_photo(memoryview(data)).sha256  # type: ignore[arg-type]
@@ -344,6 +352,22 @@ def test_display_bytes_do_not_depend_on_the_machine(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     monkeypatch.setattr("os.getloadavg", lambda: (9.0, 9.0, 9.0))
     assert process_photo(data).display == first.display
+
+
+def test_display_resize_falls_back_to_pillow_without_libvips(monkeypatch):
+    """libvips (pyvips) resamples the display copy when installed; without it Pillow gives the same
+    size and nearly the same picture."""
+    from fieldcheck.photos import render
+
+    data = jpeg(scene(3000, 2000))
+    with_vips = process_photo(data)
+    monkeypatch.setattr(render, "pyvips", None)
+    with_pillow = process_photo(data)
+    assert with_pillow.display_size == with_vips.display_size == (1600, 1067)
+    a, b = (Image.open(io.BytesIO(p.display)).convert("L") for p in (with_vips, with_pillow))
+    assert ImageStat.Stat(ImageChops.difference(a, b)).mean[0] < 2
+    assert phash_distance(with_vips.phash, with_pillow.phash) <= 4
+    assert render.pyvips is None or with_vips.display != with_pillow.display  # libvips did resample
 
 
 # --------------------------------------------------------------------------------------------------

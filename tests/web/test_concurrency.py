@@ -366,12 +366,12 @@ def test_a_bystander_reads_while_four_heavy_uploads_process_their_photos(app, cl
     inside = []
     done = threading.Event()
 
-    def held(uploads, max_pixels):
+    def held(uploads, max_pixels, *hashes):
         with lock:
             inside.append(threading.current_thread().name)
             lock.notify_all()
         assert done.wait(WAIT * 2), "the bystander never finished"
-        return real(uploads, max_pixels)
+        return real(uploads, max_pixels, *hashes)
 
     monkeypatch.setattr(services, "process_photos", held)
     photos = [jpeg(3000, 2250, seed=500 + i) for i in range(4)]

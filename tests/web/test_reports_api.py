@@ -371,3 +371,37 @@ def test_the_report_list_costs_the_same_queries_for_one_report_or_many(app, clie
     for n in range(4):
         make_report("closed", photo_seed=n + 2)
     assert queries() == (one, 5)
+
+
+def test_a_filing_answers_from_what_it_wrote_without_reading_it_back(app, client, people):
+    """The filing's rows stay loaded after its commit (``writing(keep_loaded=True)``): the answer reads no
+    report, event or user row back, and the notices read the report's row once for both of its events
+    (a filing took 27 queries, 9 of them reading back; bench/load.py's inspectors)."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = post_report(client, people["insp"])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert answer.status_code == 201
+    body = answer.get_json()
+    assert len(body["events"]) == 2 and body["photos"] and body["community"]
+    written = max(i for i, s in enumerate(seen) if s.startswith("INSERT INTO photo"))
+    after = seen[written + 1 :]
+    assert not [
+        s
+        for s in after
+        if s.startswith(
+            ("SELECT report.id, report.client_id", "SELECT event.", 'SELECT "user".id, "user".username')
+        )
+    ]
+    notices = [s for s in seen if s.startswith("SELECT report.id, report.inspector_id")]
+    assert len(notices) == 1
