@@ -2,7 +2,7 @@
 
 A published month is read from its latest snapshot's summary (a few hundred kilobytes, no breakdown, no
 recomputation), so its figures stay the published ones whatever changes later; another month is computed
-now (``services.compute``), or left out when the caller asks for published months only (the home pages'
+now or read from the month cache (``services.cached``), or left out when the caller asks for published months only (the home pages'
 charts, which add the current month they already have). A month before any checklist has no figures.
 
 Plain values in, plain values out; the API and the home pages cut the scope (``permissions``) first.
@@ -116,7 +116,7 @@ def month_summary(
     if not computed:
         return None
     try:
-        return services.compute(month, now=now, tz_name=tz_name).document, "computed"
+        return services.cached(month, now=now, tz_name=tz_name).document, "computed"
     except NotFound:  # no checklist in force that month
         return None
 
