@@ -67,3 +67,5 @@ class MonthCache(db.Model):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     summary: Mapped[str] = mapped_column(Text)
     facts_sha256: Mapped[str] = mapped_column(String(64))
+    #: Per checklist item code, the month's field reports of it (JSON): the office's top problem items.
+    items: Mapped[str] = mapped_column(Text)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -51,6 +52,7 @@ class Month:
     document: dict
     facts_sha256: str
     cached: bool
+    items: dict[str, int]
 
 
 def months_read(start: datetime, end: datetime, window: timedelta) -> list[str]:
@@ -89,6 +91,15 @@ def next_change(reports: ReportColumns, reference: datetime, end: datetime) -> d
     return datetime.fromtimestamp(0, UTC) + timedelta(microseconds=first)
 
 
+def item_counts(reports: ReportColumns, start: datetime, end: datetime) -> dict[str, int]:
+    """Per item code, the month's field reports of it (observed in the month, assigned, not voided)."""
+    lo, hi = (int(moment.timestamp() * 1_000_000) for moment in (start, end))
+    at = (reports.community_id >= 0) & ~reports.is_status("voided") & (reports.observed_at != NO_TIME)
+    at &= (reports.observed_at >= lo) & (reports.observed_at < hi) & (reports.item >= 0)
+    counts = np.bincount(reports.item[at], minlength=len(reports.item_codes))
+    return {code: int(n) for code, n in zip(reports.item_codes, counts.tolist(), strict=False) if n and code}
+
+
 def _lazy_breakdowns(document: dict, compute_live) -> doc_module.Breakdowns:
     """The breakdowns of the cached document's communities, computed live when the first is read."""
     whole: list[dict] = []
@@ -102,17 +113,8 @@ def _lazy_breakdowns(document: dict, compute_live) -> doc_module.Breakdowns:
     return doc_module.Breakdowns(dict.fromkeys(codes), None, _build=breakdown)
 
 
-def month_document(month: str, *, now: datetime, tz_name: str, version: ChecklistVersion) -> Month:
-    """The month scored with ``version`` as the data stand: from the cache when it is valid, else computed
-    now and stored."""
-    from .services import compute
-
-    tz = ZoneInfo(tz_name)
-    start, end = month_bounds(month, tz)
-    reference = min(now, end)
-    window = repeat_window(checklist_services.parse_checklist_document(version))
-    count = changes(months_read(start, end, window))
-    row = db.session.scalar(
+def _row(month: str, version: ChecklistVersion, tz_name: str) -> MonthCache | None:
+    return db.session.scalar(
         select(MonthCache).where(
             MonthCache.month == month,
             MonthCache.checklist_version_id == version.id,
@@ -120,21 +122,41 @@ def month_document(month: str, *, now: datetime, tz_name: str, version: Checklis
         )
     )
 
+
+def month_document(
+    month: str, *, now: datetime, tz_name: str, version: ChecklistVersion, timeless: bool = False
+) -> Month:
+    """The month scored with ``version`` as the data stand: from the cache when it is valid, else computed
+    now and stored. ``timeless``: for what does not depend on the time (``items``), any row of the same
+    data does; its document is then the one computed at the row's reference."""
+    from .services import compute
+
+    tz = ZoneInfo(tz_name)
+    start, end = month_bounds(month, tz)
+    reference = min(now, end)
+    window = repeat_window(checklist_services.parse_checklist_document(version))
+    count = changes(months_read(start, end, window))
+    row = _row(month, version, tz_name)
+
     def live():
         return compute(month, now=now, tz_name=tz_name, version=version)
 
     if (
         row is not None
         and row.changes == count
-        and row.reference <= reference
-        and (row.valid_until is None or reference < row.valid_until)
+        and (
+            timeless
+            or (row.reference <= reference and (row.valid_until is None or reference < row.valid_until))
+        )
     ):
         document = json.loads(row.summary)
-        document["reference"] = reference.isoformat()
+        if not timeless:
+            document["reference"] = reference.isoformat()
         document["breakdowns"] = _lazy_breakdowns(document, live)
-        return Month(document, row.facts_sha256, True)
+        return Month(document, row.facts_sha256, True, json.loads(row.items))
     computed = live()
     facts = doc_module.result_facts_digest(computed.result)
+    items = computed.items or {}
     _store(
         month,
         version.id,
@@ -145,11 +167,12 @@ def month_document(month: str, *, now: datetime, tz_name: str, version: Checklis
         now,
         doc_module.canonical(doc_module.summary(computed.document)),
         facts,
+        items,
     )
-    return Month(computed.document, facts, False)
+    return Month(computed.document, facts, False, items)
 
 
-def _store(month, version_id, tz_name, count, reference, valid_until, now, summary, facts) -> None:
+def _store(month, version_id, tz_name, count, reference, valid_until, now, summary, facts, items) -> None:
     """Upsert the month's row (unique month, version and time zone: concurrent computations of the same
     month leave one row), on a connection apart from the session's (``unit_of_work.apart``): the request's
     session is neither committed nor expired. A write that fails (a busy database) leaves the cache as it
@@ -164,6 +187,7 @@ def _store(month, version_id, tz_name, count, reference, valid_until, now, summa
         "computed_at": now,
         "summary": summary,
         "facts_sha256": facts,
+        "items": json.dumps(items, sort_keys=True),
     }
     try:
         with apart() as conn:
@@ -181,4 +205,4 @@ def _store(month, version_id, tz_name, count, reference, valid_until, now, summa
         log.warning("month %s computed but not cached", month, exc_info=True)
 
 
-__all__ = ["Month", "changes", "month_document", "months_read", "next_change"]
+__all__ = ["Month", "changes", "item_counts", "month_document", "months_read", "next_change"]

@@ -73,6 +73,8 @@ class Computed:
     document: dict
     #: The first moment the month would score otherwise with the same data (None: never; see monthcache).
     valid_until: datetime | None = None
+    #: Per checklist item code, the month's field reports of it (``monthcache.item_counts``).
+    items: dict[str, int] | None = None
 
     @property
     def sha256(self) -> str:
@@ -101,11 +103,12 @@ def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersio
     with doc_module.collector_paused():
         facts = load_facts(month, tz, checklist)
         result = score_month(checklist, facts, now, calendar=calendar_services.work_calendar(), tz=tz)
-    valid_until = None
+    valid_until, items = None, None
     if isinstance(facts.reports, ReportColumns):
-        from .monthcache import next_change
+        from .monthcache import item_counts, next_change
 
         valid_until = next_change(facts.reports, result.reference, facts.end)
+        items = item_counts(facts.reports, facts.start, facts.end)
     return Computed(
         month,
         version,
@@ -113,6 +116,7 @@ def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersio
         result,
         doc_module.build(result, checklist, version.id, tz_name),
         valid_until,
+        items,
     )
 
 

@@ -175,3 +175,15 @@ def home_points(
     points = [(m["month"], m["score"]) for m in past]
     score = None if current is None else _number(current.get("score"), _CENT)
     return [*points, (months[-1], score)]
+
+
+def page_points(
+    scope: Scope, document: dict, month: str, *, now: datetime, tz_name: str, field: str = "score"
+) -> list[tuple[str, float | None]]:
+    """The ranking page's chart: the scope's ``field`` ("score", or "reports" for the district, which has
+    no score) in each published month of the twelve up to ``month``, and ``month``'s from ``document`` (the
+    page's own, already computed or read): no other month is computed."""
+    months = month_range(None, month, now=now, tz_name=tz_name)
+    past = series(scope, months[:-1], now=now, tz_name=tz_name, computed=False)
+    shown = point(month, document, document.get("source"), scope)
+    return [(m["month"], m[field]) for m in (*past, shown)]

@@ -37,6 +37,7 @@ def upgrade():
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('facts_sha256', sa.String(length=64), nullable=False),
+    sa.Column('items', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['checklist_version_id'], ['checklist_version.id'], name=op.f('fk_month_cache_checklist_version_id_checklist_version')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_month_cache')),
     sa.UniqueConstraint('month', 'checklist_version_id', 'timezone', name=op.f('uq_month_cache_month_checklist_version_id_timezone'))

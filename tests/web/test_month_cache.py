@@ -4,6 +4,7 @@ something it is computed from changes, whichever way the change is written (inva
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -201,7 +202,35 @@ def test_two_computations_of_a_month_leave_one_row(app, march):
     with app.app_context():
         version = services.checklist_services.version_in_force(MONTH)
         for changes in (7, 8):
-            monthcache._store(MONTH, version.id, TZ_NAME, changes, AFTER, None, AFTER, "{}", "0" * 64)
+            monthcache._store(MONTH, version.id, TZ_NAME, changes, AFTER, None, AFTER, "{}", "0" * 64, {})
         db.session.rollback()  # written apart: seen by the session's next transaction
         rows = db.session.execute(select(MonthCache.month, MonthCache.changes)).all()
         assert rows == [(MONTH, 8)]
+
+
+def test_the_office_home_shows_the_top_problem_items_from_the_cache(app, client, march, computes, clock):
+    """March and April (the worked checklist is in force from March): ENV-01 twice in March, ENV-02 once
+    in March and once in April, the others once; the voided and the unassigned report count for nothing."""
+    from tests.conftest import login
+
+    clock.set(AFTER)
+    assert login(client, "office").status_code == 302
+    html = client.get("/office").get_data(as_text=True)
+    assert sorted(computes) == ["2026-03", "2026-04"]
+    rows = re.findall(r'<tr data-item="([^"]+)">(.*?)</tr>', html, re.S)
+    counts = {code: re.findall(r'<td class="num">(?:<strong>)?(\d+)', cells) for code, cells in rows}
+    assert list(counts) == ["ENV-01", "ENV-02", "MKT-01", "ORD-01", "ORD-02"]
+    assert counts["ENV-02"] == ["0", "0", "0", "0", "1", "1", "2"]  # Nov ... Apr, then the total
+    assert counts["ENV-01"][-3:] == ["2", "0", "2"]
+    client.get("/office")
+    assert sorted(computes) == ["2026-03", "2026-04"]  # read from the cache
+
+
+def test_the_ranking_page_charts_the_district_by_month(app, client, march, clock):
+    from tests.conftest import login
+
+    clock.set(AFTER)
+    assert login(client, "office").status_code == 302
+    html = client.get(f"/ranking/{MONTH}").get_data(as_text=True)
+    chart = html[html.index('id="trend"') :]
+    assert "<svg" in chart and "2026-03: 6.00" in chart  # March's six field reports (the tooltip)
