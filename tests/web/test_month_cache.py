@@ -234,3 +234,40 @@ def test_the_ranking_page_charts_the_district_by_month(app, client, march, clock
     html = client.get(f"/ranking/{MONTH}").get_data(as_text=True)
     chart = html[html.index('id="trend"') :]
     assert "<svg" in chart and "2026-03: 6.00" in chart  # March's six field reports (the tooltip)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_published_months_files_are_written_once_and_kept_as_blobs(app, client, march, monkeypatch, fmt):
+    from fieldcheck.ranking import exports
+
+    ids, office = march
+    writer = {"xlsx": "to_xlsx", "csv": "to_csv"}[fmt]
+    written = []
+    real = getattr(exports, writer)
+    monkeypatch.setattr(exports, writer, lambda *a, **k: written.append(1) or real(*a, **k))
+    store = app.extensions["fieldcheck.storage"]
+    url = f"/api/v1/rankings/{MONTH}.{fmt}"
+
+    def publish():
+        with app.app_context():
+            services.publish(MONTH, ids["insp"], now=AFTER, tz_name=TZ_NAME)
+            db.session.commit()
+
+    def download() -> bytes:
+        response = client.get(url, headers=office)
+        assert response.status_code == 200
+        return response.data
+
+    first_unpublished, again_unpublished = download(), download()
+    assert len(written) == 2 and not list(store.keys("exports/"))  # an unpublished month: each time
+    publish()
+    first = download()
+    assert download() == first and len(written) == 3  # the second from the blob
+    kept = list(store.keys("exports/"))
+    assert len(kept) == 1 and store.get(kept[0]) == first and kept[0].endswith(f".{fmt}")
+    with app.app_context():  # a correction: a new publication, a new file
+        db.session.execute(update(Report).where(Report.id == ids["r3"]).values(status="voided"))
+        db.session.commit()
+    publish()
+    assert download() != first and len(written) == 4 and len(list(store.keys("exports/"))) == 2
+    assert first_unpublished and again_unpublished
