@@ -123,19 +123,36 @@ def _row(month: str, version: ChecklistVersion, tz_name: str) -> MonthCache | No
     )
 
 
-def month_document(
-    month: str, *, now: datetime, tz_name: str, version: ChecklistVersion, timeless: bool = False
-) -> Month:
+def _changes_of(month: str, tz_name: str, version: ChecklistVersion) -> int:
+    start, end = month_bounds(month, ZoneInfo(tz_name))
+    return changes(
+        months_read(start, end, repeat_window(checklist_services.parse_checklist_document(version)))
+    )
+
+
+def month_items(month: str, *, now: datetime, tz_name: str, version: ChecklistVersion) -> dict[str, int]:
+    """The month's field reports per item code (``item_counts``): they do not depend on the time, so any
+    row of the same data gives them (one small column read); else the month is computed and stored."""
+    count = _changes_of(month, tz_name, version)
+    found = db.session.execute(
+        select(MonthCache.changes, MonthCache.items).where(
+            MonthCache.month == month,
+            MonthCache.checklist_version_id == version.id,
+            MonthCache.timezone == tz_name,
+        )
+    ).first()
+    if found is not None and found.changes == count:
+        return json.loads(found.items)
+    return month_document(month, now=now, tz_name=tz_name, version=version).items
+
+
+def month_document(month: str, *, now: datetime, tz_name: str, version: ChecklistVersion) -> Month:
     """The month scored with ``version`` as the data stand: from the cache when it is valid, else computed
-    now and stored. ``timeless``: for what does not depend on the time (``items``), any row of the same
-    data does; its document is then the one computed at the row's reference."""
+    now and stored."""
     from .services import compute
 
-    tz = ZoneInfo(tz_name)
-    start, end = month_bounds(month, tz)
-    reference = min(now, end)
-    window = repeat_window(checklist_services.parse_checklist_document(version))
-    count = changes(months_read(start, end, window))
+    reference = min(now, month_bounds(month, ZoneInfo(tz_name))[1])
+    count = _changes_of(month, tz_name, version)
     row = _row(month, version, tz_name)
 
     def live():
@@ -144,14 +161,11 @@ def month_document(
     if (
         row is not None
         and row.changes == count
-        and (
-            timeless
-            or (row.reference <= reference and (row.valid_until is None or reference < row.valid_until))
-        )
+        and row.reference <= reference
+        and (row.valid_until is None or reference < row.valid_until)
     ):
         document = json.loads(row.summary)
-        if not timeless:
-            document["reference"] = reference.isoformat()
+        document["reference"] = reference.isoformat()
         document["breakdowns"] = _lazy_breakdowns(document, live)
         return Month(document, row.facts_sha256, True, json.loads(row.items))
     computed = live()
@@ -205,4 +219,4 @@ def _store(month, version_id, tz_name, count, reference, valid_until, now, summa
         log.warning("month %s computed but not cached", month, exc_info=True)
 
 
-__all__ = ["Month", "changes", "item_counts", "month_document", "months_read", "next_change"]
+__all__ = ["Month", "changes", "item_counts", "month_document", "month_items", "months_read", "next_change"]

@@ -21,7 +21,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..months import BadMonth, Month
 from . import services
-from .monthcache import month_document
+from .monthcache import month_items
 
 MONTHS = 6
 TOP = 5
@@ -65,9 +65,7 @@ def top_items(*, now: datetime, tz_name: str, months: int = MONTHS, top: int = T
         except NotFound:  # no checklist then
             per_month.append({})
             continue
-        per_month.append(
-            month_document(month, now=now, tz_name=tz_name, version=version, timeless=True).items
-        )
+        per_month.append(month_items(month, now=now, tz_name=tz_name, version=version))
     totals: Counter[str] = Counter()
     for counts in per_month:
         totals.update(counts)
