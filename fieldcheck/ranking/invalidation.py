@@ -14,6 +14,9 @@ Session events on every SQLAlchemy session:
   counter (an upsert, keys in order so two writers never wait on each other crosswise). The counters
   commit with the change or not at all.
 
+Writes that bypass the session (a bare ``Connection``, raw SQL text, a data migration) are not counted: a
+data migration that changes what scoring reads deletes the ``month_cache`` rows.
+
 A month key is the UTC month of a moment, so the writers need no time zone: a city's month is keyed by
 the sum of the counters of the UTC months its facts span, from the repeat window before its start
 (a repeat looks at closings ``repeat.window_days`` before) to its end (``monthcache.months_read``).

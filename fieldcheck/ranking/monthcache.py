@@ -188,7 +188,7 @@ def month_document(month: str, *, now: datetime, tz_name: str, version: Checklis
 
 def _store(month, version_id, tz_name, count, reference, valid_until, now, summary, facts, items) -> None:
     """Upsert the month's row (unique month, version and time zone: concurrent computations of the same
-    month leave one row), on a connection apart from the session's (``unit_of_work.apart``): the request's
+    month leave one row, the one of the most changes), on a connection apart from the session's (``unit_of_work.apart``): the request's
     session is neither committed nor expired. A write that fails (a busy database) leaves the cache as it
     was: the next read computes again."""
     values = {
@@ -213,6 +213,8 @@ def _store(month, version_id, tz_name, count, reference, valid_until, now, summa
                 statement.on_conflict_do_update(
                     index_elements=["month", "checklist_version_id", "timezone"],
                     set_={k: statement.excluded[k] for k in values if k not in ("month", "timezone")},
+                    # never back to older data: a slower computation of fewer changes loses
+                    where=MonthCache.changes <= statement.excluded.changes,
                 )
             )
     except SQLAlchemyError:

@@ -201,7 +201,7 @@ def test_the_current_month_is_computed_again_once_a_deadline_passes(app, march, 
 def test_two_computations_of_a_month_leave_one_row(app, march):
     with app.app_context():
         version = services.checklist_services.version_in_force(MONTH)
-        for changes in (7, 8):
+        for changes in (7, 8, 6):  # the last one computed from older data: it does not replace the row
             monthcache._store(MONTH, version.id, TZ_NAME, changes, AFTER, None, AFTER, "{}", "0" * 64, {})
         db.session.rollback()  # written apart: seen by the session's next transaction
         rows = db.session.execute(select(MonthCache.month, MonthCache.changes)).all()
