@@ -45,6 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         configure_engine(db.engine)
 
     from . import models  # noqa: F401  (every model registered before migrations compare)
+    from .ranking import invalidation
+
+    invalidation.install()  # every commit counts the changes to the months' data (the month cache)
     from .admin import api as _admin_api  # noqa: F401  (adds /api/v1/admin routes to the api blueprint)
     from .admin import boundaries as _admin_boundaries  # noqa: F401  (boundaries pages and admin API)
     from .admin import settings_views as _admin_settings  # noqa: F401  (adds /admin/settings to admin)

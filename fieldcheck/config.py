@@ -67,8 +67,6 @@ DEFAULTS = {
     "MAP_TILES": None,
     "MAP_TILES_DATUM": "wgs84",
     "MAP_TILES_ATTRIBUTION": "",
-    # How long a process keeps an unpublished month's computed scores for the map (seconds; 0: never).
-    "MAP_RANKING_CACHE_SECONDS": 60,
     # Notifications (fieldcheck/notify): digests go out on working days at this local time (HH:MM); the
     # office's digest of waiting work then hourly until OFFICE_DIGEST_UNTIL. E-mail through SMTP_URL.
     "DIGEST_TIME": "08:30",

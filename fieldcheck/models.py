@@ -7,6 +7,6 @@ from .checklist.models import ChecklistCategory, ChecklistItem, ChecklistVersion
 from .documents.models import BulletinNumber  # noqa: F401
 from .geography.models import BoundaryVersion, Community, CommunityBoundary, Spot, Subdistrict  # noqa: F401
 from .notify.models import Delivery, Notification, NotifyPreference, NotifyTarget  # noqa: F401, E402
-from .ranking.models import RankingSnapshot  # noqa: F401, E402
+from .ranking.models import MonthCache, MonthChange, RankingSnapshot  # noqa: F401, E402
 from .reports.models import Event, Photo, Report, Visit  # noqa: F401, E402
 from .settings import Setting  # noqa: F401, E402

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .database import WRITER
@@ -52,3 +53,17 @@ def writing(*, exclusive: bool = False, keep_loaded: bool = False) -> Iterator[S
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def apart() -> Iterator[Connection]:
+    """Write on a connection of its own, committed at the block's end, whatever the session holds: for
+    what is kept beside the request's data and never part of its unit (the month cache: a GET stores a
+    computed month without committing, and so expiring, what the request's session has read).
+    Not for a database in memory (another connection would open another database): None is yielded."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        yield None
+        return
+    with engine.connect().execution_options(**{WRITER: True}) as conn, conn.begin():
+        yield conn

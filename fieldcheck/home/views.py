@@ -161,6 +161,8 @@ def office():
         "communities": db.session.scalar(select(func.count(Community.id))),
     }
     by_community = workflow_queries.counts_by_community(p, now)
+    from ..ranking import problems
+
     lagging = sorted((c for c in by_community if c.overdue), key=lambda c: (-c.overdue, c.community.code))
     return render_template(
         "home/office.html",
@@ -169,6 +171,7 @@ def office():
         queues=workflow_queries.queue_counts(p),
         overdue=sum(c.overdue for c in by_community),
         lagging=lagging,
+        problems=problems.top_items(now=now, tz_name=current_app.config["TIMEZONE"]),
         admin_pages=admin_pages.visible(p),
     )
 

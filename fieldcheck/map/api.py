@@ -98,17 +98,13 @@ def _code(name: str) -> str | None:
     return value or None
 
 
-def ranking_cache() -> queries.RankingCache:
-    return current_app.extensions.setdefault("fieldcheck.map_ranking", queries.RankingCache())
-
-
 @bp.get("/map/communities")
 @documented(
     "Community polygons for the map, with the month's score and rank and today's open and overdue counts. "
     "Office and admin: every community; sub-district staff: their communities; community staff: their own; "
     "inspectors: every polygon without scores, counts of their own reports only. Score and rank come from "
-    "the published snapshot when the month is published, else from the computation, kept per process for "
-    "MAP_RANKING_CACHE_SECONDS (default 60)",
+    "the published snapshot when the month is published, else from the computation, kept in the database "
+    "until the month's data change (the month cache)",
     query=s.CommunityLayerQuery,
     responses={200: Answer("the community layer", s.CommunityLayer)},
 )
@@ -120,8 +116,6 @@ def map_communities():
         month,
         now=utcnow(),
         tz_name=tz_name,
-        cache=ranking_cache(),
-        ttl=float(current_app.config["MAP_RANKING_CACHE_SECONDS"]),
     )
     return jsonify(body)
 

@@ -6,8 +6,8 @@ sub-district staff their communities, community staff their own. Inspectors see 
 counts only their own (``reports.queries.scoped``).
 
 Communities: the boundary version in force (one query for the polygons), the month's score and rank from
-the ranking (the published summary when the month is published, else the computation, kept per process
-for ``ttl`` seconds: computing a month takes about a second at scale), and the open and overdue counts as
+the ranking (the published summary when the month is published, else the month cache, ``ranking.monthcache``:
+computing a month takes about a second at scale), and the open and overdue counts as
 they stand now (one grouped query).
 
 Reports: one query of plain columns (never ORM objects), filtered in the database and cut at ``limit``
@@ -17,8 +17,6 @@ rows; one more row is read to tell whether the answer was truncated.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,47 +41,19 @@ DEFAULT_LIMIT = 2000
 # Communities
 
 
-class RankingCache:
-    """Computed (unpublished) months' scores and ranks per process, each kept ``ttl`` seconds.
-
-    A published month is read from its snapshot's summary every time (a small JSON text), so only the
-    live computation is cached; a change to the month's reports shows on the map within ``ttl``.
-    """
-
-    def __init__(self) -> None:
-        self._rows: dict[str, tuple[float, dict]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, month: str, ttl: float) -> dict | None:
-        with self._lock:
-            hit = self._rows.get(month)
-        if hit is None or time.monotonic() - hit[0] > ttl:
-            return None
-        return hit[1]
-
-    def put(self, month: str, rows: dict) -> None:
-        with self._lock:
-            self._rows[month] = (time.monotonic(), rows)
-
-
 def month_standing(
-    month: str, *, now: datetime, tz_name: str, cache: RankingCache | None = None, ttl: float = 0
+    month: str, *, now: datetime, tz_name: str
 ) -> tuple[dict[str, tuple[str | None, int | None]], str | None]:
     """Per community code: (score as an exact decimal string, rank) of the month, and where they come from
     ("published", "live", or None when no checklist is in force for the month)."""
     if ranking_services.latest_snapshot(month, document=False) is not None:
         document = ranking_services.standing(month, now=now, tz_name=tz_name)  # the summary: no recomputation
         return {c["code"]: (c["score"], c["rank"]) for c in document["communities"]}, "published"
-    rows = cache.get(month, ttl) if cache is not None and ttl > 0 else None
-    if rows is None:
-        try:
-            document = ranking_services.compute(month, now=now, tz_name=tz_name).document
-        except NotFound:  # no checklist in force for the month: nothing to score
-            return {}, None
-        rows = {c["code"]: (c["score"], c["rank"]) for c in document["communities"]}
-        if cache is not None and ttl > 0:
-            cache.put(month, rows)
-    return rows, "live"
+    try:
+        document = ranking_services.cached(month, now=now, tz_name=tz_name).document  # the month cache
+    except NotFound:  # no checklist in force for the month: nothing to score
+        return {}, None
+    return {c["code"]: (c["score"], c["rank"]) for c in document["communities"]}, "live"
 
 
 def _visible_communities(p: Principal):
@@ -111,8 +81,6 @@ def community_features(
     *,
     now: datetime,
     tz_name: str,
-    cache: RankingCache | None = None,
-    ttl: float = 0,
 ) -> dict:
     """A GeoJSON FeatureCollection: one polygon per visible community in the boundary version in force."""
     from ..geography.services import current_boundary_version
@@ -139,7 +107,7 @@ def community_features(
         ).all()
     standing, source = ({}, None)
     if can_view_ranking(p) and rows:
-        standing, source = month_standing(month, now=now, tz_name=tz_name, cache=cache, ttl=ttl)
+        standing, source = month_standing(month, now=now, tz_name=tz_name)
     counts = open_counts(p, now) if rows else {}
     features = []
     for cid, code, name, sd_code, sd_name, geometry, c_lat, c_lon in rows:

@@ -19,7 +19,7 @@ from ..errors import N_, Invalid
 from ..months import month_text
 from ..types import utcnow
 from ..web import current_principal, require
-from . import exports, services, trends
+from . import exports, files, services, trends
 from . import schemas as s
 
 FORMATS = ("json", "xlsx", "csv")
@@ -59,11 +59,16 @@ def get_ranking(month: str):
         return jsonify({**shown, "links": exports.links_of(shown, links.public_base())})
     shown = services.visible_to(document, p)
     base = links.public_base()
-    if fmt == "xlsx":
-        formal = documents.of_ranking(document, now=utcnow(), tz_name=current_app.config["TIMEZONE"])
-        body, mime = exports.to_xlsx(shown, base_url=base, formal=formal), exports.XLSX_MIME
-    else:
-        body, mime = exports.to_csv(shown, base_url=base), exports.CSV_MIME
+
+    def write() -> bytes:
+        if fmt == "xlsx":
+            formal = documents.of_ranking(document, now=utcnow(), tz_name=current_app.config["TIMEZONE"])
+            return exports.to_xlsx(shown, base_url=base, formal=formal)
+        return exports.to_csv(shown, base_url=base)
+
+    key = files.key_of(document, shown, fmt, base)  # a published month's file: written once, then kept
+    body = files.published_file(current_app.extensions["fieldcheck.storage"], key, write)
+    mime = exports.XLSX_MIME if fmt == "xlsx" else exports.CSV_MIME
     name = f"ranking-{month}.{fmt}"
     return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -354,10 +354,10 @@ def result_facts_digest(result: MonthResult) -> str:
 def same_as_summary(published: dict, published_facts: str, live: dict, result: MonthResult) -> bool:
     """``same_as_published`` from what a snapshot keeps apart: its summary (``published`` compared but for
     its breakdowns, which are not read) and its facts digest."""
-    return _same_but_breakdowns(published, live) and published_facts == result_facts_digest(result)
+    return same_but_breakdowns(published, live) and published_facts == result_facts_digest(result)
 
 
-def _same_but_breakdowns(published: dict, live: dict) -> bool:
+def same_but_breakdowns(published: dict, live: dict) -> bool:
     """The same keys, and every value but the breakdowns equal."""
     return published.keys() == live.keys() and all(
         published[key] == value for key, value in live.items() if key != "breakdowns"
@@ -375,7 +375,7 @@ def same_as_published(published: dict, live: dict, result: MonthResult) -> bool:
     building every breakdown and hashing the document, which a GET of a published month would otherwise
     pay to find out whether anything changed.
     """
-    if not _same_but_breakdowns(published, live):
+    if not same_but_breakdowns(published, live):
         return False
     frozen = published["breakdowns"]
     scores = {s.community.code: s for s in result.communities}

@@ -36,3 +36,36 @@ class RankingSnapshot(db.Model):
 
     checklist_version: Mapped[ChecklistVersion] = relationship()
     created_by: Mapped[User] = relationship()
+
+
+class MonthChange(db.Model):
+    """A counter of changes per month key ('YYYY-MM', or ``GLOBAL`` for changes no month holds:
+    boundaries, checklists, the calendar, spots), bumped in the transaction that makes the change (see
+    ranking/invalidation.py). Only ever increases; the month cache keys on it."""
+
+    __tablename__ = "month_change"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonthCache(db.Model):
+    """A computed (live) month's document without breakdowns, shared by every app process (see
+    ranking/monthcache.py): valid while the months it reads have ``changes`` as their summed counters and
+    the reference time is in ``[reference, valid_until)`` (None: for ever, the month being over)."""
+
+    __tablename__ = "month_cache"
+    __table_args__ = (UniqueConstraint("month", "checklist_version_id", "timezone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_version.id"))
+    timezone: Mapped[str] = mapped_column(String(64))
+    changes: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    summary: Mapped[str] = mapped_column(Text)
+    facts_sha256: Mapped[str] = mapped_column(String(64))
+    #: Per checklist item code, the month's field reports of it (JSON): the office's top problem items.
+    items: Mapped[str] = mapped_column(Text)

@@ -33,6 +33,7 @@ from ..extensions import db
 from ..months import Month, month_text
 from ..permissions import Principal, can_view_community, can_view_subdistrict_scores, is_staff_of_office
 from ..scoring import MonthResult, score_month
+from ..scoring.facts import ReportColumns
 from ..unit_of_work import writing
 from . import document as doc_module
 from .loading import load_facts
@@ -70,6 +71,10 @@ class Computed:
     checklist: Checklist
     result: MonthResult
     document: dict
+    #: The first moment the month would score otherwise with the same data (None: never; see monthcache).
+    valid_until: datetime | None = None
+    #: Per checklist item code, the month's field reports of it (``monthcache.item_counts``).
+    items: dict[str, int] | None = None
 
     @property
     def sha256(self) -> str:
@@ -98,9 +103,30 @@ def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersio
     with doc_module.collector_paused():
         facts = load_facts(month, tz, checklist)
         result = score_month(checklist, facts, now, calendar=calendar_services.work_calendar(), tz=tz)
+    valid_until, items = None, None
+    if isinstance(facts.reports, ReportColumns):
+        from .monthcache import item_counts, next_change
+
+        valid_until = next_change(facts.reports, result.reference, facts.end)
+        items = item_counts(facts.reports, facts.start, facts.end)
     return Computed(
-        month, version, checklist, result, doc_module.build(result, checklist, version.id, tz_name)
+        month,
+        version,
+        checklist,
+        result,
+        doc_module.build(result, checklist, version.id, tz_name),
+        valid_until,
+        items,
     )
+
+
+def cached(month: str, *, now: datetime, tz_name: str, version: ChecklistVersion | None = None):
+    """The month as ``compute`` gives it, read from the month cache while it is valid (``monthcache``):
+    its document (breakdowns computed when first read) and its facts digest."""
+    from .monthcache import month_document
+
+    month = month_text(month)
+    return month_document(month, now=now, tz_name=tz_name, version=version or _version_for(month))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -232,7 +258,7 @@ def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> d
     """
     month = month_text(month)
     snapshot = latest_snapshot(month, document=False)
-    computed = compute(
+    computed = cached(
         month, now=now, tz_name=tz_name, version=snapshot.checklist_version if snapshot else None
     )
     if snapshot is None:
@@ -240,10 +266,12 @@ def ranking(month: str, *, now: datetime, tz_name: str, live: bool = False) -> d
     frozen = _frozen(snapshot)
     # Whether the digests would differ, found without building every breakdown.
     if snapshot.facts_sha256 is not None:
-        differs = not doc_module.same_as_summary(
-            frozen, snapshot.facts_sha256, computed.document, computed.result
+        differs = not (
+            doc_module.same_but_breakdowns(frozen, computed.document)
+            and snapshot.facts_sha256 == computed.facts_sha256
         )
     else:
+        computed = compute(month, now=now, tz_name=tz_name, version=snapshot.checklist_version)
         differs = not doc_module.same_as_published(frozen, computed.document, computed.result)
     published = {
         "sequence": snapshot.sequence,
@@ -270,7 +298,7 @@ def standing(month: str, *, now: datetime, tz_name: str) -> dict:
     month = month_text(month)
     snapshot = latest_snapshot(month, document=False)
     if snapshot is None:
-        return compute(month, now=now, tz_name=tz_name).document
+        return cached(month, now=now, tz_name=tz_name).document
     return _frozen(snapshot)
 
 

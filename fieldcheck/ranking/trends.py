@@ -2,7 +2,7 @@
 
 A published month is read from its latest snapshot's summary (a few hundred kilobytes, no breakdown, no
 recomputation), so its figures stay the published ones whatever changes later; another month is computed
-now (``services.compute``), or left out when the caller asks for published months only (the home pages'
+now or read from the month cache (``services.cached``), or left out when the caller asks for published months only (the home pages'
 charts, which add the current month they already have). A month before any checklist has no figures.
 
 Plain values in, plain values out; the API and the home pages cut the scope (``permissions``) first.
@@ -116,7 +116,7 @@ def month_summary(
     if not computed:
         return None
     try:
-        return services.compute(month, now=now, tz_name=tz_name).document, "computed"
+        return services.cached(month, now=now, tz_name=tz_name).document, "computed"
     except NotFound:  # no checklist in force that month
         return None
 
@@ -175,3 +175,15 @@ def home_points(
     points = [(m["month"], m["score"]) for m in past]
     score = None if current is None else _number(current.get("score"), _CENT)
     return [*points, (months[-1], score)]
+
+
+def page_points(
+    scope: Scope, document: dict, month: str, *, now: datetime, tz_name: str, field: str = "score"
+) -> list[tuple[str, float | None]]:
+    """The ranking page's chart: the scope's ``field`` ("score", or "reports" for the district, which has
+    no score) in each published month of the twelve up to ``month``, and ``month``'s from ``document`` (the
+    page's own, already computed or read): no other month is computed."""
+    months = month_range(None, month, now=now, tz_name=tz_name)
+    past = series(scope, months[:-1], now=now, tz_name=tz_name, computed=False)
+    shown = point(month, document, document.get("source"), scope)
+    return [(m["month"], m[field]) for m in (*past, shown)]

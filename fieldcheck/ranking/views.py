@@ -129,8 +129,27 @@ def _month_page(month: str, *, error: str | None = None, status: int = 200):
         "next": _step(month, Month.next),
         "this_month": pages.this_month(now, _tz_name()),
         "error": error,
+        **_trend(p, document, month, now),
     }
     return render_template("ranking/month.html", **context), status
+
+
+def _trend(p, document: dict, month: str, now) -> dict:
+    """The chart of the reader's own community's or sub-district's score by month, or the district's
+    reports by month for the office (``trends.page_points``)."""
+    from . import chart, trends
+
+    own = next((c for c in document["communities"] if c["id"] == p.community_id), None)
+    if own is not None:
+        scope, field, title = trends.Scope("community", own["code"]), "score", _("Score by month")
+    else:
+        sd = next((s for s in document["subdistricts"] if s["id"] == p.subdistrict_id), None)
+        if sd is not None:
+            scope, field, title = trends.Scope("subdistrict", sd["code"]), "score", _("Score by month")
+        else:
+            scope, field, title = trends.Scope("district"), "reports", _("Reports by month")
+    points = trends.page_points(scope, document, month, now=now, tz_name=_tz_name(), field=field)
+    return {"trend": chart.line_chart(points, title=title), "trend_title": title}
 
 
 def _step(month: str, step) -> str:

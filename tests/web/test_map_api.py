@@ -171,18 +171,27 @@ def test_published_month_reads_the_snapshot(app, client, people, reports, monkey
     assert shown["C001"][1] is not None
 
 
-def test_computed_month_is_cached_per_process_for_a_while(app, client, people, reports, monkeypatch):
+def test_computed_month_is_read_from_the_month_cache(app, client, people, reports, monkeypatch):
+    """Shared through the database (ranking/monthcache.py): scored once, then read, until its data change."""
+    from zoneinfo import ZoneInfo
+
+    from fieldcheck.calendar import local_month
     from fieldcheck.ranking import services
 
+    url = (
+        f"/api/v1/map/communities?month={local_month(NOW, ZoneInfo(app.config['TIMEZONE']))}"  # the reports'
+    )
     calls = []
     real = services.compute
     monkeypatch.setattr(services, "compute", lambda *a, **k: calls.append(1) or real(*a, **k))
-    app.config["MAP_RANKING_CACHE_SECONDS"] = 60
     for _ in range(3):
-        assert get(client, people["office"], "/api/v1/map/communities?month=2026-05")[0] == 200
+        assert get(client, people["office"], url)[0] == 200
     assert len(calls) == 1
-    app.config["MAP_RANKING_CACHE_SECONDS"] = 0
-    assert get(client, people["office"], "/api/v1/map/communities?month=2026-05")[0] == 200
+    with app.app_context():
+        report = db.session.scalar(select(Report).order_by(Report.id).limit(1))
+        report.instances += 1
+        db.session.commit()
+    assert get(client, people["office"], url)[0] == 200
     assert len(calls) == 2
 
 
