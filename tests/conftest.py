@@ -93,6 +93,30 @@ def app_config(database_url: str, blob_dir: Path | str) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------
+# Order: the long tests first
+
+
+# Tests that take many seconds each (subprocesses, whole-site walks and crawls). With xdist the workers
+# take tests in collection order; these would otherwise come late (tests/web/test_s*, test_t*, test_u*)
+# and leave one worker finishing them while the other is idle. Started first, the many short tests even
+# out the ends. (xdist groups still go before everything: loadgroup sends the largest groups first.)
+LONG_TESTS = (
+    "tests/test_demo_command.py",
+    "tests/web/test_two_processes.py",
+    "tests/web/test_serve.py",
+    "tests/web/test_hostile_inputs.py::test_no_route_answers_5xx_or_stores_anything_for_hostile_input",
+    "tests/web/test_security_headers.py::test_every_page_of_each_role_carries_the_policy_and_satisfies_it",
+    "tests/test_code_quality.py",
+    "tests/test_demo_activity.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Move the LONG_TESTS to the front, keeping the order within each part (a stable sort)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_TESTS))
+
+
+# --------------------------------------------------------------------------------------------------
 # URL builders made once per process
 
 
