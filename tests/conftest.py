@@ -112,8 +112,30 @@ LONG_TESTS = (
 
 
 def pytest_collection_modifyitems(config, items):
-    """Move the LONG_TESTS to the front, keeping the order within each part (a stable sort)."""
+    """Move the LONG_TESTS to the front, keeping the order within each part (a stable sort), and on an
+    xdist worker give each xdist_group's tests their group (see :func:`_name_xdist_groups`)."""
     items.sort(key=lambda item: not item.nodeid.startswith(LONG_TESTS))
+    if getattr(config.option, "loadgroup", False):
+        _name_xdist_groups(items)
+
+
+def _name_xdist_groups(items) -> None:
+    """``--dist loadgroup`` keeps an xdist_group's tests on one worker by the "@group" its workers add to
+    their node ids. pytest-xdist 3.8 adds it to ``item._nodeid``, which pytest 9.2 no longer reads (the
+    id is ``item._id``, a NodeId): the groups were split over the workers, and each worker built the
+    seed-demo snapshot and the demo's first start again. Add the suffix where it is missing."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        suffix = "@" + "_".join(names)
+        if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = NodeId.parse(item.nodeid + suffix)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -142,3 +142,31 @@ def test_url_builders_reused_across_apps_are_the_ones_werkzeug_would_make(tmp_pa
         from flask import url_for
 
         assert url_for("static", filename="app.css", v="1") == "/static/app.css?v=1"
+
+
+def test_an_xdist_groups_tests_carry_its_name_in_their_node_ids():
+    """--dist loadgroup reads the group from the "@name" at the end of each node id (tests/conftest.py adds
+    it where pytest-xdist's own suffix is lost)."""
+    from _pytest.nodeid import NodeId
+
+    from tests.conftest import _name_xdist_groups
+
+    class Item:
+        def __init__(self, nodeid, *groups):
+            self._id = NodeId.parse(nodeid)
+            self.marks = [pytest.mark.xdist_group(g).mark for g in groups]
+
+        @property
+        def nodeid(self):
+            return str(self._id)
+
+        def iter_markers(self, name):
+            return iter(m for m in self.marks if m.name == name)
+
+    grouped = Item("tests/web/test_cli.py::test_x[sqlite-admin]", "seed-demo")
+    already = Item("tests/web/test_cli.py::test_y[sqlite]@seed-demo", "seed-demo")
+    alone = Item("tests/web/test_cli.py::test_z[sqlite]")
+    _name_xdist_groups([grouped, already, alone])
+    assert grouped.nodeid == "tests/web/test_cli.py::test_x[sqlite-admin]@seed-demo"
+    assert already.nodeid == "tests/web/test_cli.py::test_y[sqlite]@seed-demo"
+    assert alone.nodeid == "tests/web/test_cli.py::test_z[sqlite]"
