@@ -27,6 +27,7 @@ import pytest
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.routing import Rule
 
 from fieldcheck import create_app
 from fieldcheck.config import normalise_database_url
@@ -89,6 +90,90 @@ def app_config(database_url: str, blob_dir: Path | str) -> dict:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": None,
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Order: the long tests first
+
+
+# Tests that take many seconds each (subprocesses, whole-site walks and crawls). With xdist the workers
+# take tests in collection order; these would otherwise come late (tests/web/test_s*, test_t*, test_u*)
+# and leave one worker finishing them while the other is idle. Started first, the many short tests even
+# out the ends. (xdist groups still go before everything: loadgroup sends the largest groups first.)
+LONG_TESTS = (
+    "tests/test_demo_command.py",
+    "tests/web/test_two_processes.py",
+    "tests/web/test_serve.py",
+    "tests/web/test_hostile_inputs.py::test_no_route_answers_5xx_or_stores_anything_for_hostile_input",
+    "tests/web/test_security_headers.py::test_every_page_of_each_role_carries_the_policy_and_satisfies_it",
+    "tests/test_code_quality.py",
+    "tests/test_demo_activity.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Move the LONG_TESTS to the front, keeping the order within each part (a stable sort), and on an
+    xdist worker give each xdist_group's tests their group (see :func:`_name_xdist_groups`)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_TESTS))
+    if getattr(config.option, "loadgroup", False):
+        _name_xdist_groups(items)
+
+
+def _name_xdist_groups(items) -> None:
+    """``--dist loadgroup`` keeps an xdist_group's tests on one worker by the "@group" its workers add to
+    their node ids. pytest-xdist 3.8 adds it to ``item._nodeid``, which pytest 9.2 no longer reads (the
+    id is ``item._id``, a NodeId): the groups were split over the workers, and each worker built the
+    seed-demo snapshot and the demo's first start again. Add the suffix where it is missing."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        suffix = "@" + "_".join(names)
+        if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
+# --------------------------------------------------------------------------------------------------
+# URL builders made once per process
+
+
+def _builder_key(rule, append_unknown: bool) -> tuple:
+    """What werkzeug's generated URL builder for ``rule`` is made of: the rule's text and parsed parts,
+    its defaults (names and, for a default that fills a part of the rule, the text it puts there) and
+    whether unknown arguments are appended as a query string (see ``Rule._compile_builder``)."""
+    defaults = rule.defaults or {}
+    filled = tuple(
+        (name, rule._converters[name].to_url(value))
+        for name, value in defaults.items()
+        if name in rule._converters
+    )
+    return (rule.rule, tuple(rule._trace), tuple(defaults), filled, append_unknown)
+
+
+def _cached_compile_builder(compile_builder):
+    """Every test makes its own app, and werkzeug generates and compiles the Python source of two URL
+    builders per route for each (about 85% of ``create_app``'s time, ~1,300 compiles per app). The
+    builder is a plain function of the rule's text, parts and defaults that reads the rule's converters
+    through its ``self`` argument when called, so the one compiled for an equal rule is reused: the same
+    code, unbound, bound to each rule as werkzeug binds its own (tests/test_fixtures.py checks this)."""
+    builders: dict[tuple, object] = {}
+
+    def compile_once(self, append_unknown: bool = True):
+        key = _builder_key(self, append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    compile_once.uncached = compile_builder
+    return compile_once
+
+
+Rule._compile_builder = _cached_compile_builder(Rule._compile_builder)
 
 
 # --------------------------------------------------------------------------------------------------

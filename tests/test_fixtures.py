@@ -119,3 +119,54 @@ def test_made_reports_take_moves_and_columns(app, make_report):
         assert db.session.scalar(select(func.count(Report.id))) == 1
     with pytest.raises(Conflict):
         make_report(moves=[Action.ACCEPT])  # the rules refuse a move the state does not allow
+
+
+def test_url_builders_reused_across_apps_are_the_ones_werkzeug_would_make(tmp_path):
+    """tests/conftest.py reuses werkzeug's compiled URL builders between the tests' apps: each route's
+    builder is the code werkzeug compiles for that route (its constants and argument names included)."""
+    from werkzeug.routing import Rule
+
+    def made_of(function) -> tuple:
+        code = function.__code__
+        return (code.co_code, code.co_consts, code.co_names, code.co_varnames, function.__defaults__)
+
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'x.db'}", tmp_path / "blobs"))
+    rules = list(app.url_map.iter_rules())
+    assert len(rules) > 100
+    for rule in rules:
+        for append_unknown, bound in ((False, rule._build), (True, rule._build_unknown)):
+            fresh = Rule._compile_builder.uncached(rule, append_unknown)
+            assert bound.__self__ is rule
+            assert made_of(bound.__func__) == made_of(fresh), rule.rule
+    with app.test_request_context():
+        from flask import url_for
+
+        assert url_for("static", filename="app.css", v="1") == "/static/app.css?v=1"
+
+
+def test_an_xdist_groups_tests_carry_its_name_in_their_node_ids():
+    """--dist loadgroup reads the group from the "@name" at the end of each node id (tests/conftest.py adds
+    it where pytest-xdist's own suffix is lost)."""
+    from _pytest.nodeid import NodeId
+
+    from tests.conftest import _name_xdist_groups
+
+    class Item:
+        def __init__(self, nodeid, *groups):
+            self._id = NodeId.parse(nodeid)
+            self.marks = [pytest.mark.xdist_group(g).mark for g in groups]
+
+        @property
+        def nodeid(self):
+            return str(self._id)
+
+        def iter_markers(self, name):
+            return iter(m for m in self.marks if m.name == name)
+
+    grouped = Item("tests/web/test_cli.py::test_x[sqlite-admin]", "seed-demo")
+    already = Item("tests/web/test_cli.py::test_y[sqlite]@seed-demo", "seed-demo")
+    alone = Item("tests/web/test_cli.py::test_z[sqlite]")
+    _name_xdist_groups([grouped, already, alone])
+    assert grouped.nodeid == "tests/web/test_cli.py::test_x[sqlite-admin]@seed-demo"
+    assert already.nodeid == "tests/web/test_cli.py::test_y[sqlite]@seed-demo"
+    assert alone.nodeid == "tests/web/test_cli.py::test_z[sqlite]"

@@ -25,7 +25,7 @@ from fieldcheck.months import Month
 from fieldcheck.ranking.models import RankingSnapshot
 from fieldcheck.reports.models import Event, Photo, Report, Visit
 from tests.conftest import login
-from tests.web.reporting import blob_files, post_report, token_for
+from tests.web.reporting import blob_files
 
 ROLES = ("anonymous", "inspector", "community", "office", "admin")
 USERS = {"inspector": "insp", "community": "c1", "office": "office", "admin": "admin"}
@@ -135,9 +135,13 @@ def good_values() -> dict[str, str]:
 
 
 @pytest.fixture
-def world(app, client, district, make_user, monkeypatch):
-    """Users of each role, one filed report (with a photo) and the path values that name real things."""
+def world(app, people, make_report, monkeypatch):
+    """Users of each role (the `people` template's insp, c1, office and admin, with their API tokens),
+    one dispatched report with a photo (rows and files from the report factory: filing is not the
+    subject here) and the path values that name real things."""
     from werkzeug.security import generate_password_hash
+
+    from fieldcheck.reports.models import Photo
 
     # An unknown username is checked against a dummy hash of production cost; the suite's users are cheap.
     monkeypatch.setattr(
@@ -145,11 +149,12 @@ def world(app, client, district, make_user, monkeypatch):
         generate_password_hash("x", "pbkdf2:sha256:1000"),
         raising=False,
     )
-    for role, name in USERS.items():
-        kwargs = {"community": "C001"} if role == "community" else {}
-        make_user(role, username=name, **kwargs)
-    headers = {role: token_for(client, name) for role, name in USERS.items()}
-    report = post_report(client, headers["inspector"]).get_json()
+    headers = {role: people[name] for role, name in USERS.items()}
+    report_id = make_report("dispatched", community="C001", inspector="insp")
+    with app.app_context():
+        photo_id = db.session.scalar(select(func.min(Photo.id)).where(Photo.report_id == report_id))
+        db.session.remove()
+    report = {"id": report_id, "photos": [{"id": photo_id}]}
     good_path = {
         "report_id": str(report["id"]),
         "photo_id": str(report["photos"][0]["id"]),

@@ -18,9 +18,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import func, select
 
+from fieldcheck.extensions import db
+from fieldcheck.reports.models import Photo
 from tests.openapi_spec import api_spec
-from tests.web.reporting import post_report, token_for
 
 SPEC = api_spec()
 
@@ -34,7 +36,9 @@ SENT: dict[str, int] = {}
 
 
 @pytest.fixture
-def api_world(app, client, district, make_user, monkeypatch):
+def api_world(app, people, make_report, monkeypatch):
+    """The users of each role with their tokens (the `people` template) and report 1 with photo 1 (made by
+    the report factory: filing is not the subject here, and this runs once per operation and backend)."""
     from werkzeug.security import generate_password_hash
 
     monkeypatch.setattr(
@@ -42,12 +46,11 @@ def api_world(app, client, district, make_user, monkeypatch):
         generate_password_hash("x", "pbkdf2:sha256:1000"),
         raising=False,
     )
-    make_user("inspector", username="insp")
-    make_user("community", username="c1", community="C001")
-    make_user("office", username="office")
-    make_user("admin", username="admin")
-    headers = {role: (token_for(client, name) if name else {}) for role, name in ROLES.items()}
-    assert post_report(client, headers["inspector"]).status_code == 201  # report 1 and photo 1 exist
+    headers = {role: (dict(people[name]) if name else {}) for role, name in ROLES.items()}
+    assert make_report("dispatched", community="C001", inspector="insp") == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.min(Photo.id))) == 1  # report 1 and photo 1 exist
+        db.session.remove()
     return app, headers
 
 

@@ -7,7 +7,6 @@ style attribute or element, and no javascript: link, which the policy would bloc
 
 from __future__ import annotations
 
-import io
 import re
 from collections import deque
 from html.parser import HTMLParser
@@ -17,8 +16,6 @@ import pytest
 
 from fieldcheck.web import CONTENT_SECURITY_POLICY
 from tests.conftest import login
-from tests.photo_factory import jpeg
-from tests.web.reporting import post_report
 
 OUTSIDE = ("34.60", "112.30")
 
@@ -109,22 +106,14 @@ def crawl(client, start: str = "/", limit: int = 150) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def activity(app, client, people):
-    """Reports in several states: dispatched, rectified (with after-photos), outside every community."""
-    ids = []
-    for fields in ({}, {}, {"lat": OUTSIDE[0], "lon": OUTSIDE[1]}):
-        response = post_report(client, people["insp"], **fields)
-        assert response.status_code == 201, response.get_json()
-        ids.append(response.get_json()["id"])
-    data = {"note": "已清理", "photos": [(io.BytesIO(jpeg(seed=7)), "after.jpg")]}
-    response = client.post(
-        f"/api/v1/reports/{ids[1]}/rectify",
-        data=data,
-        headers=people["c1"],
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 200, response.get_json()
-    return ids
+def activity(people, make_report):
+    """Reports in several states: dispatched, rectified (with an after-photo), outside every community.
+    Made by the report factory (the crawl is the subject, not filing; 6 tests x 2 backends set this up)."""
+    return [
+        make_report("dispatched", community="C001", inspector="insp"),
+        make_report("rectified", community="C001", inspector="insp"),
+        make_report("reported", inspector="insp", lat=float(OUTSIDE[0]), lon=float(OUTSIDE[1])),
+    ]
 
 
 @pytest.mark.parametrize("who", ["insp", "c1", "sd1", "office", "admin"])
