@@ -217,6 +217,10 @@ def not_inspected(month: str, tz: ZoneInfo) -> list[Community]:
     return list(db.session.scalars(query))
 
 
+#: What a list of visits shows of each (the API adds the photos).
+VISIT_LOADS = (selectinload(Visit.community), selectinload(Visit.spot))
+
+
 def _own_visits(query: Select, inspector_id: int, since: datetime, until: datetime) -> Select:
     return query.where(
         Visit.inspector_id == inspector_id, Visit.observed_at >= since, Visit.observed_at < until
@@ -230,6 +234,7 @@ def page_of_visits(
     *,
     key: tuple[datetime, int] | None = None,
     per_page: int = 50,
+    loads=VISIT_LOADS,
 ) -> tuple[list[Visit], bool]:
     """One page of an inspector's own visits observed in [since, until), newest first (the id breaks
     ties), after the cursor's row, and whether more follow: a range on ix_visit_inspector_observed."""
@@ -240,9 +245,7 @@ def page_of_visits(
             Visit.observed_at <= observed, or_(Visit.observed_at < observed, Visit.id < visit_id)
         )
     rows = db.session.scalars(
-        query.options(selectinload(Visit.community), selectinload(Visit.spot))
-        .order_by(Visit.observed_at.desc(), Visit.id.desc())
-        .limit(per_page + 1)
+        query.options(*loads).order_by(Visit.observed_at.desc(), Visit.id.desc()).limit(per_page + 1)
     ).all()
     return list(rows[:per_page]), len(rows) > per_page
 

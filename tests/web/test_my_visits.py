@@ -80,3 +80,24 @@ def test_no_visits_yet_and_the_tab_on_my_reports(app, browser_for, district, clo
     assert '<span class="count">1</span>' in mine2
     assert insp.get("/inspector/mine/visits?cursor=WzEsMl0x").status_code == 400
     assert browser_for("office").get("/inspector/mine/visits").status_code == 403
+
+
+def test_api_lists_my_visits_by_cursor(app, client, people, district, clock):
+    clock.set(NOW)
+    made = [add_visit(app, "insp", NOW - timedelta(hours=h), spot=h == 2) for h in (3, 2, 1)]
+    october = add_visit(app, "insp", datetime(2026, 10, 31, 15, 0, tzinfo=UTC))
+    add_visit(app, "insp2", NOW)
+    seen, url, first = [], "/api/v1/visits?per_page=2", None
+    while url:
+        body = client.get(url, headers=people["insp"]).get_json()
+        first = first or body
+        seen.append([v["id"] for v in body["visits"]])
+        url = body["next_cursor"] and f"/api/v1/visits?per_page=2&cursor={body['next_cursor']}"
+    assert seen == [[made[2], made[1]], [made[0]]] and first["total"] == 3
+    assert first["visits"][1]["spot"].startswith("S-") and first["visits"][0]["community"]["code"] == "C001"
+    october_page = client.get("/api/v1/visits?month=2026-10", headers=people["insp"]).get_json()
+    assert [v["id"] for v in october_page["visits"]] == [october]
+    bad = client.get("/api/v1/visits?month=2026-13", headers=people["insp"])
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_month"
+    assert client.get("/api/v1/visits?cursor=x", headers=people["insp"]).status_code == 400
+    assert client.get("/api/v1/visits", headers=people["office"]).status_code == 403
