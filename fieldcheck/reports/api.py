@@ -12,14 +12,17 @@ from zoneinfo import ZoneInfo
 from flask import Response, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from .. import links, paging, settings
 from .. import permissions as perm
 from ..api.describe import MULTIPART, Answer, documented
 from ..api.views import bp
+from ..calendar import local_month
 from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..inputs import parse_whole_number
+from ..months import Month
 from ..storage_http import blob_response
 from ..types import utcnow
 from ..web import current_principal, require
@@ -100,7 +103,8 @@ def cursor_key(cursor: str) -> tuple[datetime, int]:
 
 
 def cursor_after(report) -> str:
-    """The cursor continuing a ``queries.NEWEST_FIRST`` list after this report."""
+    """The cursor continuing a ``queries.NEWEST_FIRST`` list after this report (or an inspector's list
+    of visits after this visit: the same key, observed_at then id)."""
     since_epoch = report.observed_at - datetime(1970, 1, 1, tzinfo=UTC)
     return paging.encode((since_epoch // timedelta(microseconds=1), report.id))
 
@@ -137,6 +141,41 @@ def list_reports():
     }
     if cursor is None:
         body.update(page=page, total=queries.count_reports(p, f, now=now))
+    return jsonify(body)
+
+
+@bp.get("/visits")
+@documented(
+    "The inspector's own visits (inspections that found no problem) observed in a local month of the city "
+    "(this one by default), newest first, paged by cursor; inspectors only (403 for other roles)",
+    query=s.VisitQuery,
+    responses={200: Answer("one page", s.VisitPage)},
+    errors=(400, 401, 403),
+)
+def list_visits():
+    p = current_principal()
+    require(perm.can_file_report(p))
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    month = request.args.get("month") or local_month(utcnow(), tz)
+    since, until = Month.parse(month).bounds(tz)
+    per_page = _int_arg("per_page", 50, 1, 200)
+    cursor = request.args.get("cursor") or None
+    rows, more = queries.page_of_visits(
+        p.user_id,
+        since,
+        until,
+        key=cursor_key(cursor) if cursor else None,
+        per_page=per_page,
+        loads=(*queries.VISIT_LOADS, selectinload(Visit.photos)),
+    )
+    shown = settings.disclosure_for(p)
+    body = {
+        "per_page": per_page,
+        "next_cursor": cursor_after(rows[-1]) if more else None,
+        "visits": [serialize.visit(v, shown) for v in rows],
+    }
+    if cursor is None:
+        body["total"] = queries.count_visits(p.user_id, since, until)
     return jsonify(body)
 
 

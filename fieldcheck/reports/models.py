@@ -115,6 +115,8 @@ class Visit(db.Model):
         CheckConstraint(_in("location_source", LOCATION_SOURCES), name="location_source"),
         CheckConstraint("(lat IS NULL) = (lon IS NULL)", name="lat_lon_together"),
         Index("ix_visit_community_observed", "community_id", "observed_at"),
+        # My reports' visits: an inspector's, newest first, paged by cursor (observed_at, id).
+        Index("ix_visit_inspector_observed", "inspector_id", "observed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

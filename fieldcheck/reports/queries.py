@@ -215,3 +215,41 @@ def not_inspected(month: str, tz: ZoneInfo) -> list[Community]:
         .order_by(Community.code)
     )
     return list(db.session.scalars(query))
+
+
+#: What a list of visits shows of each (the API adds the photos).
+VISIT_LOADS = (selectinload(Visit.community), selectinload(Visit.spot))
+
+
+def _own_visits(query: Select, inspector_id: int, since: datetime, until: datetime) -> Select:
+    return query.where(
+        Visit.inspector_id == inspector_id, Visit.observed_at >= since, Visit.observed_at < until
+    )
+
+
+def page_of_visits(
+    inspector_id: int,
+    since: datetime,
+    until: datetime,
+    *,
+    key: tuple[datetime, int] | None = None,
+    per_page: int = 50,
+    loads=VISIT_LOADS,
+) -> tuple[list[Visit], bool]:
+    """One page of an inspector's own visits observed in [since, until), newest first (the id breaks
+    ties), after the cursor's row, and whether more follow: a range on ix_visit_inspector_observed."""
+    query = _own_visits(select(Visit), inspector_id, since, until)
+    if key is not None:
+        observed, visit_id = key
+        query = query.where(
+            Visit.observed_at <= observed, or_(Visit.observed_at < observed, Visit.id < visit_id)
+        )
+    rows = db.session.scalars(
+        query.options(*loads).order_by(Visit.observed_at.desc(), Visit.id.desc()).limit(per_page + 1)
+    ).all()
+    return list(rows[:per_page]), len(rows) > per_page
+
+
+def count_visits(inspector_id: int, since: datetime, until: datetime) -> int:
+    query = _own_visits(select(func.count(Visit.id)), inspector_id, since, until)
+    return db.session.scalar(query) or 0

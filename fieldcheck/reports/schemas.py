@@ -184,6 +184,13 @@ class ReportPage(BaseModel):
     reports: list[Report]
 
 
+class VisitPage(BaseModel):
+    per_page: int
+    total: int = optional("visits in the month, over all pages (absent on pages reached by cursor)")
+    next_cursor: str | None = Field(description="the cursor of the next page; null on the last")
+    visits: list[Visit]
+
+
 # --- what is filed ----------------------------------------------------------------------------------------
 # Documentation of the multipart forms; reports/intake.py reads them with the codes its tests pin.
 
@@ -265,3 +272,13 @@ class ReportQuery(ReportFilterQuery):
 class PhotoPath(BaseModel):
     photo_id: int
     variant: Literal["display", "thumb", "original"]
+
+
+class VisitQuery(BaseModel):
+    month: str = month_field("observed in that local month of the city (default: this month)")
+    cursor: str = optional(
+        "next_cursor of the previous page: continues with no visit repeated or skipped while visits are "
+        "recorded",
+        max_length=200,
+    )
+    per_page: int = Field(default=50, ge=1, le=200)

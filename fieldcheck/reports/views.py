@@ -173,6 +173,35 @@ def mine():
         to_verify=to_verify,
         # For inspectors of every level: the district's communities nobody has checked yet this month.
         not_inspected=queries.not_inspected(month, tz),
+        visits_total=queries.count_visits(p.user_id, since, until),
+    )
+
+
+#: My reports' other tab: this month's visits ("inspected, no problem") a page at a time (by cursor).
+VISITS_PAGE = 50
+
+
+@bp.get("/mine/visits")
+@login_required
+def my_visits():
+    """The inspector's own visits of the month, newest first, paged by cursor like their reports."""
+    p = current_principal()
+    require(perm.can_file_report(p))
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    now = utcnow()
+    month = local_month(now, tz)
+    since, until = month_bounds(month, tz)
+    cursor = request.args.get("cursor") or None
+    rows, more = queries.page_of_visits(
+        p.user_id, since, until, key=cursor_key(cursor) if cursor else None, per_page=VISITS_PAGE
+    )
+    return render_template(
+        "reports/my_visits.html",
+        visits=rows,
+        next_cursor=cursor_after(rows[-1]) if more and rows else None,
+        first_page=cursor is None,
+        visits_total=queries.count_visits(p.user_id, since, until),
+        month=month,
     )
 
 

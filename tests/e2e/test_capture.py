@@ -414,3 +414,11 @@ def test_inspected_no_problem_records_a_visit_where_the_phone_is(live_server, ph
         finally:
             db.session.remove()
     assert all_reports(app) == []
+    # My reports' Visits tab lists it (issue #14), on a phone's width.
+    page.goto(f"{live_server.url}/inspector/mine")
+    page.locator("#tab-visits").tap()
+    expect(page).to_have_url(f"{live_server.url}/inspector/mine/visits")
+    expect(page.locator("#tab-visits")).to_have_attribute("aria-current", "page")
+    expect(page.locator("li.visit")).to_have_count(1)
+    expect(page.locator("li.visit")).to_contain_text(community_name(app, code))
+    assert_no_horizontal_scroll(page)

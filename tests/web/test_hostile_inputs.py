@@ -205,6 +205,7 @@ PAGE_FIELDS = {
     "ranking.index": ["month"],
     "home.subdistrict": ["community", "cursor"],
     "reports.mine": ["cursor"],
+    "reports.my_visits": ["cursor"],
     "workflow.office_queue": ["cursor", "subdistrict", "community", "item"],
     "home.community": ["tab", "cursor"],
     "admin.settings_page": ["document.issuer", "document.number_pattern", "disclosure.inspector"],
