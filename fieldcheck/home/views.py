@@ -99,13 +99,18 @@ def community():
             context["error"] = exc.translated(gettext)
             return render_template("home/community.html", **context), exc.status
         return render_template("home/community.html", **context)
-    rows = workflow_queries.open_items(p, now)
+    try:
+        rows, next_cursor = workflow_queries.open_page(p, now, cursor=request.args.get("cursor") or None)
+    except DomainError as exc:
+        context["error"] = exc.translated(gettext)
+        return render_template("home/community.html", **context, rows=[], groups=[]), exc.status
     counts = workflow_queries.counts_by_community(p, now, community_id=p.community_id)
     standing = _standing(p, now)
     return render_template(
         "home/community.html",
         **context,
         rows=rows,
+        next_cursor=next_cursor,
         groups=page.grouped(rows),
         counts=counts[0] if counts else None,
         standing=standing,
@@ -127,13 +132,16 @@ def subdistrict():
         chosen = next((c.community for c in counts if c.community.code == code), None)
         if chosen is None:
             abort(404)
-    rows = workflow_queries.open_items(p, now, community_id=chosen.id if chosen else None)
+    rows, next_cursor = workflow_queries.open_page(
+        p, now, community_id=chosen.id if chosen else None, cursor=request.args.get("cursor") or None
+    )
     standing = _standing(p, now)
     return render_template(
         "home/subdistrict.html",
         subdistrict=current_user.subdistrict,
         counts=counts,
         rows=rows,
+        next_cursor=next_cursor,
         chosen=chosen,
         now=now,
         standing=standing,

@@ -114,7 +114,7 @@ def cursor_after(report) -> str:
 )
 def list_reports():
     """Filtered (``reports.search``), newest first, paged by ``cursor`` (or by ``page`` for older clients:
-    the first page and every ``page`` answer also carry ``total``)."""
+    the first page and every ``page`` answer also carry ``total``, counted up to ``queries.TOTAL_CAP``)."""
     p = current_principal()
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     f = search.parse_filter(request.args, tz)
@@ -135,7 +135,8 @@ def list_reports():
         "reports": [serialize.report(r, now=now, originals=originals) for r in rows],
     }
     if cursor is None:
-        body.update(page=page, total=queries.count_reports(p, f, now=now))
+        total = queries.count_reports(p, f, now=now, cap=queries.TOTAL_CAP)
+        body.update(page=page, total=min(total, queries.TOTAL_CAP), total_capped=total > queries.TOTAL_CAP)
     return jsonify(body)
 
 

@@ -16,8 +16,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import DDL
 
 from ..auth.models import User
 from ..checklist.models import ChecklistItem
@@ -49,6 +51,11 @@ class Report(db.Model):
         Index("ix_report_inspector_observed", "inspector_id", "observed_at"),
         Index("ix_report_status_due", "status", "due_at"),
         Index("ix_report_status_id", "status", "id"),  # the office's queues, oldest first by cursor
+        # Counts of open items per community (open, overdue: the landing pages, the map's colours), of the
+        # office's queues and a queue's items, read from the index alone (no table rows) at a city's scale.
+        Index(
+            "ix_report_status_counts", "status", "suspension_requested", "community_id", "due_at", "item_id"
+        ),
         Index("ix_report_community_due", "community_id", "due_at"),
         # The monthly ranking's loader selects reports observed in the month, due in it, or closed in the
         # repeat window (ranking/services.py): one range index for each, combined by the planner.
@@ -57,6 +64,16 @@ class Report(db.Model):
         Index("ix_report_closed_at", "closed_at"),
         # The map's points by bounding box (fieldcheck/map/queries.py): a range on lon, lat checked in the index.
         Index("ix_report_lon_lat", "lon", "lat"),
+        # A list's word search (``q``) in the notes: trigrams on PostgreSQL (pg_trgm, GIN), which serve
+        # ILIKE '%word%' for words of three characters or more. SQLite keeps its LIKE scan: its copy of
+        # the index is partial with an always-false condition, so it holds no entry and costs nothing.
+        Index(
+            "ix_report_note_trgm",
+            "note",
+            postgresql_using="gin",
+            postgresql_ops={"note": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,6 +211,14 @@ class Photo(db.Model):
     report: Mapped[Report | None] = relationship(back_populates="photos")
     visit: Mapped[Visit | None] = relationship(back_populates="photos")
     event: Mapped[Event | None] = relationship(back_populates="photos")
+
+
+# The trigram index needs its extension (the migration creates both; this covers ``create_all``).
+event.listen(
+    Report.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 @event.listens_for(Event, "before_update")

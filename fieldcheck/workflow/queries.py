@@ -11,12 +11,14 @@ fix and the deadline passed), and the page tests check that the two agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from .. import paging
 from ..checklist.models import ChecklistItem
+from ..errors import N_, Invalid
 from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..permissions import Principal
@@ -79,17 +81,62 @@ def _rows(query: Select, p: Principal, now: datetime, *, with_actions: bool = Fa
     return out
 
 
+def _open(p: Principal, now: datetime, community_id: int | None):
+    """The open reports query and its order's first key: 0 overdue, 1 with a deadline, 2 without."""
+    query = scoped(select(Report), p).where(Report.status.in_(rules.OPEN))
+    if community_id is not None:
+        query = query.where(Report.community_id == community_id)
+    rank = case((overdue_clause(now), 0), (Report.due_at.is_(None), 2), else_=1)
+    return query, rank
+
+
 def open_items(
     p: Principal, now: datetime, *, community_id: int | None = None, limit: int = 500
 ) -> list[Row]:
     """The open reports the user may see, overdue first, then by deadline (none last), then oldest first."""
-    query = scoped(select(Report), p).where(Report.status.in_(rules.OPEN))
-    if community_id is not None:
-        query = query.where(Report.community_id == community_id)
-    overdue_first = case((overdue_clause(now), 0), else_=1)
-    no_deadline_last = case((Report.due_at.is_(None), 1), else_=0)
-    query = query.order_by(overdue_first, no_deadline_last, Report.due_at, Report.id).limit(limit)
-    return _rows(_loaded(query), p, now)
+    query, rank = _open(p, now, community_id)
+    return _rows(_loaded(query.order_by(rank, Report.due_at, Report.id).limit(limit)), p, now)
+
+
+#: An open-items page's length (the sub-district's and the community's landing pages).
+OPEN_PER_PAGE = 50
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def open_page(
+    p: Principal,
+    now: datetime,
+    *,
+    community_id: int | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> tuple[list[Row], str | None]:
+    """One page of ``open_items``' list after ``cursor`` (keyset: rank, deadline, id), and the cursor of
+    the next page (None on the last). At a city's scale a sub-district has thousands of open items: a page
+    loads and draws ``limit`` of them, whatever the depth. The rank is today's, so an item that fell
+    overdue since the first page shows on the first page again, not on a later one."""
+    limit = limit or OPEN_PER_PAGE
+    query, rank = _open(p, now, community_id)
+    if cursor is not None:
+        after_rank, due_us, after_id = paging.decode(cursor, (int, int, int))
+        try:
+            due = _EPOCH + timedelta(microseconds=due_us) if after_rank != 2 else None
+        except OverflowError:
+            raise Invalid(N_("cursor is not one this list gave."), code="invalid_cursor") from None
+        same_rank = (
+            Report.id > after_id
+            if due is None
+            else or_(Report.due_at > due, and_(Report.due_at == due, Report.id > after_id))
+        )
+        query = query.where(or_(rank > after_rank, and_(rank == after_rank, same_rank)))
+    rows = _rows(_loaded(query.order_by(rank, Report.due_at, Report.id).limit(limit + 1)), p, now)
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    due_at = last.report.due_at
+    last_rank = 0 if last.overdue else (2 if due_at is None else 1)
+    due_us = 0 if due_at is None else (due_at - _EPOCH) // timedelta(microseconds=1)
+    return rows[:limit], paging.encode((last_rank, due_us, last.report.id))
 
 
 def queue(
@@ -138,7 +185,11 @@ def queue_counts(p: Principal) -> dict[str, int]:
             case((and_(Report.status == rules.DISPATCHED, Report.suspension_requested.is_not(None)), 1))
         ).label("suspensions"),
     ]
-    row = db.session.execute(scoped(select(*columns).select_from(Report), p)).one()
+    waiting = or_(
+        Report.status.in_((rules.RECTIFIED, rules.APPEALED, rules.REPORTED)),
+        and_(Report.status == rules.DISPATCHED, Report.suspension_requested.is_not(None)),
+    )  # only the queues' rows, from ix_report_status_counts, not the whole table
+    row = db.session.execute(scoped(select(*columns).select_from(Report), p).where(waiting)).one()
     return dict(row._mapping)
 
 
