@@ -57,6 +57,9 @@ class Report(db.Model):
             "ix_report_status_counts", "status", "suspension_requested", "community_id", "due_at", "item_id"
         ),
         Index("ix_report_community_due", "community_id", "due_at"),
+        # The lists' item and category filters within a scope (a sub-district's, a community's): both
+        # conditions in one index, so a page's total is counted from the index alone.
+        Index("ix_report_item_community", "item_id", "community_id"),
         # The monthly ranking's loader selects reports observed in the month, due in it, or closed in the
         # repeat window (ranking/services.py): one range index for each, combined by the planner.
         Index("ix_report_observed_at", "observed_at"),
@@ -81,7 +84,7 @@ class Report(db.Model):
     # SHA-256 of the report's content as first received: a resend with the same client_id must match it.
     content_hash: Mapped[str] = mapped_column(String(64))
     inspector_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
     boundary_version_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_version.id"))
     spot_id: Mapped[int | None] = mapped_column(ForeignKey("spot.id"), index=True)
