@@ -51,10 +51,17 @@ class Report(db.Model):
         Index("ix_report_inspector_observed", "inspector_id", "observed_at"),
         Index("ix_report_status_due", "status", "due_at"),
         Index("ix_report_status_id", "status", "id"),  # the office's queues, oldest first by cursor
-        # Counts of open items per community (open, overdue: the landing pages, the map's colours), of the
-        # office's queues and a queue's items, read from the index alone (no table rows) at a city's scale.
+        # The open items of a scope (the landing pages' lists, paged by rank, deadline and id) and counts of
+        # open items per community (the landing pages, the map's colours), of the office's queues and a
+        # queue's items: read from the index alone (no table rows) at a city's scale.
         Index(
-            "ix_report_status_counts", "status", "suspension_requested", "community_id", "due_at", "item_id"
+            "ix_report_status_counts",
+            "status",
+            "community_id",
+            "due_at",
+            "id",
+            "suspension_requested",
+            "item_id",
         ),
         Index("ix_report_community_due", "community_id", "due_at"),
         # The lists' item and category filters within a scope (a sub-district's, a community's): both

@@ -1,4 +1,4 @@
-"""report index (status, suspension_requested, community_id, due_at, item_id): open and queue counts, a queue's items, from the index alone
+"""report index (status, community_id, due_at, id, suspension_requested, item_id): open items and counts from the index
 
 Revision ID: a9d4e2b7c6f1
 Revises: f3a8c1d5e7b9
@@ -19,7 +19,7 @@ def upgrade():
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.create_index(
             'ix_report_status_counts',
-            ['status', 'suspension_requested', 'community_id', 'due_at', 'item_id'],
+            ['status', 'community_id', 'due_at', 'id', 'suspension_requested', 'item_id'],
             unique=False,
         )
 
