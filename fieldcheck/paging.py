@@ -40,4 +40,6 @@ def decode(cursor: str, shape: Sequence[type]) -> tuple:
         # bool is an int to Python; JSON's true is not a row id.
         if type(value) is not kind or (kind is int and abs(value) >= 2**63):
             raise bad
+        if kind is str and "\x00" in value:  # PostgreSQL takes no NUL in a text parameter
+            raise bad
     return tuple(key)

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import permissions as perm
-from ..calendar import local_month
+from ..calendar import local_month, month_bounds
 from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistItem
 from ..errors import DomainError
@@ -45,9 +45,11 @@ from ..spots import services as spot_services
 from ..types import utcnow
 from ..web import current_principal, require
 from . import queries, services
+from .api import cursor_after, cursor_key
 from .filing import filing_context, uploaded_photos
 from .intake import parse_submission
 from .models import Report
+from .search import ReportFilter
 
 bp = Blueprint("reports", __name__, url_prefix="/inspector")
 
@@ -127,6 +129,13 @@ def submit_visit():
     return _form_post("visit")
 
 
+#: My reports: this month's list a page at a time (by cursor), and today's at most (a day's work).
+MINE_PAGE = 50
+TODAY_MAX = 200
+#: What the lists of My reports show of each report.
+MINE_LOADS = (selectinload(Report.photos), selectinload(Report.item), selectinload(Report.community))
+
+
 @bp.get("/mine")
 @login_required
 def mine():
@@ -135,16 +144,30 @@ def mine():
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     now = utcnow()
     month = local_month(now, tz)
-    rows, total = queries.list_reports(p, tz=tz, month=month, per_page=200)
+    cursor = request.args.get("cursor") or None
+    since, until = month_bounds(month, tz)
+    this_month = ReportFilter(since=since, until=until)
+    rows, more = queries.page_of_reports(
+        p,
+        this_month,
+        now=now,
+        key=cursor_key(cursor) if cursor else None,
+        per_page=MINE_PAGE,
+        loads=MINE_LOADS,
+    )
     start_of_today = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
-    today = [r for r in rows if r.observed_at >= start_of_today]
+    today, _more = queries.page_of_reports(
+        p, ReportFilter(since=start_of_today), now=now, per_page=TODAY_MAX, loads=MINE_LOADS
+    )
     # Rectified reports of any month the inspector may verify on a revisit (workflow.rules.REVISIT_ACTIONS).
     to_verify, _count = queries.list_reports(p, tz=tz, status="rectified", per_page=50)
     return render_template(
         "reports/mine.html",
         today=today,
         month_reports=rows,
-        total=total,
+        next_cursor=cursor_after(rows[-1]) if more and rows else None,
+        first_page=cursor is None,
+        total=queries.count_reports(p, this_month, now=now),
         month=month,
         now=now,
         to_verify=to_verify,

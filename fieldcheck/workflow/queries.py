@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from .. import paging
 from ..checklist.models import ChecklistItem
@@ -26,6 +26,8 @@ from ..reports.models import Event, Photo, Report
 from ..reports.queries import filtered, overdue_clause, place_of, scoped
 from ..reports.search import ReportFilter
 from . import rules
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The queues of the office, each a filter over open reports.
 QUEUES = ("verify", "appeals", "unassigned", "suspensions")
@@ -81,26 +83,21 @@ def _rows(query: Select, p: Principal, now: datetime, *, with_actions: bool = Fa
     return out
 
 
-def _open(p: Principal, now: datetime, community_id: int | None):
-    """The open reports query and its order's first key: 0 overdue, 1 with a deadline, 2 without."""
-    query = scoped(select(Report), p).where(Report.status.in_(rules.OPEN))
-    if community_id is not None:
-        query = query.where(Report.community_id == community_id)
-    rank = case((overdue_clause(now), 0), (Report.due_at.is_(None), 2), else_=1)
-    return query, rank
-
-
 def open_items(
     p: Principal, now: datetime, *, community_id: int | None = None, limit: int = 500
 ) -> list[Row]:
     """The open reports the user may see, overdue first, then by deadline (none last), then oldest first."""
-    query, rank = _open(p, now, community_id)
-    return _rows(_loaded(query.order_by(rank, Report.due_at, Report.id).limit(limit)), p, now)
+    query = scoped(select(Report), p).where(Report.status.in_(rules.OPEN))
+    if community_id is not None:
+        query = query.where(Report.community_id == community_id)
+    overdue_first = case((overdue_clause(now), 0), else_=1)
+    no_deadline_last = case((Report.due_at.is_(None), 1), else_=0)
+    query = query.order_by(overdue_first, no_deadline_last, Report.due_at, Report.id).limit(limit)
+    return _rows(_loaded(query), p, now)
 
 
-#: An open-items page's length (the sub-district's and the community's landing pages).
-OPEN_PER_PAGE = 50
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+def _micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def open_page(
@@ -109,34 +106,38 @@ def open_page(
     *,
     community_id: int | None = None,
     cursor: str | None = None,
-    limit: int | None = None,
+    limit: int = 50,
 ) -> tuple[list[Row], str | None]:
-    """One page of ``open_items``' list after ``cursor`` (keyset: rank, deadline, id), and the cursor of
-    the next page (None on the last). At a city's scale a sub-district has thousands of open items: a page
-    loads and draws ``limit`` of them, whatever the depth. The rank is today's, so an item that fell
-    overdue since the first page shows on the first page again, not on a later one."""
-    limit = limit or OPEN_PER_PAGE
-    query, rank = _open(p, now, community_id)
-    if cursor is not None:
-        after_rank, due_us, after_id = paging.decode(cursor, (int, int, int))
+    """One page of ``open_items`` (overdue first, then by deadline, none last, then by id) after
+    ``cursor``, and the cursor of the next page (None on the last). The cursor keeps the moment the first
+    page was sorted at: an item falling overdue meanwhile keeps its place, so pages neither repeat nor skip
+    (its row still shows it overdue). ``Invalid`` (400) for a cursor this list did not give."""
+    as_of = now
+    query = scoped(select(Report), p).where(Report.status.in_(rules.OPEN))
+    if community_id is not None:
+        query = query.where(Report.community_id == community_id)
+    if cursor:
+        at, bucket, due, report_id = paging.decode(cursor, (int, int, int, int))
         try:
-            due = _EPOCH + timedelta(microseconds=due_us) if after_rank != 2 else None
+            as_of, due_at = EPOCH + timedelta(microseconds=at), EPOCH + timedelta(microseconds=due)
         except OverflowError:
             raise Invalid(N_("cursor is not one this list gave."), code="invalid_cursor") from None
-        same_rank = (
-            Report.id > after_id
-            if due is None
-            else or_(Report.due_at > due, and_(Report.due_at == due, Report.id > after_id))
+    group = case((overdue_clause(as_of), 0), (Report.due_at.is_(None), 2), else_=1)
+    if cursor:
+        within = (
+            Report.id > report_id
+            if bucket == 2
+            else or_(Report.due_at > due_at, and_(Report.due_at == due_at, Report.id > report_id))
         )
-        query = query.where(or_(rank > after_rank, and_(rank == after_rank, same_rank)))
-    rows = _rows(_loaded(query.order_by(rank, Report.due_at, Report.id).limit(limit + 1)), p, now)
-    if len(rows) <= limit:
+        query = query.where(or_(group > bucket, and_(group == bucket, within)))
+    query = query.add_columns(group).order_by(group, Report.due_at, Report.id).limit(limit + 1)
+    found = db.session.execute(_loaded(query)).all()
+    rows = [Row(r, rules.is_overdue(r.status, r.due_at, now)) for r, _group in found[:limit]]
+    if len(found) <= limit:
         return rows, None
-    last = rows[limit - 1]
-    due_at = last.report.due_at
-    last_rank = 0 if last.overdue else (2 if due_at is None else 1)
-    due_us = 0 if due_at is None else (due_at - _EPOCH) // timedelta(microseconds=1)
-    return rows[:limit], paging.encode((last_rank, due_us, last.report.id))
+    last, last_group = found[limit - 1]
+    due_key = _micros(last.due_at) if last.due_at is not None else 0
+    return rows, paging.encode((_micros(as_of), last_group, due_key, last.id))
 
 
 def queue(
@@ -145,22 +146,51 @@ def queue(
     now: datetime,
     *,
     f: ReportFilter | None = None,
-    after_id: int | None = None,
+    after: tuple[str, int] | None = None,
     limit: int = 50,
 ) -> tuple[list[Row], bool]:
-    """One page of one of the office's queues, oldest first (by id, after the cursor's report), narrowed by
-    the filters, with the moves the user may make on each report; and whether more follow.
-    The (status, id) index serves it."""
-    query = _queue_filter(scoped(select(Report), p), name)
+    """One page of one of the office's queues, grouped by community (by its code, reports outside every
+    community first), oldest first within each, after the cursor's ``(community code, report id)``;
+    narrowed by the filters, with the moves the user may make on each report; and whether more follow.
+    The key is fixed by the report, so reports filed meanwhile land before or after the cursor, never both."""
+    # An alias, so that the filters' subqueries on Community stay uncorrelated.
+    place = aliased(Community)
+    group = func.coalesce(place.code, "")
+    query = _queue_filter(scoped(select(Report), p), name).outerjoin(place, place.id == Report.community_id)
     if f is not None:
         query = filtered(query, f, now)
-    if after_id is not None:
-        query = query.where(Report.id > after_id)
-    query = query.order_by(Report.id).limit(limit + 1)
+    if after is not None:
+        code, report_id = after
+        query = query.where(or_(group > code, and_(group == code, Report.id > report_id)))
+    query = query.order_by(group, Report.id).limit(limit + 1)
     # The events carry the community's note on its rectification, appeal or suspension request.
     query = query.options(selectinload(Report.events))
     rows = _rows(_loaded(query), p, now, with_actions=True)
     return rows[:limit], len(rows) > limit
+
+
+def queue_key(row: Row) -> tuple[str, int]:
+    """The cursor key of a queue row: its group's community code ("" outside every community), its id."""
+    return (row.report.community.code if row.report.community else "", row.report.id)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A community's run of rows on one page of a queue (None: reports outside every community)."""
+
+    community: Community | None
+    rows: list[Row]
+
+
+def by_community(rows: list[Row]) -> list[Group]:
+    """A queue page's rows cut into runs of one community each, in the page's order."""
+    groups: list[Group] = []
+    for row in rows:
+        if groups and groups[-1].community is row.report.community:
+            groups[-1].rows.append(row)
+        else:
+            groups.append(Group(row.report.community, [row]))
+    return groups
 
 
 def _queue_filter(query: Select, name: str) -> Select:

@@ -253,16 +253,17 @@ def _queue_page(
     args = {k: request.args[k] for k in QUEUE_FILTERS if request.args.get(k)}
     cursor = request.args.get("cursor") or None
     f = search.parse_filter(args, _tz())
-    after_id = paging.decode(cursor, (int,))[0] if cursor else None
-    rows, more = queries.queue(p, name, now, f=f, after_id=after_id, limit=QUEUE_PAGE)
+    after = paging.decode(cursor, (str, int)) if cursor else None
+    rows, more = queries.queue(p, name, now, f=f, after=after, limit=QUEUE_PAGE)
     return render_template(
         "workflow/queue.html",
         name=name,
         title=_(QUEUE_TITLES[name]),
         titles=QUEUE_TITLES,
         rows=rows,
+        groups=queries.by_community(rows),
         args=args,
-        next_cursor=paging.encode((rows[-1].report.id,)) if more else None,
+        next_cursor=paging.encode(queries.queue_key(rows[-1])) if more else None,
         first_page=cursor is None,
         filters=queries.subdistricts_with_communities(),
         items=queries.items_in_queue(p, name),

@@ -198,7 +198,9 @@ PAGE_FIELDS = {
     "auth.login": ["username", "password", "next"],
     "auth.set_language": ["next"],
     "ranking.index": ["month"],
-    "home.subdistrict": ["community"],
+    "home.subdistrict": ["community", "cursor"],
+    "reports.mine": ["cursor"],
+    "workflow.office_queue": ["cursor", "subdistrict", "community", "item"],
     "home.community": ["tab", "cursor"],
     "admin.settings_page": ["document.issuer", "document.number_pattern", "disclosure.inspector"],
     "reports.submit_report": [

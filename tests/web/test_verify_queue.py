@@ -127,3 +127,82 @@ def test_bulk_accept_refuses_other_roles_garbage_and_a_missing_token(app, browse
     with app.app_context():
         assert db.session.get(Report, report).status == "rectified"
         db.session.remove()
+
+
+def walk(client, url: str, between=None) -> list[list[int]]:
+    """Every page of a queue by its next-page links (``between(n)`` runs after the n-th page)."""
+    pages = []
+    while url:
+        page = html(client.get(url))
+        pages.append(ids(page))
+        if between:
+            between(len(pages))
+        found = re.search(r'id="next-page" href="([^"]+)"', page)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    return pages
+
+
+def test_the_queue_groups_by_community_and_its_cursor_neither_repeats_nor_skips(
+    app, browser_for, make_report, monkeypatch
+):
+    monkeypatch.setattr(views, "QUEUE_PAGE", 2)
+    a1 = make_report("rectified", community="C002")
+    b1 = make_report("rectified", community="C001")
+    c1 = make_report("rectified", community="C003")
+    a2 = make_report("rectified", community="C002")
+    b2 = make_report("rectified", community="C001")
+    office = browser_for("office")
+    page = html(office.get("/office/queue/verify"))
+    # Under each community's heading (its name, its sub-district, its cards on this page), by code.
+    assert re.findall(r'<section class="queue-group" data-community="(\w+)"', page) == ["C001"]
+    head = page.split('data-community="C001"')[1].split("</h2>")[0]
+    assert "王城社区" in head and "西工街道" in head and '<small class="count"' in head and ">2<" in head
+    late = {}
+
+    def file_more(n: int) -> None:
+        if n == 2:  # the cursor now names (C002, a2): one report lands behind it, two ahead
+            late["behind"] = make_report("rectified", community="C001")
+            late["ahead"] = [
+                make_report("rectified", community="C002"),
+                make_report("rectified", community="C003"),
+            ]
+
+    pages = walk(office, "/office/queue/verify", file_more)
+    seen = [i for p in pages for i in p]
+    assert pages[:2] == [[b1, b2], [a1, a2]]
+    assert seen == [b1, b2, a1, a2, late["ahead"][0], c1, late["ahead"][1]]
+    assert late["behind"] not in seen
+    # A cursor naming a community stays a cursor of this list: a forged one of the old shape is refused.
+    assert office.get("/office/queue/verify?cursor=WzVd").status_code == 400
+
+
+def test_the_reject_note_is_checked_on_the_card_and_a_refusal_keeps_what_was_typed(
+    app, browser_for, make_report
+):
+    report = make_report("rectified")
+    office = browser_for("office")
+    page = html(office.get("/office/queue/verify"))
+    card = page.split(f'data-id="{report}"', 1)[1].split("</article>", 1)[0]
+    review = re.search(r'<form class="move move-review".*?</form>', card, re.S)[0]
+    # The browser refuses an empty note (required) and static/js/moves.js one of blanks, with the
+    # server's message (workflow/rules.py strips the note); accepting skips the check.
+    area = re.search(r"<textarea[^>]*>", review)[0]
+    assert " required" in area and 'data-blank="请填写说明此决定的理由。"' in area
+    accept = re.search(r'<button[^>]*/accept"[^>]*>', review)[0]
+    assert "formnovalidate" in accept
+    reject = re.search(r'<button[^>]*/reject"[^>]*>', review)[0]
+    assert "formnovalidate" not in reject
+    assert "js/moves.js" in page
+    # Without the script, the server refuses blanks and shows the queue again with the note as typed.
+    response = office.post(
+        f"/reports/{report}/reject",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "version": version_of(app, report),
+            "note": " \u3000 ",
+            "next": "/office/queue/verify",
+        },
+    )
+    assert response.status_code == 400
+    card = response.get_data(as_text=True).split(f'data-id="{report}"', 1)[1].split("</article>", 1)[0]
+    assert "data-move-error" in card and "> \u3000 </textarea>" in card
