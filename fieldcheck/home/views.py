@@ -102,13 +102,17 @@ def community():
             context["error"] = exc.translated(gettext)
             return render_template("home/community.html", **context), exc.status
         return render_template("home/community.html", **context)
-    rows = workflow_queries.open_items(p, now)
+    # A page of the open items at a time (a cursor this list did not give: 400).
+    rows, next_cursor = workflow_queries.open_page(
+        p, now, cursor=request.args.get("cursor") or None, limit=OPEN_PAGE
+    )
     counts = workflow_queries.counts_by_community(p, now, community_id=p.community_id)
     standing = _standing(p, now)
     return render_template(
         "home/community.html",
         **context,
         rows=rows,
+        next_cursor=next_cursor,
         groups=page.grouped(rows),
         counts=counts[0] if counts else None,
         standing=standing,

@@ -118,7 +118,7 @@ def cursor_after(report) -> str:
 )
 def list_reports():
     """Filtered (``reports.search``), newest first, paged by ``cursor`` (or by ``page`` for older clients:
-    the first page and every ``page`` answer also carry ``total``)."""
+    the first page and every ``page`` answer also carry ``total``, counted up to ``queries.TOTAL_CAP``, except a search for words)."""
     p = current_principal()
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     f = search.parse_filter(request.args, tz)
@@ -140,7 +140,10 @@ def list_reports():
         "reports": [serialize.report(r, now=now, originals=originals, disclosure=shown) for r in rows],
     }
     if cursor is None:
-        body.update(page=page, total=queries.count_reports(p, f, now=now))
+        body["page"] = page
+    if cursor is None and not f.words:  # counting a word search reads every note that matches
+        total = queries.count_reports(p, f, now=now, cap=queries.TOTAL_CAP)
+        body.update(total=min(total, queries.TOTAL_CAP), total_capped=total > queries.TOTAL_CAP)
     return jsonify(body)
 
 

@@ -16,8 +16,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import DDL
 
 from ..auth.models import User
 from ..checklist.models import ChecklistItem
@@ -49,7 +51,22 @@ class Report(db.Model):
         Index("ix_report_inspector_observed", "inspector_id", "observed_at"),
         Index("ix_report_status_due", "status", "due_at"),
         Index("ix_report_status_id", "status", "id"),  # the office's queues, oldest first by cursor
+        # The open items of a scope (the landing pages' lists, paged by rank, deadline and id) and counts of
+        # open items per community (the landing pages, the map's colours), of the office's queues and a
+        # queue's items: read from the index alone (no table rows) at a city's scale.
+        Index(
+            "ix_report_status_counts",
+            "status",
+            "community_id",
+            "due_at",
+            "id",
+            "suspension_requested",
+            "item_id",
+        ),
         Index("ix_report_community_due", "community_id", "due_at"),
+        # The lists' item and category filters within a scope (a sub-district's, a community's): both
+        # conditions in one index, so a page's total is counted from the index alone.
+        Index("ix_report_item_community", "item_id", "community_id"),
         # The monthly ranking's loader selects reports observed in the month, due in it, or closed in the
         # repeat window (ranking/services.py): one range index for each, combined by the planner.
         Index("ix_report_observed_at", "observed_at"),
@@ -57,6 +74,16 @@ class Report(db.Model):
         Index("ix_report_closed_at", "closed_at"),
         # The map's points by bounding box (fieldcheck/map/queries.py): a range on lon, lat checked in the index.
         Index("ix_report_lon_lat", "lon", "lat"),
+        # A list's word search (``q``) in the notes: trigrams on PostgreSQL (pg_trgm, GIN), which serve
+        # ILIKE '%word%' for words of three characters or more. SQLite keeps its LIKE scan: its copy of
+        # the index is partial with an always-false condition, so it holds no entry and costs nothing.
+        Index(
+            "ix_report_note_trgm",
+            "note",
+            postgresql_using="gin",
+            postgresql_ops={"note": "gin_trgm_ops"},
+            sqlite_where=text("0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +91,7 @@ class Report(db.Model):
     # SHA-256 of the report's content as first received: a resend with the same client_id must match it.
     content_hash: Mapped[str] = mapped_column(String(64))
     inspector_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
     boundary_version_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_version.id"))
     spot_id: Mapped[int | None] = mapped_column(ForeignKey("spot.id"), index=True)
@@ -196,6 +223,14 @@ class Photo(db.Model):
     report: Mapped[Report | None] = relationship(back_populates="photos")
     visit: Mapped[Visit | None] = relationship(back_populates="photos")
     event: Mapped[Event | None] = relationship(back_populates="photos")
+
+
+# The trigram index needs its extension (the migration creates both; this covers ``create_all``).
+event.listen(
+    Report.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 @event.listens_for(Event, "before_update")

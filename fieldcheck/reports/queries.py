@@ -46,21 +46,38 @@ def overdue_clause(now: datetime):
     return and_(Report.status.in_(AWAITING_FIX), Report.due_at.is_not(None), Report.due_at < now)
 
 
+#: The shortest word the note's trigram index can find (pg_trgm): a shorter one would read the whole index,
+#: slower than reading the notes themselves.
+TRIGRAM = 3
+
+
 def _word_clause(word: str):
-    """A word found in the note, the item's name (either language) or the community's name."""
+    """A word found in the note, the item's name (either language) or the community's name.
+
+    The items and communities named by the word are looked up first (small tables), so the report
+    query is an OR of plain conditions the planner can combine from indexes: the note's trigram index
+    (PostgreSQL, ``ix_report_note_trgm``), ``item_id`` and ``(community_id, observed_at)``."""
     pattern = like_pattern(word)
-    items = select(ChecklistItem.id).where(
-        or_(
-            ChecklistItem.name_zh.like(pattern, escape="\\"),
-            ChecklistItem.name_en.ilike(pattern, escape="\\"),
+    items = db.session.scalars(
+        select(ChecklistItem.id).where(
+            or_(
+                ChecklistItem.name_zh.like(pattern, escape="\\"),
+                ChecklistItem.name_en.ilike(pattern, escape="\\"),
+            )
         )
-    )
-    communities = select(Community.id).where(Community.name.like(pattern, escape="\\"))
-    return or_(
-        Report.note.ilike(pattern, escape="\\"),
-        Report.item_id.in_(items),
-        Report.community_id.in_(communities),
-    )
+    ).all()
+    communities = db.session.scalars(
+        select(Community.id).where(Community.name.like(pattern, escape="\\"))
+    ).all()
+    if len(word) >= TRIGRAM:
+        found = [Report.note.ilike(pattern, escape="\\")]
+    else:  # no trigram to look up: a scan, which the planner must not take through the trigram index
+        found = [func.lower(Report.note).like(pattern.lower(), escape="\\")]
+    if items:
+        found.append(Report.item_id.in_(items))
+    if communities:
+        found.append(Report.community_id.in_(communities))
+    return or_(*found)
 
 
 def filtered(query: Select, f: ReportFilter, now: datetime) -> Select:
@@ -146,8 +163,16 @@ def page_of_reports(
     return list(rows[:per_page]), len(rows) > per_page
 
 
-def count_reports(p: Principal, f: ReportFilter, *, now: datetime) -> int:
+#: A list's ``total`` counts no further: past it, a count reads every matching row (the whole table for
+#: the office's unfiltered list, 0.1-0.3 s at a million reports) to print a number nobody pages through.
+TOTAL_CAP = 10_000
+
+
+def count_reports(p: Principal, f: ReportFilter, *, now: datetime, cap: int | None = None) -> int:
+    """How many reports match; with ``cap``, at most ``cap + 1`` rows are read (so ``> cap`` means more)."""
     query = filtered(scoped(select(Report.id), p), f, now)
+    if cap is not None:
+        query = query.limit(cap + 1)
     return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 

@@ -179,7 +179,13 @@ class Visit(BaseModel):
 class ReportPage(BaseModel):
     page: int = optional("absent on pages reached by cursor")
     per_page: int
-    total: int = optional("reports matching, over all pages (absent on pages reached by cursor)")
+    total: int = optional(
+        "reports matching, over all pages, counted up to 10,000 (absent on pages reached by cursor and "
+        "on searches for words, q)"
+    )
+    total_capped: bool = optional(
+        "true when more than 10,000 reports match: total is then 10,000 (given with total)"
+    )
     next_cursor: str | None = Field(description="the cursor of the next page; null on the last")
     reports: list[Report]
 
