@@ -1,7 +1,7 @@
 """report note trigram index (pg_trgm, GIN) for the lists' word search; SQLite: an empty partial index
 
 Revision ID: f3a8c1d5e7b9
-Revises: bb2a3bcdfaa5
+Revises: a7c4e1f9b3d2
 Create Date: 2026-12-06 01:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f3a8c1d5e7b9'
-down_revision = 'bb2a3bcdfaa5'
+down_revision = "a7c4e1f9b3d2"
 branch_labels = None
 depends_on = None
 
