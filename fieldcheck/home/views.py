@@ -34,6 +34,9 @@ bp = Blueprint("home", __name__)
 
 #: Open items a page on the sub-district page (by cursor: a sub-district can have thousands).
 OPEN_PAGE = 50
+#: The office home lists this many of the communities with the most overdue items; the rest are one
+#: link away (the search page, overdue only), so the page stays small with 1,000 communities behind.
+LAGGING_SHOWN = 20
 
 
 @bp.get("/")
@@ -174,7 +177,8 @@ def office():
         month=_month(),
         queues=workflow_queries.queue_counts(p),
         overdue=sum(c.overdue for c in by_community),
-        lagging=lagging,
+        lagging=lagging[:LAGGING_SHOWN],
+        lagging_more=max(0, len(lagging) - LAGGING_SHOWN),
         problems=problems.top_items(now=now, tz_name=current_app.config["TIMEZONE"]),
         admin_pages=admin_pages.visible(p),
     )

@@ -527,3 +527,22 @@ def test_the_favicon_is_the_app_icon(client):
     assert response.status_code == 200 and response.mimetype == "image/x-icon"
     assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
     assert "max-age" in response.headers["Cache-Control"]
+
+
+def test_the_office_home_lists_the_most_overdue_communities_and_links_the_rest(
+    app, browser_for, make_report, people, monkeypatch
+):
+    from fieldcheck.home import views as home_views
+
+    past = datetime.now(UTC) - timedelta(days=2)
+    for community, n in (("C001", 1), ("C002", 3), ("C003", 2)):
+        for _ in range(n):
+            make_report(community=community, due_at=past)
+    monkeypatch.setattr(home_views, "LAGGING_SHOWN", 2)
+    page = html(browser_for("office").get("/office"))
+    assert count_rows(page) == {"C002": [3, 3], "C003": [2, 2]}  # the most overdue first, two shown
+    more = re.search(r'<p id="lagging-more">(.*?)</p>', page, re.S).group(1)
+    assert "还有 1 个社区有逾期问题" in more and "/search?overdue=1" in more
+    monkeypatch.setattr(home_views, "LAGGING_SHOWN", 3)
+    page = html(browser_for("office").get("/office"))
+    assert len(count_rows(page)) == 3 and 'id="lagging-more"' not in page
