@@ -47,6 +47,11 @@ Number = Annotated[
 """A finite number: a JSON number, or ASCII decimal text."""
 
 
+def rule(template: str) -> PydanticCustomError:
+    """A model-level refusal (raise it in a ``model_validator``) with its own message, marked ``N_``."""
+    return PydanticCustomError("rule", "{rule}", {"rule": template})
+
+
 def _is_text(annotation: object) -> bool:
     return annotation is str or str in get_args(annotation)
 
@@ -104,7 +109,6 @@ MESSAGES = {
     "extra_forbidden": N_("Unknown field %(field)s."),
     "list_type": N_("%(field)s must be a list."),
     "string_too_long": N_("%(field)s is too long."),
-    "lat_lon_pair": N_("Send lat and lon together."),
 }
 OBJECT_TYPES = ("model_type", "model_attributes_type", "dict_type")
 BOUNDS = {
@@ -145,6 +149,8 @@ def refusal(
     use_code = (codes or {}).get(top) or code.format(field=top or "body")
     details = {"field": name} if name else {}
     template = MESSAGES.get(kind)
+    if kind == "rule":
+        return Invalid(first["ctx"]["rule"], code=use_code, details=details)
     if kind == "literal_error":
         return Invalid(
             template,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictInt, StrictStr, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AliasChoices, BaseModel, Field, StrictInt, StrictStr, model_validator
 
 from ..api.describe import ErrorDetail, optional
-from ..api.parse import Day, Fields, Number, Whole
+from ..api.parse import Day, Fields, Number, Whole, rule
+from ..errors import N_
 
 # Versions count moves; anything beyond a 32-bit integer cannot be one.
 MAX_VERSION = 2**31 - 1
 
 NOTE = "why; up to 2000 characters"
+# A move's note may come as note or reason, whichever the move names it (clients send either).
+AS_NOTE = AliasChoices("note", "reason")
+AS_REASON = AliasChoices("reason", "note")
 
 
 class Move(Fields):
@@ -30,31 +33,31 @@ class Move(Fields):
     @model_validator(mode="after")
     def _lat_with_lon(self) -> Move:
         if (self.lat is None) != (self.lon is None):
-            raise PydanticCustomError("lat_lon_pair", "Send lat and lon together")
+            raise rule(N_("Send lat and lon together."))
         return self
 
 
 class Rectify(Move):
-    note: str = optional(NOTE)
+    note: str = optional(NOTE, validation_alias=AS_NOTE)
     photos: list[bytes] = Field(description="1 to 9 photos")
 
 
 class Review(Move):
     decision: Literal["accept", "reject"]
-    note: str = optional(NOTE)
+    note: str = optional(NOTE, validation_alias=AS_NOTE)
 
 
 class Reason(Move):
-    reason: str = Field(description=NOTE)
+    reason: str = Field(description=NOTE, validation_alias=AS_REASON)
 
 
 class DecideAppeal(Move):
     decision: Literal["uphold", "void"]
-    note: str = Field(description=NOTE)
+    note: str = Field(description=NOTE, validation_alias=AS_NOTE)
 
 
 class Urge(Move):
-    note: str = Field(description=NOTE)
+    note: str = Field(description=NOTE, validation_alias=AS_NOTE)
 
 
 class Assign(Move):
@@ -63,13 +66,13 @@ class Assign(Move):
 
 class AskSuspension(Move):
     planned_date: Day = Field(description="after today, city time")
-    reason: str = Field(description=NOTE)
+    reason: str = Field(description=NOTE, validation_alias=AS_REASON)
 
 
 class DecideSuspension(Move):
     decision: Literal["approve", "refuse"]
     planned_date: Day = optional()
-    note: str = optional(NOTE)
+    note: str = optional(NOTE, validation_alias=AS_NOTE)
 
 
 class PageMove(Move):
