@@ -13,9 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
-
-from ..errors import DomainError
+from pydantic import BaseModel, Field
 
 JSON = ("application/json",)
 JSON_OR_FORM = ("application/json", "application/x-www-form-urlencoded")
@@ -125,14 +123,3 @@ def documented(
         return view
 
     return attach
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def validated(model: type[M], data: object, refuse: Callable[[list[dict]], DomainError]) -> M:
-    """``data`` as ``model``; the route's own refusal (its code and message) when it does not fit."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        raise refuse(e.errors(include_url=False, include_context=False)) from None

@@ -20,9 +20,10 @@ from typing import Annotated, Any, TypeVar, get_args
 
 from flask import current_app, request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from ..errors import N_, Invalid
+from ..errors import N_, DomainError, Invalid
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -52,8 +53,13 @@ def rule(template: str) -> PydanticCustomError:
     return PydanticCustomError("rule", "{rule}", {"rule": template})
 
 
-def _is_text(annotation: object) -> bool:
-    return annotation is str or str in get_args(annotation)
+class BlankIsAbsent:
+    """Marks a text field (``Annotated[str, BlankIsAbsent()]``) whose blank value counts as absent."""
+
+
+def _is_text(f: FieldInfo) -> bool:
+    text = f.annotation is str or str in get_args(f.annotation)
+    return text and not any(isinstance(m, BlankIsAbsent) for m in f.metadata)
 
 
 def _day_text(value: object) -> object:
@@ -79,13 +85,7 @@ class Fields(BaseModel):
     def _blank_is_absent(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        text = {
-            key
-            for name, f in cls.model_fields.items()
-            if _is_text(f.annotation)
-            for key in (name, f.alias)
-            if key
-        }
+        text = {key for name, f in cls.model_fields.items() if _is_text(f) for key in (name, f.alias) if key}
         return {k: v for k, v in data.items() if k in text or not (isinstance(v, str) and not v.strip())}
 
 
@@ -141,6 +141,9 @@ def refusal(
     first = errors[0]
     loc = tuple(first.get("loc", ()))
     kind = first.get("type", "")
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, DomainError):  # a field checked by the domain's own parser (a month): its refusal
+        return cause
     if not loc and kind in OBJECT_TYPES:
         use_code, template = not_object or (code.format(field="body"), N_("Send a JSON object."))
         return Invalid(template, code=use_code)
