@@ -109,6 +109,7 @@ MESSAGES = {
     "extra_forbidden": N_("Unknown field %(field)s."),
     "list_type": N_("%(field)s must be a list."),
     "string_too_long": N_("%(field)s is too long."),
+    "string_pattern_mismatch": N_("%(field)s is not in the expected form (see the API description)."),
 }
 OBJECT_TYPES = ("model_type", "model_attributes_type", "dict_type")
 BOUNDS = {

@@ -15,11 +15,11 @@ from flask_login import current_user
 
 from .. import links, paging, settings
 from .. import permissions as perm
+from ..api import parse
 from ..api.describe import MULTIPART, Answer, documented
 from ..api.views import bp
 from ..errors import N_, Invalid, NotFound
 from ..extensions import db
-from ..inputs import parse_whole_number
 from ..storage_http import blob_response
 from ..types import utcnow
 from ..web import current_principal, require
@@ -86,11 +86,6 @@ def create_visit():
     return jsonify(serialize.visit(filed.record)), 201 if filed.created else 200
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    value = parse_whole_number(request.args.get(name), name, low, high, code="invalid")
-    return default if value is None else value
-
-
 def cursor_key(cursor: str) -> tuple[datetime, int]:
     micros, report_id = paging.decode(cursor, (int, int))
     try:
@@ -117,12 +112,13 @@ def list_reports():
     the first page and every ``page`` answer also carry ``total``)."""
     p = current_principal()
     tz = ZoneInfo(current_app.config["TIMEZONE"])
+    # The filters' meaning is search's (shared with the pages' list, whose messages come first); the
+    # documented model checks every argument's shape too and reads the paging ones.
     f = search.parse_filter(request.args, tz)
-    per_page = _int_arg("per_page", 50, 1, 200)
-    cursor = request.args.get("cursor") or None
-    if cursor is not None and request.args.get("page"):
+    sent = parse.query(s.ReportQuery)
+    per_page, page, cursor = sent.per_page, sent.page, sent.cursor or None
+    if cursor is not None and "page" in sent.model_fields_set:
         raise Invalid(N_("Give either cursor or page, not both."))
-    page = _int_arg("page", 1, 1, 100_000)
     now = utcnow()
     key = cursor_key(cursor) if cursor else None
     rows, more = queries.page_of_reports(
@@ -151,6 +147,7 @@ def reports_csv():
     p = current_principal()
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     f = search.parse_filter(request.args, tz)
+    parse.query(s.ReportFilterQuery)
     chunks = export.csv_chunks(
         current_app._get_current_object(),
         p,
