@@ -26,7 +26,8 @@ ERROR_CODES = (
     "csrf (400, session callers only), invalid (400, e.g. a bad list filter), bad_month (400, a month that is "
     "not YYYY-MM in ASCII digits from 2000 to 2100), bad_input (400, on any route: a NUL character in the path, "
     "a query parameter, a header or a field, or a JSON number that is not finite or beyond 64 bits), "
-    "client_id_conflict (409, with the id of the record the client_id already names), and for a filed report "
+    "any 400 about one field or query argument names it in field; client_id_conflict (409, with the id of "
+    "the record the client_id already names), and for a filed report "
     "or visit: invalid_client_id, invalid_item_code, invalid_lat, invalid_lon, invalid_location (lat without "
     "lon or the reverse), invalid_accuracy_m, invalid_location_source, invalid_observed_at, invalid_instances, "
     "invalid_note, no_photo, too_many_photos, photo_empty, photo_not_an_image, photo_unsupported_format, "
@@ -49,7 +50,9 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     id: int = optional("client_id_conflict: the existing record")
-    field: str = optional("invalid (admin API): the field at fault")
+    field: str = optional(
+        "a refused field or query argument (dotted for a nested one: reports.0.id), when one is at fault"
+    )
     status: str = optional("a workflow move's 409 (wrong_state, stale): the report's status now")
     version: int = optional("a workflow move's 409 stale: the report's version now")
     problems: list[dict[str, Any]] = optional(
