@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Annotated, Any, TypeVar, get_args
 
 from flask import current_app, request
@@ -60,18 +59,6 @@ class BlankIsAbsent:
 def _is_text(f: FieldInfo) -> bool:
     text = f.annotation is str or str in get_args(f.annotation)
     return text and not any(isinstance(m, BlankIsAbsent) for m in f.metadata)
-
-
-def _day_text(value: object) -> object:
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, date):
-        return value
-    raise PydanticCustomError("date_type", "Input should be a date YYYY-MM-DD")
-
-
-Day = Annotated[date, BeforeValidator(_day_text)]
-"""A date as text, YYYY-MM-DD (never a number of seconds)."""
 
 
 class Fields(BaseModel):

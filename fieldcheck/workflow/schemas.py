@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, StrictInt, StrictStr, model_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, StrictInt, StrictStr, model_validator
 
 from ..api.describe import ErrorDetail, optional
-from ..api.parse import Day, Fields, Number, Whole, rule
+from ..api.parse import Fields, Number, Whole, rule
 from ..errors import N_
 
 # Versions count moves; anything beyond a 32-bit integer cannot be one.
 MAX_VERSION = 2**31 - 1
 
 NOTE = "why; up to 2000 characters"
+
+
+def _planned_date(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        if isinstance(value, str):
+            return date.fromisoformat(value.strip())
+    except ValueError:
+        pass
+    raise rule(N_("planned_date must be a date such as 2026-05-31."))
+
+
+Day = Annotated[date, BeforeValidator(_planned_date)]
+"""A date as ISO text (2026-05-31), never a number of seconds."""
+
 # A move's note may come as note or reason, whichever the move names it (clients send either).
 AS_NOTE = AliasChoices("note", "reason")
 AS_REASON = AliasChoices("reason", "note")
