@@ -11,7 +11,7 @@ from ..api.parse import Fields, Whole, rule
 from ..errors import N_
 from .inbox import MAX_LIMIT
 
-MAX_CURSOR = 2**62
+MAX_CURSOR = 2**31 - 1  # a row id: int4 keys, and PostgreSQL refuses a larger one in a comparison
 
 
 class Notification(BaseModel):
