@@ -11,21 +11,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app, jsonify, request
-from flask_babel import gettext as _
+from flask import current_app, jsonify
 
 from .. import audit
 from .. import permissions as perm
+from ..api import parse
 from ..api.describe import documented
-from ..api.views import bp, json_body
+from ..api.views import bp
 from ..auth import services as accounts
-from ..errors import Invalid
 from ..unit_of_work import writing
 from ..web import current_principal, require
 from . import schemas as s
 from . import services
-
-NEW_USER_FIELDS = ("username", "password", "role", "level", "community", "subdistrict", "display_name")
 
 
 def _require_admin() -> None:
@@ -44,15 +41,14 @@ ADMIN_ERRORS = (400, 401, 403, 404)
 )
 def admin_users():
     _require_admin()
-    args = request.args
+    sent = parse.query(s.UserQuery)
     f = services.UserFilter(
-        q=(args.get("q") or "").strip(),
-        role=args.get("role") or "",
-        scope=(args.get("scope") or "").strip(),
-        active=args.get("active") if args.get("active") in ("yes", "no") else "",
+        q=(sent.q or "").strip(),
+        role=sent.role or "",
+        scope=(sent.scope or "").strip(),
+        active=sent.active or "",
     )
-    page = args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1
+    page = sent.page or 1
     rows, total = services.users(f, page=page)
     return jsonify(
         users=[services.user_dict(u) for u in rows], total=total, page=page, page_size=services.PAGE_SIZE
@@ -69,21 +65,15 @@ def admin_users():
 )
 def admin_add_user():
     _require_admin()
-    body = json_body()
-    unknown = sorted(set(body) - set(NEW_USER_FIELDS))
-    if unknown:
-        raise Invalid(_("Unknown field %(field)s.", field=unknown[0]), details={"field": unknown[0]})
-    for key in NEW_USER_FIELDS:
-        if body.get(key) is not None and not isinstance(body[key], str):
-            raise Invalid(_("%(field)s must be text.", field=key), details={"field": key})
+    sent = parse.body(s.NewUser)
     spec = accounts.NewUser(
-        username=body.get("username") or "",
-        password=body.get("password") or "",
-        role=body.get("role") or "",
-        level=body.get("level") or None,
-        community=body.get("community") or None,
-        subdistrict=body.get("subdistrict") or None,
-        display_name=body.get("display_name") or "",
+        username=sent.username,
+        password=sent.password,
+        role=sent.role,
+        level=sent.level or None,
+        community=sent.community or None,
+        subdistrict=sent.subdistrict or None,
+        display_name=sent.display_name or "",
     )
     with writing():
         user = accounts.add_user(spec)
@@ -101,9 +91,10 @@ def admin_add_user():
 )
 def admin_update_user(username: str):
     _require_admin()
+    changes = parse.body(s.UserChange).model_dump(exclude_unset=True)
     user = accounts.user_named(username)
     with writing():
-        changed = accounts.update_user(user, json_body())
+        changed = accounts.update_user(user, changes)
     return jsonify(user=services.user_dict(user), changed=changed)
 
 
@@ -135,10 +126,10 @@ def admin_reset_password(username: str):
 def admin_audit():
     _require_admin()
     tz = ZoneInfo(current_app.config["TIMEZONE"])
-    q = services.audit_query(request.args, tz)
-    before = services.parse_cursor(request.args.get("before"))
-    limit = request.args.get("limit", "")
-    limit = min(int(limit), 500) if limit.isdigit() and int(limit) > 0 else services.PAGE_SIZE
+    sent = parse.query(s.AuditQuery)
+    q = services.audit_query(sent.model_dump(by_alias=True), tz)
+    before = services.parse_cursor(sent.before)
+    limit = min(sent.limit or services.PAGE_SIZE, 500)
     rows = audit.entries(q, before=before, limit=limit + 1)
     next_cursor = services.cursor_of(rows[limit - 1]) if len(rows) > limit else None
     return jsonify(entries=[audit.as_dict(e) for e in rows[:limit]], next=next_cursor)

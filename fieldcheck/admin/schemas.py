@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ..api.describe import optional
+from ..api.parse import Fields, Whole
 
 Role = Literal["inspector", "community", "subdistrict", "office", "admin"]
 FIELD_ERRORS = (
@@ -37,15 +38,17 @@ class UserPage(BaseModel):
     page_size: int
 
 
-class UserQuery(BaseModel):
+class UserQuery(Fields):
     q: str = optional("part of the username or display name")
     role: str = optional()
     scope: str = optional("a community or sub-district code")
-    active: str = optional("yes or no")
-    page: int = optional()
+    active: Literal["yes", "no"] = optional()
+    page: Whole = optional("default 1", ge=1, le=100_000)
 
 
-class NewUser(BaseModel):
+class NewUser(Fields):
+    model_config = ConfigDict(extra="forbid")
+
     username: str
     password: str
     role: str
@@ -59,13 +62,17 @@ class OneUser(BaseModel):
     user: AdminUser
 
 
-class UserChange(BaseModel):
+class UserChange(Fields):
+    """Only the fields sent change; null clears level, community or sub-district."""
+
+    model_config = ConfigDict(extra="forbid")
+
     role: str = optional()
     level: str | None = optional()
     community: str | None = optional()
     subdistrict: str | None = optional()
     display_name: str = optional()
-    active: bool = optional()
+    active: StrictBool = optional()
 
 
 class ChangedUser(BaseModel):
@@ -99,7 +106,7 @@ class AuditPage(BaseModel):
     next: str | None
 
 
-class AuditQuery(BaseModel):
+class AuditQuery(Fields):
     from_: str = optional(
         "YYYY-MM-DD (city local date) or an ISO 8601 time with offset; inclusive", alias="from"
     )
@@ -107,7 +114,7 @@ class AuditQuery(BaseModel):
     actor: str = optional("a username, or cli")
     action: str = optional()
     before: str = optional("the next cursor of the previous page")
-    limit: int = optional("1-500, default 50")
+    limit: Whole = optional("1-500 (more: 500), default 50", ge=1)
 
 
 # --- boundary versions (fieldcheck/admin/boundaries.py) ---------------------------------------------------

@@ -13,9 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
-
-from ..errors import DomainError
+from pydantic import BaseModel, Field
 
 JSON = ("application/json",)
 JSON_OR_FORM = ("application/json", "application/x-www-form-urlencoded")
@@ -28,7 +26,8 @@ ERROR_CODES = (
     "csrf (400, session callers only), invalid (400, e.g. a bad list filter), bad_month (400, a month that is "
     "not YYYY-MM in ASCII digits from 2000 to 2100), bad_input (400, on any route: a NUL character in the path, "
     "a query parameter, a header or a field, or a JSON number that is not finite or beyond 64 bits), "
-    "client_id_conflict (409, with the id of the record the client_id already names), and for a filed report "
+    "any 400 about one field or query argument names it in field; client_id_conflict (409, with the id of "
+    "the record the client_id already names), and for a filed report "
     "or visit: invalid_client_id, invalid_item_code, invalid_lat, invalid_lon, invalid_location (lat without "
     "lon or the reverse), invalid_accuracy_m, invalid_location_source, invalid_observed_at, invalid_instances, "
     "invalid_note, no_photo, too_many_photos, photo_empty, photo_not_an_image, photo_unsupported_format, "
@@ -51,7 +50,9 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     id: int = optional("client_id_conflict: the existing record")
-    field: str = optional("invalid (admin API): the field at fault")
+    field: str = optional(
+        "a refused field or query argument (dotted for a nested one: reports.0.id), when one is at fault"
+    )
     status: str = optional("a workflow move's 409 (wrong_state, stale): the report's status now")
     version: int = optional("a workflow move's 409 stale: the report's version now")
     problems: list[dict[str, Any]] = optional(
@@ -125,14 +126,3 @@ def documented(
         return view
 
     return attach
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def validated(model: type[M], data: object, refuse: Callable[[list[dict]], DomainError]) -> M:
-    """``data`` as ``model``; the route's own refusal (its code and message) when it does not fit."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        raise refuse(e.errors(include_url=False, include_context=False)) from None

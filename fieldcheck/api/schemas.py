@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ..months import month_text
 from .describe import optional
+from .parse import BlankIsAbsent, Fields, Number
 
 MONTH_PATTERN = "^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+def _month(value: object) -> object:
+    return month_text(value) if isinstance(value, str) else value
+
+
+MonthText = Annotated[str, BlankIsAbsent(), BeforeValidator(_month)]
+"""A month, read by the one month parser (``months.Month.parse``: 400 bad_month); blank: absent."""
 
 
 def month_field(description: str, **extra: Any) -> Any:
@@ -21,7 +31,7 @@ def month_field(description: str, **extra: Any) -> Any:
     )
 
 
-class Credentials(BaseModel):
+class Credentials(Fields):
     """JSON or form fields; anything else (a missing, empty or non-text one) is 400 invalid."""
 
     model_config = ConfigDict(strict=True)
@@ -91,7 +101,7 @@ class Communities(BaseModel):
     communities: list[Community]
 
 
-class CommunitiesQuery(BaseModel):
+class CommunitiesQuery(Fields):
     geometry: str = optional("1 to include each boundary as GeoJSON")
 
 
@@ -100,9 +110,9 @@ class Located(BaseModel):
     boundary_version: int | None
 
 
-class LocateQuery(BaseModel):
-    lat: float
-    lon: float
+class LocateQuery(Fields):
+    lat: Number = Field(ge=-90, le=90)
+    lon: Number = Field(ge=-180, le=180)
 
 
 class ChecklistItem(BaseModel):
@@ -140,5 +150,5 @@ class Checklist(BaseModel):
     categories: list[ChecklistCategory]
 
 
-class ChecklistQuery(BaseModel):
-    month: str = month_field("default this month")
+class ChecklistQuery(Fields):
+    month: MonthText = month_field("default this month")

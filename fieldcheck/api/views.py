@@ -20,13 +20,12 @@ from ..errors import DomainError, Invalid, NotFound
 from ..extensions import csrf, db
 from ..geography import services as geo_services
 from ..geography.models import Community
-from ..inputs import parse_position
 from ..months import month_text
 from ..types import utcnow
 from ..unit_of_work import writing
+from . import parse, serializers
 from . import schemas as s
-from . import serializers
-from .describe import JSON_OR_FORM, Answer, Error, documented, validated
+from .describe import JSON_OR_FORM, Answer, Error, documented
 from .spec import spec_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -91,10 +90,7 @@ PASSWORD_RESET = Answer(
 )
 @throttle.throttled
 def token():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        body = request.form.to_dict()
-    sent = validated(s.Credentials, body, lambda _errors: Invalid(_("Send username and password.")))
+    sent = parse.body(s.Credentials, form=True)
     user = auth_services.authenticate(sent.username, sent.password)
     if user is None:
         raise Unauthorized(_("Wrong username or password."))
@@ -162,7 +158,7 @@ def me():
 )
 def communities():
     version = geo_services.current_boundary_version()
-    with_geometry = request.args.get("geometry") in ("1", "true", "yes")
+    with_geometry = parse.query(s.CommunitiesQuery).geometry in ("1", "true", "yes")
     rows = db.session.scalars(db.select(Community).order_by(Community.code)).all()
     centroids = geo_services.centroids(version.id) if version else {}
     geometries = geo_services.boundary_geometries(version.id) if version and with_geometry else {}
@@ -178,8 +174,8 @@ def communities():
 @bp.get("/locate")
 @documented("The community a WGS-84 point lies in, or null", query=s.LocateQuery, responses={200: s.Located})
 def locate():
-    lat, lon = parse_position(request.args.get("lat"), request.args.get("lon"), code="invalid", required=True)
-    community, version = geo_services.locate(lat, lon)
+    sent = parse.query(s.LocateQuery)
+    community, version = geo_services.locate(sent.lat, sent.lon)
     return jsonify(
         community=serializers.community(community) if community else None,
         boundary_version=version.id if version else None,
@@ -195,7 +191,7 @@ def locate():
 )
 def checklist():
     tz = ZoneInfo(current_app.config["TIMEZONE"])
-    month = month_text(request.args.get("month") or local_month(utcnow(), tz))
+    month = parse.query(s.ChecklistQuery).month or month_text(local_month(utcnow(), tz))
     version = checklist_services.version_in_force(month)
     if version is None:
         raise NotFound(_("No checklist is in force for %(month)s.", month=month))

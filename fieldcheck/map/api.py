@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from zoneinfo import ZoneInfo
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 
+from ..api import parse
 from ..api.describe import Answer, documented
 from ..api.views import bp
 from ..calendar import local_month, month_bounds
 from ..errors import N_, Invalid
-from ..months import month_text
 from ..reports.models import FOUND_BY, STATUSES
 from ..types import utcnow
 from ..web import current_principal
@@ -24,13 +24,6 @@ from . import schemas as s
 
 _TRUE = ("1", "true", "yes")
 _FALSE = ("", "0", "false", "no")
-
-
-def parse_month(value: str | None, tz: ZoneInfo) -> str:
-    """The ``month`` argument, this local month when absent; 400 bad_month otherwise."""
-    if value is None or value == "":
-        return local_month(utcnow(), tz)
-    return month_text(value)
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
@@ -54,9 +47,8 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return numbers  # type: ignore[return-value]
 
 
-def parse_choice_list(name: str, choices: tuple[str, ...]) -> tuple[str, ...]:
-    raw = request.args.get(name, "")
-    values = tuple(v for v in (s.strip() for s in raw.split(",")) if v)
+def parse_choice_list(name: str, raw: str | None, choices: tuple[str, ...]) -> tuple[str, ...]:
+    values = tuple(v for v in (s.strip() for s in (raw or "").split(",")) if v)
     if any(v not in choices for v in values):
         raise Invalid(
             N_("%(field)s must be one or more of %(choices)s, separated by commas."),
@@ -67,35 +59,13 @@ def parse_choice_list(name: str, choices: tuple[str, ...]) -> tuple[str, ...]:
     return values
 
 
-def parse_flag(name: str) -> bool:
-    raw = request.args.get(name, "").lower()
+def parse_flag(name: str, raw: str | None) -> bool:
+    raw = (raw or "").lower()
     if raw in _TRUE:
         return True
     if raw in _FALSE:
         return False
     raise Invalid(N_("%(field)s must be 1 or 0."), code=f"bad_{name}", field=name)
-
-
-def parse_limit() -> int:
-    raw = request.args.get("limit", "")
-    if raw == "":
-        return queries.DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= queries.MAX_LIMIT:
-        raise Invalid(
-            N_("%(field)s must be a whole number from %(low)s to %(high)s."),
-            code="bad_limit",
-            field="limit",
-            low=1,
-            high=queries.MAX_LIMIT,
-        )
-    return int(raw)
-
-
-def _code(name: str) -> str | None:
-    value = request.args.get(name, "").strip()
-    if len(value) > 48:
-        raise Invalid(N_("%(field)s is too long."), code=f"bad_{name}", field=name)
-    return value or None
 
 
 @bp.get("/map/communities")
@@ -110,7 +80,9 @@ def _code(name: str) -> str | None:
 )
 def map_communities():
     tz_name = current_app.config["TIMEZONE"]
-    month = parse_month(request.args.get("month"), ZoneInfo(tz_name))
+    month = parse.query(s.CommunityLayerQuery, code="bad_{field}").month or local_month(
+        utcnow(), ZoneInfo(tz_name)
+    )
     body = queries.community_features(
         current_principal(),
         month,
@@ -120,18 +92,17 @@ def map_communities():
     return jsonify(body)
 
 
-def report_filter(tz: ZoneInfo) -> queries.ReportFilter:
-    """The report layer's query arguments, each checked (400 with a code naming the argument)."""
-    month = request.args.get("month") or None
+def report_filter(sent: s.ReportLayerQuery, tz: ZoneInfo) -> queries.ReportFilter:
+    """The report layer's filters from its checked query (400 with a code naming the argument)."""
     return queries.ReportFilter(
-        bbox=parse_bbox(request.args.get("bbox")),
-        observed=month_bounds(parse_month(month, tz), tz) if month else None,
-        statuses=parse_choice_list("status", STATUSES),
-        category=_code("category"),
-        item=_code("item"),
-        found_by=parse_choice_list("found_by", FOUND_BY),
-        overdue=parse_flag("overdue"),
-        community=_code("community"),
+        bbox=parse_bbox(sent.bbox),
+        observed=month_bounds(sent.month, tz) if sent.month else None,
+        statuses=parse_choice_list("status", sent.status, STATUSES),
+        category=(sent.category or "").strip() or None,
+        item=(sent.item or "").strip() or None,
+        found_by=parse_choice_list("found_by", sent.found_by, FOUND_BY),
+        overdue=parse_flag("overdue", sent.overdue),
+        community=(sent.community or "").strip() or None,
     )
 
 
@@ -144,5 +115,7 @@ def report_filter(tz: ZoneInfo) -> queries.ReportFilter:
 )
 def map_reports():
     tz = ZoneInfo(current_app.config["TIMEZONE"])
-    f = report_filter(tz)
-    return jsonify(queries.report_features(current_principal(), f, now=utcnow(), limit=parse_limit()))
+    sent = parse.query(s.ReportLayerQuery, code="bad_{field}")
+    f = report_filter(sent, tz)
+    limit = queries.DEFAULT_LIMIT if sent.limit is None else sent.limit
+    return jsonify(queries.report_features(current_principal(), f, now=utcnow(), limit=limit))

@@ -9,7 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..api.describe import optional
+from ..api.parse import Fields, Whole
+from ..api.schemas import MonthText
 from ..reports.schemas import StatusName
+from .queries import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class MapCommunity(BaseModel):
@@ -77,17 +80,19 @@ class ReportLayer(BaseModel):
     features: list[ReportFeature]
 
 
-class CommunityLayerQuery(BaseModel):
-    month: str = optional("YYYY-MM, the city's local month; default this month (400 bad_month)")
+class CommunityLayerQuery(Fields):
+    month: MonthText = optional("YYYY-MM, the city's local month; default this month (400 bad_month)")
 
 
-class ReportLayerQuery(BaseModel):
+class ReportLayerQuery(Fields):
+    """Each refusal is 400 bad_FIELD (bad_bbox, bad_month, bad_status, bad_limit, ...)."""
+
     bbox: str = optional("minLon,minLat,maxLon,maxLat in WGS-84 degrees (400 bad_bbox)")
-    month: str = optional("YYYY-MM: observed in that local month (400 bad_month)")
+    month: MonthText = optional("YYYY-MM: observed in that local month (400 bad_month)")
     status: str = optional("one or more statuses, comma-separated (400 bad_status)")
-    category: str = optional("a checklist category code (ENV, ORD, ...)")
-    item: str = optional("a checklist item code (ENV-02, ...)")
+    category: str = optional("a checklist category code (ENV, ORD, ...)", max_length=48)
+    item: str = optional("a checklist item code (ENV-02, ...)", max_length=48)
     found_by: str = optional("third_party, city, district or subdistrict, comma-separated")
-    community: str = optional("a community code")
+    community: str = optional("a community code", max_length=48)
     overdue: str = optional("1: only reports past their deadline that the community still owes")
-    limit: int = optional("1..5000, default 2000 (400 bad_limit)")
+    limit: Whole = optional(f"1..{MAX_LIMIT}, default {DEFAULT_LIMIT} (400 bad_limit)", ge=1, le=MAX_LIMIT)

@@ -13,13 +13,13 @@ from ..calendar import local_month
 from ..checklist import services as checklist_services
 from ..errors import Invalid
 from ..formats import display_name
+from ..months import month_text
 from ..permissions import COMMUNITY, SUBDISTRICT, can_view_ranking
 from ..reports.models import FOUND_BY
 from ..types import utcnow
 from ..web import current_principal
 from ..workflow.rules import OPEN, STATUS_NAMES
 from ..workflow.views import LEVEL_NAMES
-from .api import parse_month
 from .minimaps import allow_tiles, tile_origin  # noqa: F401  (tile_origin: re-exported)
 
 bp = Blueprint("map", __name__)
@@ -52,7 +52,7 @@ def page():
     p = current_principal()
     error = None
     try:
-        month = parse_month(request.args.get("month"), tz)
+        month = month_text(request.args.get("month") or local_month(utcnow(), tz))
     except Invalid as exc:
         error, month = exc.translated(_), local_month(utcnow(), tz)
     zh = str(get_locale() or current_app.config["DEFAULT_LOCALE"]).startswith("zh")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import permissions as perm
+from ..api import parse
 from ..api.describe import documented
-from ..api.views import bp, json_body
-from ..errors import N_, Forbidden, Invalid
+from ..api.views import bp
+from ..errors import N_, Forbidden
 from ..types import utcnow
 from ..unit_of_work import writing
 from ..web import current_principal
@@ -41,26 +42,13 @@ def _url_of(n: Notification) -> str | None:
     return url_for("ranking.month_page", month=month) if isinstance(month, str) else None
 
 
-def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid(N_("%(field)s must be a whole number."), code="invalid_" + name, field=name) from None
-    if not low <= value <= high:
-        raise Invalid(N_("%(field)s is out of range."), code="invalid_" + name, field=name)
-    return value
-
-
 @bp.get("/notifications")
 @documented("The caller's inbox, newest first, paged by cursor", query=s.InboxQuery, responses={200: s.Inbox})
 def notifications():
-    unread_only = request.args.get("unread", "") in ("1", "true", "yes")
-    limit = _int_arg("limit", 50, 0, inbox.MAX_LIMIT)
-    cursor = _int_arg("cursor", None, 1, 2**62)
-    rows, next_cursor = inbox.page(current_user.id, unread=unread_only, cursor=cursor, limit=limit)
+    sent = parse.query(s.InboxQuery, code="invalid_{field}")
+    unread_only = sent.unread in ("1", "true", "yes")
+    limit = 50 if sent.limit is None else sent.limit
+    rows, next_cursor = inbox.page(current_user.id, unread=unread_only, cursor=sent.cursor, limit=limit)
     return jsonify(
         items=[serialize(n) for n in rows],
         next_cursor=str(next_cursor) if next_cursor is not None else None,
@@ -75,19 +63,8 @@ def notifications():
     responses={200: s.Marked},
 )
 def notifications_read():
-    body = json_body()
-    if body.get("all") is True:
-        ids = None
-    else:
-        ids = body.get("ids")
-        if (
-            not isinstance(ids, list)
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
-            or len(ids) > 1000
-        ):
-            raise Invalid(
-                N_('Send {"ids": [...]} (at most 1000 numbers) or {"all": true}.'), code="invalid_ids"
-            )
+    sent = parse.body(s.MarkRead, code="invalid_ids")
+    ids = None if sent.all is True else sent.ids
     updated = inbox.mark_read(current_user.id, ids, utcnow())
     return jsonify(updated=updated, unread=inbox.unread(current_user.id))
 
@@ -122,16 +99,9 @@ def notify_targets():
 @documented("Add a robot target (admin)", body=s.NewTarget, responses={201: s.Target}, errors=(403,))
 def notify_target_add():
     _require_admin()
-    body = json_body()
+    sent = parse.body(s.NewTarget, code="invalid_{field}")
     with writing():
-        target = services.add_target(
-            current_user,
-            body.get("scope"),
-            body.get("kind"),
-            body.get("url"),
-            body.get("secret"),
-            now=utcnow(),
-        )
+        target = services.add_target(current_user, sent.scope, sent.kind, sent.url, sent.secret, now=utcnow())
     return jsonify(_target(target)), 201
 
 
@@ -181,8 +151,8 @@ def _failed(f: services.Failed) -> dict:
 )
 def notify_failed():
     _require_admin()
-    cursor = _int_arg("cursor", None, 1, 2**62)
-    rows, next_cursor = services.failed(cursor)
+    sent = parse.query(s.FailedQuery, code="invalid_{field}")
+    rows, next_cursor = services.failed(sent.cursor)
     return jsonify(items=[_failed(f) for f in rows], next_cursor=str(next_cursor) if next_cursor else None)
 
 

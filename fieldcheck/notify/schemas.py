@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 
 from ..api.describe import optional
+from ..api.parse import Fields, Whole, rule
+from ..errors import N_
+from .inbox import MAX_LIMIT
+
+MAX_CURSOR = 2**31 - 1  # a row id: int4 keys, and PostgreSQL refuses a larger one in a comparison
 
 
 class Notification(BaseModel):
@@ -33,15 +38,21 @@ class Inbox(BaseModel):
     unread: int
 
 
-class InboxQuery(BaseModel):
+class InboxQuery(Fields):
     unread: str = optional("1: unread only")
-    limit: int = optional("0-100, default 50")
-    cursor: str = optional("next_cursor of the previous page")
+    limit: Whole = optional("0-100, default 50", ge=0, le=MAX_LIMIT)
+    cursor: Whole = optional("next_cursor of the previous page", ge=1, le=MAX_CURSOR)
 
 
-class MarkRead(BaseModel):
-    ids: list[int] = optional()
-    all: bool = optional()
+class MarkRead(Fields):
+    ids: list[StrictInt] = optional("at most 1000", max_length=1000)
+    all: StrictBool = optional("true: every notification")
+
+    @model_validator(mode="after")
+    def _ids_or_all(self) -> MarkRead:
+        if self.all is not True and self.ids is None:
+            raise rule(N_('Send {"ids": [...]} (at most 1000 numbers) or {"all": true}.'))
+        return self
 
 
 class Marked(BaseModel):
@@ -64,10 +75,10 @@ class Targets(BaseModel):
     items: list[Target]
 
 
-class NewTarget(BaseModel):
+class NewTarget(Fields):
     scope: str = optional()
-    kind: str = optional()
-    url: str = optional()
+    kind: str = optional("wecom or dingtalk")
+    url: str = optional("the robot's http(s) webhook address")
     secret: str = optional("钉钉 加签 secret")
 
 
@@ -76,8 +87,8 @@ class TestResult(BaseModel):
     error: str | None
 
 
-class FailedQuery(BaseModel):
-    cursor: str = optional("next_cursor of the previous page")
+class FailedQuery(Fields):
+    cursor: Whole = optional("next_cursor of the previous page", ge=1, le=MAX_CURSOR)
 
 
 class Failed(BaseModel):

@@ -7,11 +7,12 @@ GET  /api/v1/trends?community=|subdistrict=CODE&from=YYYY-MM&to=YYYY-MM   score 
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify
 from flask_login import current_user
 
 from .. import links
 from .. import permissions as perm
+from ..api import parse
 from ..api.describe import ERROR, Answer, documented
 from ..api.views import bp
 from ..documents import services as documents
@@ -50,11 +51,12 @@ def get_ranking(month: str):
     p = current_principal()
     require(perm.can_view_ranking(p))
     month, fmt = _split(month)  # "2026-03", "2026-03.xlsx", ...
-    live = request.args.get("live", "").lower() in _TRUE
+    sent = parse.query(s.RankingQuery)
+    live = (sent.live or "").lower() in _TRUE
     document = services.ranking(month, now=utcnow(), tz_name=current_app.config["TIMEZONE"], live=live)
     if fmt == "json":
-        community = request.args.get("community") or None
-        with_breakdowns = community is not None or request.args.get("breakdowns", "").lower() in _TRUE
+        community = sent.community or None
+        with_breakdowns = community is not None or (sent.breakdowns or "").lower() in _TRUE
         shown = services.visible_to(document, p, breakdowns=with_breakdowns, community=community)
         return jsonify({**shown, "links": exports.links_of(shown, links.public_base())})
     shown = services.visible_to(document, p)
@@ -112,11 +114,11 @@ def publish_ranking(month: str):
 def get_trends():
     """A series of months for one scope; months are checked before anything is computed."""
     p = current_principal()
-    args = request.args
+    sent = parse.query(s.TrendsQuery)
     tz_name = current_app.config["TIMEZONE"]
     now = utcnow()
-    scope = trends.authorized_scope(p, args.get("community") or None, args.get("subdistrict") or None)
-    months = trends.month_range(args.get("from") or None, args.get("to") or None, now=now, tz_name=tz_name)
+    scope = trends.authorized_scope(p, sent.community or None, sent.subdistrict or None)
+    months = trends.month_range(sent.from_ or None, sent.to or None, now=now, tz_name=tz_name)
     return jsonify(
         scope=scope.kind, code=scope.code, months=trends.series(scope, months, now=now, tz_name=tz_name)
     )

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..api.describe import optional
+from ..api.parse import Fields
 
 
 class RankingPath(BaseModel):
@@ -17,7 +18,7 @@ class RankingPath(BaseModel):
     )
 
 
-class RankingQuery(BaseModel):
+class RankingQuery(Fields):
     live: str = optional("1: the recomputation even for a published month")
     breakdowns: str = optional("1: include every visible community's breakdown")
     community: str = optional("a community code: include that community's breakdown")
@@ -39,7 +40,7 @@ class Published(BaseModel):
     correction: bool
 
 
-class TrendsQuery(BaseModel):
+class TrendsQuery(Fields):
     community: str = optional("a community code: its figures")
     subdistrict: str = optional("a sub-district code: its figures (not with community)")
     # "from" is a Python keyword: the field is named from_ and shown as "from".

@@ -16,12 +16,12 @@ from sqlalchemy.orm import selectinload
 
 from .. import links, paging, settings
 from .. import permissions as perm
+from ..api import parse
 from ..api.describe import MULTIPART, Answer, documented
 from ..api.views import bp
 from ..calendar import local_month
 from ..errors import N_, Invalid, NotFound
 from ..extensions import db
-from ..inputs import parse_whole_number
 from ..months import Month
 from ..storage_http import blob_response
 from ..types import utcnow
@@ -89,11 +89,6 @@ def create_visit():
     return jsonify(serialize.visit(filed.record)), 201 if filed.created else 200
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    value = parse_whole_number(request.args.get(name), name, low, high, code="invalid")
-    return default if value is None else value
-
-
 def cursor_key(cursor: str) -> tuple[datetime, int]:
     micros, report_id = paging.decode(cursor, (int, int))
     try:
@@ -121,12 +116,13 @@ def list_reports():
     the first page and every ``page`` answer also carry ``total``, counted up to ``queries.TOTAL_CAP``, except a search for words)."""
     p = current_principal()
     tz = ZoneInfo(current_app.config["TIMEZONE"])
+    # The filters' meaning is search's (shared with the pages' list, whose messages come first); the
+    # documented model checks every argument's shape too and reads the paging ones.
     f = search.parse_filter(request.args, tz)
-    per_page = _int_arg("per_page", 50, 1, 200)
-    cursor = request.args.get("cursor") or None
-    if cursor is not None and request.args.get("page"):
+    sent = parse.query(s.ReportQuery)
+    per_page, page, cursor = sent.per_page, sent.page, sent.cursor or None
+    if cursor is not None and "page" in sent.model_fields_set:
         raise Invalid(N_("Give either cursor or page, not both."))
-    page = _int_arg("page", 1, 1, 100_000)
     now = utcnow()
     key = cursor_key(cursor) if cursor else None
     rows, more = queries.page_of_reports(
@@ -159,10 +155,9 @@ def list_visits():
     p = current_principal()
     require(perm.can_file_report(p))
     tz = ZoneInfo(current_app.config["TIMEZONE"])
-    month = request.args.get("month") or local_month(utcnow(), tz)
-    since, until = Month.parse(month).bounds(tz)
-    per_page = _int_arg("per_page", 50, 1, 200)
-    cursor = request.args.get("cursor") or None
+    sent = parse.query(s.VisitQuery)
+    since, until = Month.parse(sent.month or local_month(utcnow(), tz)).bounds(tz)
+    per_page, cursor = sent.per_page, sent.cursor or None
     rows, more = queries.page_of_visits(
         p.user_id,
         since,
@@ -194,6 +189,7 @@ def reports_csv():
     p = current_principal()
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     f = search.parse_filter(request.args, tz)
+    parse.query(s.ReportFilterQuery)
     chunks = export.csv_chunks(
         current_app._get_current_object(),
         p,

@@ -9,7 +9,8 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from ..api.describe import optional
-from ..api.schemas import LatLon, Named, month_field
+from ..api.parse import Fields, Whole
+from ..api.schemas import LatLon, MonthText, Named, month_field
 from ..status import STATUS_VALUES
 
 StatusName = Literal[STATUS_VALUES]  # type: ignore[valid-type]
@@ -245,7 +246,7 @@ CODE_PATTERN = r"^[A-Za-z0-9_.\-]{1,32}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
-class ReportFilterQuery(BaseModel):
+class ReportFilterQuery(Fields):
     """The filters of GET /reports and /reports.csv (``reports.search``); each narrows the list."""
 
     q: str = optional(
@@ -262,7 +263,7 @@ class ReportFilterQuery(BaseModel):
     found_by: Literal["third_party", "city", "district", "subdistrict"] = optional()
     from_: str = optional("first local date of observation", alias="from", pattern=DATE_PATTERN)
     to: str = optional("last local date of observation", pattern=DATE_PATTERN)
-    month: str = month_field("observed in that local month of the city")
+    month: MonthText = month_field("observed in that local month of the city")
 
 
 class ReportQuery(ReportFilterQuery):
@@ -271,8 +272,10 @@ class ReportQuery(ReportFilterQuery):
         "filed (not with page)",
         max_length=200,
     )
-    page: int = Field(default=1, ge=1, le=100000, description="for older clients: OFFSET paging (use cursor)")
-    per_page: int = Field(default=50, ge=1, le=200)
+    page: Whole = Field(
+        default=1, ge=1, le=100000, description="for older clients: OFFSET paging (use cursor)"
+    )
+    per_page: Whole = Field(default=50, ge=1, le=200)
 
 
 class PhotoPath(BaseModel):
@@ -280,11 +283,11 @@ class PhotoPath(BaseModel):
     variant: Literal["display", "thumb", "original"]
 
 
-class VisitQuery(BaseModel):
-    month: str = month_field("observed in that local month of the city (default: this month)")
+class VisitQuery(Fields):
+    month: MonthText = month_field("observed in that local month of the city (default: this month)")
     cursor: str = optional(
         "next_cursor of the previous page: continues with no visit repeated or skipped while visits are "
         "recorded",
         max_length=200,
     )
-    per_page: int = Field(default=50, ge=1, le=200)
+    per_page: Whole = Field(default=50, ge=1, le=200)

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from .. import permissions as perm
 from ..admin.api import ADMIN_ERRORS
+from ..api import parse
 from ..api.describe import MULTIPART, Answer, documented
 from ..api.views import bp, json_body
 from ..errors import N_, Invalid
@@ -33,7 +34,8 @@ def _require_admin() -> None:
 
 
 def spot_filter(args) -> services.SpotFilter:
-    """The list's filters from query arguments; anything unknown is ignored (no filter)."""
+    """The list's filters from query arguments (the page's, or the API's checked query); anything unknown
+    is ignored (no filter)."""
     kind = (args.get("type") or "").strip().upper()
     return services.SpotFilter(
         type=kind if kind in SPOT_TYPES else "",
@@ -51,10 +53,10 @@ def spot_filter(args) -> services.SpotFilter:
 )
 def admin_spots():
     _require_admin()
-    limit = request.args.get("limit", "")
-    limit = min(int(limit), 500) if limit.isdigit() and int(limit) > 0 else services.PAGE_SIZE
-    after = (request.args.get("after") or "").strip().upper()[:48]
-    rows, next_code, total = services.list_spots(spot_filter(request.args), after=after, limit=limit)
+    sent = parse.query(s.SpotQuery)
+    limit = min(sent.limit or services.PAGE_SIZE, 500)
+    after = (sent.after or "").strip().upper()[:48]
+    rows, next_code, total = services.list_spots(spot_filter(sent.model_dump()), after=after, limit=limit)
     return jsonify(spots=[services.spot_dict(spot) for spot in rows], next=next_code, total=total)
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..api.describe import optional
+from ..api.parse import Fields, Whole
 
 SpotType = Literal["RES", "ALY", "ROAD", "MKT", "XING", "WC", "CEN", "PARK"]
 FIELD_ERRORS = (
@@ -37,12 +38,14 @@ class SpotPage(BaseModel):
     total: int = Field(description="spots the filters match")
 
 
-class SpotQuery(BaseModel):
+class SpotQuery(Fields):
+    """A filter with an unknown value is no filter."""
+
     type: str = optional("a spot type")
     community: str = optional("a community code")
     active: str = optional("yes or no")
     after: str = optional("the next of the previous page: the spots after this code")
-    limit: int = optional("1-500, default 50")
+    limit: Whole = optional("1-500 (more: 500), default 50", ge=1)
 
 
 class NewSpot(BaseModel):

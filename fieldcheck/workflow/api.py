@@ -9,17 +9,17 @@ failed guard.
 
 from __future__ import annotations
 
-from datetime import date
+from typing import TypeVar
 
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import permissions as perm
-from ..api.describe import JSON_OR_FORM, MULTIPART, Answer, documented, validated
+from ..api import parse
+from ..api.describe import JSON_OR_FORM, MULTIPART, Answer, documented
 from ..api.views import bp
-from ..errors import N_, DomainError, Invalid
-from ..inputs import parse_position, parse_whole_number
+from ..errors import N_, DomainError
 from ..reports import serialize
 from ..reports.filing import filing_context, uploaded_photos
 from ..reports.schemas import Report
@@ -30,76 +30,47 @@ from . import services
 from .rules import Action
 from .services import Move
 
-# Versions count moves; anything beyond a 32-bit integer cannot be one.
-MAX_VERSION = 2**31 - 1
+M = TypeVar("M", bound=s.Move)
 
 DECISIONS = {
-    "review": {"accept": Action.ACCEPT, "reject": Action.REJECT},
-    "appeal/decide": {"uphold": Action.UPHOLD, "void": Action.GRANT},
-    "suspension/decide": {"approve": Action.APPROVE_SUSPENSION, "refuse": Action.REFUSE_SUSPENSION},
+    "accept": Action.ACCEPT,
+    "reject": Action.REJECT,
+    "uphold": Action.UPHOLD,
+    "void": Action.GRANT,
+    "approve": Action.APPROVE_SUSPENSION,
+    "refuse": Action.REFUSE_SUSPENSION,
+}
+# A move's refusals: invalid_FIELD (invalid_version, invalid_decision, ...), invalid_location for the
+# position, invalid_json for a body that is not an object.
+MOVE_ERRORS = {
+    "code": "invalid_{field}",
+    "codes": {"lat": "invalid_location", "lon": "invalid_location", "": "invalid_location"},
+    "not_object": ("invalid_json", N_("Send a JSON object.")),
 }
 
 
-def fields() -> dict:
-    """The request's fields, from a JSON object or a form."""
-    if request.is_json:
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise Invalid(N_("Send a JSON object."), code="invalid_json")
-        return data
-    return request.form.to_dict()
+def fields(model: type[M]) -> M:
+    """The move's fields, from a JSON object or a form, as the route's documented model."""
+    return parse.body(model, form=True, **MOVE_ERRORS)
 
 
-def text(data: dict, *names: str) -> str:
-    for name in names:
-        value = data.get(name)
-        if value is not None:
-            if not isinstance(value, str):
-                raise Invalid(N_("%(field)s must be text."), code="invalid_" + name, field=name)
-            if "\x00" in value:  # PostgreSQL refuses NUL in text; the web layer's guard refuses it first
-                raise Invalid(
-                    N_("%(field)s must not contain a NUL character."), code="invalid_" + name, field=name
-                )
-            return value
-    return ""
-
-
-def parse_move(action: Action, data: dict) -> Move:
-    """Validate the common fields of a move; guards that depend on the report are the rules' job."""
-    version = parse_whole_number(data.get("version"), "version", 0, MAX_VERSION, code="invalid_version")
-    planned = text(data, "planned_date").strip() or None
-    if planned is not None:
-        try:
-            planned = date.fromisoformat(planned)
-        except ValueError:
-            raise Invalid(
-                N_("planned_date must be a date such as 2026-05-31."), code="invalid_planned_date"
-            ) from None
-    lat, lon = parse_position(data.get("lat"), data.get("lon"), code="invalid_location") or (None, None)
+def to_move(action: Action, sent: s.Move) -> Move:
+    """The move the fields ask for; guards that depend on the report are the rules' job."""
+    community = getattr(sent, "community", None)
     return Move(
         action=action,
-        note=text(data, "note", "reason"),
-        community_code=text(data, "community").strip() or None,
-        planned_date=planned,
-        expected_version=version,
-        lat=lat,
-        lon=lon,
+        note=getattr(sent, "note", None) or getattr(sent, "reason", None) or "",
+        community_code=community.strip() or None if community is not None else None,
+        planned_date=getattr(sent, "planned_date", None),
+        expected_version=sent.version,
+        lat=sent.lat,
+        lon=sent.lon,
     )
 
 
-def decision(kind: str, data: dict) -> Action:
-    choices = DECISIONS[kind]
-    value = text(data, "decision")
-    if value not in choices:
-        raise Invalid(
-            N_("decision must be one of %(choices)s."), code="invalid_decision", choices=", ".join(choices)
-        )
-    return choices[value]
-
-
-def answer(report_id: int, action: Action, data: dict, uploads: list[bytes] | None = None):
+def answer(report_id: int, action: Action, sent: s.Move, uploads: list[bytes] | None = None):
     ctx = filing_context()
-    report = services.transition(current_user, report_id, parse_move(action, data), uploads or [], ctx)
+    report = services.transition(current_user, report_id, to_move(action, sent), uploads or [], ctx)
     p = current_principal()
     body = serialize.report(
         report,
@@ -162,7 +133,9 @@ def get_report(report_id: int):
     MULTIPART,
 )
 def rectify(report_id: int):
-    return answer(report_id, Action.RECTIFY, request.form.to_dict(), uploaded_photos())
+    photos = uploaded_photos()
+    sent = parse.validated(s.Rectify, {**request.form.to_dict(), "photos": photos}, **MOVE_ERRORS)
+    return answer(report_id, Action.RECTIFY, sent, photos)
 
 
 @bp.post("/reports/<int:report_id>/review")
@@ -173,20 +146,20 @@ def rectify(report_id: int):
     s.Review,
 )
 def review(report_id: int):
-    data = fields()
-    return answer(report_id, decision("review", data), data)
+    sent = fields(s.Review)
+    return answer(report_id, DECISIONS[sent.decision], sent)
 
 
 @bp.post("/reports/<int:report_id>/void")
 @move("Void an open report (no points) with a reason", OFFICE, s.Reason)
 def void(report_id: int):
-    return answer(report_id, Action.VOID, fields())
+    return answer(report_id, Action.VOID, fields(s.Reason))
 
 
 @bp.post("/reports/<int:report_id>/appeal")
 @move("Appeal a dispatched, rectified or suspended report with a reason (→ appealed)", COMMUNITY, s.Reason)
 def appeal(report_id: int):
-    return answer(report_id, Action.APPEAL, fields())
+    return answer(report_id, Action.APPEAL, fields(s.Reason))
 
 
 @bp.post("/reports/<int:report_id>/appeal/decide")
@@ -197,8 +170,8 @@ def appeal(report_id: int):
     s.DecideAppeal,
 )
 def decide_appeal(report_id: int):
-    data = fields()
-    return answer(report_id, decision("appeal/decide", data), data)
+    sent = fields(s.DecideAppeal)
+    return answer(report_id, DECISIONS[sent.decision], sent)
 
 
 @bp.post("/reports/<int:report_id>/assign")
@@ -208,7 +181,7 @@ def decide_appeal(report_id: int):
     s.Assign,
 )
 def assign(report_id: int):
-    return answer(report_id, Action.ASSIGN, fields())
+    return answer(report_id, Action.ASSIGN, fields(s.Assign))
 
 
 @bp.post("/reports/<int:report_id>/suspension")
@@ -218,7 +191,7 @@ def assign(report_id: int):
     s.AskSuspension,
 )
 def request_suspension(report_id: int):
-    return answer(report_id, Action.REQUEST_SUSPENSION, fields())
+    return answer(report_id, Action.REQUEST_SUSPENSION, fields(s.AskSuspension))
 
 
 @bp.post("/reports/<int:report_id>/suspension/decide")
@@ -229,8 +202,8 @@ def request_suspension(report_id: int):
     s.DecideSuspension,
 )
 def decide_suspension(report_id: int):
-    data = fields()
-    return answer(report_id, decision("suspension/decide", data), data)
+    sent = fields(s.DecideSuspension)
+    return answer(report_id, DECISIONS[sent.decision], sent)
 
 
 @bp.post("/reports/<int:report_id>/urge")
@@ -241,7 +214,7 @@ def decide_suspension(report_id: int):
     s.Urge,
 )
 def urge(report_id: int):
-    return answer(report_id, Action.URGE, fields())
+    return answer(report_id, Action.URGE, fields(s.Urge))
 
 
 def result(outcome: services.Outcome) -> dict:
@@ -262,15 +235,7 @@ def result(outcome: services.Outcome) -> dict:
     responses={200: s.ReviewResults},
 )
 def bulk_review():
-    body = validated(
-        s.BulkReview,
-        request.get_json(silent=True),
-        lambda _errors: Invalid(
-            N_("Send a decision (accept or reject) and 1 to %(max)s reports, each with its id and version."),
-            code="invalid_body",
-            max=services.MAX_BULK,
-        ),
-    )
+    body = parse.body(s.BulkReview, code="invalid_body")
     action = Action.ACCEPT if body.decision == "accept" else Action.REJECT
     items = [(r.id, r.version) for r in body.reports]
     outcomes = services.transition_many(current_user, items, action, body.note or "", filing_context())

@@ -32,6 +32,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import paging, settings
 from .. import permissions as perm
+from ..api import parse
 from ..auth.redirects import safe_next
 from ..calendar import local_date, local_text
 from ..errors import N_, DomainError, Invalid, NotFound
@@ -41,8 +42,8 @@ from ..reports import search
 from ..reports.filing import filing_context, uploaded_photos
 from ..types import utcnow
 from ..web import current_principal, require
-from . import queries, rules, services
-from .api import parse_move
+from . import queries, rules, schemas, services
+from .api import MOVE_ERRORS, to_move
 from .rules import Action
 
 bp = Blueprint("workflow", __name__)
@@ -225,7 +226,8 @@ def act(report_id: int, action: str):
         abort(404)
     uploads = uploaded_photos() if move_action is Action.RECTIFY else []
     try:
-        move = parse_move(move_action, request.form.to_dict())
+        form = parse.validated(schemas.PageMove, request.form.to_dict(), **MOVE_ERRORS)
+        move = to_move(move_action, form)
         services.transition(current_user, report_id, move, uploads, filing_context())
     except NotFound:
         raise

@@ -12,6 +12,7 @@ from fieldcheck.extensions import db
 from fieldcheck.notify.models import Delivery, Notification, NotifyTarget
 from fieldcheck.reports.models import Event
 from tests.conftest import csrf_token_from
+from tests.openapi_spec import api_spec
 from tests.web.test_workflow_api import act, error_of, file, rectify
 
 
@@ -140,6 +141,17 @@ def test_bad_read_requests_are_400(client, people, body):
 def test_bad_inbox_arguments_are_400(client, people, args):
     r = client.get("/api/v1/notifications", query_string=args, headers=people["c1"])
     assert r.status_code == 400, r.get_json()
+
+
+def test_the_documented_limit_is_the_enforced_one(client, people):
+    """The query model is both the description and the parser: the spec's maximum is where 400 begins."""
+    params = api_spec()["paths"]["/notifications"]["get"]["parameters"]
+    top = next(p for p in params if p["name"] == "limit")["schema"]["maximum"]
+    ok = client.get("/api/v1/notifications", query_string={"limit": top}, headers=people["c1"])
+    assert ok.status_code == 200
+    over = client.get("/api/v1/notifications", query_string={"limit": top + 1}, headers=people["c1"])
+    assert over.status_code == 400 and error_of(over)["code"] == "invalid_limit"
+    assert error_of(over)["field"] == "limit" and "limit" in error_of(over)["message"]
 
 
 def test_the_bell_and_the_inbox_page(app, client, people, browser_for):
