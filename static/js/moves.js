@@ -1,8 +1,8 @@
 /* The workflow pages' move forms (templates/workflow/_macros.html), enhanced; each works without it.
  *
- * - A note the move requires is checked before the form leaves the page: the textarea's `required` refuses
+ * - A note the move requires is checked before the form leaves the page: the textarea's required refuses
  *   an empty note, and this refuses one of blanks only (the server strips it: workflow/rules.py), with the
- *   server's own message (data-blank). The review form's accept button has `formnovalidate`: only rejecting
+ *   server's own message (data-blank). The review form's accept button has formnovalidate: only rejecting
  *   needs the note.
  * - The rectify form's after-photo picker shows the chosen photos as thumbnails before sending, as the
  *   capture page does (static/js/capture.js keeps its own copy: sharing a file would add a request to the
