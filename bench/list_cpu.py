@@ -78,7 +78,7 @@ def main() -> None:
         for _ in range(args.rounds):
             page()
         prof.disable()
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(prof).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
         return
     new = cpu_per_call(page, args.rounds)
     new_body = page()

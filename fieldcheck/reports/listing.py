@@ -11,9 +11,10 @@ sub-districts, spots, events, people, photos, the events' photos), and the value
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from flask import url_for
-from sqlalchemy import bindparam, select
+from sqlalchemy import ARRAY, Integer, any_, bindparam, select
 
 from .. import permissions as perm
 from .. import settings
@@ -91,41 +92,53 @@ PHOTO_COLUMNS = (
 )
 
 
-IDS = bindparam("ids", expanding=True)
-
-# Built once: a request only binds the page's ids (building a statement costs more CPU than running it).
-ITEMS = select(
-    ChecklistItem.id,
-    ChecklistItem.code,
-    ChecklistItem.name_zh,
-    ChecklistItem.name_en,
-    ChecklistItem.severity,
-    ChecklistItem.points,
-).where(ChecklistItem.id.in_(IDS))
-COMMUNITIES = (
-    select(
-        Community.id,
-        Community.code,
-        Community.name,
-        Subdistrict.code.label("sd_code"),
-        Subdistrict.name.label("sd_name"),
-    )
-    .join(Subdistrict, Subdistrict.id == Community.subdistrict_id)
-    .where(Community.id.in_(IDS))
-)
-SPOTS = select(Spot.id, Spot.code, Spot.name, Spot.spot_type).where(Spot.id.in_(IDS))
-EVENTS = select(*EVENT_COLUMNS).where(Event.report_id.in_(IDS)).order_by(Event.seq, Event.id)
-PEOPLE = select(User.id, User.username, User.display_name, User.role).where(User.id.in_(IDS))
-PHOTOS = select(*PHOTO_COLUMNS).where(Photo.report_id.in_(IDS)).order_by(Photo.id)
-EVENT_PHOTOS = select(Photo.id, Photo.event_id).where(Photo.event_id.in_(IDS)).order_by(Photo.id)
+def _among(column, postgres: bool):
+    """``column`` among the bound ``ids``: on PostgreSQL one array parameter (``= ANY``), elsewhere an
+    expanding IN (one parameter per id, rendered into the SQL on every call)."""
+    if postgres:
+        return column == any_(bindparam("ids", type_=ARRAY(Integer)))
+    return column.in_(bindparam("ids", expanding=True))
 
 
-def _read(query, ids) -> list:
+@cache
+def statements(postgres: bool) -> dict:
+    """The lookups, built once per dialect: a request only binds the page's ids (building a statement
+    costs more CPU than running it)."""
+    item, spot, user = ChecklistItem, Spot, User
+    return {
+        "items": select(item.id, item.code, item.name_zh, item.name_en, item.severity, item.points).where(
+            _among(item.id, postgres)
+        ),
+        "communities": select(
+            Community.id,
+            Community.code,
+            Community.name,
+            Subdistrict.code.label("sd_code"),
+            Subdistrict.name.label("sd_name"),
+        )
+        .join(Subdistrict, Subdistrict.id == Community.subdistrict_id)
+        .where(_among(Community.id, postgres)),
+        "spots": select(spot.id, spot.code, spot.name, spot.spot_type).where(_among(spot.id, postgres)),
+        "events": select(*EVENT_COLUMNS)
+        .where(_among(Event.report_id, postgres))
+        .order_by(Event.seq, Event.id),
+        "people": select(user.id, user.username, user.display_name, user.role).where(
+            _among(user.id, postgres)
+        ),
+        "photos": select(*PHOTO_COLUMNS).where(_among(Photo.report_id, postgres)).order_by(Photo.id),
+        "event_photos": select(Photo.id, Photo.event_id)
+        .where(_among(Photo.event_id, postgres))
+        .order_by(Photo.id),
+    }
+
+
+def _read(kind: str, ids) -> list:
+    query = statements(db.session.get_bind().dialect.name == "postgresql")[kind]
     return db.session.execute(query, {"ids": sorted(ids)}).all()
 
 
-def _by_id(query, ids) -> dict:
-    return {row.id: row for row in _read(query, ids)}
+def _by_id(kind: str, ids) -> dict:
+    return {row.id: row for row in _read(kind, ids)}
 
 
 class Related:
@@ -133,20 +146,20 @@ class Related:
 
     def __init__(self, rows) -> None:
         report_ids = [r.id for r in rows]
-        self.items = _by_id(ITEMS, {r.item_id for r in rows})
-        self.communities = _by_id(COMMUNITIES, {r.community_id for r in rows if r.community_id is not None})
-        self.spots = _by_id(SPOTS, {r.spot_id for r in rows if r.spot_id is not None})
+        self.items = _by_id("items", {r.item_id for r in rows})
+        self.communities = _by_id("communities", {r.community_id for r in rows if r.community_id is not None})
+        self.spots = _by_id("spots", {r.spot_id for r in rows if r.spot_id is not None})
         self.events: dict[int, list] = {i: [] for i in report_ids}
-        events = _read(EVENTS, report_ids)
+        events = _read("events", report_ids)
         for e in events:
             self.events[e.report_id].append(e)
         self.seq = {e.id: e.seq for e in events}
-        self.people = _by_id(PEOPLE, {r.inspector_id for r in rows} | {e.actor_id for e in events})
+        self.people = _by_id("people", {r.inspector_id for r in rows} | {e.actor_id for e in events})
         self.photos: dict[int, list] = {i: [] for i in report_ids}
-        for p in _read(PHOTOS, report_ids):
+        for p in _read("photos", report_ids):
             self.photos[p.report_id].append(p)
         self.event_photos: dict[int, list[int]] = {e.id: [] for e in events}
-        for photo_id, event_id in _read(EVENT_PHOTOS, self.seq):
+        for photo_id, event_id in _read("event_photos", self.seq):
             self.event_photos[event_id].append(photo_id)
 
     def event_seq(self, event_id: int | None) -> int | None:
