@@ -26,7 +26,7 @@ from ..months import Month
 from ..storage_http import blob_response
 from ..types import utcnow
 from ..web import current_principal, require
-from . import export, queries, search, serialize, services
+from . import export, listing, queries, search, serialize, services
 from . import schemas as s
 from .filing import filing_context, uploaded_photos
 from .intake import parse_submission
@@ -125,15 +125,14 @@ def list_reports():
         raise Invalid(N_("Give either cursor or page, not both."))
     now = utcnow()
     key = cursor_key(cursor) if cursor else None
-    rows, more = queries.page_of_reports(
+    # Plain rows, the page's shared values worked out once: listing.py (issue 16).
+    reports, last, more = listing.rows_page(
         p, f, now=now, key=key, offset=(page - 1) * per_page, per_page=per_page
     )
-    originals = perm.can_view_originals(p)
-    shown = settings.disclosure_for(p)  # once for the page, not once per report
     body = {
         "per_page": per_page,
-        "next_cursor": cursor_after(rows[-1]) if more else None,
-        "reports": [serialize.report(r, now=now, originals=originals, disclosure=shown) for r in rows],
+        "next_cursor": cursor_after(last) if more else None,
+        "reports": reports,
     }
     if cursor is None:
         body["page"] = page
