@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .calendar import local_text
-from .errors import DomainError, Forbidden, NotFound
+from .errors import N_, DomainError, Forbidden, NotFound
 from .formats import accuracy_pattern, accuracy_text, display_name
 from .permissions import Principal, principal_of
 from .scripts import trim
@@ -281,14 +281,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+ROLE_NAMES = {
+    "inspector": N_("Inspector"),
+    "community": N_("Community staff"),
+    "subdistrict": N_("Sub-district staff"),
+    "office": N_("Civilization office"),
+    "admin": N_("Administrator"),
+}
+
+
 def role_label(role: str) -> str:
-    return {
-        "inspector": _("Inspector"),
-        "community": _("Community staff"),
-        "subdistrict": _("Sub-district staff"),
-        "office": _("Civilization office"),
-        "admin": _("Administrator"),
-    }.get(role, role)
+    # Only the name shown is translated (every page's header asks for one).
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
 
 
 def status_label(status: str) -> str:

@@ -32,6 +32,7 @@ from werkzeug.routing import Rule
 from fieldcheck import create_app
 from fieldcheck.config import normalise_database_url
 from fieldcheck.extensions import db
+from tests import limiter_storage  # noqa: F401  (the limiter's memory storage without its timer thread)
 
 PG_URL = os.environ.get("FIELDCHECK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

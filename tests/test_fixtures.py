@@ -170,3 +170,30 @@ def test_an_xdist_groups_tests_carry_its_name_in_their_node_ids():
     assert grouped.nodeid == "tests/web/test_cli.py::test_x[sqlite-admin]@seed-demo"
     assert already.nodeid == "tests/web/test_cli.py::test_y[sqlite]@seed-demo"
     assert alone.nodeid == "tests/web/test_cli.py::test_z[sqlite]"
+
+
+def test_the_test_apps_limiter_storage_starts_no_thread_and_still_limits(tmp_path, monkeypatch):
+    """tests/limiter_storage.py: the test apps' limiter storages (memory:// and the fallback) start no
+    timer thread, yet a moving window still refuses the hit over its limit and allows it once expired."""
+    import threading
+
+    from limits import RateLimitItemPerSecond
+    from limits.strategies import MovingWindowRateLimiter
+
+    from fieldcheck.extensions import limiter
+    from tests.limiter_storage import TimerlessMemoryStorage
+
+    started = []
+    monkeypatch.setattr(threading.Timer, "start", lambda self: started.append(self))
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'x.db'}", tmp_path / "blobs"))
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert type(limiter._storage) is TimerlessMemoryStorage
+    assert type(limiter._fallback_storage) is TimerlessMemoryStorage
+    window = MovingWindowRateLimiter(limiter._storage)
+    one_per_second = RateLimitItemPerSecond(1, 1)
+    now = [1000.0]
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: now[0])  # the time module's
+    assert window.hit(one_per_second, "k") and not window.hit(one_per_second, "k")
+    now[0] += 1.5
+    assert window.hit(one_per_second, "k")
+    assert started == []

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
@@ -281,10 +282,9 @@ def token_row(token: str, now: datetime) -> ApiToken | None:
     """The live token row a bearer token names (its user active), or None."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.expires_at <= now or not row.user.active:
-        return None
-    return row
+    query = select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))  # one round trip
+    row = db.session.scalar(query.where(ApiToken.token_hash == _token_hash(token), User.active.is_(True)))
+    return None if row is None or row.expires_at <= now else row
 
 
 def user_for_token(token: str, now: datetime) -> User | None:

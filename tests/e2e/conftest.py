@@ -23,7 +23,7 @@ Fixtures
     closed after the test; when the test fails, each page is screenshotted to ``tmp_path/failure.png``
     (``failure-2.png``, ... for further pages) and the paths are printed in the failure report.
 
-Helpers (import from ``tests.e2e.conftest``): :func:`login`, :func:`demo_point`,
+Helpers (import from ``tests.e2e.conftest``): :func:`login`, :func:`login_form`, :func:`demo_point`,
 :func:`community_of`,
 :func:`assert_no_horizontal_scroll`.
 """
@@ -174,6 +174,10 @@ class _TrackingHandler(WSGIRequestHandler):
         super().finish()
 
 
+#: The live servers by URL, for :func:`login` (which signs a session with the serving app).
+_SERVERS: dict[str, LiveServer] = {}
+
+
 class LiveServer:
     """fieldcheck served by werkzeug in a daemon thread on 127.0.0.1.
 
@@ -209,6 +213,7 @@ class LiveServer:
         self._server.open_connections = set()
         self._server.connections_lock = threading.Lock()
         self.port = self._server.server_port
+        _SERVERS[self.url] = self
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -371,8 +376,9 @@ def pytest_runtest_makereport(item, call):
 # Helpers
 
 
-def login(page, base_url: str, username: str, password: str = DEMO_PASSWORD):
-    """Log in through the login form; returns the response of the page the form lands on."""
+def login_form(page, base_url: str, username: str, password: str = DEMO_PASSWORD):
+    """Log in through the login form; returns the response of the page the form lands on. For the tests
+    whose subject is the login itself (the form, a wrong or temporary password)."""
     page.goto(f"{base_url}/login")
     form = page.locator("main form")
     form.locator("input[name=username]").fill(username)
@@ -380,6 +386,53 @@ def login(page, base_url: str, username: str, password: str = DEMO_PASSWORD):
     with page.expect_navigation() as navigation:
         form.locator("button[type=submit]").click()
     return navigation.value
+
+
+def login(page, base_url: str, username: str, password: str = DEMO_PASSWORD):
+    """Log the page's browser context in as ``username`` and open the page the login form would land on;
+    returns that page's response.
+
+    The session is the one the login form makes (the login view's own ``_start_session`` and
+    ``_begin_session``, in a request from this browser's user agent), signed by the live server's app and
+    given to the browser as its cookie: one page load instead of the form's three (login page, post,
+    redirect). The password is checked as the form would check it, without the network."""
+    from flask import session, url_for
+
+    from fieldcheck.auth import services
+    from fieldcheck.auth.views import _begin_session, _start_session
+    from fieldcheck.permissions import home_endpoint, principal_of
+    from fieldcheck.unit_of_work import writing
+
+    app = _SERVERS[base_url].app
+    agent = page.evaluate("navigator.userAgent")
+    environ = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": agent}
+    with app.test_request_context("/login", method="POST", environ_base=environ):
+        user = services.authenticate(username, password)
+        assert user is not None, f"{username} cannot log in with that password"
+        assert user.username == username
+        with writing():
+            key = _start_session(user)
+        _begin_session(user, key)
+        landing = url_for(home_endpoint(principal_of(user)))
+        cookie = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+        lifetime = app.permanent_session_lifetime.total_seconds()
+        db.session.remove()
+    page.context.add_cookies(
+        [
+            {
+                "name": app.config["SESSION_COOKIE_NAME"],
+                "value": cookie,
+                "domain": "127.0.0.1",
+                "path": "/",
+                "httpOnly": True,
+                "sameSite": "Lax",
+                "expires": time.time() + lifetime,
+            }
+        ]
+    )
+    response = page.goto(f"{base_url}{landing}")
+    assert response.url == f"{base_url}{landing}", f"the session made for {username} was refused"
+    return response
 
 
 def demo_point(app, community_code: str) -> tuple[float, float]:

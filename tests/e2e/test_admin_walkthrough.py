@@ -15,7 +15,7 @@ import re
 from playwright.sync_api import expect
 from shapely.geometry import shape
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login_form as login  # logins with reset and temporary passwords
 from tests.photo_factory import jpeg
 
 DESKTOP = {

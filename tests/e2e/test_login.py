@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_horizontal_scroll, login
+from tests.e2e.conftest import assert_no_horizontal_scroll
+from tests.e2e.conftest import login_form as login  # the login itself is the subject
 
 DEMO_HOMES = [
     ("admin", "/admin"),

@@ -18,7 +18,8 @@ import pytest
 from flask import request
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_horizontal_scroll, community_of, demo_point, login
+from tests.e2e.conftest import assert_no_horizontal_scroll, community_of, demo_point
+from tests.e2e.conftest import login_form as login  # the service worker sees the login form too
 from tests.e2e.test_capture import CLUTTER_ITEM, STAIRWELL_ITEM, all_reports, make_jpeg, tap_item, zh
 
 SEND_TIMEOUT_MS = 30_000
