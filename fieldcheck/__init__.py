@@ -14,7 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: defaults, then FIELDCHECK_* environment, then test overrides. No I/O beyond config."""
+    """Build the app: defaults, then FIELDCHECK_* environment, then test overrides. No I/O beyond config.
+
+    Long on purpose: it is the app's one wiring list (configuration, extensions, blueprints, hooks, commands),
+    read top to bottom in the order each step needs the ones before it; split, that order would be spread over
+    several places.
+    """
     app = Flask(
         __name__,
         instance_path=os.environ.get("FIELDCHECK_INSTANCE_DIR") or str(ROOT / "instance"),

@@ -76,7 +76,11 @@ def migrate(
     every: int = 500,
 ) -> Migration:
     """Copy every blob of ``source`` to ``dest`` (module docstring). Store failures
-    (:class:`~fieldcheck.storage.StorageUnavailable`) stop it and propagate: run it again to resume."""
+    (:class:`~fieldcheck.storage.StorageUnavailable`) stop it and propagate: run it again to resume.
+
+    Long because its parts (copying one key, the stop at the first failure, the bounded window of keys in
+    flight) share one lock and one result; they are the inner functions.
+    """
     result = Migration()
     lock = threading.Lock()
 

@@ -137,6 +137,11 @@ class _Story:
     def report(
         self, spot: Spot, item: ChecklistItem, at: datetime, *, last_month: bool, fate: str | None = None
     ):
+        """File one report at ``spot`` and play out its fate through the real workflow moves.
+
+        Long because each fate (open, void, appealed, suspension, appeal granted, late, rework, rectified)
+        is a short sequence of moves kept side by side, so the demo's history reads as the workflow does.
+        """
         inspector = self.rng.choice(self.actors.inspectors)
         sub = _submission(spot, item, at, self.rng)
         scene = self.rng.getrandbits(32)

@@ -82,7 +82,11 @@ def community_features(
     now: datetime,
     tz_name: str,
 ) -> dict:
-    """A GeoJSON FeatureCollection: one polygon per visible community in the boundary version in force."""
+    """A GeoJSON FeatureCollection: one polygon per visible community in the boundary version in force.
+
+    Long because most of it is the GeoJSON feature written out, its properties the documented API answer field
+    by field.
+    """
     from ..geography.services import current_boundary_version
 
     version = current_boundary_version()

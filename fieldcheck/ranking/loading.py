@@ -349,7 +349,11 @@ def _read_apart(engine, statement, decode):
 
 def report_columns(start: datetime, end: datetime, window_start: datetime) -> ReportColumns:
     """The month's reports (``report_ranges``) as columns, from one row of aggregates, or two for a large
-    month read in halves at once (``_split_at``)."""
+    month read in halves at once (``_split_at``).
+
+    Long by a few lines: the dialect's query and decoder, the split of a large month and the columns' assembly
+    are one sequence over the same connection.
+    """
     conn = db.session.connection()
     sqlite = conn.dialect.name == "sqlite"
     scan = sqlite and _sqlite_scan_is_cheaper(start, end, window_start)

@@ -69,7 +69,11 @@ def report(
     disclosure: settings.Disclosure | None = None,
 ) -> dict:
     """A report with its location, photos and ordered events; ``actions`` lists the moves the reader may make;
-    ``disclosure`` (default: the current user's) what they may see of who inspected."""
+    ``disclosure`` (default: the current user's) what they may see of who inspected.
+
+    Long because it is the documented answer written out as one dict, field by field, so it reads as the API
+    description does.
+    """
     shown = _disclosure(disclosure)
     body = {
         "id": r.id,

@@ -61,7 +61,12 @@ class Filed:
 
 
 def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context) -> Filed:
-    """File a report idempotently: the same client_id and content give the same report, other content 409."""
+    """File a report idempotently: the same client_id and content give the same report, other content 409.
+
+    Long because it is the filing transaction in order (idempotency, the month's checklist, location and
+    community, deadline, photos stored before the row, one commit); each step is a call, and their order is
+    the rule.
+    """
     sub = _with_photo_hashes(sub, uploads)
     existing = _existing(Report, sub)
     if existing is not None:
