@@ -112,14 +112,6 @@ LONG_TESTS = (
 )
 
 
-def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: one worker more than half again the cores (3 on 2 cores). Much of the suite waits on
-    other processes (PostgreSQL, Chromium, the served apps of the demo, serve and two-process tests), so
-    a worker per core leaves the cores idle while it waits."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cores + max(1, cores // 2)
-
-
 def pytest_collection_modifyitems(config, items):
     """Move the LONG_TESTS to the front, keeping the order within each part (a stable sort), and on an
     xdist worker give each xdist_group's tests their group (see :func:`_name_xdist_groups`)."""
