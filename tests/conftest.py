@@ -16,6 +16,7 @@ rows in any status, without HTTP or the photo pipeline); see tests/fakes.py and 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -229,7 +230,37 @@ def _cached_compile_builder(compile_builder):
     return compile_once
 
 
+def _cached_parse_rule(parse_rule):
+    """The other half of a route's compile, also repeated by every test's app: werkzeug parses the rule's
+    text into its parts (the matcher's regular expressions and weights), its trace and its converters.
+    The parse of an equal text under the same converter classes is reused: the same parts, the same
+    trace, and a copy of each converter bound to the new app's map (tests/test_fixtures.py checks this
+    against werkzeug's own parse for every route)."""
+    parsed: dict[tuple, tuple] = {}
+
+    def parse_once(self, rule: str):
+        key = (rule, tuple(self.map.converters.items()))
+        if key not in parsed:
+            trace_from, names_before = len(self._trace), set(self._converters)
+            parts = list(parse_rule(self, rule))
+            converters = {n: c for n, c in self._converters.items() if n not in names_before}
+            parsed[key] = (parts, self._trace[trace_from:], converters)
+            return parts
+        parts, trace, converters = parsed[key]
+        self._trace.extend(trace)
+        for name, converter in converters.items():
+            own = copy.copy(converter)
+            own.map = self.map
+            self._converters[name] = own
+            self.arguments.add(name)
+        return list(parts)
+
+    parse_once.uncached = parse_rule
+    return parse_once
+
+
 Rule._compile_builder = _cached_compile_builder(Rule._compile_builder)
+Rule._parse_rule = _cached_parse_rule(Rule._parse_rule)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -144,6 +144,36 @@ def test_url_builders_reused_across_apps_are_the_ones_werkzeug_would_make(tmp_pa
         assert url_for("static", filename="app.css", v="1") == "/static/app.css?v=1"
 
 
+def test_rules_parsed_once_across_apps_are_parsed_as_werkzeug_would(tmp_path):
+    """tests/conftest.py reuses werkzeug's parse of each rule's text between the tests' apps: the parts,
+    trace, arguments and converters each route gets are those werkzeug's own parse gives, and the
+    converters are the app's own (bound to its map)."""
+    import copy
+
+    from werkzeug.routing import Rule
+
+    def converter_state(converter) -> tuple:
+        return type(converter), {k: v for k, v in vars(converter).items() if k != "map"}
+
+    for name in ("a.db", "b.db"):  # the second app is built from the first one's parses
+        app = create_app(app_config(f"sqlite:///{tmp_path / name}", tmp_path / "blobs"))
+        for rule in app.url_map.iter_rules():
+            scratch = copy.copy(rule)
+            scratch._trace, scratch._converters, scratch.arguments = [], {}, set()
+            fresh = list(Rule._parse_rule.uncached(scratch, rule.rule))
+            assert rule._parts[1:] == fresh, rule.rule
+            assert rule._trace[1:] == scratch._trace, rule.rule
+            assert rule.arguments == scratch.arguments | set(rule.defaults or ()), rule.rule
+            assert {n: converter_state(c) for n, c in rule._converters.items()} == {
+                n: converter_state(c) for n, c in scratch._converters.items()
+            }, rule.rule
+            assert all(c.map is app.url_map for c in rule._converters.values()), rule.rule
+        with app.test_request_context():
+            from flask import url_for
+
+            assert url_for("api.get_report", report_id=7) == "/api/v1/reports/7"
+
+
 def test_an_xdist_groups_tests_carry_its_name_in_their_node_ids():
     """--dist loadgroup reads the group from the "@name" at the end of each node id (tests/conftest.py adds
     it where pytest-xdist's own suffix is lost)."""
