@@ -26,7 +26,7 @@ Why these values:
   of more than 128 kB to fresh pages from the kernel and hands freed memory back, so every report
   touched about 10,000 newly zeroed pages: 25-35 ms of system CPU a report, the part of a report's
   cost that gunicorn's workers showed and an in-process run did not. Blocks under 32 MB now come
-  from malloc's heaps and up to 64 MB of free memory stays with each heap: 500 page faults and 6-8
+  from malloc's heaps and up to 64 MB of free memory stays with each heap: under 600 page faults and 6-8
   ms of system CPU a report, for about 60-100 MB more resident memory in a busy worker
   (bench/README.md, load.py).
 """
