@@ -36,6 +36,37 @@ def test_the_configuration():
     names: dict = {}
     exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), names)  # noqa: S102
     assert names["workers"] == gunicorn_config.workers and names["timeout"] == gunicorn_config.timeout
+    assert names["on_starting"] is gunicorn_config.on_starting
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_the_master_keeps_large_blocks_in_mallocs_heaps():
+    """glibc's malloc settings (changed here in a child interpreter of their own) take effect: a
+    request thread allocating and freeing a filing's large blocks (the 4 MB upload, the decoded 12 MP
+    photo at half scale, the display copy) reuses its pages instead of faulting in fresh ones from the
+    kernel (untuned: about 90,000 page faults for these 20 rounds, tuned about 4,600)."""
+    probe = (
+        "import resource, threading\n"
+        "from fieldcheck import gunicorn_config\n"
+        "tuned = gunicorn_config.tune_malloc()\n"
+        "def work():\n"
+        "    for _ in range(20):\n"
+        "        upload, decoded, display = bytes(4_000_000), bytearray(9_000_000), bytearray(5_760_000)\n"
+        "        del upload, decoded, display\n"
+        "def run():\n"
+        "    thread = threading.Thread(target=work)\n"
+        "    thread.start()\n"
+        "    thread.join()\n"
+        "run()  # the thread's malloc arena\n"
+        "faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "run()\n"
+        "print(tuned, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    tuned, faults = out.stdout.split()
+    if tuned != "True":
+        pytest.skip("no glibc mallopt")
+    assert int(faults) < 90_000 // 4
 
 
 def _free_port() -> int:
