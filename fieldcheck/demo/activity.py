@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFilter
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from ..auth.models import User
 from ..calendar import month_bounds
@@ -73,9 +73,13 @@ def seed_activity(
     """
     rng = random.Random(seed)
     actors = _actors()
-    communities = db.session.scalars(select(Community).order_by(Community.code).limit(communities)).all()
-    spots: dict[int, list[Spot]] = {}
-    for spot in db.session.scalars(select(Spot).order_by(Spot.code)):
+    # Plain rows, not objects of the session: every commit would expire them, and the next read of each
+    # would reload it (about 5,000 queries a seeding for the spots and items alone).
+    community_ids = db.session.scalars(select(Community.id).order_by(Community.code).limit(communities)).all()
+    spots: dict[int, list[Row]] = {}
+    for spot in db.session.execute(
+        select(Spot.community_id, Spot.spot_type, Spot.lat, Spot.lon).order_by(Spot.code)
+    ):
         spots.setdefault(spot.community_id, []).append(spot)
     this_month = now.astimezone(tz).strftime("%Y-%m")
     last_start, this_start = month_bounds(_previous(this_month), tz)[0], month_bounds(this_month, tz)[0]
@@ -83,8 +87,8 @@ def seed_activity(
     counts = {"reports": 0, "visits": 0, "moves": 0}
     story = _Story(rng, now, tz, storage, max_pixels, actors, counts)
 
-    for index, community in enumerate(communities):
-        own = spots.get(community.id, [])
+    for index, community_id in enumerate(community_ids):
+        own = spots.get(community_id, [])
         choices = [(s, i) for s in own for i in items if s.spot_type in i.spot_types]
         if not choices:
             continue
@@ -93,7 +97,7 @@ def seed_activity(
         if inspected_last:
             n = rng.randint(4, 6) if first else rng.randint(0, 5)
             if n == 0:
-                story.visit(community, own[0], _moment(rng, last_start, this_start, tz))
+                story.visit(own[0], _moment(rng, last_start, this_start, tz))
             for k in range(n):
                 spot, item = rng.choice(choices)
                 # The demo accounts' communities show the whole story last month: fixed, late, reworked, open.
@@ -129,14 +133,12 @@ class _Story:
     def ctx(self, at: datetime) -> Context:
         return Context(now=at, tz=self.tz, storage=self.storage, max_pixels=self.max_pixels)
 
-    def visit(self, community: Community, spot: Spot, at: datetime) -> None:
+    def visit(self, spot: Row, at: datetime) -> None:
         sub = _submission(spot, None, at, self.rng)
         file_visit(self.rng.choice(self.actors.inspectors), sub, [], self.ctx(at + timedelta(minutes=3)))
         self.counts["visits"] += 1
 
-    def report(
-        self, spot: Spot, item: ChecklistItem, at: datetime, *, last_month: bool, fate: str | None = None
-    ):
+    def report(self, spot: Row, item: Row, at: datetime, *, last_month: bool, fate: str | None = None):
         """File one report at ``spot`` and play out its fate through the real workflow moves.
 
         Long because each fate (open, void, appealed, suspension, appeal granted, late, rework, rectified)
@@ -280,7 +282,7 @@ class _Story:
         self.counts["moves"] += 1
         return at
 
-    def unassigned(self, items: list[ChecklistItem], start: datetime, now: datetime) -> None:
+    def unassigned(self, items: list[Row], start: datetime, now: datetime) -> None:
         """One report from just outside the district's edge, waiting for the office to assign it."""
         item = next(i for i in items if "ROAD" in i.spot_types)
         at = max(start, now - timedelta(days=1))
@@ -342,22 +344,29 @@ def _actors() -> Actors:
                 )
                 db.session.add(user)
                 staff[community.id] = user
-    return Actors(office=users["office"], inspectors=[users["inspector"], *teams], staff=staff)
+    # Loaded once and kept out of the session: the services read only their columns, and each commit
+    # would otherwise expire them and the next move reload its actor (a query a move).
+    db.session.scalars(select(User)).all()  # one query refreshes them all after the commit
+    actors = Actors(office=users["office"], inspectors=[users["inspector"], *teams], staff=staff)
+    for user in {actors.office, *actors.inspectors, *actors.staff.values()}:
+        db.session.expunge(user)
+    return actors
 
 
-def _items(month: str) -> list[ChecklistItem]:
-    """Checklist items with a deadline in working days or hours (no planned-date S4), of the month's version."""
+def _items(month: str) -> list[Row]:
+    """Checklist items (code, spot types) with a deadline in working days or hours (no planned-date S4), of
+    the month's version."""
     version = checklist_services.version_in_force(month)
     return list(
-        db.session.scalars(
-            select(ChecklistItem)
+        db.session.execute(
+            select(ChecklistItem.code, ChecklistItem.spot_types)
             .where(ChecklistItem.version_id == version.id, ChecklistItem.severity != "S4")
             .order_by(ChecklistItem.position)
         )
     )
 
 
-def _submission(spot: Spot, item: ChecklistItem | None, at: datetime, rng: random.Random) -> Submission:
+def _submission(spot: Row, item: Row | None, at: datetime, rng: random.Random) -> Submission:
     # A few metres around the spot, as a phone would place it.
     lat = spot.lat + rng.uniform(-4e-5, 4e-5)
     lon = spot.lon + rng.uniform(-4e-5, 4e-5)
