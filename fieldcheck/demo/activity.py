@@ -73,14 +73,8 @@ def seed_activity(
     """
     rng = random.Random(seed)
     actors = _actors()
-    # Plain rows, not objects of the session: every commit would expire them, and the next read of each
-    # would reload it (about 5,000 queries a seeding for the spots and items alone).
     community_ids = db.session.scalars(select(Community.id).order_by(Community.code).limit(communities)).all()
-    spots: dict[int, list[Row]] = {}
-    for spot in db.session.execute(
-        select(Spot.community_id, Spot.spot_type, Spot.lat, Spot.lon).order_by(Spot.code)
-    ):
-        spots.setdefault(spot.community_id, []).append(spot)
+    spots = _spots()
     this_month = now.astimezone(tz).strftime("%Y-%m")
     last_start, this_start = month_bounds(_previous(this_month), tz)[0], month_bounds(this_month, tz)[0]
     items = _items(this_month)
@@ -351,6 +345,20 @@ def _actors() -> Actors:
     for user in {actors.office, *actors.inspectors, *actors.staff.values()}:
         db.session.expunge(user)
     return actors
+
+
+def _spots() -> dict[int, list[Row]]:
+    """Each community's spots (community id, type, position), in code order.
+
+    Plain rows here and in ``_items``, not objects of the session: each commit would expire them, and the
+    next read of each would reload it (about 5,000 queries a seeding for the spots and items alone).
+    """
+    spots: dict[int, list[Row]] = {}
+    for spot in db.session.execute(
+        select(Spot.community_id, Spot.spot_type, Spot.lat, Spot.lon).order_by(Spot.code)
+    ):
+        spots.setdefault(spot.community_id, []).append(spot)
+    return spots
 
 
 def _items(month: str) -> list[Row]:
