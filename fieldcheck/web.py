@@ -7,13 +7,16 @@ import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2 import pass_context
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from .auth.redirects import safe_next
 from .calendar import local_text
 from .errors import N_, DomainError, Forbidden, NotFound
 from .formats import accuracy_pattern, accuracy_text, display_name
@@ -185,7 +188,7 @@ def register_input_guard(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale
+    from flask_babel import get_locale, get_translations
 
     @app.context_processor
     def inject():
@@ -193,6 +196,9 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "current_locale": locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else "en",
+            # The page's `_()` and `{% trans %}` (Jinja's i18n resolves "gettext" from the context first).
+            "gettext": page_gettext(get_translations().ugettext),
+            "language_link": language_link,
             "role_label": role_label,
             "status_label": status_label,
             "item_name": display_name,
@@ -216,6 +222,31 @@ def register_template_helpers(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+
+def page_gettext(ugettext):
+    """Jinja's new-style ``gettext`` (as ``jinja2.ext`` makes it: the message marked safe when the page
+    escapes, then its variables filled in) over one request's catalog. Flask-Babel's own looks the
+    catalog up again for every message, about 20 times per page."""
+
+    @pass_context
+    def gettext(__context, __string, **variables):
+        rv = ugettext(__string)
+        if __context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    return gettext
+
+
+def language_link(code: str) -> str:
+    """The link that switches to language ``code`` and comes back to this page: with ``next`` only when
+    the switch will follow it (``safe_next``; e.g. not a path of thousands of characters, which would
+    only make every page that long to quote and send)."""
+    here = request.script_root + request.full_path.rstrip("?")
+    if safe_next(here) is None:
+        return url_for("auth.set_language", code=code)
+    return url_for("auth.set_language", code=code, next=here)
 
 
 def register_script_trimming(app: Flask) -> None:

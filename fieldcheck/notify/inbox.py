@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..extensions import db
 from ..unit_of_work import writing
@@ -28,15 +28,16 @@ def page(
     return rows, (rows[-1].id if more and rows else None)
 
 
+# Counted for the bell on every page: built once (SQLAlchemy then reuses its cache key as well).
+_UNREAD = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+)
+
+
 def unread(user_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        )
-        or 0
-    )
+    return db.session.execute(_UNREAD, {"user_id": user_id}).scalar() or 0
 
 
 def mark_read(user_id: int, ids: list[int] | None, now: datetime) -> int:
