@@ -2,7 +2,8 @@
 
 Their statements are built once, with bound parameters, rather than on each request: SQLAlchemy then
 neither rebuilds the query nor recomputes its cache key, which was about half of each lookup's cost
-(the query itself is unchanged).
+(the query itself is unchanged). The session's user comes with the count of their unread notifications,
+which every page's bell shows (``notify.inbox.remember_unread``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
+from ..notify import inbox
 from .models import ApiToken, User, UserSession
 
 _SESSION_USER = (
-    select(User)
+    select(User, inbox.unread_of_user_column(User.id))  # the bell's count, read with the user
     .join(UserSession, UserSession.user_id == User.id)
     .where(
         User.id == bindparam("user_id"),
@@ -43,7 +45,12 @@ def session_user(user_id: int, key: str, now: datetime, max_age: timedelta) -> U
     if not isinstance(key, str) or not key or len(key) > 100:
         return None
     params = {"user_id": user_id, "key_hash": token_hash(key), "oldest": now - max_age}
-    return db.session.execute(_SESSION_USER, params).scalar()
+    row = db.session.execute(_SESSION_USER, params).first()
+    if row is None:
+        return None
+    user, unread = row
+    inbox.remember_unread(db.session(), user.id, unread)
+    return user
 
 
 def token_row(token: str, now: datetime) -> ApiToken | None:
