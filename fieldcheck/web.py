@@ -260,7 +260,7 @@ def remembered_url_for(app: Flask):
             or endpoint.startswith(".")
             or "_external" in values
             or "_scheme" in values
-            or app.url_default_functions
+            or any(app.url_default_functions.values())
         ):
             return build(endpoint, **values)
         items = []
