@@ -23,6 +23,6 @@ def test_remembered_links_are_the_links_flask_builds(app, base_url):
             for _round in range(2):  # built, then remembered
                 for endpoint, values in calls:
                     assert remembered(endpoint, **values) == url_for(endpoint, **values)
-    with app.app_context():  # outside a request (no SERVER_NAME here): Flask's own answer, an error
-        with pytest.raises(RuntimeError):
-            remembered("home.index")
+    # Outside a request (no SERVER_NAME here): Flask's own answer, an error.
+    with app.app_context(), pytest.raises(RuntimeError):
+        remembered("home.index")
