@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import secrets
@@ -12,7 +11,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
@@ -21,6 +19,8 @@ from ..extensions import db
 from ..geography.models import Community, Subdistrict
 from ..permissions import COMMUNITY, INSPECTOR, LEVELS, ROLES, SUBDISTRICT
 from . import passwords
+from .lookups import session_user, token_row  # noqa: F401  (the per-request lookups, re-exported)
+from .lookups import token_hash as _token_hash
 from .models import ApiToken, User, UserSession
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
@@ -265,10 +265,6 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_token(user: User, now: datetime, days: int) -> tuple[str, ApiToken]:
     token = "fc_" + secrets.token_urlsafe(32)
     row = ApiToken(
@@ -276,15 +272,6 @@ def issue_token(user: User, now: datetime, days: int) -> tuple[str, ApiToken]:
     )
     db.session.add(row)
     return token, row
-
-
-def token_row(token: str, now: datetime) -> ApiToken | None:
-    """The live token row a bearer token names (its user active), or None."""
-    if not token or len(token) > 200:
-        return None
-    query = select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))  # one round trip
-    row = db.session.scalar(query.where(ApiToken.token_hash == _token_hash(token), User.active.is_(True)))
-    return None if row is None or row.expires_at <= now else row
 
 
 def user_for_token(token: str, now: datetime) -> User | None:
@@ -468,22 +455,6 @@ def prune_sessions(user: User, now: datetime, max_age: timedelta) -> None:
     """Forget the user's sessions older than the absolute session lifetime."""
     db.session.execute(
         delete(UserSession).where(UserSession.user_id == user.id, UserSession.created_at <= now - max_age)
-    )
-
-
-def session_user(user_id: int, key: str, now: datetime, max_age: timedelta) -> User | None:
-    """The active user whose live session the cookie's key names, or None (logged out, revoked, too old)."""
-    if not isinstance(key, str) or not key or len(key) > 100:
-        return None
-    return db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.active.is_(True),
-            UserSession.key_hash == _token_hash(key),
-            UserSession.created_at > now - max_age,
-        )
     )
 
 

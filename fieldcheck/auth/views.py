@@ -7,11 +7,13 @@ random key beside Flask-Login's user id. API requests authenticated by a bearer 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
 from datetime import timedelta
 
+from babel import Locale
 from flask import (
     Blueprint,
     current_app,
@@ -271,6 +273,13 @@ def set_language(code: str):
     return response
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """The cookie's language, else the default; as a parsed Locale, which Flask-Babel takes as it is
+    (parsing the name anew on every request cost more than the rest of the choice)."""
     lang = request.cookies.get("lang")
-    return lang if lang in LANGUAGES else current_app.config["DEFAULT_LOCALE"]
+    return _parsed_locale(lang if lang in LANGUAGES else current_app.config["DEFAULT_LOCALE"])
+
+
+@functools.cache
+def _parsed_locale(name: str) -> Locale:
+    return Locale.parse(name)

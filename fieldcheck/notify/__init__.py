@@ -16,10 +16,14 @@ def install(app) -> None:
 
     (The API routes are imported by the factory before the api blueprint is registered.)
     """
-    from . import admin_views  # noqa: F401 (its routes join the notify blueprint)
+    from . import (
+        admin_views,  # noqa: F401 (its routes join the notify blueprint)
+        inbox,
+    )
     from .outbox import install as install_outbox
     from .views import bp, unread_count
 
     install_outbox()
+    inbox.install_memory()
     app.register_blueprint(bp)
     app.context_processor(lambda: {"notify_unread": unread_count})

@@ -206,3 +206,40 @@ def test_robot_targets_are_managed_by_the_admin_only(app, client, people):
         client.delete(f"/api/v1/admin/notify-targets/{created['id']}", headers=people["admin"]).status_code
         == 404
     )
+
+
+def test_the_bells_count_read_with_the_user_is_forgotten_when_the_request_writes(app, client, people):
+    """The session's user comes with their unread count (one query less per page); the bell shows it
+    until the request writes anything through its session, then counts again."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from fieldcheck.auth.lookups import session_user
+    from fieldcheck.auth.models import User
+    from fieldcheck.auth.services import start_session
+    from fieldcheck.notify import inbox as notify_inbox
+    from fieldcheck.types import utcnow
+
+    file(client, people)  # one unread notification for c1
+    with app.app_context():
+        c1 = db.session.scalar(select(User).where(User.username == "c1"))
+        key = start_session(c1, utcnow())
+        db.session.commit()
+        report_id = db.session.scalar(select(Notification.report_id).where(Notification.user_id == c1.id))
+
+        user = session_user(c1.id, key, utcnow(), timedelta(days=1))
+        with db.engine.begin() as conn:  # written beside the request, after it read its user
+            conn.execute(Notification.__table__.insert().values(user_id=c1.id, kind="dispatched"))
+        assert notify_inbox.unread(user.id) == 1  # as read with the user
+        db.session.execute(update(Notification).where(Notification.user_id == c1.id).values(read_at=utcnow()))
+        assert notify_inbox.unread(user.id) == 0  # a bulk write: counted again
+        db.session.rollback()
+
+        user = session_user(c1.id, key, utcnow(), timedelta(days=1))
+        assert notify_inbox.unread(user.id) == 2
+        db.session.add(Notification(user_id=c1.id, kind="dispatched", report_id=report_id))
+        db.session.flush()
+        assert notify_inbox.unread(user.id) == 3  # a flush: counted again
+        db.session.commit()
+        assert notify_inbox.unread(user.id) == 3  # a new transaction counts
