@@ -73,6 +73,8 @@ def pg_database():
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A commit need not wait for its WAL to reach the disk: nothing here outlives the session.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = server.set(database=name)
     yield url.render_as_string(hide_password=False)
     with admin.connect() as conn:
@@ -473,7 +475,11 @@ def pg_empty_sql(conn) -> str:
     """SQL that deletes every row of the app's tables and restarts their sequences."""
     statements = [f'DELETE FROM public."{t.name}"' for t in reversed(db.metadata.sorted_tables)]
     sequences = conn.exec_driver_sql("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
-    statements += [f'ALTER SEQUENCE public."{name}" RESTART' for (name,) in sequences]
+    # setval, not ALTER SEQUENCE ... RESTART: the same next value without a catalog change (about 1 ms
+    # each, two dozen sequences, before every PostgreSQL test).
+    restarts = ", ".join(f"setval('public.\"{name}\"', 1, false)" for (name,) in sequences)
+    if restarts:
+        statements.append(f"SELECT {restarts}")
     return "; ".join(statements)
 
 
