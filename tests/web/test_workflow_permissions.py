@@ -223,10 +223,13 @@ def call_page(app, principal, report_id, move: Move):
     browser = app.test_client()
     assert login(browser, PRINCIPALS[principal]).status_code == 302
     url = f"/reports/{report_id}"
+    page = browser.get(url)
     if move.action is None:
-        return browser.get(url)
-    landing = browser.get("/", follow_redirects=True).get_data(as_text=True)
-    data = {**move.fields, "csrf_token": csrf_token_from(landing)}
+        return page
+    # The form is posted from the report page, as a browser would; where the principal may not see the
+    # report, its error page still carries the session's token (the log-out form), so the refusal tested
+    # is the move's, not the CSRF check's.
+    data = {**move.fields, "csrf_token": csrf_token_from(page.get_data(as_text=True))}
     if move.action is Action.RECTIFY:
         data["photos"] = photo_field()
     return browser.post(f"{url}/{move.action.value}", data=data, content_type="multipart/form-data")
