@@ -32,7 +32,7 @@ from ..geography.models import Community, Spot
 from ..photos import process_photo
 from ..reports.intake import Submission
 from ..reports.models import Photo
-from ..reports.services import Context, file_report, file_visit
+from ..reports.services import CalendarOnce, Context, file_report, file_visit
 from ..unit_of_work import writing
 from ..workflow import services as workflow
 from ..workflow.rules import Action, reused_photo
@@ -123,9 +123,13 @@ class _Story:
     def __init__(self, rng, now, tz, storage, max_pixels, actors: Actors, counts: dict):
         self.rng, self.now, self.tz, self.storage, self.max_pixels = rng, now, tz, storage, max_pixels
         self.actors, self.counts = actors, counts
+        # One read of the work calendar for the whole history, as for one request (nothing here changes it).
+        self.calendar = CalendarOnce()
 
     def ctx(self, at: datetime) -> Context:
-        return Context(now=at, tz=self.tz, storage=self.storage, max_pixels=self.max_pixels)
+        return Context(
+            now=at, tz=self.tz, storage=self.storage, max_pixels=self.max_pixels, calendar=self.calendar
+        )
 
     def visit(self, spot: Row, at: datetime) -> None:
         sub = _submission(spot, None, at, self.rng)
