@@ -18,6 +18,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
@@ -457,6 +458,19 @@ def _scene(
 ) -> tuple[tuple, list[tuple[str, tuple, tuple]]]:
     """The wall's colour and the shapes before it, in drawing order, on a canvas of the photo's size and a
     margin (``w`` + ``margin`` by ``h`` + ``margin``)."""
+    wall, fixtures, pieces = _layout(scene, w, h, margin)
+    litter_shapes = [
+        ("ellipse", (x, y, x + size, y + size * 0.7), colour)
+        for x, y, size, colour in pieces[: round(len(pieces) * litter)]
+    ]
+    return wall, [*fixtures, *litter_shapes]
+
+
+@lru_cache(maxsize=64)
+def _layout(scene: int, w: int, h: int, margin: int) -> tuple[tuple, tuple, tuple]:
+    """A scene's wall colour, its fixed shapes (ground, doors, windows, pipes) and all its pieces of litter
+    as (x, y, size, colour), drawn from the scene's own random numbers. Kept for the scene's retakes, which
+    show the same place (a report's photos are taken one after another)."""
     rng = random.Random(scene)
     width, height = w + margin, h + margin
     wall = tuple(rng.randint(150, 210) for _ in range(3))
@@ -467,7 +481,7 @@ def _scene(
         x, y = rng.randint(0, width - 60), rng.randint(0, horizon - 60)
         box = (x, y, x + rng.randint(30, 120), y + rng.randint(40, 140))
         shapes.append(("rectangle", box, tuple(rng.randint(40, 120) for _ in range(3))))
-    pieces = [
+    pieces = tuple(
         (
             rng.randint(0, width - 20),
             rng.randint(horizon, height - 10),
@@ -475,7 +489,5 @@ def _scene(
             tuple(rng.randint(0, 255) for _ in range(3)),
         )
         for _ in range(rng.randint(12, 30))
-    ]
-    for x, y, size, colour in pieces[: round(len(pieces) * litter)]:
-        shapes.append(("ellipse", (x, y, x + size, y + size * 0.7), colour))
-    return wall, shapes
+    )
+    return wall, tuple(shapes), pieces
