@@ -252,9 +252,9 @@ class _Story:
         """A new photo of the report's place. The synthetic scenes are plain enough that two standpoints can
         hash alike, which a real retake rarely does; keep to a standpoint that does not look like a reused
         photo, so the demo's flags mean what they say."""
-        earlier = [
-            (p.sha256, p.phash) for p in db.session.scalars(select(Photo).where(Photo.report_id == report_id))
-        ]
+        earlier = db.session.execute(
+            select(Photo.sha256, Photo.phash).where(Photo.report_id == report_id)
+        ).all()
         for _ in range(20):
             data = _photo(scene, litter=litter, retake=self.rng.getrandbits(32) | 1)
             processed = process_photo(data, max_pixels=self.max_pixels)

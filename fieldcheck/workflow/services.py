@@ -122,9 +122,10 @@ def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx
     change = rules.decide(principal_of(user), item_of(report), request, clock_for(report, ctx))
     processed = process_photos(uploads, ctx.max_pixels) if uploads else []
     fields = dict(change.fields)
-    earlier = [(p.sha256, p.phash) for p in report.photos]
-    if processed and rules.reused_photo(earlier, [(p.sha256, p.phash) for p in processed]):
-        fields["flags"] = sorted({*(report.flags or []), REUSED_PHOTO_FLAG})
+    if processed:  # the report's photos are read only to check after-photos (not for an accept or a void)
+        earlier = [(p.sha256, p.phash) for p in report.photos]
+        if rules.reused_photo(earlier, [(p.sha256, p.phash) for p in processed]):
+            fields["flags"] = sorted({*(report.flags or []), REUSED_PHOTO_FLAG})
     write_photo_files(list(zip(processed, uploads, strict=True)), ctx.storage)
     try:
         with writing() as session:
