@@ -7,7 +7,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from .. import audit
 from ..errors import N_, Conflict, Invalid, NotFound
@@ -101,14 +101,18 @@ def store_checklist(checklist: Checklist, sha256: str) -> ChecklistVersion:
     return version
 
 
+# Built once: every filing asks (see ``auth.lookups``).
+_VERSION_IN_FORCE = (
+    select(ChecklistVersion)
+    .where(ChecklistVersion.effective_month <= bindparam("month"))
+    .order_by(ChecklistVersion.effective_month.desc(), ChecklistVersion.id.desc())
+    .limit(1)
+)
+
+
 def version_in_force(month: str) -> ChecklistVersion | None:
     """The newest version whose first month is on or before ``month`` (YYYY-MM)."""
-    return db.session.scalar(
-        select(ChecklistVersion)
-        .where(ChecklistVersion.effective_month <= month)
-        .order_by(ChecklistVersion.effective_month.desc(), ChecklistVersion.id.desc())
-        .limit(1)
-    )
+    return db.session.scalar(_VERSION_IN_FORCE, {"month": month})
 
 
 def checklist_in_force(month: str) -> Checklist | None:

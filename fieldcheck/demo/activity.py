@@ -18,6 +18,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
@@ -32,7 +33,7 @@ from ..geography.models import Community, Spot
 from ..photos import process_photo
 from ..reports.intake import Submission
 from ..reports.models import Photo
-from ..reports.services import Context, file_report, file_visit
+from ..reports.services import CalendarOnce, Context, file_report, file_visit
 from ..unit_of_work import writing
 from ..workflow import services as workflow
 from ..workflow.rules import Action, reused_photo
@@ -123,9 +124,13 @@ class _Story:
     def __init__(self, rng, now, tz, storage, max_pixels, actors: Actors, counts: dict):
         self.rng, self.now, self.tz, self.storage, self.max_pixels = rng, now, tz, storage, max_pixels
         self.actors, self.counts = actors, counts
+        # One read of the work calendar for the whole history, as for one request (nothing here changes it).
+        self.calendar = CalendarOnce()
 
     def ctx(self, at: datetime) -> Context:
-        return Context(now=at, tz=self.tz, storage=self.storage, max_pixels=self.max_pixels)
+        return Context(
+            now=at, tz=self.tz, storage=self.storage, max_pixels=self.max_pixels, calendar=self.calendar
+        )
 
     def visit(self, spot: Row, at: datetime) -> None:
         sub = _submission(spot, None, at, self.rng)
@@ -247,9 +252,9 @@ class _Story:
         """A new photo of the report's place. The synthetic scenes are plain enough that two standpoints can
         hash alike, which a real retake rarely does; keep to a standpoint that does not look like a reused
         photo, so the demo's flags mean what they say."""
-        earlier = [
-            (p.sha256, p.phash) for p in db.session.scalars(select(Photo).where(Photo.report_id == report_id))
-        ]
+        earlier = db.session.execute(
+            select(Photo.sha256, Photo.phash).where(Photo.report_id == report_id)
+        ).all()
         for _ in range(20):
             data = _photo(scene, litter=litter, retake=self.rng.getrandbits(32) | 1)
             processed = process_photo(data, max_pixels=self.max_pixels)
@@ -453,6 +458,19 @@ def _scene(
 ) -> tuple[tuple, list[tuple[str, tuple, tuple]]]:
     """The wall's colour and the shapes before it, in drawing order, on a canvas of the photo's size and a
     margin (``w`` + ``margin`` by ``h`` + ``margin``)."""
+    wall, fixtures, pieces = _layout(scene, w, h, margin)
+    litter_shapes = [
+        ("ellipse", (x, y, x + size, y + size * 0.7), colour)
+        for x, y, size, colour in pieces[: round(len(pieces) * litter)]
+    ]
+    return wall, [*fixtures, *litter_shapes]
+
+
+@lru_cache(maxsize=64)
+def _layout(scene: int, w: int, h: int, margin: int) -> tuple[tuple, tuple, tuple]:
+    """A scene's wall colour, its fixed shapes (ground, doors, windows, pipes) and all its pieces of litter
+    as (x, y, size, colour), drawn from the scene's own random numbers. Kept for the scene's retakes, which
+    show the same place (a report's photos are taken one after another)."""
     rng = random.Random(scene)
     width, height = w + margin, h + margin
     wall = tuple(rng.randint(150, 210) for _ in range(3))
@@ -463,7 +481,7 @@ def _scene(
         x, y = rng.randint(0, width - 60), rng.randint(0, horizon - 60)
         box = (x, y, x + rng.randint(30, 120), y + rng.randint(40, 140))
         shapes.append(("rectangle", box, tuple(rng.randint(40, 120) for _ in range(3))))
-    pieces = [
+    pieces = tuple(
         (
             rng.randint(0, width - 20),
             rng.randint(horizon, height - 10),
@@ -471,7 +489,5 @@ def _scene(
             tuple(rng.randint(0, 255) for _ in range(3)),
         )
         for _ in range(rng.randint(12, 30))
-    ]
-    for x, y, size, colour in pieces[: round(len(pieces) * litter)]:
-        shapes.append(("ellipse", (x, y, x + size, y + size * 0.7), colour))
-    return wall, shapes
+    )
+    return wall, tuple(shapes), pieces

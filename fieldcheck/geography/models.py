@@ -37,7 +37,9 @@ class BoundaryVersion(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     feature_count: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    features: Mapped[str | None] = mapped_column(Text)
+    # Deferred: the GeoJSON of a whole upload (about 140 KB for the demo district), read only to list or
+    # diff a version's features, not by the many readers of the version in force (every filing locates).
+    features: Mapped[str | None] = mapped_column(Text, deferred=True)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -200,14 +200,18 @@ def boundary_version(version_id: int) -> BoundaryVersion:
     return version
 
 
+# Built once: every filing and many pages ask (see ``auth.lookups``).
+_VERSION_IN_FORCE = (
+    select(BoundaryVersion)
+    .where(BoundaryVersion.activated_at.is_not(None))
+    .order_by(BoundaryVersion.activated_at.desc(), BoundaryVersion.id.desc())
+    .limit(1)
+)
+
+
 def current_boundary_version() -> BoundaryVersion | None:
     """The version in force: the one activated last."""
-    return db.session.scalar(
-        select(BoundaryVersion)
-        .where(BoundaryVersion.activated_at.is_not(None))
-        .order_by(BoundaryVersion.activated_at.desc(), BoundaryVersion.id.desc())
-        .limit(1)
-    )
+    return db.session.scalar(_VERSION_IN_FORCE)
 
 
 _locators: dict[tuple, Locator] = {}

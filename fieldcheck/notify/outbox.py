@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import Select, and_, bindparam, insert, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
@@ -43,13 +43,14 @@ def _after_flush(session: Session, flush_context) -> None:
         write_for_event(conn, ev, rows)
 
 
+_DAYS = select(CalendarDay.day, CalendarDay.kind).where(
+    CalendarDay.day >= bindparam("start"), CalendarDay.day <= bindparam("end")
+)
+
+
 def work_calendar(conn, start: date, days: int = 60) -> WorkCalendar:
     """The holidays and make-up working days from ``start`` on, read on the flush's own connection."""
-    rows = conn.execute(
-        select(CalendarDay.day, CalendarDay.kind).where(
-            CalendarDay.day >= start, CalendarDay.day <= start + timedelta(days=days)
-        )
-    ).all()
+    rows = conn.execute(_DAYS, {"start": start, "end": start + timedelta(days=days)}).all()
     return WorkCalendar(
         holidays=frozenset(d for d, kind in rows if kind == "holiday"),
         workdays=frozenset(d for d, kind in rows if kind == "workday"),
@@ -98,6 +99,41 @@ def report_rows(query):
     )
 
 
+# The statements every event's notices run, built once with bound parameters: SQLAlchemy then neither
+# rebuilds them nor recomputes their cache keys for each event (see ``auth.lookups``).
+_REPORT_ROW = report_rows(select(*REPORT_COLUMNS)).where(Report.id == bindparam("report_id"))
+_TARGETS = (
+    select(NotifyTarget.id, NotifyTarget.kind)
+    .where(NotifyTarget.scope == bindparam("scope"))
+    .order_by(NotifyTarget.id)
+)
+
+
+def _users_statement(who) -> Select:
+    """A recipient's active users (``who``), each with their id again when they take e-mail, in id order."""
+    opted_in = and_(
+        NotifyPreference.user_id == User.id,
+        NotifyPreference.email_opt_in.is_(True),
+        NotifyPreference.email != "",
+    )
+    return (
+        select(User.id, NotifyPreference.user_id)
+        .outerjoin(NotifyPreference, opted_in)
+        .where(who, User.active.is_(True))
+        .order_by(User.id)
+    )
+
+
+_USERS = {
+    rules.USER: _users_statement(User.id == bindparam("id")),
+    rules.COMMUNITY: _users_statement(and_(User.role == "community", User.community_id == bindparam("id"))),
+    rules.SUBDISTRICT: _users_statement(
+        and_(User.role == "subdistrict", User.subdistrict_id == bindparam("id"))
+    ),
+}
+_OFFICE_USERS = _users_statement(User.role.in_(("office", "admin")))
+
+
 def payload_of(row, action: str, note: str = "", due_at: datetime | None = None) -> dict:
     due = due_at or row.due_at
     return {
@@ -121,7 +157,7 @@ def write_for_event(conn, ev: Event, rows: dict | None = None) -> None:
     if rows is not None and report_id in rows:
         row = rows[report_id]
     else:
-        row = conn.execute(report_rows(select(*REPORT_COLUMNS)).where(Report.id == report_id)).first()
+        row = conn.execute(_REPORT_ROW, {"report_id": report_id}).first()
         if rows is not None:
             rows[report_id] = row
     if row is None:
@@ -212,27 +248,10 @@ def _reach(conn, recipient: rules.Recipient, row, cache: dict) -> tuple[list[int
         users = staff.get((recipient.scope, recipient.id), [])
         cache[key] = (users, robots.get(scope, []), [u for u in users if u in opted_in])
         return cache[key]
-    users = _users(conn, recipient, row)
+    users, emails = _users(conn, recipient)
     targets = []
     if scope is not None:
-        targets = conn.execute(
-            select(NotifyTarget.id, NotifyTarget.kind)
-            .where(NotifyTarget.scope == scope)
-            .order_by(NotifyTarget.id)
-        ).all()
-    emails = []
-    if users:
-        emails = list(
-            conn.execute(
-                select(NotifyPreference.user_id)
-                .where(
-                    NotifyPreference.user_id.in_(users),
-                    NotifyPreference.email_opt_in.is_(True),
-                    NotifyPreference.email != "",
-                )
-                .order_by(NotifyPreference.user_id)
-            ).scalars()
-        )
+        targets = conn.execute(_TARGETS, {"scope": scope}).all()
     cache[key] = (users, [tuple(t) for t in targets], emails)
     return cache[key]
 
@@ -266,17 +285,14 @@ def _key() -> str:
     return str(uuid.uuid4())
 
 
-def _users(conn, recipient: rules.Recipient, row) -> list[int]:
-    active = User.active.is_(True)
-    if recipient.scope == rules.USER:
-        query = select(User.id).where(User.id == recipient.id, active)
-    elif recipient.scope == rules.COMMUNITY:
-        query = select(User.id).where(User.role == "community", User.community_id == recipient.id, active)
-    elif recipient.scope == rules.SUBDISTRICT:
-        query = select(User.id).where(User.role == "subdistrict", User.subdistrict_id == recipient.id, active)
+def _users(conn, recipient: rules.Recipient) -> tuple[list[int], list[int]]:
+    """The recipient's active users, and those of them who take e-mail (one query), in id order."""
+    statement = _USERS.get(recipient.scope)
+    if statement is None:
+        rows = conn.execute(_OFFICE_USERS).all()
     else:
-        query = select(User.id).where(User.role.in_(("office", "admin")), active)
-    return list(conn.execute(query.order_by(User.id)).scalars())
+        rows = conn.execute(statement, {"id": recipient.id}).all()
+    return [user_id for user_id, _ in rows], [user_id for user_id, email in rows if email is not None]
 
 
 def _scope(recipient: rules.Recipient, row) -> str | None:

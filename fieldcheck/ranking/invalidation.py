@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, attributes
@@ -117,17 +118,31 @@ def _do_orm_execute(state) -> None:
                 months |= month_keys(moment)
 
 
-def _bump(session: Session, keys: Iterable[str]) -> None:
+@cache
+def _upsert(dialect: str):
+    """The counter's upsert for one dialect, built once (every commit that changes a month runs it)."""
     from .models import MonthChange
 
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = dialect_insert(MonthChange).values(month=bindparam("month"), count=1)
+    return statement.on_conflict_do_update(index_elements=["month"], set_={"count": MonthChange.count + 1})
+
+
+@cache
+def _months_of_reports():
+    """The times of the noted reports that name months, built once (read again at each commit)."""
+    from ..reports.models import Report
+
+    return select(Report.observed_at, Report.due_at, Report.closed_at).where(
+        Report.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+def _bump(session: Session, keys: Iterable[str]) -> None:
     conn = session.connection()
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = _upsert(conn.dialect.name)
     for key in sorted(keys):  # one order for every writer: no crosswise waits
-        statement = dialect_insert(MonthChange).values(month=key, count=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=["month"], set_={"count": MonthChange.count + 1}
-        )
-        conn.execute(statement)
+        conn.execute(statement, {"month": key})
 
 
 def _before_commit(session: Session) -> None:
@@ -137,12 +152,7 @@ def _before_commit(session: Session) -> None:
         return
     months, reports = _noted(session)
     if reports:
-        from ..reports.models import Report
-
-        rows = session.execute(
-            select(Report.observed_at, Report.due_at, Report.closed_at).where(Report.id.in_(sorted(reports)))
-        )
-        for times in rows:
+        for times in session.execute(_months_of_reports(), {"ids": sorted(reports)}):
             for moment in times:
                 months |= month_keys(moment)
     if months:

@@ -15,16 +15,17 @@ period are removed by the sweeper (``fieldcheck blobs check --sweep``), never in
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import geo
 from ..auth.models import User
-from ..calendar import due_at, local_month
+from ..calendar import WorkCalendar, due_at, local_month
 from ..calendar import services as calendar_services
 from ..checklist import services as checklist_services
 from ..checklist.models import ChecklistItem
@@ -42,6 +43,19 @@ from .models import Event, Photo, Report, Visit
 LEVEL_TO_FOUND_BY = {"city": "city", "district": "district", "subdistrict": "subdistrict"}
 
 
+class CalendarOnce:
+    """The work calendar, read when first asked for and then kept: for one request (a bulk review's
+    moves each compute a deadline) or one run of the demo's history (hundreds of filings and moves)."""
+
+    def __init__(self) -> None:
+        self._calendar: WorkCalendar | None = None
+
+    def __call__(self) -> WorkCalendar:
+        if self._calendar is None:
+            self._calendar = calendar_services.work_calendar()
+        return self._calendar
+
+
 @dataclass(frozen=True)
 class Context:
     """What a filing needs besides the submission: the clock, the city's zone, storage and limits."""
@@ -52,12 +66,23 @@ class Context:
     max_pixels: int
     #: A report received later than this after observed_at is flagged late_filing (FIELDCHECK_LATE_FILING_HOURS).
     late_filing: timedelta = LATE_FILING
+    #: The work calendar for this context's deadlines, read once (a context lives for one request).
+    calendar: CalendarOnce = field(default_factory=CalendarOnce)
 
 
 @dataclass(frozen=True)
 class Filed:
     record: Report | Visit
     created: bool
+
+
+# The statements every filing runs, built once with bound parameters (see ``auth.lookups``).
+_ITEM = select(ChecklistItem).where(
+    ChecklistItem.version_id == bindparam("version_id"), ChecklistItem.code == bindparam("code")
+)
+_BY_CLIENT_ID = {
+    model: select(model).where(model.client_id == bindparam("client_id")) for model in (Report, Visit)
+}
 
 
 def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context) -> Filed:
@@ -76,11 +101,7 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
     version = checklist_services.version_in_force(month)
     if version is None:
         raise Invalid(N_("No checklist is in force for %(month)s."), code="no_checklist", month=month)
-    item = db.session.scalar(
-        select(ChecklistItem).where(
-            ChecklistItem.version_id == version.id, ChecklistItem.code == sub.item_code
-        )
-    )
+    item = db.session.scalar(_ITEM, {"version_id": version.id, "code": sub.item_code})
     if item is None:
         raise Invalid(
             N_("Unknown checklist item %(item)s in checklist %(label)s."),
@@ -104,7 +125,7 @@ def file_report(user: User, sub: Submission, uploads: list[bytes], ctx: Context)
     status = "dispatched" if place.community is not None else "reported"
     due = None
     if status == "dispatched":
-        due = deadline_for(version.settings, item.severity, ctx.now, ctx.tz)
+        due = deadline_for(version.settings, item.severity, ctx.now, ctx.tz, ctx.calendar)
     report = Report(
         client_id=sub.client_id,
         content_hash=sub.content_hash(),
@@ -194,7 +215,7 @@ def _with_photo_hashes(sub: Submission, uploads: list[bytes], *, required: bool 
 
 
 def _existing(model, sub: Submission):
-    row = db.session.scalar(select(model).where(model.client_id == sub.client_id))
+    row = db.session.scalar(_BY_CLIENT_ID[model], {"client_id": sub.client_id})
     if row is None:
         return None
     if row.content_hash != sub.content_hash():
@@ -305,12 +326,21 @@ def _first_taken_at(processed: list[ProcessedPhoto], tz: ZoneInfo) -> datetime |
     return min(times) if times else None
 
 
-def deadline_for(settings: dict, severity: str, dispatched_at: datetime, tz: ZoneInfo) -> datetime | None:
-    """The deadline of an item of this severity dispatched at that moment (None for a planned date)."""
+def deadline_for(
+    settings: dict,
+    severity: str,
+    dispatched_at: datetime,
+    tz: ZoneInfo,
+    calendar: Callable[[], WorkCalendar] = calendar_services.work_calendar,
+) -> datetime | None:
+    """The deadline of an item of this severity dispatched at that moment (None for a planned date).
+
+    ``calendar`` gives the work calendar (a context's ``CalendarOnce``), asked for only by a deadline in
+    working days: one in hours or a planned date needs none."""
     from ..checklist.spec import parse_deadline
 
     spec: Deadline = parse_deadline(settings["severity_deadlines"][severity])
-    return due_at(spec, dispatched_at, calendar_services.work_calendar(), tz)
+    return due_at(spec, dispatched_at, calendar() if spec.kind == "working_days" else WorkCalendar(), tz)
 
 
 def photo_row(p: ProcessedPhoto, kind: str) -> Photo:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..auth.models import User
 from ..calendar import end_of_local_day, local_date
@@ -59,6 +59,10 @@ class Move:
     lon: float | None = None
 
 
+# Built once: every move runs it (see ``auth.lookups``).
+_LAST_SEQ = select(func.max(Event.seq)).where(Event.report_id == bindparam("report_id"))
+
+
 def visible(user: User, report_id: int) -> Report:
     """The report, or 404 when it does not exist or this user may not know it does."""
     report = db.session.get(Report, report_id)
@@ -80,12 +84,17 @@ def item_of(report: Report) -> Item:
 
 
 def clock_for(report: Report, ctx: Context) -> Clock:
-    item: ChecklistItem = report.item
-    settings = item.version.settings
+    """The move's clock. The report's item, its checklist version and the work calendar are read only by
+    a move that sets a deadline (reject, assign): most moves need none of them."""
+
+    def deadline_from(moment: datetime) -> datetime | None:
+        item: ChecklistItem = report.item
+        return deadline_for(item.version.settings, item.severity, moment, ctx.tz, ctx.calendar)
+
     return Clock(
         now=ctx.now,
         today=local_date(ctx.now, ctx.tz),
-        deadline_from=lambda moment: deadline_for(settings, item.severity, moment, ctx.tz),
+        deadline_from=deadline_from,
         end_of_day=lambda day: end_of_local_day(day, ctx.tz),
     )
 
@@ -113,9 +122,10 @@ def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx
     change = rules.decide(principal_of(user), item_of(report), request, clock_for(report, ctx))
     processed = process_photos(uploads, ctx.max_pixels) if uploads else []
     fields = dict(change.fields)
-    earlier = [(p.sha256, p.phash) for p in report.photos]
-    if processed and rules.reused_photo(earlier, [(p.sha256, p.phash) for p in processed]):
-        fields["flags"] = sorted({*(report.flags or []), REUSED_PHOTO_FLAG})
+    if processed:  # the report's photos are read only to check after-photos (not for an accept or a void)
+        earlier = [(p.sha256, p.phash) for p in report.photos]
+        if rules.reused_photo(earlier, [(p.sha256, p.phash) for p in processed]):
+            fields["flags"] = sorted({*(report.flags or []), REUSED_PHOTO_FLAG})
     write_photo_files(list(zip(processed, uploads, strict=True)), ctx.storage)
     try:
         with writing() as session:
@@ -127,7 +137,7 @@ def transition(user: User, report_id: int, move: Move, uploads: list[bytes], ctx
             ).rowcount
             if won != 1:
                 raise _Lost
-            seq = session.scalar(select(func.max(Event.seq)).where(Event.report_id == report.id)) or 0
+            seq = session.scalar(_LAST_SEQ, {"report_id": report.id}) or 0
             event = Event(
                 report_id=report.id,
                 seq=seq + 1,

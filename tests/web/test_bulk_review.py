@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+import pytest
+from sqlalchemy import event
+
+from fieldcheck.calendar import end_of_local_day
+from fieldcheck.calendar import services as calendar_services
 from fieldcheck.extensions import db
 from fieldcheck.reports.models import Event, Report
 
@@ -75,6 +81,53 @@ def test_bulk_reject_needs_a_note_for_each(app, client, people, make_report):
     assert r.get_json()["results"][0]["error"]["code"] == "note_required"
     r = review(client, people["office"], decision="reject", note="仍有堆物", reports=[{"id": report}])
     assert r.get_json()["results"][0] == {"id": report, "status": "dispatched"}
+
+
+def calendar_reads(app, request) -> int:
+    """How many times ``request()`` read the whole work calendar (its years: only ``work_calendar`` does)."""
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        request()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return sum(1 for s in seen if "FROM calendar_year" in s and "WHERE" not in s)
+
+
+def test_a_bulk_reject_reads_the_calendar_once_and_the_next_review_reads_it_again(
+    app, client, people, make_report, clock
+):
+    """Each report sent back gets a fresh deadline in working days (ENV-05: S2, 3 working days), all of one
+    request's from one read of the calendar; a calendar loaded between two reviews counts for the next."""
+    tz = ZoneInfo("Asia/Shanghai")
+    clock.set(datetime(2026, 11, 16, 2, 0, tzinfo=UTC))  # a Monday, 10:00 in the city
+    first, second, third = (make_report("rectified", item="ENV-05") for _ in range(3))
+
+    def reject(*report_ids):
+        r = review(
+            client,
+            people["office"],
+            decision="reject",
+            note="仍有堆物",
+            reports=[{"id": i} for i in report_ids],
+        )
+        assert [x["status"] for x in r.get_json()["results"]] == ["dispatched"] * len(report_ids)
+
+    assert calendar_reads(app, lambda: reject(first, second)) == 1
+    with app.app_context():
+        text = calendar_services.default_calendar_text().replace(
+            "workdays:", "  - {name: 测试, from: 2026-11-17, to: 2026-11-18}\nworkdays:"
+        )
+        calendar_services.import_calendar(text, "calendar-2026.yaml")
+        db.session.commit()
+    assert calendar_reads(app, lambda: reject(third)) == 1
+    with app.app_context():
+        due = {i: db.session.get(Report, i).due_at for i in (first, second, third)}
+    thursday, next_monday = (end_of_local_day(datetime(2026, 11, d).date(), tz) for d in (19, 23))
+    assert due == {first: thursday, second: thursday, third: next_monday}
 
 
 @pytest.mark.parametrize(
