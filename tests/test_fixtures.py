@@ -273,3 +273,47 @@ def test_the_test_client_sends_and_files_cookies_as_werkzeugs(app):
     for path, names in (("/login?x=" + "y" * 3000, ["lang", "session"]), ("/", ["session"])):
         sent = [client.get(path).request.headers.get("Cookie", "") for client in clients]
         assert [sorted(pair.split("=")[0] for pair in cookies.split("; ")) for cookies in sent] == [names] * 2
+
+
+HOSTILE_FIELDS = {
+    "month": "\u0662\u0660\u0662\u0666-11",
+    "note": "a\x00b",
+    "next": "/?a=b&c=%2F",
+    "x": "x" * 5000,
+    "e": "",
+}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"method": "GET", "query_string": HOSTILE_FIELDS},
+        {"method": "POST", "data": HOSTILE_FIELDS},
+        {"method": "POST", "data": HOSTILE_FIELDS, "headers": {"Authorization": "Bearer t"}},
+        {"method": "POST", "data": HOSTILE_FIELDS, "headers": {"Content-Type": "text/plain"}},
+        {"method": "POST", "data": HOSTILE_FIELDS, "content_type": "application/json"},
+        {"method": "POST", "data": {}, "query_string": {}},
+        {"method": "POST", "data": '{"a": 1}', "content_type": "application/json"},
+    ],
+)
+def test_the_test_clients_pre_encoded_fields_make_the_environ_werkzeug_makes(kwargs):
+    import copy
+
+    from werkzeug.test import EnvironBuilder
+
+    from tests.client import pre_encoded
+
+    def environ(arguments) -> dict:
+        built = EnvironBuilder("/reports/1", **arguments).get_environ()
+        built["wsgi.input"] = built["wsgi.input"].read()
+        return built
+
+    assert environ(pre_encoded(copy.deepcopy(kwargs))) == environ(copy.deepcopy(kwargs))
+
+
+def test_the_test_client_pre_encodes_plain_queries_and_forms():
+    from tests.client import pre_encoded
+
+    assert isinstance(pre_encoded({"query_string": dict(HOSTILE_FIELDS)})["query_string"], str)
+    assert isinstance(pre_encoded({"method": "POST", "data": dict(HOSTILE_FIELDS)})["data"], bytes)
+    assert isinstance(pre_encoded({"data": dict(HOSTILE_FIELDS), "content_type": "text/plain"})["data"], dict)
