@@ -138,6 +138,13 @@ def _has_nul(pairs) -> bool:
     return any("\x00" in (key or "") or "\x00" in (value or "") for key, value in pairs)
 
 
+def _query_may_hold_nul() -> bool:
+    """Whether the raw query string can decode to a NUL: only a NUL byte or ``%00`` does. Without either,
+    the arguments need not be parsed here (most routes read few or none; the hostile walk's 404s none)."""
+    raw = request.query_string
+    return b"%00" in raw or b"\x00" in raw
+
+
 def unusable_input() -> bool:
     """Whether the request carries what no route can store or look up: a NUL character (PostgreSQL
     refuses it in text, which would answer 500) in the path, a query parameter, a form field or file
@@ -145,7 +152,9 @@ def unusable_input() -> bool:
     nested too deeply to parse."""
     if "\x00" in request.path:
         return True
-    if _has_nul(request.args.items(multi=True)) or _has_nul(request.headers.items()):
+    if _query_may_hold_nul() and _has_nul(request.args.items(multi=True)):
+        return True
+    if _has_nul(request.headers.items()):
         return True
     if _has_nul(request.cookies.items(multi=True)):
         return True
