@@ -35,6 +35,7 @@ from fieldcheck import create_app
 from fieldcheck.config import normalise_database_url
 from fieldcheck.extensions import db
 from tests import limiter_storage  # noqa: F401  (the limiter's memory storage without its timer thread)
+from tests.client import CookieClient
 
 RAM_FOLDER = Path("/dev/shm")
 
@@ -539,6 +540,7 @@ def app(database_url, backend, tmp_path, db_templates, request):
         seeded = db_templates.pg_reset(app, seed)
     app.extensions["tests.seeded"] = seeded
     app.jinja_env.bytecode_cache = JINJA_BYTECODE
+    app.test_client_class = CookieClient  # Flask's, with cheaper cookie bookkeeping (tests/client.py)
     yield app
     with app.app_context():
         db.session.remove()

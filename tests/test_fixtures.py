@@ -227,3 +227,93 @@ def test_the_test_apps_limiter_storage_starts_no_thread_and_still_limits(tmp_pat
     now[0] += 1.5
     assert window.hit(one_per_second, "k")
     assert started == []
+
+
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        ("/", ""),
+        ("/reports/1", "next=%2F&month=2026-0%C2%B2"),
+        ("/a b/%3F?/x#y", "q=" + "x" * 5000 + "&r=%23"),
+        ("/api/v1/rankings/\u0662\u0660", "a=%00&b=\u0662"),
+        ("/x%2Fy/", "?&#"),
+    ],
+)
+@pytest.mark.parametrize(
+    "root, host", [("", "localhost"), ("/app", "example.org:8443"), ("/\u00e9/", "[::1]:80")]
+)
+def test_the_test_clients_cookie_url_is_the_host_and_path_werkzeug_matches(path, query, root, host):
+    from urllib.parse import urlsplit
+
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wsgi import get_current_url
+
+    from tests.client import cookie_url
+
+    environ = EnvironBuilder(base_url=f"http://{host}{root}", query_string=query).get_environ()
+    environ["PATH_INFO"] = path  # as a server passes it: decoded, any character
+    url = urlsplit(get_current_url(environ))  # what werkzeug's own client reads
+    assert cookie_url(environ) == (url.hostname or "localhost", url.path)
+
+
+def test_the_test_client_sends_and_files_cookies_as_werkzeugs(app):
+    from flask.testing import FlaskClient
+
+    from tests.client import CookieClient
+
+    assert isinstance(app.test_client(), CookieClient)
+    clients = [CookieClient(app, app.response_class, use_cookies=True), FlaskClient(app, app.response_class)]
+    for client in clients:
+        client.set_cookie("lang", "en", path="/login")
+        client.set_cookie("other", "1", domain="example.org")
+        client.get("/login?next=" + "x" * 3000)
+    # The session cookie's value holds a random CSRF secret: compared by name, domain and path.
+    kept = [sorted((c.key, c.domain, c.path) for c in client._cookies.values()) for client in clients]
+    assert kept[0] == kept[1] and ("session", "localhost", "/") in kept[0]
+    for path, names in (("/login?x=" + "y" * 3000, ["lang", "session"]), ("/", ["session"])):
+        sent = [client.get(path).request.headers.get("Cookie", "") for client in clients]
+        assert [sorted(pair.split("=")[0] for pair in cookies.split("; ")) for cookies in sent] == [names] * 2
+
+
+HOSTILE_FIELDS = {
+    "month": "\u0662\u0660\u0662\u0666-11",
+    "note": "a\x00b",
+    "next": "/?a=b&c=%2F",
+    "x": "x" * 5000,
+    "e": "",
+}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"method": "GET", "query_string": HOSTILE_FIELDS},
+        {"method": "POST", "data": HOSTILE_FIELDS},
+        {"method": "POST", "data": HOSTILE_FIELDS, "headers": {"Authorization": "Bearer t"}},
+        {"method": "POST", "data": HOSTILE_FIELDS, "headers": {"Content-Type": "text/plain"}},
+        {"method": "POST", "data": HOSTILE_FIELDS, "content_type": "application/json"},
+        {"method": "POST", "data": {}, "query_string": {}},
+        {"method": "POST", "data": '{"a": 1}', "content_type": "application/json"},
+    ],
+)
+def test_the_test_clients_pre_encoded_fields_make_the_environ_werkzeug_makes(kwargs):
+    import copy
+
+    from werkzeug.test import EnvironBuilder
+
+    from tests.client import pre_encoded
+
+    def environ(arguments) -> dict:
+        built = EnvironBuilder("/reports/1", **arguments).get_environ()
+        built["wsgi.input"] = built["wsgi.input"].read()
+        return built
+
+    assert environ(pre_encoded(copy.deepcopy(kwargs))) == environ(copy.deepcopy(kwargs))
+
+
+def test_the_test_client_pre_encodes_plain_queries_and_forms():
+    from tests.client import pre_encoded
+
+    assert isinstance(pre_encoded({"query_string": dict(HOSTILE_FIELDS)})["query_string"], str)
+    assert isinstance(pre_encoded({"method": "POST", "data": dict(HOSTILE_FIELDS)})["data"], bytes)
+    assert isinstance(pre_encoded({"data": dict(HOSTILE_FIELDS), "content_type": "text/plain"})["data"], dict)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
+
+#: Whitespace (what ``str.isspace`` calls so) and control characters (C0, DEL and C1), in one pass
+#: rather than a test per character (every page's language link checks its own path).
+REFUSED_CHARACTERS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
 def safe_next(target: object) -> str | None:
@@ -16,7 +21,7 @@ def safe_next(target: object) -> str | None:
         return None
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
-    if any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in target):
+    if REFUSED_CHARACTERS.search(target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-import yaml
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -139,10 +138,7 @@ def export_xlsx(version_id: int):
 def export_yaml(version_id: int):
     _require_reader()
     target = services.version(version_id)
-    text = yaml.safe_dump(
-        checklist_to_dict(services.parse_checklist_document(target)), allow_unicode=True, sort_keys=False
-    )
-    response = make_response(text)
+    response = make_response(services.checklist_yaml(target))
     response.headers["Content-Type"] = "application/yaml; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="checklist-{target.id}.yaml"'
     return response

@@ -202,3 +202,28 @@ def test_admin_api_lists_and_uploads_checklists(app, client, staff):
         "missing categories",
     ]
     assert {p["line"] for p in error["problems"]} == {1}
+
+
+def test_the_yaml_export_follows_the_stored_version_not_an_earlier_export(app, staff):
+    """The export is written once per stored text: a version whose settings change (an unused one can
+    be edited) exports its new settings, as PyYAML writes them."""
+    import yaml
+
+    from fieldcheck.checklist.services import parse_checklist_document
+    from fieldcheck.checklist.spec import checklist_to_dict
+
+    admin = browser(app, "admin")
+    vid = first_version_id(app)
+    first = admin.get(f"/admin/checklists/{vid}.yaml").get_data(as_text=True)
+    assert admin.get(f"/admin/checklists/{vid}.yaml").get_data(as_text=True) == first
+    with app.app_context():
+        version = db.session.get(ChecklistVersion, vid)
+        settings = dict(version.settings)
+        settings["label"] = "edited label"
+        version.settings = settings
+        db.session.commit()
+        expected = yaml.safe_dump(
+            checklist_to_dict(parse_checklist_document(version)), allow_unicode=True, sort_keys=False
+        )
+    edited = admin.get(f"/admin/checklists/{vid}.yaml").get_data(as_text=True)
+    assert edited == expected and edited != first and "edited label" in edited

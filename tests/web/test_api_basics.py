@@ -99,3 +99,17 @@ def test_unknown_api_route_is_json_404(api):
     response = api("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["community=C0%0001", "c%00ommunity=C001", "community=C0\x0001", "a=1&b=%2500&community=%00"],
+)
+def test_a_nul_in_the_query_is_refused_however_it_is_written(api, query):
+    """The input guard parses the query only when its raw text can hold a NUL (a NUL byte or %00)."""
+    answer = api(f"/api/v1/communities?{query}")
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_input"
+
+
+def test_a_query_without_a_nul_is_not_refused(api):
+    assert api("/api/v1/communities?note=%2500&x=%C0%80&y=0%0A0").status_code == 200

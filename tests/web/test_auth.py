@@ -91,6 +91,54 @@ def test_session_cookie_is_httponly_and_samesite(client, district, make_user):
     assert "SameSite=Lax" in cookie
 
 
+def test_the_session_cookie_is_signed_again_only_once_it_is_a_minute_old(
+    client, district, make_user, monkeypatch
+):
+    """An unchanged session is not signed and sent on every request, only once its cookie is
+    SESSION_REFRESH_AFTER seconds old; its 12-hour lifetime still runs from that refresh."""
+    import time
+
+    from fieldcheck.web import SESSION_REFRESH_AFTER
+
+    make_user("office", username="office")
+    assert "session=" in login(client, "office").headers.get("Set-Cookie", "")
+    client.get("/office")  # the first page after login stores the new session's CSRF secret
+    page = client.get("/office")
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert "Cookie" in page.headers["Vary"]
+    started = time.time()
+    for later, refreshed in ((SESSION_REFRESH_AFTER - 5, False), (SESSION_REFRESH_AFTER + 1, True)):
+        monkeypatch.setattr(time, "time", lambda later=later: started + later)
+        page = client.get("/office")
+        assert page.status_code == 200
+        assert ("session=" in page.headers.get("Set-Cookie", "")) is refreshed
+    # Refreshed at +61 s: still logged in (and refreshed again) a minute short of 12 hours after that;
+    # logged out once 12 hours pass after that last refresh.
+    lifetime = client.application.permanent_session_lifetime.total_seconds()
+    last = SESSION_REFRESH_AFTER + 1
+    for later, status in ((last + lifetime - 60, 200), (last + 2 * lifetime - 60 + 1, 302)):
+        monkeypatch.setattr(time, "time", lambda later=later: started + later)
+        assert client.get("/office").status_code == status
+
+
+def test_a_changed_session_is_always_sent(app, client, district, make_user):
+    from flask import session
+
+    def touch():
+        session["touched"] = True
+        return "ok"
+
+    app.add_url_rule("/_touch", "touch", touch)
+    make_user("office", username="office")
+    login(client, "office")
+    client.get("/office")  # the first page after login stores the new session's CSRF secret
+    assert "Set-Cookie" not in client.get("/office").headers
+    answer = client.get("/_touch")
+    assert "session=" in answer.headers.get("Set-Cookie", "")
+    with client.session_transaction() as sess:
+        assert sess["touched"] is True
+
+
 def test_open_redirect_after_login_is_ignored(client, district, make_user):
     make_user("office", username="office")
     page = client.get("/login?next=https://evil.example/")
