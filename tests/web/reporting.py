@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import uuid
 from pathlib import Path
+
+from sqlalchemy import event
 
 from fieldcheck.extensions import db
 from fieldcheck.reports.models import Event, Photo, Report
@@ -95,3 +98,17 @@ def counts(app) -> dict:
             "event": db.session.query(Event).count(),
             "files": len(stored_keys(app)),
         }
+
+
+@contextlib.contextmanager
+def recorded_statements(app):
+    """Yields a list that collects the SQL text of every statement the app's engine runs inside the block."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
 
 from fieldcheck.calendar import end_of_local_day
 from fieldcheck.calendar import services as calendar_services
 from fieldcheck.extensions import db
 from fieldcheck.reports.models import Event, Report
+from tests.web.reporting import recorded_statements
 
 
 def state(app, report_id: int) -> tuple[str, int, list[str]]:
@@ -85,15 +85,8 @@ def test_bulk_reject_needs_a_note_for_each(app, client, people, make_report):
 
 def calendar_reads(app, request) -> int:
     """How many times ``request()`` read the whole work calendar (its years: only ``work_calendar`` does)."""
-    seen = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(app) as seen:
         request()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     return sum(1 for s in seen if "FROM calendar_year" in s and "WHERE" not in s)
 
 

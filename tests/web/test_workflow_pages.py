@@ -8,14 +8,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from fieldcheck.extensions import db
 from fieldcheck.reports.models import Report
 from fieldcheck.workflow import queries, rules
 from tests.conftest import csrf_token_from
 from tests.photo_factory import jpeg
-from tests.web.reporting import post_report
+from tests.web.reporting import post_report, recorded_statements
 
 OUTSIDE = ("34.60", "112.30")  # outside every community of the small district
 C002 = ("34.655", "112.415")
@@ -163,15 +163,8 @@ PAGES_BY_USER = {
 
 def test_lists_take_the_same_number_of_queries_for_two_items_or_six(app, browser_for, file_report):
     def statements(path):
-        seen = []
-        with app.app_context():
-            engine = db.engine
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with recorded_statements(app) as seen:
             assert browser_for(PAGES_BY_USER[path]).get(path).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         return len(seen)
 
     def add_round():
