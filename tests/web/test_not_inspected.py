@@ -15,6 +15,7 @@ from fieldcheck.auth.models import User
 from fieldcheck.extensions import db
 from fieldcheck.geography.models import Community
 from fieldcheck.reports.models import Visit
+from tests.web.reporting import recorded_statements
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 on 20 November in the city
 
@@ -69,22 +70,10 @@ def test_every_community_inspected_says_so(app, browser_for, make_report, clock)
 
 
 def test_nothing_filed_lists_the_whole_district_in_one_query(app, browser_for, clock):
-    from sqlalchemy import event
-
     clock.set(NOW)
     browser = browser_for("insp")
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        if "FROM community" in statement and "EXISTS" in statement.upper():
-            statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app) as seen:
         page = browser.get("/inspector/mine").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    statements = [s for s in seen if "FROM community" in s and "EXISTS" in s.upper()]
     assert not_inspected(page) == ["C001", "C002", "C003", "C004"]
     assert len(statements) == 1

@@ -13,6 +13,7 @@ from fieldcheck.ranking import services
 from fieldcheck.ranking.models import RankingSnapshot
 from fieldcheck.reports.models import Report
 from tests.ranking_district import AFTER, MONTH, build
+from tests.web.reporting import recorded_statements
 
 TZ_NAME = "Asia/Shanghai"
 
@@ -115,7 +116,6 @@ def test_a_published_month_is_read_without_its_whole_document_until_a_breakdown_
     """A GET of a published month reads the snapshot's summary; the whole document (every breakdown: tens
     of megabytes on a large month) is read only when a breakdown is, and then gives the document exactly
     as published."""
-    from sqlalchemy import event
 
     inspector = make_user("inspector", username="insp", level="district")
     office = make_user("office", username="office")
@@ -125,21 +125,16 @@ def test_a_published_month_is_read_without_its_whole_document_until_a_breakdown_
         db.session.commit()
         stored = db.session.scalar(select(RankingSnapshot.document))
         db.session.remove()
-        reads = []
+        with recorded_statements(app) as seen:
 
-        def watch(conn, cursor, statement, parameters, context, executemany):
-            if "ranking_snapshot" in statement and "ranking_snapshot.document" in statement:
-                reads.append(statement)
+            def reads():
+                return [s for s in seen if "ranking_snapshot" in s and "ranking_snapshot.document" in s]
 
-        event.listen(db.engine, "before_cursor_execute", watch)
-        try:
             document = services.ranking(MONTH, now=AFTER, tz_name=TZ_NAME)
             assert document["source"] == "published" and document["published"]["differs"] is False
-            assert [c["code"] for c in document["communities"]] and reads == []
-            assert len(document["breakdowns"]) == len(document["communities"]) and reads == []
+            assert [c["code"] for c in document["communities"]] and reads() == []
+            assert len(document["breakdowns"]) == len(document["communities"]) and reads() == []
             first = document["communities"][0]["code"]
-            assert document["breakdowns"][first]["deductions"] is not None and len(reads) == 1
+            assert document["breakdowns"][first]["deductions"] is not None and len(reads()) == 1
             frozen = services.standing(MONTH, now=AFTER, tz_name=TZ_NAME)
             assert doc_module.canonical(frozen) == stored
-        finally:
-            event.remove(db.engine, "before_cursor_execute", watch)
