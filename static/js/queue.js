@@ -70,9 +70,12 @@
   function put(item) { return tx('readwrite', function (s) { return s.put(item); }).then(changed); }
   function del(id) { return tx('readwrite', function (s) { return s.delete(id); }).then(changed); }
 
+  // Resolves once this page shows the change (the badge's count, data-queued): a report is said to be kept
+  // only when the count has it, so "0 queued" after "kept" always means delivered. A listener's failure is
+  // the display's, never the store's.
   function changed() {
     if (channel) channel.postMessage('changed');
-    listeners.forEach(function (fn) { fn(); });
+    return Promise.all(listeners.map(function (fn) { return Promise.resolve().then(fn).catch(function () {}); }));
   }
 
   // Keep a report: first here, then send. Resolves once it is stored (before it is sent).
