@@ -69,6 +69,12 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
             status, community=f"C00{n % 3 + 1}", at=datetime(2026, 10, 5 + n, 2, tzinfo=UTC), photo_seed=n
         )
     ranking_before = october_ranking(app, clock.now())
+    # One photo viewed already: its display copy (made on the first view) is in the store, and in the backup.
+    with app.app_context():
+        viewed = db.session.scalars(select(Photo).order_by(Photo.id)).first()
+        viewed_id, viewed_display = viewed.id, viewed.display_key
+    office = app.test_client()
+    assert office.get(f"/api/v1/photos/{viewed_id}/display", headers=people["office"]).status_code == 200
 
     # November: an inspector files reports, with photos, through the API the whole time.
     filed, stop, errors = [], threading.Event(), []
@@ -104,7 +110,9 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
     assert result.exit_code == 0, result.output
     assert not errors, errors
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["missing"] == []
+    assert manifest["missing"] == []  # display copies not made yet are not missing ...
+    assert manifest["display_not_made"] >= 1 and "display copies not made yet" in result.output
+    assert viewed_display in manifest["blobs"]  # ... and one that was made is kept
 
     # The backup holds one moment: at least what was filed before it began, not what came after.
     reports_in_backup = manifest["tables"]["report"]["rows"]
@@ -118,22 +126,32 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
     assert counts == {name: table["rows"] for name, table in manifest["tables"].items()}
     original = table_counts(app)
     assert counts["report"] < original["report"]  # filing went on after the snapshot
-    # Every photo row has its files, byte for byte the original's.
+    # Every photo row has its files (the original and the thumbnail, and the display copy where it had
+    # been made), byte for byte the original's.
     with empty_target.app_context():
-        keys = {
-            k
-            for row in db.session.execute(select(Photo.original_key, Photo.display_key, Photo.thumb_key))
-            for k in row
-        }
+        keys = {k for row in db.session.execute(select(Photo.original_key, Photo.thumb_key)) for k in row}
+        displays = set(db.session.scalars(select(Photo.display_key)))
         ids = db.session.scalars(select(Report.id)).all()
+        unseen = db.session.scalar(
+            select(Photo.id).where(Photo.display_key != viewed_display).order_by(Photo.id)
+        )
     restored_blobs = blobs_of(empty_target)
     assert keys and keys <= set(restored_blobs)
+    assert displays & set(restored_blobs) == {viewed_display}
     original_blobs = blobs_of(app)
     assert {k: original_blobs[k] for k in restored_blobs} == restored_blobs
     assert {k: v["sha256"] for k, v in manifest["blobs"].items()} == restored_blobs
     # The reports are the original's, column for column, and October ranks the same.
     assert report_rows(empty_target, ids) == report_rows(app, ids)
     assert october_ranking(empty_target, clock.now()) == ranking_before == october_ranking(app, clock.now())
+
+    # A display copy not made before the backup is made on its first view after the restore, the same bytes
+    # the original app makes.
+    shown = [
+        target.test_client().get(f"/api/v1/photos/{unseen}/display", headers=people["office"])
+        for target in (empty_target, app)
+    ]
+    assert [r.status_code for r in shown] == [200, 200] and shown[0].data == shown[1].data
 
     # The restored database goes on: a new report gets a fresh id.
     new = post_report(empty_target.test_client(), people["insp"])
