@@ -179,9 +179,10 @@ def draft_scale(size: tuple[int, int], edge: int = DISPLAY_MAX_EDGE) -> int:
     """The JPEG DCT scale denominator (1, 2, 4 or 8) a photo of ``size`` is decoded at for ``edge``.
 
     The largest one whose decoded long edge (rounded up, as libjpeg does) is still at least ``edge``
-    (DISPLAY_MAX_EDGE for the display copy, THUMB_MAX_EDGE at filing: 1/8 for a 12 MP photo), so the display copy of any photo with a long edge of 1600 px or more is
-    exactly 1600 px long, resampled from at least as many pixels: 4000x3000 decodes at 1/2
-    (2000x1500), 6400x4800 at 1/4 (1600x1200), 6396x4797 at 1/2, 3198x2398 at full size.
+    (DISPLAY_MAX_EDGE for the display copy; THUMB_MAX_EDGE at filing, 1/8 for a 12 MP photo), so
+    the display copy of any photo with a long edge of 1600 px or more is exactly 1600 px long,
+    resampled from at least as many pixels: 4000x3000 decodes at 1/2 (2000x1500), 6400x4800 at 1/4
+    (1600x1200), 6396x4797 at 1/2, 3198x2398 at full size; the thumbnail likewise from >= 320 px.
     """
     longest = max(size)
     for scale in (8, 4, 2):

@@ -239,11 +239,10 @@ def photo_file(photo_id: int, variant: str):
     mime = photo.mime if variant == "original" else "image/jpeg"
     make = None
     if variant == "display":  # made on its first view (photofiles.py), after the permission checks above
-        store, max_pixels = (
-            current_app.extensions["fieldcheck.storage"],
-            current_app.config["MAX_IMAGE_PIXELS"],
+        store = current_app.extensions["fieldcheck.storage"]
+        make = functools.partial(
+            photofiles.make_display, store, photo, max_pixels=current_app.config["MAX_IMAGE_PIXELS"]
         )
-        make = functools.partial(photofiles.make_display, store, photo, max_pixels=max_pixels)
     # Streamed with an ETag (304 without reading the store), or a presigned redirect: storage_http.py.
     return blob_response(
         key, mimetype=mime, attachment_name=photo.sha256[:16] if variant == "original" else None, make=make
