@@ -29,7 +29,7 @@ from fieldcheck.extensions import db
 from fieldcheck.geography import services as geo_services
 from fieldcheck.geography.models import Community, CommunityBoundary
 from fieldcheck.permissions import Place, Principal
-from fieldcheck.photos import ProcessedPhoto, intake_photo
+from fieldcheck.photos import ProcessedPhoto, process_photo
 from fieldcheck.reports.models import Event, Photo, Report
 from fieldcheck.storage import photo_keys
 from fieldcheck.types import utcnow
@@ -61,9 +61,9 @@ NOTES = {
 
 @functools.cache
 def processed_photo(seed: int = 1) -> tuple[bytes, ProcessedPhoto]:
-    """A test photo and what a filing's intake makes of it (no display copy), once per session and seed."""
+    """A test photo and what the pipeline makes of it (the display copy too), once per session and seed."""
     data = jpeg(seed=seed)
-    return data, intake_photo(data)
+    return data, process_photo(data)
 
 
 def deadline(settings: dict, severity: str, moment: datetime, tz: ZoneInfo) -> datetime | None:
@@ -314,10 +314,8 @@ class ReportFactory:
         data, p = processed_photo(seed)
         original, display, thumb = photo_keys(p.sha256)
         storage = self.app.extensions["fieldcheck.storage"]
-        for key, blob in (
-            (original, data),
-            (thumb, p.thumb),
-        ):  # as a filing stores them (display on first view)
+        # As a filing and the photo's first view leave them (tests of the first view file through the API).
+        for key, blob in ((original, data), (display, p.display), (thumb, p.thumb)):
             if not storage.exists(key):
                 storage.put(key, blob)
         return Photo(

@@ -94,11 +94,8 @@ def test_made_reports_are_in_the_state_asked_with_its_history(app, make_report, 
         kinds = sorted(p.kind for p in report.photos)
         assert kinds == (["after", "before"] if status in ("rectified", "closed") else ["before"])
         store = app.extensions["fieldcheck.storage"]
-        for (
-            photo
-        ) in report.photos:  # stored as a filing stores them: the display copy waits for its first view
-            assert store.exists(photo.original_key) and store.exists(photo.thumb_key)
-            assert not store.exists(photo.display_key)
+        for photo in report.photos:
+            assert all(store.exists(k) for k in (photo.original_key, photo.display_key, photo.thumb_key))
         if status == "suspended":
             assert report.planned_date is not None and report.suspension_requested is None
         if status == "appealed":

@@ -69,15 +69,9 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
             status, community=f"C00{n % 3 + 1}", at=datetime(2026, 10, 5 + n, 2, tzinfo=UTC), photo_seed=n
         )
     ranking_before = october_ranking(app, clock.now())
-    # One photo viewed already: its display copy (made on the first view) is in the store, and in the backup.
-    with app.app_context():
-        viewed = db.session.scalars(select(Photo).order_by(Photo.id)).first()
-        viewed_id, viewed_display = viewed.id, viewed.display_key
-    office = app.test_client()
-    assert office.get(f"/api/v1/photos/{viewed_id}/display", headers=people["office"]).status_code == 200
 
     # November: an inspector files reports, with photos, through the API the whole time.
-    filed, stop, errors = [], threading.Event(), []
+    filed, filed_photos, stop, errors = [], [], threading.Event(), []
     two_filed = threading.Event()
 
     def inspector():
@@ -90,6 +84,7 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
                 errors.append(answer.get_data(as_text=True))
                 return
             filed.append(answer.get_json()["id"])
+            filed_photos.append(answer.get_json()["photos"][0]["id"])
             if len(filed) >= 2:
                 two_filed.set()
 
@@ -98,6 +93,10 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
     try:
         assert two_filed.wait(60), errors
         filed_before = len(filed)
+        # One filed photo viewed: its display copy, made by that first view, is in the store and the backup.
+        viewed_id = filed_photos[0]
+        shown = app.test_client().get(f"/api/v1/photos/{viewed_id}/display", headers=people["office"])
+        assert shown.status_code == 200
         folder = tmp_path / "backup"
         result = app.test_cli_runner().invoke(main, ["backup", str(folder)])
         after_backup = len(filed)
@@ -112,7 +111,9 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["missing"] == []  # display copies not made yet are not missing ...
     assert manifest["display_not_made"] >= 1 and "display copies not made yet" in result.output
-    assert viewed_display in manifest["blobs"]  # ... and one that was made is kept
+    with app.app_context():
+        viewed_display = db.session.get(Photo, viewed_id).display_key
+    assert viewed_display in manifest["blobs"]  # ... and one made on a first view is kept
 
     # The backup holds one moment: at least what was filed before it began, not what came after.
     reports_in_backup = manifest["tables"]["report"]["rows"]
@@ -132,12 +133,13 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
         keys = {k for row in db.session.execute(select(Photo.original_key, Photo.thumb_key)) for k in row}
         displays = set(db.session.scalars(select(Photo.display_key)))
         ids = db.session.scalars(select(Report.id)).all()
-        unseen = db.session.scalar(
-            select(Photo.id).where(Photo.display_key != viewed_display).order_by(Photo.id)
-        )
+        photo_ids = set(db.session.scalars(select(Photo.id)))
     restored_blobs = blobs_of(empty_target)
     assert keys and keys <= set(restored_blobs)
-    assert displays & set(restored_blobs) == {viewed_display}
+    assert viewed_display in restored_blobs and displays - set(restored_blobs)  # made ones only
+    unseen = next(p for p in filed_photos if p in photo_ids and p != viewed_id)
+    with app.app_context():
+        assert db.session.get(Photo, unseen).display_key not in restored_blobs
     original_blobs = blobs_of(app)
     assert {k: original_blobs[k] for k in restored_blobs} == restored_blobs
     assert {k: v["sha256"] for k, v in manifest["blobs"].items()} == restored_blobs
