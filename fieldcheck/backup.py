@@ -6,11 +6,14 @@ A backup is a folder:
   primary-key order. Values are written by column type (timestamps as ISO 8601 in UTC, dates as ISO
   dates, exact points as decimal strings, floats exactly), so a backup of SQLite restores into
   PostgreSQL and back.
-* ``blobs/<key>``: every photo file a photo row of the dump refers to (original, display copy,
-  thumbnail), byte for byte.
+* ``blobs/<key>``: every photo file a photo row of the dump refers to (original and thumbnail, and
+  the display copy where it has been made), byte for byte. A display copy is made on the photo's first
+  view, not at filing, so one that does not exist yet is neither copied nor missing (the restored app
+  makes it from the restored original on its first view, the same bytes).
 * ``manifest.json``, written last: the schema revision, each table's row count and the SHA-256 of its
-  file, the SHA-256 and size of every blob, and the keys that were missing from the store. A folder
-  without a manifest is an unfinished backup and is refused.
+  file, the SHA-256 and size of every blob, the keys that were missing from the store, and how many
+  display copies were not made yet (``display_not_made``). A folder without a manifest is an unfinished
+  backup and is refused.
 
 **Consistency under load.** The rows are read in one transaction (PostgreSQL REPEATABLE READ, read
 only; SQLite's read transaction on WAL), so they are one moment's state. The blobs copied are the ones
@@ -66,6 +69,8 @@ __all__ = ["BackupError", "BackupResult", "RestoreResult", "backup", "restore", 
 
 FORMAT = "fieldcheck-backup/1"
 PHOTO_KEY_COLUMNS = ("original_key", "display_key", "thumb_key")
+# Made on a photo's first view (fieldcheck/reports/photofiles.py): copied when made, never missing.
+MADE_ON_VIEW = "display_key"
 _BATCH = 1000
 
 
@@ -81,6 +86,8 @@ class BackupResult:
     blobs_copied: int
     blob_bytes: int
     missing: list[str] = field(default_factory=list)
+    #: Display copies photo rows name that were not made yet (not copied, not missing).
+    display_not_made: int = 0
 
 
 @dataclass
@@ -220,6 +227,7 @@ def backup(
     (folder / "manifest.json").unlink(missing_ok=True)  # until the new one is written, it is unfinished
     tables: dict[str, dict] = {}
     keys: set[str] = set()
+    optional: set[str] = set()
     with _snapshot_connection(engine) as conn, conn.begin():
         found = _revision(conn)
         if found not in (None, revision):
@@ -235,7 +243,10 @@ def backup(
         photo = metadata.tables["photo"]
         for row in conn.execute(select(*(photo.c[c] for c in PHOTO_KEY_COLUMNS))):
             keys.update(row)
+            optional.add(row._mapping[MADE_ON_VIEW])
     blobs, missing, copied, size = _copy_blobs(folder, store, sorted(keys), previous, progress)
+    not_made = sorted(k for k in missing if k in optional)  # not viewed yet: nothing to copy, nothing lost
+    missing = [k for k in missing if k not in optional]
     manifest = {
         "format": FORMAT,
         "created_at": now.isoformat(),
@@ -244,9 +255,11 @@ def backup(
         "tables": tables,
         "blobs": blobs,
         "missing": missing,
+        "display_not_made": len(not_made),
     }
     _write_atomic(folder / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True).encode())
-    return BackupResult(folder, {n: t["rows"] for n, t in tables.items()}, len(blobs), copied, size, missing)
+    counts = {n: t["rows"] for n, t in tables.items()}
+    return BackupResult(folder, counts, len(blobs), copied, size, missing, len(not_made))
 
 
 def _previous_blobs(folder: Path) -> dict[str, dict]:
@@ -427,10 +440,11 @@ def _set_sequences(session, metadata: MetaData) -> None:
 
 
 def missing_photo_files(session, metadata: MetaData, store: BlobStore) -> list[str]:
-    """Keys that photo rows name and the store lacks."""
+    """Keys that photo rows name and the store lacks; a display copy not made yet is not missing."""
     photo = metadata.tables["photo"]
     keys = set()
-    for row in session.execute(select(*(photo.c[c] for c in PHOTO_KEY_COLUMNS))):
+    required = [c for c in PHOTO_KEY_COLUMNS if c != MADE_ON_VIEW]
+    for row in session.execute(select(*(photo.c[c] for c in required))):
         keys.update(row)
     present = set(store.keys())
     return sorted(k for k in keys if k not in present)

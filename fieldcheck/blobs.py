@@ -1,7 +1,8 @@
 """Blob store maintenance: photo files no row references, temporary parts, rows whose files are gone.
 
-Photo files are content-addressed and shared: two reports of the same photo point at the same three
-files. So the request path never deletes a file (another transaction may be about to reference it);
+Photo files are content-addressed and shared: two reports of the same photo point at the same files
+(an original, a thumbnail, and a display copy once the photo has been viewed: a filing does not make
+it, its first view does, under the key the row has named from the start). So the request path never deletes a file (another transaction may be about to reference it);
 this check is the only deleter. It finds
 
 * **unreferenced files**: photo blobs (under ``originals/``, ``display/``, ``thumbs/``) that no Photo
@@ -9,8 +10,11 @@ this check is the only deleter. It finds
 * **temporary parts**: what a write interrupted between creating and renaming its temporary file
   left behind (``.tmp-*.part`` in a :class:`~fieldcheck.storage.LocalBlobStore`; multipart uploads
   never completed in an :class:`~fieldcheck.storage_s3.S3BlobStore`, whose times are ``LastModified``);
-* **missing files**: Photo rows whose original, display copy or thumbnail is not in the store (a
-  restore from the wrong backup, a disk fault): listed, never repaired here.
+* **missing files**: Photo rows whose original or thumbnail is not in the store (a restore from the
+  wrong backup, a disk fault): listed, never repaired here. A display copy not in the store is not
+  missing: it is made on the photo's first view (``reports/photofiles.py``), so it is only counted
+  (``display_not_made``). A display copy that exists is referenced by its row like any other file, so
+  the sweep never removes one of a live row.
 
 With ``sweep`` it removes unreferenced files and temporary parts older than the grace period (by
 the store's modification time) and never a younger one: a request writes its files before it
@@ -37,6 +41,8 @@ __all__ = ["DEFAULT_GRACE", "BlobCheck", "MissingFile", "check"]
 
 DEFAULT_GRACE = timedelta(hours=24)
 KEY_COLUMNS = ("original_key", "display_key", "thumb_key")
+# Made on the photo's first view, not at filing: absent is normal, not damage.
+MADE_ON_VIEW = frozenset({"display_key"})
 _BATCH = 300  # keys per re-check query (three IN lists of this many parameters)
 
 
@@ -62,6 +68,8 @@ class BlobCheck:
     temporary: list[StoredFile] = field(default_factory=list)
     missing: list[MissingFile] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    #: Display copies rows name that are not made yet (no one has viewed those photos): not missing.
+    display_not_made: int = 0
 
     def is_old(self, item: StoredFile) -> bool:
         """Past the grace period: removable if still unreferenced."""
@@ -88,12 +96,16 @@ def check(
     result.photo_files = len(present)
     unreferenced = set(present)
     maybe_missing = []
+    not_made = set()
     for row in _photo_keys(connection):
         for column, key in zip(KEY_COLUMNS, row[3:], strict=True):
             if key in present:
                 unreferenced.discard(key)
+            elif column in MADE_ON_VIEW:
+                not_made.add(key)
             else:
                 maybe_missing.append(MissingFile(row[0], row[1], row[2], column, key))
+    result.display_not_made = len(not_made)
     # Written after the listing (a request committing meanwhile) is not missing: ask the store.
     result.missing = [m for m in maybe_missing if not _exists(store, m.key)]
     result.unreferenced = list(_stat_all(store, sorted(unreferenced)))

@@ -360,14 +360,8 @@ def blobs() -> None:
 @click.option(
     "--sweep", is_flag=True, help="Remove unreferenced files and temporary parts older than the grace period."
 )
-@click.option(
-    "--grace",
-    "grace_hours",
-    type=click.FloatRange(min=1),
-    default=24,
-    show_default=True,
-    help="Hours a leftover must be untouched before --sweep removes it.",
-)
+@click.option("--grace", "grace_hours", type=click.FloatRange(min=1), default=24, show_default=True,
+              help="Hours a leftover must be untouched before --sweep removes it.")  # fmt: skip
 @with_appcontext
 def blobs_check(sweep: bool, grace_hours: float) -> None:
     """List unreferenced photo files, temporary parts and rows whose files are missing (exit 1 if any are)."""
@@ -391,7 +385,8 @@ def blobs_check(sweep: bool, grace_hours: float) -> None:
     click.echo(
         f"{store!r}: {result.photo_files} photo files, {len(result.unreferenced)} unreferenced, "
         f"{len(result.temporary)} temporary parts, {len(result.missing)} missing files; "
-        f"{len(result.removed)} removed" + ("" if sweep else " (without --sweep nothing is removed)")
+        f"{len(result.removed)} removed{'' if sweep else ' (without --sweep nothing is removed)'}; "
+        f"{result.display_not_made} display copies not made yet (made on a photo's first view; not damage)"
     )
     if not result.ok:
         raise click.exceptions.Exit(1)

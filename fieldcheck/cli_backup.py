@@ -52,7 +52,8 @@ def backup_command(folder: str) -> None:
     click.echo(
         f"backup in {folder}: {sum(result.tables.values())} rows in {len(result.tables)} tables, "
         f"{result.blobs} photo files ({result.blob_bytes} bytes, {result.blobs_copied} copied now), "
-        f"{len(result.missing)} missing"
+        f"{len(result.missing)} missing; {result.display_not_made} display copies not made yet (made on a "
+        "photo's first view, from its original: not needed in a backup)"
     )
     if result.missing:
         raise click.exceptions.Exit(1)

@@ -21,8 +21,9 @@ Why these values:
 * **access log off**: the app writes one JSON line per request on the ``fieldcheck.access`` logger
   (method, path, status, duration, request id, user id: fieldcheck/requestlog.py); the logging
   configuration below sends those lines to standard output and gunicorn's own messages to stderr.
-* **malloc kept from the kernel** (``on_starting``, glibc only): a filing allocates and frees about
-  45 MB (the upload and its copies, the decoded photo, the display copy). glibc's malloc maps blocks
+* **malloc kept from the kernel** (``on_starting``, glibc only): a filing allocated and freed about
+  45 MB (the upload and its copies, the decoded photo, the display copy; since session 10 a filing
+  decodes at 1/8 scale and the display copy is made on a photo's first view). glibc's malloc maps blocks
   of more than 128 kB to fresh pages from the kernel and hands freed memory back, so every report
   touched about 10,000 newly zeroed pages: 25-35 ms of system CPU a report, the part of a report's
   cost that gunicorn's workers showed and an in-process run did not. Blocks under 32 MB now come

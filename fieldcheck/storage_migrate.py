@@ -9,6 +9,10 @@ MD5 (single-part uploads without KMS encryption), the MD5 the server computed on
 without a recorded SHA-256 (copied by another tool) is downloaded and compared. Other destinations are
 read back and compared.
 
+Only what the source holds is copied: a photo whose display copy has not been made yet (it is made on the
+photo's first view) has its original and thumbnail copied, and its display copy is made later from the
+original in the destination.
+
 So an interrupted migration (a network failure, Ctrl-C) is resumed by running it again: what was copied
 and verified is skipped. The source is never changed; switching ``FIELDCHECK_BLOB_URL`` to the
 destination is the operator's step (README, "Object storage").

@@ -61,7 +61,7 @@ NOTES = {
 
 @functools.cache
 def processed_photo(seed: int = 1) -> tuple[bytes, ProcessedPhoto]:
-    """A test photo and what the pipeline makes of it, computed once per session and seed."""
+    """A test photo and what the pipeline makes of it (the display copy too), once per session and seed."""
     data = jpeg(seed=seed)
     return data, process_photo(data)
 
@@ -314,6 +314,7 @@ class ReportFactory:
         data, p = processed_photo(seed)
         original, display, thumb = photo_keys(p.sha256)
         storage = self.app.extensions["fieldcheck.storage"]
+        # As a filing and the photo's first view leave them (tests of the first view file through the API).
         for key, blob in ((original, data), (display, p.display), (thumb, p.thumb)):
             if not storage.exists(key):
                 storage.put(key, blob)

@@ -170,16 +170,38 @@ def test_a_row_committed_during_the_check_saves_its_files(reader, store, clock, 
     assert all(store.exists(k) for k in keys)
 
 
-def test_rows_whose_files_are_missing_are_listed(reader, store, inspector):
-    original, display, thumb = put_photo_files(store, 7)
+@pytest.mark.parametrize("gone", ["original_key", "thumb_key"])
+def test_rows_whose_files_are_missing_are_listed(reader, store, inspector, gone):
+    keys = dict(zip(("original_key", "display_key", "thumb_key"), put_photo_files(store, 7), strict=True))
     photo_id = add_photo_row(inspector, 7)
-    store.delete(display)
+    store.delete(keys[gone])
     result = check(store, reader, T0, sweep=True)
     assert not result.ok
-    assert [(m.photo_id, m.column, m.key) for m in result.missing] == [(photo_id, "display_key", display)]
+    assert [(m.photo_id, m.column, m.key) for m in result.missing] == [(photo_id, gone, keys[gone])]
     visit_id = db.session.scalar(select(Photo.visit_id).where(Photo.id == photo_id))
     assert (result.missing[0].visit_id, result.missing[0].report_id) == (visit_id, None)
-    assert store.exists(original) and store.exists(thumb) and result.removed == []
+    assert all(store.exists(k) for c, k in keys.items() if c != gone) and result.removed == []
+
+
+def test_a_display_copy_not_made_yet_is_not_missing(reader, store, inspector):
+    """A filing stores the original and the thumbnail; the display copy comes on the first view."""
+    original, display, thumb = put_photo_files(store, 8)
+    store.delete(display)
+    add_photo_row(inspector, 8)
+    add_photo_row(inspector, 8)  # the same content filed twice: one copy to make
+    result = check(store, reader, T0, sweep=True)
+    assert result.ok and result.missing == [] and result.display_not_made == 1
+    assert result.photo_files == 2 and result.unreferenced == [] and result.removed == []
+
+
+def test_a_display_copy_made_on_first_view_long_ago_is_kept(reader, store, clock, inspector):
+    """Made for a live row, the copy is referenced: the sweep never removes it, however old."""
+    original, display, thumb = put_photo_files(store, 9)
+    add_photo_row(inspector, 9)
+    clock.now = T0 + timedelta(days=90)
+    result = check(store, reader, clock.now, sweep=True)
+    assert result.ok and result.display_not_made == 0 and result.unreferenced == [] and result.removed == []
+    assert all(store.exists(k) for k in (original, display, thumb))
 
 
 def test_keys_outside_the_photo_kinds_are_never_touched(reader, store, clock):
@@ -255,6 +277,7 @@ def test_blobs_check_command(app, tmp_path, inspector):
     assert listed.exit_code == 0, listed.output
     assert all(f"unreferenced\t{key}\t" in listed.output for key in orphans)
     assert "3 unreferenced" in listed.output and "0 removed" in listed.output
+    assert "0 display copies not made yet" in listed.output
     assert all(store.exists(k) for k in orphans)
 
     kept = runner.invoke(main, ["blobs", "check", "--sweep", "--grace", "48"])
@@ -263,6 +286,11 @@ def test_blobs_check_command(app, tmp_path, inspector):
     swept = runner.invoke(main, ["blobs", "check", "--sweep"])
     assert swept.exit_code == 0, swept.output
     assert "3 removed" in swept.output and not any(store.exists(k) for k in orphans)
+
+    store.delete(keys[1])  # the display copy, as before its first view: not damage
+    pending = runner.invoke(main, ["blobs", "check"])
+    assert pending.exit_code == 0, pending.output
+    assert "0 missing files" in pending.output and "1 display copies not made yet" in pending.output
 
     store.delete(keys[0])
     missing = runner.invoke(main, ["blobs", "check"])

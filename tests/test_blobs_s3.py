@@ -51,9 +51,12 @@ def test_blobs_check_on_object_storage(reader, s3_store, inspector):
     assert all(s3_store.exists(k) for k in referenced)
     assert list(s3_store.temporary_parts()) == []
 
-    s3_store.delete(referenced[1])
+    s3_store.delete(referenced[1])  # the display copy: made on the photo's first view, so not missing
+    pending = check(s3_store, reader, later, sweep=True)
+    assert pending.ok and pending.missing == [] and pending.display_not_made == 1 and pending.removed == []
+    s3_store.delete(referenced[2])
     missing = check(s3_store, reader, later)
-    assert [(m.column, m.key) for m in missing.missing] == [("display_key", referenced[1])]
+    assert [(m.column, m.key) for m in missing.missing] == [("thumb_key", referenced[2])]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -107,6 +110,18 @@ def test_migrate_copies_verifies_and_resumes(tmp_path, s3_store):
     again = migrate(source, s3_store)
     assert (again.skipped, again.copied, again.replaced) == (12, 0, 0)
     assert sorted(source.keys()) == sorted(blobs)  # the source is never changed
+
+
+def test_migrate_copies_photos_whose_display_copy_is_not_made_yet(tmp_path, s3_store):
+    """A photo not viewed yet has an original and a thumbnail only: both are copied, nothing is missing."""
+    source = LocalBlobStore(tmp_path / "blobs")
+    blobs = fill(source, 2)
+    unseen = sorted(k for k in blobs if k.startswith("display/"))[0]
+    source.delete(unseen)
+    del blobs[unseen]
+    result = migrate(source, s3_store)
+    assert (result.copied, result.failed) == (5, [])
+    assert sorted(s3_store.keys()) == sorted(blobs) and not s3_store.exists(unseen)
 
 
 def test_migrate_refuses_a_damaged_original(tmp_path, s3_store):

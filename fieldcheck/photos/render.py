@@ -1,5 +1,6 @@
 """Decoding and rendering: header parsing with our own pixel limits, a JPEG decoded at a reduced DCT
-scale (draft mode), the display copy (upright, sRGB, at most 1600 px), the thumbnail and its dHash.
+scale (draft mode), a rendition (upright, sRGB, no metadata: the display copy at most 1600 px, the
+thumbnail at most 320 px, each from its own decode) and the dHash.
 
 Everything runs in the caller's thread: one photo, one core. A deployment gets its parallelism from
 its worker processes (gunicorn), and one photo gives the same bytes on every machine.
@@ -34,6 +35,8 @@ __all__ = [
     "THUMB_MAX_EDGE",
     "check_pixels",
     "decode",
+    "decoded_size",
+    "draft",
     "draft_scale",
     "encode_jpeg",
     "fit",
@@ -41,7 +44,7 @@ __all__ = [
     "mime_of",
     "open_image",
     "render_display",
-    "thumbnail",
+    "dhash",
 ]
 
 DISPLAY_MAX_EDGE = 1600
@@ -128,19 +131,29 @@ def mime_of(img: ImageFile.ImageFile, fmt: str) -> str:
     return MIME[fmt]
 
 
-def decode(img: ImageFile.ImageFile, fmt: str) -> None:
-    """Decode the pixels in place; a JPEG at the smallest DCT scale keeping a long edge >= 1600 px."""
-    if ImageFile.LOAD_TRUNCATED_IMAGES:
-        # With it on, Pillow pads a cut-off file with grey instead of failing; we would accept it.
-        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False for photo intake")
+def draft(img: ImageFile.ImageFile, fmt: str, edge: int = DISPLAY_MAX_EDGE) -> None:
+    """Ask a JPEG's decoder for the smallest DCT scale that keeps a long edge >= ``edge`` (header only:
+    ``img.size`` becomes the size the decoder will produce); other formats are decoded at full size."""
     if fmt == "jpeg" and img.mode in ("RGB", "L"):
-        scale = draft_scale(img.size)
+        scale = draft_scale(img.size, edge)
         if scale > 1:
             # Pillow picks the largest of 1/8, 1/4, 1/2 with size // requested >= that scale on both
             # axes; asking for exactly size // scale makes that our scale (a short edge under
             # ``scale`` px may make it pick a finer one, which is only slower).
             width, height = img.size
             img.draft(img.mode, (max(1, width // scale), max(1, height // scale)))
+
+
+def decode(img: ImageFile.ImageFile, fmt: str, edge: int = DISPLAY_MAX_EDGE) -> None:
+    """Decode the pixels in place; a JPEG at the smallest DCT scale keeping a long edge >= ``edge``.
+
+    Every scale still entropy-decodes every byte of the file (libjpeg scales in the inverse DCT), so
+    a truncated or damaged JPEG fails at 1/8 exactly as at full size.
+    """
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # With it on, Pillow pads a cut-off file with grey instead of failing; we would accept it.
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False for photo intake")
+    draft(img, fmt, edge)
     try:
         img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError) as exc:
@@ -149,17 +162,31 @@ def decode(img: ImageFile.ImageFile, fmt: str) -> None:
         raise PhotoError("truncated", f"the {LABEL[fmt]} file is truncated or damaged") from exc
 
 
-def draft_scale(size: tuple[int, int]) -> int:
-    """The JPEG DCT scale denominator (1, 2, 4 or 8) a photo of ``size`` is decoded at.
+def decoded_size(
+    img: ImageFile.ImageFile, data: bytes, fmt: str, edge: int = DISPLAY_MAX_EDGE
+) -> tuple[int, int]:
+    """The size :func:`decode` would give ``img`` (opened from ``data``, nothing decoded yet) for
+    ``edge``, from the header alone: a JPEG's draft is asked of a second header (Pillow's own DCT
+    scale arithmetic, about 0.1 ms), any other image decodes at its header's size."""
+    if fmt != "jpeg" or img.mode not in ("RGB", "L") or draft_scale(img.size, edge) == 1:
+        return img.size
+    with open_image(data, fmt) as other:
+        draft(other, fmt, edge)
+        return other.size
 
-    The largest one whose decoded long edge (rounded up, as libjpeg does) is still at least
-    DISPLAY_MAX_EDGE, so the display copy of any photo with a long edge of 1600 px or more is
-    exactly 1600 px long, resampled from at least as many pixels: 4000x3000 decodes at 1/2
-    (2000x1500), 6400x4800 at 1/4 (1600x1200), 6396x4797 at 1/2, 3198x2398 at full size.
+
+def draft_scale(size: tuple[int, int], edge: int = DISPLAY_MAX_EDGE) -> int:
+    """The JPEG DCT scale denominator (1, 2, 4 or 8) a photo of ``size`` is decoded at for ``edge``.
+
+    The largest one whose decoded long edge (rounded up, as libjpeg does) is still at least ``edge``
+    (DISPLAY_MAX_EDGE for the display copy; THUMB_MAX_EDGE at filing, 1/8 for a 12 MP photo), so
+    the display copy of any photo with a long edge of 1600 px or more is exactly 1600 px long,
+    resampled from at least as many pixels: 4000x3000 decodes at 1/2 (2000x1500), 6400x4800 at 1/4
+    (1600x1200), 6396x4797 at 1/2, 3198x2398 at full size; the thumbnail likewise from >= 320 px.
     """
     longest = max(size)
     for scale in (8, 4, 2):
-        if -(-longest // scale) >= DISPLAY_MAX_EDGE:
+        if -(-longest // scale) >= edge:
             return scale
     return 1
 
@@ -174,11 +201,12 @@ def fit(size: tuple[int, int], limit: int) -> tuple[int, int]:
     return max(1, min(limit, round(width * scale))), max(1, min(limit, round(height * scale)))
 
 
-def render_display(img: Image.Image, orientation: int) -> Image.Image:
-    """Flatten to RGB, shrink to <= 1600 px, convert to sRGB, turn upright. Returns a new image."""
+def render_display(img: Image.Image, orientation: int, size: tuple[int, int] | None = None) -> Image.Image:
+    """Flatten to RGB, shrink to ``size`` (default: a long edge <= 1600 px), convert to sRGB, turn upright.
+    Returns a new image. ``size`` is before turning and never larger than the image."""
     source = img
     icc = img.info.get("icc_profile")
-    size = fit(img.size, DISPLAY_MAX_EDGE)
+    size = size or fit(img.size, DISPLAY_MAX_EDGE)
     if is_deep(img.mode):
         img = _deep_to_grey(img, size)
     else:
@@ -288,13 +316,6 @@ def encode_jpeg(img: Image.Image, quality: int = DISPLAY_QUALITY) -> bytes:
     out = io.BytesIO()
     img.save(out, format="JPEG", quality=quality, optimize=False, progressive=False)
     return out.getvalue()
-
-
-def thumbnail(display: Image.Image) -> tuple[Image.Image, bytes, str]:
-    """The thumbnail of a display copy, its JPEG bytes and its dHash."""
-    # reducing_gap=1: box-average by the whole factor (1600 -> 320 is exactly 5x), LANCZOS any remainder.
-    thumb = display.resize(fit(display.size, THUMB_MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=1.0)
-    return thumb, encode_jpeg(thumb, THUMB_QUALITY), dhash(thumb)
 
 
 def dhash(img: Image.Image) -> str:

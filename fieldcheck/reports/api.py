@@ -6,6 +6,7 @@ the reports feature does not depend on the workflow, the workflow depends on it.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from ..months import Month
 from ..storage_http import blob_response
 from ..types import utcnow
 from ..web import current_principal, require
-from . import export, listing, queries, search, serialize, services
+from . import export, listing, photofiles, queries, search, serialize, services
 from . import schemas as s
 from .filing import filing_context, uploaded_photos
 from .intake import parse_submission
@@ -211,13 +212,15 @@ VARIANTS = ("display", "thumb", "original")
 @documented(
     "A photo file. display and thumb (image/jpeg) for whoever may see the report or visit; original (the "
     "uploaded bytes and type, as an attachment) for office and admin only (403 for the others who may see "
-    "the report). 404 when the photo or variant does not exist or the user may not see the report. Sent with "
+    "the report). 404 when the photo or variant does not exist or the user may not see the report, or its file "
+    "is missing from storage (photo_file_missing). The display copy is made from the original on its first "
+    "view (once; later views read it from storage). 503 storage_unavailable when storage fails. Sent with "
     "X-Content-Type-Options: nosniff",
     path=s.PhotoPath,
     responses={
         200: Answer("the image", media=("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"))
     },
-    errors=(403, 404),
+    errors=(403, 404, 503),
 )
 def photo_file(photo_id: int, variant: str):
     """A photo file, only for users who may see its report; originals only for the office and admin."""
@@ -234,9 +237,15 @@ def photo_file(photo_id: int, variant: str):
         require(perm.can_view_originals(p))
     key = {"display": photo.display_key, "thumb": photo.thumb_key, "original": photo.original_key}[variant]
     mime = photo.mime if variant == "original" else "image/jpeg"
+    make = None
+    if variant == "display":  # made on its first view (photofiles.py), after the permission checks above
+        store = current_app.extensions["fieldcheck.storage"]
+        make = functools.partial(
+            photofiles.make_display, store, photo, max_pixels=current_app.config["MAX_IMAGE_PIXELS"]
+        )
     # Streamed with an ETag (304 without reading the store), or a presigned redirect: storage_http.py.
     return blob_response(
-        key, mimetype=mime, attachment_name=photo.sha256[:16] if variant == "original" else None
+        key, mimetype=mime, attachment_name=photo.sha256[:16] if variant == "original" else None, make=make
     )
 
 

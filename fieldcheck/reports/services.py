@@ -1,6 +1,8 @@
 """Filing reports and visits: one service for the API, the form post and (later) the offline queue.
 
-Photos are processed and their files written before any row, with nothing locked: files are
+Photos are processed (checked, described, thumbnailed: ``photos.intake_photo``) and their original and
+thumbnail written before any row, with nothing locked; the display copy is made on its first view
+(``reports/photofiles.py``), under the key the row names from the start. Files are
 content-addressed, so a resend or another report with the same photo rewrites nothing. The rows are
 then written and committed together in one unit of work (``unit_of_work.writing``); a concurrent
 filing with the same client_id loses on the unique key and answers with the winner's record, or 409.
@@ -34,7 +36,7 @@ from ..errors import N_, Conflict, Invalid, Unavailable
 from ..extensions import db
 from ..geography import services as geo_services
 from ..geography.models import Community, Spot
-from ..photos import PhotoError, ProcessedPhoto, process_photo
+from ..photos import PhotoError, ProcessedPhoto, intake_photo
 from ..storage import BlobStore, photo_keys
 from ..unit_of_work import writing
 from .intake import LATE_FILING, MAX_PHOTOS, Submission, review_flags
@@ -230,13 +232,13 @@ def _existing(model, sub: Submission):
 def process_photos(
     uploads: list[bytes], max_pixels: int, hashes: tuple[str, ...] = ()
 ) -> list[ProcessedPhoto]:
-    """Each upload through the photo pipeline; ``hashes`` (the submission's SHA-256 of each upload, when
+    """Each upload through the photo intake (no display copy: see the module docstring); ``hashes`` (the submission's SHA-256 of each upload, when
     computed already for idempotency) spare the pipeline a second pass over the bytes."""
     out = []
     for number, data in enumerate(uploads, start=1):
         sha256 = hashes[number - 1] if len(hashes) == len(uploads) else None
         try:
-            out.append(process_photo(data, max_pixels=max_pixels, sha256=sha256))
+            out.append(intake_photo(data, max_pixels=max_pixels, sha256=sha256))
         except PhotoError as exc:
             raise Invalid(
                 N_("Photo %(n)s: %(reason)s"),
@@ -380,14 +382,14 @@ def _save(model, record, sub: Submission, photos: list[tuple[ProcessedPhoto, byt
 
 
 def write_photo_files(photos: list[tuple[ProcessedPhoto, bytes]], storage: BlobStore) -> None:
-    """Write original, display copy and thumbnail of each photo (503 when storage fails), before the rows
-    and never removed on the request path (see the module docstring). Content already stored is put
-    again all the same: that rewrites nothing but refreshes its time, so the sweeper's grace period
-    counts from this request, which is about to refer to it."""
+    """Write the original and the thumbnail of each photo (503 when storage fails), before the rows and
+    never removed on the request path (see the module docstring); the display copy is made on first view.
+    Content already stored is put again all the same: that rewrites nothing but refreshes its time, so
+    the sweeper's grace period counts from this request, which is about to refer to it."""
     try:
         for p, original_bytes in photos:
-            original, display, thumb = photo_keys(p.sha256)
-            for key, data in ((original, original_bytes), (display, p.display), (thumb, p.thumb)):
+            original, _display, thumb = photo_keys(p.sha256)
+            for key, data in ((original, original_bytes), (thumb, p.thumb)):
                 storage.put(key, data)
     except OSError as exc:
         raise Unavailable(

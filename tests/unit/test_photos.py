@@ -30,7 +30,15 @@ from PIL import Image, ImageChops, ImageDraw, ImageFile, ImageStat, JpegImagePlu
 from PIL.TiffImagePlugin import IFDRational
 
 from fieldcheck import photos
-from fieldcheck.photos import Exif, PhotoError, ProcessedPhoto, phash_distance, process_photo
+from fieldcheck.photos import (
+    Exif,
+    PhotoError,
+    ProcessedPhoto,
+    display_copy,
+    intake_photo,
+    phash_distance,
+    process_photo,
+)
 from tests.photo_factory import grey16_png
 
 PHOTOS = Path(__file__).resolve().parents[2].parent / "shared/testdata/photos"
@@ -474,6 +482,22 @@ def test_truncated_large_jpeg_decoded_in_draft_mode():
         process_photo(data[:-200])
 
 
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_truncated_12_mp_jpeg_is_refused_at_intake_decoded_at_one_eighth(monkeypatch, progressive):
+    """A filing decodes a 12 MP photo at 1/8 scale, which still entropy-decodes every byte: a file cut
+    anywhere, even by its last bytes, is refused as truncated just as the full decode refused it."""
+    picture = Image.blend(scene(4000, 3000), Image.effect_noise((4000, 3000), 50).convert("RGB"), 0.3)
+    data = encode(picture, "JPEG", quality=92, progressive=progressive, exif=exif_bytes(orientation=6))
+    sizes = spy_on_decoded_sizes(monkeypatch)
+    assert intake_photo(data).thumb_size == (240, 320)  # whole: fine
+    assert sizes == [(500, 375)]
+    for cut in (len(data) // 10, len(data) // 2, len(data) * 9 // 10, len(data) - 200, len(data) - 2):
+        with pytest.raises(PhotoError) as err:
+            intake_photo(data[:cut])
+        assert err.value.code == "truncated", cut
+    assert sizes[1:] == [(500, 375)] * (len(sizes) - 1)  # each refusal came from the 1/8 decode
+
+
 def test_jpeg_missing_only_its_end_marker_counts_as_truncated():
     """Strict on purpose: Pillow cannot tell a lost 2-byte end marker from a cut in the last scan."""
     data = jpeg()
@@ -592,7 +616,8 @@ def test_display_and_thumbnail_sizes(size, fmt, display, thumb):
     assert max(result.display_size) <= 1600 and max(result.thumb_size) <= 320
 
 
-def test_jpeg_is_decoded_at_the_smallest_dct_scale_that_keeps_1600(monkeypatch):
+def spy_on_decoded_sizes(monkeypatch) -> list[tuple[int, int]]:
+    """The size each JPEG is decoded at (recorded on its first load())."""
     sizes = []
     real_load = JpegImagePlugin.JpegImageFile.load
 
@@ -603,10 +628,28 @@ def test_jpeg_is_decoded_at_the_smallest_dct_scale_that_keeps_1600(monkeypatch):
         return real_load(self)
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
-    process_photo(jpeg(scene(4000, 3000)))
-    process_photo(jpeg(scene(6600, 4400)))
-    process_photo(jpeg(scene(3100, 2000)))
+    return sizes
+
+
+def test_jpeg_is_decoded_at_the_smallest_dct_scale_that_keeps_1600(monkeypatch):
+    """The display copy (made on first view) from the decode that keeps 1600 px."""
+    sizes = spy_on_decoded_sizes(monkeypatch)
+    display_copy(jpeg(scene(4000, 3000)))
+    display_copy(jpeg(scene(6600, 4400)))
+    display_copy(jpeg(scene(3100, 2000)))
     assert sizes == [(2000, 1500), (1650, 1100), (3100, 2000)]
+
+
+def test_intake_decodes_a_jpeg_at_the_smallest_dct_scale_that_keeps_320(monkeypatch):
+    """A filing decodes at 1/8 for a 12 MP photo (the thumbnail's 320 px), and makes no display copy."""
+    sizes = spy_on_decoded_sizes(monkeypatch)
+    results = [
+        intake_photo(jpeg(scene(*size))) for size in ((4000, 3000), (1600, 1200), (2000, 300), (300, 200))
+    ]
+    assert sizes == [(500, 375), (400, 300), (500, 75), (300, 200)]
+    assert [r.display for r in results] == [None] * 4
+    assert [r.thumb_size for r in results] == [(320, 240), (320, 240), (320, 48), (300, 200)]
+    assert [r.display_size for r in results] == [(1600, 1200), (1600, 1200), (1600, 240), (300, 200)]
 
 
 @pytest.mark.parametrize(
@@ -644,10 +687,50 @@ def test_jpeg_decoded_at_the_chosen_scale_gives_a_1600_px_display(monkeypatch, s
         seen.append(self.size)  # first call: the size the decoder will produce
         return real_load(self)
 
+    data = encode(Image.new("RGB", size, (90, 120, 150)), "JPEG", quality=50)
+    intake = intake_photo(data)
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
-    result = process_photo(encode(Image.new("RGB", size, (90, 120, 150)), "JPEG", quality=50))
+    display = display_copy(data)
     assert seen[0] == decoded
-    assert max(result.display_size) == 1600 and max(decode(result.display).size) == 1600
+    assert max(intake.display_size) == 1600 and decode(display).size == intake.display_size
+
+
+@pytest.mark.parametrize(
+    ("size", "fmt", "orientation"),
+    [
+        ((1601, 3225), "JPEG", 1),  # fit() of the full size would say 794 px wide, the 1/2 decode gives 795
+        ((3225, 1601), "JPEG", 6),
+        ((6396, 4797), "JPEG", 1),
+        ((6400, 4801), "JPEG", 8),
+        ((4000, 3000), "JPEG", 6),
+        ((1599, 1201), "JPEG", 1),
+        ((2500, 1001), "PNG", 1),
+        ((1801, 1203), "WEBP", 1),
+        ((1700, 1250), "HEIF", 1),
+    ],
+)
+def test_display_size_known_at_intake_is_the_size_of_the_copy_made_later(size, fmt, orientation):
+    img = Image.new("RGB", size, (90, 120, 150))
+    params = {"quality": 50} if fmt in ("JPEG", "WEBP", "HEIF") else {}
+    if orientation != 1:
+        params["exif"] = exif_bytes(orientation=orientation)
+    data = encode(img, fmt, **params)
+    intake = intake_photo(data)
+    assert intake.display is None
+    assert decode(display_copy(data)).size == intake.display_size
+    if size == (1601, 3225):  # the test can tell: fit() of the full size is a pixel off here
+        assert photos.render.fit(size, 1600) == (794, 1600) != intake.display_size
+
+
+def test_display_copy_is_the_same_bytes_every_time():
+    """What the first view stores is what process_photo makes (as a filing made it before session 10),
+    byte for byte, so two processes making it at once write the same blob."""
+    data = jpeg(scene(3000, 2000), orientation=6, lat=1.0, lon=2.0)
+    made = display_copy(data)
+    assert made == display_copy(bytearray(data)) == process_photo(data).display  # type: ignore[arg-type]
+    with ThreadPoolExecutor(2) as pool:
+        assert set(pool.map(lambda _: display_copy(data), range(4))) == {made}
+    assert decode(made).size == (1067, 1600) == intake_photo(data).display_size
 
 
 def test_display_and_thumbnail_carry_no_metadata():
@@ -1041,7 +1124,7 @@ def test_exif_crafted_to_keep_exifread_busy_is_never_given_to_it(exifread_calls)
     result = process_photo(encode(scene(96, 64), "JPEG", exif=b"Exif\x00\x00" + crafted))
     assert result.exif == Exif()
     assert exifread_calls == []
-    process_photo(jpeg(make="Cam"))  # the spy does see an ordinary block
+    intake_photo(jpeg(make="Cam"))  # the spy does see an ordinary block
     assert len(exifread_calls) == 1
 
 

@@ -72,10 +72,16 @@ def stored_keys(app) -> set[str]:
     return {p.relative_to(root).as_posix() for p in files}
 
 
-def referenced_keys(app) -> set[str]:
-    """The files photo rows refer to."""
+def referenced_keys(app, *, made_at_filing: bool = False) -> set[str]:
+    """The files photo rows refer to; with ``made_at_filing``, only those a filing writes (the original and
+    the thumbnail: the display copy is made on the photo's first view)."""
+    columns = (
+        (Photo.original_key, Photo.thumb_key)
+        if made_at_filing
+        else (Photo.original_key, Photo.display_key, Photo.thumb_key)
+    )
     with app.app_context():
-        rows = db.session.execute(db.select(Photo.original_key, Photo.display_key, Photo.thumb_key)).all()
+        rows = db.session.execute(db.select(*columns)).all()
     return {key for row in rows for key in row}
 
 
@@ -86,8 +92,9 @@ def unreferenced_files(app) -> set[str]:
 
 
 def missing_files(app) -> set[str]:
-    """Files that photo rows refer to but storage lacks: must always be empty."""
-    return referenced_keys(app) - stored_keys(app)
+    """Files that photo rows refer to and storage lacks, a display copy not made yet apart (it is made on the
+    photo's first view): must always be empty."""
+    return referenced_keys(app, made_at_filing=True) - stored_keys(app)
 
 
 def counts(app) -> dict:

@@ -71,7 +71,7 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
     ranking_before = october_ranking(app, clock.now())
 
     # November: an inspector files reports, with photos, through the API the whole time.
-    filed, stop, errors = [], threading.Event(), []
+    filed, filed_photos, stop, errors = [], [], threading.Event(), []
     two_filed = threading.Event()
 
     def inspector():
@@ -84,6 +84,7 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
                 errors.append(answer.get_data(as_text=True))
                 return
             filed.append(answer.get_json()["id"])
+            filed_photos.append(answer.get_json()["photos"][0]["id"])
             if len(filed) >= 2:
                 two_filed.set()
 
@@ -92,6 +93,10 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
     try:
         assert two_filed.wait(60), errors
         filed_before = len(filed)
+        # One filed photo viewed: its display copy, made by that first view, is in the store and the backup.
+        viewed_id = filed_photos[0]
+        shown = app.test_client().get(f"/api/v1/photos/{viewed_id}/display", headers=people["office"])
+        assert shown.status_code == 200
         folder = tmp_path / "backup"
         result = app.test_cli_runner().invoke(main, ["backup", str(folder)])
         after_backup = len(filed)
@@ -104,7 +109,11 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
     assert result.exit_code == 0, result.output
     assert not errors, errors
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["missing"] == []
+    assert manifest["missing"] == []  # display copies not made yet are not missing ...
+    assert manifest["display_not_made"] >= 1 and "display copies not made yet" in result.output
+    with app.app_context():
+        viewed_display = db.session.get(Photo, viewed_id).display_key
+    assert viewed_display in manifest["blobs"]  # ... and one made on a first view is kept
 
     # The backup holds one moment: at least what was filed before it began, not what came after.
     reports_in_backup = manifest["tables"]["report"]["rows"]
@@ -118,22 +127,33 @@ def test_a_backup_under_filing_restores_whole(app, people, make_report, clock, e
     assert counts == {name: table["rows"] for name, table in manifest["tables"].items()}
     original = table_counts(app)
     assert counts["report"] < original["report"]  # filing went on after the snapshot
-    # Every photo row has its files, byte for byte the original's.
+    # Every photo row has its files (the original and the thumbnail, and the display copy where it had
+    # been made), byte for byte the original's.
     with empty_target.app_context():
-        keys = {
-            k
-            for row in db.session.execute(select(Photo.original_key, Photo.display_key, Photo.thumb_key))
-            for k in row
-        }
+        keys = {k for row in db.session.execute(select(Photo.original_key, Photo.thumb_key)) for k in row}
+        displays = set(db.session.scalars(select(Photo.display_key)))
         ids = db.session.scalars(select(Report.id)).all()
+        photo_ids = set(db.session.scalars(select(Photo.id)))
     restored_blobs = blobs_of(empty_target)
     assert keys and keys <= set(restored_blobs)
+    assert viewed_display in restored_blobs and displays - set(restored_blobs)  # made ones only
+    unseen = next(p for p in filed_photos if p in photo_ids and p != viewed_id)
+    with app.app_context():
+        assert db.session.get(Photo, unseen).display_key not in restored_blobs
     original_blobs = blobs_of(app)
     assert {k: original_blobs[k] for k in restored_blobs} == restored_blobs
     assert {k: v["sha256"] for k, v in manifest["blobs"].items()} == restored_blobs
     # The reports are the original's, column for column, and October ranks the same.
     assert report_rows(empty_target, ids) == report_rows(app, ids)
     assert october_ranking(empty_target, clock.now()) == ranking_before == october_ranking(app, clock.now())
+
+    # A display copy not made before the backup is made on its first view after the restore, the same bytes
+    # the original app makes.
+    shown = [
+        target.test_client().get(f"/api/v1/photos/{unseen}/display", headers=people["office"])
+        for target in (empty_target, app)
+    ]
+    assert [r.status_code for r in shown] == [200, 200] and shown[0].data == shown[1].data
 
     # The restored database goes on: a new report gets a fresh id.
     new = post_report(empty_target.test_client(), people["insp"])

@@ -33,11 +33,12 @@ def test_a_report_on_object_storage_is_stored_and_served(app, client, people, st
     body = post_report(client, people["insp"]).get_json()
     photo = body["photos"][0]
     keys = list(store.keys())
-    assert len(keys) == 3 and {k.split("/")[0] for k in keys} == {"originals", "display", "thumbs"}
-    display_key = next(k for k in keys if k.startswith("display/"))
+    # A filing stores the original and the thumbnail; the display copy is made on the first view.
+    assert len(keys) == 2 and {k.split("/")[0] for k in keys} == {"originals", "thumbs"}
 
     served = client.get(f"/api/v1/photos/{photo['id']}/display", headers=people["c1"])
     assert served.status_code == 200
+    [display_key] = store.keys("display/")
     assert served.data == store.get(display_key)
     assert served.headers["Content-Type"] == "image/jpeg"
     assert served.headers["Content-Length"] == str(len(served.data))
@@ -93,6 +94,28 @@ def test_presigned_redirects(app, client, people, store):
     assert (
         office.status_code == 302 and "response-content-disposition=attachment" in office.headers["Location"]
     )
+
+
+def test_a_presigned_link_to_a_display_copy_names_one_that_exists(app, client, people, store):
+    """The display copy is made on the first view: made and stored before the link is given."""
+    from fieldcheck.photos import display_copy
+    from tests.photo_factory import jpeg
+
+    photo = jpeg(seed=28)
+    photo_id = post_report(client, people["insp"], photos=[photo]).get_json()["photos"][0]["id"]
+    assert not list(store.keys("display/"))
+    app.config["S3_PRESIGN"] = 1
+    answer = client.get(f"/api/v1/photos/{photo_id}/display", headers=people["c1"])
+    assert answer.status_code == 302
+    with urllib.request.urlopen(answer.headers["Location"], timeout=10) as fetched:  # noqa: S310 - loopback
+        assert fetched.read() == display_copy(photo)
+        assert fetched.headers["Content-Type"] == "image/jpeg"
+    again = client.get(f"/api/v1/photos/{photo_id}/display", headers=people["c1"])
+    assert again.status_code == 302 and len(list(store.keys("display/"))) == 1
+    # Nothing is made for a reader who may not see the photo.
+    other = post_report(client, people["insp"], photos=[jpeg(seed=29)]).get_json()["photos"][0]["id"]
+    assert client.get(f"/api/v1/photos/{other}/display", headers=people["c2"]).status_code == 404
+    assert len(list(store.keys("display/"))) == 1
 
 
 def test_pages_allow_images_from_the_store_when_presigning(s3_env, s3_bucket, tmp_path):
@@ -152,7 +175,7 @@ def test_a_store_failing_midway_leaves_no_rows_and_only_whole_objects(app, clien
         k: v for k, v in counts(app).items() if k != "files"
     }  # counts() lists the bucket: the object below
     assert rows == {k: v for k, v in before.items() if k != "files"}
-    left = list(store.keys())
+    left = list(store.keys())  # the original landed; its thumbnail (the second put) failed
     assert len(left) == 1 and left[0].startswith("originals/")
     assert hashlib.sha256(store.get(left[0])).hexdigest() == left[0].rsplit("/", 1)[-1]
     app.extensions["fieldcheck.storage"] = store

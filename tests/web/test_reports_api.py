@@ -18,8 +18,11 @@ from tests.web.reporting import (
     INSIDE_C001,
     INSIDE_C003,
     counts,
+    missing_files,
     post_report,
     report_form,
+    stored_keys,
+    unreferenced_files,
 )
 
 
@@ -41,7 +44,10 @@ def test_file_a_report(app, client, people, photo_store):
     assert p["exif"]["lat"] == pytest.approx(34.6551, abs=1e-5)
     assert p["exif"]["taken_at"].startswith("2026-11-27T08:00")
     assert set(p["urls"]) == {"display", "thumb"}  # originals are for the office only
-    assert counts(app)["files"] == 3  # original, display copy, thumbnail
+    # A filing stores the original and the thumbnail; the display copy is made on the photo's first view.
+    assert counts(app)["files"] == 2
+    assert {k.split("/")[0] for k in stored_keys(app)} == {"originals", "thumbs"}
+    assert not missing_files(app) and not unreferenced_files(app)
 
 
 def test_found_by_follows_the_inspector_level(client, people):
@@ -78,7 +84,8 @@ def test_identical_photos_are_stored_once(app, client, people, photo_store):
     post_report(client, people["insp"], photos=[photo])
     c = counts(app)
     assert c["report"] == 2 and c["photo"] == 2
-    assert c["files"] == 3
+    assert c["files"] == 2  # one original and one thumbnail for both (display copies on first view)
+    assert not missing_files(app) and not unreferenced_files(app)
 
 
 def test_concurrent_duplicates_create_exactly_one_report(app, people, photo_store):
@@ -102,7 +109,8 @@ def test_concurrent_duplicates_create_exactly_one_report(app, people, photo_stor
     assert sorted(statuses) == [200, 200, 200, 201]
     assert len(set(ids)) == 1
     assert counts(app)["report"] == 1
-    assert counts(app)["files"] == 3
+    assert counts(app)["files"] == 2  # original and thumbnail, nothing orphaned
+    assert not missing_files(app) and not unreferenced_files(app)
 
 
 def test_exif_position_is_used_when_the_device_gives_none(client, people):

@@ -172,11 +172,15 @@ def test_two_app_processes_share_the_database_and_the_photo_store(city, two_mach
     assert status == 200, body
     rows = {row["code"]: row for row in json.loads(body)["communities"]}
     assert rows["C001"]["inspected"] is True and rows["C004"]["inspected"] is False
-    # and its photo served by B, read from the shared store (the bytes A stored).
+    # and its photo served by B: the display copy made by B on this first view from the original A stored,
+    # and kept in the shared store, where A then reads it.
+    assert not list(city["store"].keys("display/"))
     status, headers, served = call(b, f"/api/v1/photos/{photo['id']}/display", office)
     assert status == 200 and headers["Content-Type"] == "image/jpeg"
-    display_key = next(k for k in city["store"].keys("display/"))
+    [display_key] = city["store"].keys("display/")
     assert served == city["store"].get(display_key)
+    status, _h, again = call(a, f"/api/v1/photos/{photo['id']}/display", office)
+    assert status == 200 and again == served
 
     # B places a point east of the district nowhere ...
     status, _h, body = call(b, "/api/v1/locate?lat=34.655&lon=112.445", insp)
