@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
@@ -140,6 +140,29 @@ def latest_snapshot(month: str, *, document: bool = True) -> RankingSnapshot | N
     if not document:
         query = query.options(defer(RankingSnapshot.document))
     return db.session.scalar(query.order_by(RankingSnapshot.sequence.desc()).limit(1))
+
+
+def latest_snapshots(months: list[str]) -> dict[str, RankingSnapshot]:
+    """Each month's latest publication, without its document, by month (months never published are
+    absent): what ``latest_snapshot(month, document=False)`` gives for each, in one query (a chart's
+    twelve months read one by one were about half of the ranking page's queries)."""
+    if not months:
+        return {}
+    latest = (
+        select(RankingSnapshot.month, func.max(RankingSnapshot.sequence).label("sequence"))
+        .where(RankingSnapshot.month.in_(months))
+        .group_by(RankingSnapshot.month)
+        .subquery()
+    )
+    query = (
+        select(RankingSnapshot)
+        .join(
+            latest,
+            (RankingSnapshot.month == latest.c.month) & (RankingSnapshot.sequence == latest.c.sequence),
+        )
+        .options(defer(RankingSnapshot.document))
+    )
+    return {snapshot.month: snapshot for snapshot in db.session.scalars(query)}
 
 
 def snapshot_history(month: str) -> list[dict]:
