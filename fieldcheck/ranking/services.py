@@ -94,6 +94,14 @@ def _version_for(month: str) -> ChecklistVersion:
     return version
 
 
+def versions_for(months: list[str]) -> dict[str, ChecklistVersion | None]:
+    """``_version_for`` of each month (None where no checklist is in force), the publications and the
+    versions in force each read in one query."""
+    published = latest_snapshots(months)
+    in_force = checklist_services.versions_in_force([m for m in months if m not in published])
+    return {m: published[m].checklist_version if m in published else in_force[m] for m in months}
+
+
 def compute(month: str, *, now: datetime, tz_name: str, version: ChecklistVersion | None = None) -> Computed:
     """Score the month as the data stands now."""
     month = month_text(month)
