@@ -116,6 +116,18 @@ def version_in_force(month: str) -> ChecklistVersion | None:
     return db.session.scalar(_VERSION_IN_FORCE, {"month": month})
 
 
+def versions_in_force(months: list[str]) -> dict[str, ChecklistVersion | None]:
+    """``version_in_force`` of each month, from one query (the versions are few)."""
+    if not months:
+        return {}
+    versions = db.session.scalars(
+        select(ChecklistVersion)
+        .where(ChecklistVersion.effective_month <= max(months))
+        .order_by(ChecklistVersion.effective_month.desc(), ChecklistVersion.id.desc())
+    ).all()
+    return {month: next((v for v in versions if v.effective_month <= month), None) for month in months}
+
+
 def checklist_in_force(month: str) -> Checklist | None:
     version = version_in_force(month)
     return parse_checklist_document(version) if version is not None else None

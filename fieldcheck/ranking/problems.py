@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..checklist.models import ChecklistItem
-from ..errors import NotFound
 from ..extensions import db
 from ..months import BadMonth, Month
 from . import services
@@ -59,10 +58,10 @@ def top_items(*, now: datetime, tz_name: str, months: int = MONTHS, top: int = T
     """The ``top`` items by field reports over the last ``months`` months (ties by code)."""
     names = last_months(now, tz_name, months)
     per_month: list[dict[str, int]] = []
+    versions = services.versions_for(names)
     for month in names:
-        try:
-            version = services._version_for(month)
-        except NotFound:  # no checklist then
+        version = versions[month]
+        if version is None:  # no checklist then
             per_month.append({})
             continue
         per_month.append(month_items(month, now=now, tz_name=tz_name, version=version))

@@ -24,6 +24,7 @@ from ..geography.models import Community, Subdistrict
 from ..months import BadMonth, Month
 from ..permissions import Principal, can_view_community, can_view_ranking, can_view_subdistrict_scores
 from . import services
+from .models import RankingSnapshot
 
 MAX_MONTHS = 24
 DEFAULT_MONTHS = 12
@@ -104,11 +105,16 @@ def _require(allowed: bool) -> None:
 
 
 def month_summary(
-    month: str, *, now: datetime, tz_name: str, computed: bool = True
+    month: str,
+    snapshot: RankingSnapshot | None,
+    *,
+    now: datetime,
+    tz_name: str,
+    computed: bool = True,
 ) -> tuple[dict, str] | None:
-    """The month's document without breakdowns and where it comes from ("published" or "computed"); None
-    without a checklist in force, or for an unpublished month when ``computed`` is False."""
-    snapshot = services.latest_snapshot(month, document=False)
+    """The month's document without breakdowns and where it comes from ("published" or "computed"), given
+    its latest publication (None: never published; ``services.latest_snapshots``); None without a
+    checklist in force, or for an unpublished month when ``computed`` is False."""
     if snapshot is not None:
         if snapshot.summary is not None:
             return json.loads(snapshot.summary), "published"
@@ -158,9 +164,10 @@ def series(
     scope: Scope, months: list[str], *, now: datetime, tz_name: str, computed: bool = True
 ) -> list[dict]:
     """The scope's figures for each month, in order; see ``month_summary`` for where each comes from."""
+    snapshots = services.latest_snapshots(months)  # one query for every month's publication
     out = []
     for month in months:
-        found = month_summary(month, now=now, tz_name=tz_name, computed=computed)
+        found = month_summary(month, snapshots.get(month), now=now, tz_name=tz_name, computed=computed)
         out.append(point(month, *(found or (None, None)), scope))
     return out
 

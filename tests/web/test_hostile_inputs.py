@@ -393,3 +393,19 @@ def test_an_id_beyond_any_row_is_404_not_an_overflow(client, world):
     for path in ("/api/v1/reports/99999999999999999999", "/api/v1/photos/99999999999999999999/display"):
         response = client.get(path, headers=headers["office"])
         assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_refused_page_does_not_look_up_the_user(app, world):
+    """The input guard answers before the user loader sees the request: a logged-in user's refused page
+    runs no statement (no session lookup) and is drawn as for a visitor, with the guard's message."""
+    from tests.web.reporting import recorded_statements
+
+    browser = app.test_client()
+    assert login(browser, "office").status_code == 302
+    assert b"/logout" in browser.get("/office").data  # logged in: their pages have the logout form
+    with recorded_statements(app) as seen:
+        response = browser.get("/ranking?month=2026-0%003")
+    assert response.status_code == 400 and b"<html" in response.data.lower()
+    assert seen == []
+    assert b"/logout" not in response.data
+    assert b"/logout" in browser.get("/office").data  # still logged in

@@ -271,3 +271,30 @@ def test_a_published_months_files_are_written_once_and_kept_as_blobs(app, client
     publish()
     assert download() != first and len(written) == 4 and len(list(store.keys("exports/"))) == 2
     assert first_unpublished and again_unpublished
+
+
+def test_the_versions_of_several_months_are_each_months_own(app, district):
+    """``versions_in_force`` and ``versions_for`` (the office's top items over six months) give, from one
+    query each, what ``version_in_force`` and ``_version_for`` give month by month: the newest version
+    whose first month is on or before the month (the later of two with the same first month), None
+    before any."""
+    from fieldcheck.checklist import services as checklist_services
+
+    text = checklist_services.default_checklist_text()
+    months = ["2025-06", "2026-01", "2026-02", "2026-05", "2026-06", "2027-01"]
+    with app.app_context():
+        for effective in ("2026-05", "2026-05", "2026-06"):  # two versions share a first month
+            checklist_services.import_checklist(text, effective_month=effective)
+        db.session.commit()
+        batched = checklist_services.versions_in_force(months)
+        one_by_one = {m: checklist_services.version_in_force(m) for m in months}
+        assert batched == one_by_one and batched["2025-06"] is None
+        assert len({v.id for v in batched.values() if v is not None}) == 3
+        expected = {}
+        for month in months:
+            try:
+                expected[month] = services._version_for(month)
+            except services.NotFound:
+                expected[month] = None
+        assert services.versions_for(months) == expected
+        assert checklist_services.versions_in_force([]) == {}

@@ -167,3 +167,24 @@ def test_the_home_pages_draw_their_own_score_by_month(app, client, people, at_ap
     login(other, "sd1")
     page = other.get("/subdistrict").get_data(as_text=True)
     assert f"<title>2026-03: {float(sd01['score']):.2f}</title>" in page and 'id="trend"' in page
+
+
+def test_the_chart_reads_each_months_latest_publication_in_one_query(app, people, at_april):
+    """``latest_snapshots`` (the charts' months in one query) gives what ``latest_snapshot`` gives month by
+    month: March's second publication after a change, nothing for unpublished April."""
+    from tests.web.reporting import recorded_statements
+
+    _tokens, ids = people
+    with app.app_context():
+        office_id = db.session.scalar(select(User.id).where(User.username == "office"))
+        services.publish_and_commit(MONTH, office_id, now=AFTER, tz_name=TZ_NAME)
+        db.session.execute(update(Report).where(Report.id == ids["r3"]).values(status="voided"))
+        db.session.commit()
+        services.publish_and_commit(MONTH, office_id, now=AFTER, tz_name=TZ_NAME)
+        db.session.remove()
+    with app.app_context(), recorded_statements(app) as seen:
+        latest = services.latest_snapshots(["2026-02", MONTH, "2026-04"])
+        assert len([s for s in seen if "ranking_snapshot" in s]) == 1
+        assert list(latest) == [MONTH] and latest[MONTH].sequence == 2
+        assert latest[MONTH].id == services.latest_snapshot(MONTH, document=False).id
+        assert services.latest_snapshots([]) == {}
