@@ -37,7 +37,7 @@ from ..extensions import db
 from ..geography import services as geo_services
 from ..geography.models import Community, Spot
 from ..photos import PhotoError, ProcessedPhoto, intake_photo
-from ..storage import BlobStore, photo_keys
+from ..storage import BlobConflict, BlobStore, photo_keys
 from ..unit_of_work import writing
 from .intake import LATE_FILING, MAX_PHOTOS, Submission, review_flags
 from .models import Event, Photo, Report, Visit
@@ -385,12 +385,17 @@ def write_photo_files(photos: list[tuple[ProcessedPhoto, bytes]], storage: BlobS
     """Write the original and the thumbnail of each photo (503 when storage fails), before the rows and
     never removed on the request path (see the module docstring); the display copy is made on first view.
     Content already stored is put again all the same: that rewrites nothing but refreshes its time, so
-    the sweeper's grace period counts from this request, which is about to refer to it."""
+    the sweeper's grace period counts from this request, which is about to refer to it. A thumbnail
+    stored with other bytes (made by an earlier version of the renderer, Pillow or libvips, from the same
+    original) is replaced by this version's: a rendition, not evidence, and the put refreshes its time."""
     try:
         for p, original_bytes in photos:
             original, _display, thumb = photo_keys(p.sha256)
-            for key, data in ((original, original_bytes), (thumb, p.thumb)):
-                storage.put(key, data)
+            storage.put(original, original_bytes)
+            try:
+                storage.put(thumb, p.thumb)
+            except BlobConflict:
+                storage.put(thumb, p.thumb, overwrite=True)
     except OSError as exc:
         raise Unavailable(
             N_("Photo storage is not available; nothing was changed. Try again shortly."),

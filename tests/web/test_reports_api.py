@@ -88,6 +88,24 @@ def test_identical_photos_are_stored_once(app, client, people, photo_store):
     assert not missing_files(app) and not unreferenced_files(app)
 
 
+def test_a_photo_whose_thumbnail_another_version_made_is_filed_again(app, client, people, photo_store):
+    """A photo filed before an upgrade (another renderer, another Pillow or libvips: other thumbnail bytes
+    under the same key) is filed again: the filing succeeds and the thumbnail under that key is this
+    version's, its time refreshed for the sweeper like any put."""
+    import hashlib
+
+    from fieldcheck.storage import photo_keys
+
+    photo = jpeg(seed=5)
+    _original, _display, thumb = photo_keys(hashlib.sha256(photo).hexdigest())
+    store = app.extensions["fieldcheck.storage"]
+    store.put(thumb, b"a thumbnail made by an earlier version")
+    response = post_report(client, people["insp"], photos=[photo])
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert store.get(thumb).startswith(b"\xff\xd8")  # this version's JPEG thumbnail
+    assert not missing_files(app) and not unreferenced_files(app)
+
+
 def test_concurrent_duplicates_create_exactly_one_report(app, people, photo_store):
     form_id = str(uuid.uuid4())
     photo = jpeg(seed=11)
