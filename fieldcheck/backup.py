@@ -63,7 +63,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import JSON
 
 from .database import READER
-from .storage import BlobNotFound, BlobStore, InvalidBlobKey, validate_key
+from .storage import BlobConflict, BlobNotFound, BlobStore, InvalidBlobKey, validate_key
 
 __all__ = ["BackupError", "BackupResult", "RestoreResult", "backup", "restore", "verify"]
 
@@ -398,9 +398,15 @@ def check_target(session, metadata: MetaData, revision: str | None) -> None:
 
 
 def restore_blobs(folder: Path, store: BlobStore, manifest: dict) -> int:
-    """Put every blob of the backup into ``store`` (the same bytes already there are left as they are)."""
+    """Put every blob of the backup into ``store``. The same bytes already there are left as they are;
+    other bytes under a backed-up key (a rendition another version made, or a damaged file in a store
+    that was kept) are replaced by the backup's, whose SHA-256 :func:`verify` has checked."""
     for key in sorted(manifest["blobs"]):
-        store.put(key, _blob_path(folder, key).read_bytes())
+        data = _blob_path(folder, key).read_bytes()
+        try:
+            store.put(key, data)
+        except BlobConflict:
+            store.put(key, data, overwrite=True)
     return len(manifest["blobs"])
 
 

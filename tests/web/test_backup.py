@@ -192,3 +192,21 @@ def test_a_damaged_or_unfinished_backup_is_refused_and_a_full_database_too(
     (folder / "manifest.json").unlink()
     unfinished = runner.invoke(main, ["restore", str(folder)])
     assert unfinished.exit_code == 1 and "unfinished" in unfinished.output
+
+
+def test_a_restore_into_a_store_that_kept_its_files_replaces_other_renditions(
+    app, people, make_report, empty_target, tmp_path
+):
+    """The database was lost and the store kept (the usual disaster): the store may hold the same blobs,
+    and renditions another version made with other bytes under the same keys. The restore puts the
+    backup's verified bytes back and leaves the same bytes as they are."""
+    make_report("closed", at=datetime(2026, 10, 5, 2, tzinfo=UTC))
+    folder = tmp_path / "backup"
+    assert app.test_cli_runner().invoke(main, ["backup", str(folder)]).exit_code == 0
+    backed_up = blobs_of(app)
+    store = empty_target.extensions["fieldcheck.storage"]
+    thumb = next(key for key in backed_up if key.startswith("thumbs/"))
+    store.put(thumb, b"a thumbnail another version made")
+    restored = empty_target.test_cli_runner().invoke(main, ["restore", str(folder)])
+    assert restored.exit_code == 0, restored.output
+    assert blobs_of(empty_target) == backed_up
