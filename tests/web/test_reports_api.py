@@ -20,6 +20,7 @@ from tests.web.reporting import (
     counts,
     missing_files,
     post_report,
+    recorded_statements,
     report_form,
     stored_keys,
     unreferenced_files,
@@ -372,22 +373,10 @@ def test_a_spot_of_another_community_is_refused(app, client, people, spots):
 def test_the_report_list_costs_the_same_queries_for_one_report_or_many(app, client, people, make_report):
     """Each report's events and their photos are loaded with the page, not one query per event (the list
     took 112 queries for 50 reports, 90 ms of CPU; bench/load.py's readers)."""
-    from sqlalchemy import event
-
-    with app.app_context():
-        engine = db.engine
 
     def queries() -> tuple[int, int]:
-        seen = []
-
-        def count(*_args):
-            seen.append(1)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements(app) as seen:
             answer = client.get("/api/v1/reports", headers=people["office"])
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         assert answer.status_code == 200
         return len(seen), answer.get_json()["total"]
 
@@ -403,20 +392,9 @@ def test_a_filing_answers_from_what_it_wrote_without_reading_it_back(app, client
     """The filing's rows stay loaded after its commit (``writing(keep_loaded=True)``): the answer reads no
     report, event or user row back, and the notices read the report's row once for both of its events
     (a filing took 27 queries, 9 of them reading back; bench/load.py's inspectors)."""
-    from sqlalchemy import event
-
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app) as recorded:
         answer = post_report(client, people["insp"])
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    seen = [" ".join(statement.split()) for statement in recorded]
     assert answer.status_code == 201
     body = answer.get_json()
     assert len(body["events"]) == 2 and body["photos"] and body["community"]
