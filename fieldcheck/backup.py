@@ -63,7 +63,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import JSON
 
 from .database import READER
-from .storage import BlobConflict, BlobNotFound, BlobStore, InvalidBlobKey, validate_key
+from .storage import BlobNotFound, BlobStore, InvalidBlobKey, put_replacing, validate_key
 
 __all__ = ["BackupError", "BackupResult", "RestoreResult", "backup", "restore", "verify"]
 
@@ -402,11 +402,7 @@ def restore_blobs(folder: Path, store: BlobStore, manifest: dict) -> int:
     other bytes under a backed-up key (a rendition another version made, or a damaged file in a store
     that was kept) are replaced by the backup's, whose SHA-256 :func:`verify` has checked."""
     for key in sorted(manifest["blobs"]):
-        data = _blob_path(folder, key).read_bytes()
-        try:
-            store.put(key, data)
-        except BlobConflict:
-            store.put(key, data, overwrite=True)
+        put_replacing(store, key, _blob_path(folder, key).read_bytes())
     return len(manifest["blobs"])
 
 

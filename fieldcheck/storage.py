@@ -42,6 +42,7 @@ __all__ = [
     "StoredFile",
     "blob_key",
     "photo_keys",
+    "put_replacing",
     "store_from_config",
     "validate_key",
 ]
@@ -104,6 +105,16 @@ def blob_key(kind: str, sha256: str) -> str:
 def photo_keys(sha256: str) -> tuple[str, str, str]:
     """Keys of the original, the display copy and the thumbnail of one photo content."""
     return blob_key("originals", sha256), blob_key("display", sha256), blob_key("thumbs", sha256)
+
+
+def put_replacing(store: BlobStore, key: str, data: bytes) -> None:
+    """Store ``data`` under ``key`` whatever is there: the same bytes are not rewritten (their time is
+    refreshed, as by any put); other bytes (a rendition another version made, a damaged copy) are
+    replaced. For blobs whose bytes the caller vouches for: a rendition it just made, a checked backup."""
+    try:
+        store.put(key, data)
+    except BlobConflict:
+        store.put(key, data, overwrite=True)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from ..extensions import db
 from ..geography import services as geo_services
 from ..geography.models import Community, Spot
 from ..photos import PhotoError, ProcessedPhoto, intake_photo
-from ..storage import BlobConflict, BlobStore, photo_keys
+from ..storage import BlobStore, photo_keys, put_replacing
 from ..unit_of_work import writing
 from .intake import LATE_FILING, MAX_PHOTOS, Submission, review_flags
 from .models import Event, Photo, Report, Visit
@@ -392,10 +392,7 @@ def write_photo_files(photos: list[tuple[ProcessedPhoto, bytes]], storage: BlobS
         for p, original_bytes in photos:
             original, _display, thumb = photo_keys(p.sha256)
             storage.put(original, original_bytes)
-            try:
-                storage.put(thumb, p.thumb)
-            except BlobConflict:
-                storage.put(thumb, p.thumb, overwrite=True)
+            put_replacing(storage, thumb, p.thumb)
     except OSError as exc:
         raise Unavailable(
             N_("Photo storage is not available; nothing was changed. Try again shortly."),

@@ -78,16 +78,22 @@ def test_scope_follows_the_ranking(client, people, at_april):
         assert response.get_json()["error"]["code"] == "forbidden"
 
 
+def publish_march_then_void_r3(ids) -> int:
+    """In an app context: the office publishes March, then voids r3 (a change after publishing).
+    Returns the office's user id."""
+    office_id = db.session.scalar(select(User.id).where(User.username == "office"))
+    services.publish_and_commit(MONTH, office_id, now=AFTER, tz_name=TZ_NAME)
+    db.session.execute(update(Report).where(Report.id == ids["r3"]).values(status="voided"))
+    db.session.commit()
+    return office_id
+
+
 def test_a_published_month_keeps_its_published_figures_after_a_later_change(
     app, client, people, at_april, make_report
 ):
     tokens, ids = people
     with app.app_context():
-        office_id = db.session.scalar(select(User.id).where(User.username == "office"))
-        services.publish_and_commit(MONTH, office_id, now=AFTER, tz_name=TZ_NAME)
-        # After publishing, the office voids r3: March now computes to 89.875 for C001 (was 77.041667).
-        db.session.execute(update(Report).where(Report.id == ids["r3"]).values(status="voided"))
-        db.session.commit()
+        publish_march_then_void_r3(ids)  # March now computes to 89.875 for C001 (was 77.041667)
         live = services.compute(MONTH, now=AFTER, tz_name=TZ_NAME).document
         assert next(c for c in live["communities"] if c["code"] == "C001")["score"] == "89.875"
         published = services.standing(MONTH, now=AFTER, tz_name=TZ_NAME)
@@ -148,10 +154,7 @@ def test_the_home_pages_draw_their_own_score_by_month(app, client, people, at_ap
     """Published March (as published, after a later change) and the current April, as the SVG chart."""
     tokens, ids = people
     with app.app_context():
-        office_id = db.session.scalar(select(User.id).where(User.username == "office"))
-        services.publish_and_commit(MONTH, office_id, now=AFTER, tz_name=TZ_NAME)
-        db.session.execute(update(Report).where(Report.id == ids["r3"]).values(status="voided"))
-        db.session.commit()
+        publish_march_then_void_r3(ids)
         sd01 = next(
             s
             for s in services.standing(MONTH, now=AFTER, tz_name=TZ_NAME)["subdistricts"]
@@ -176,10 +179,7 @@ def test_the_chart_reads_each_months_latest_publication_in_one_query(app, people
 
     _tokens, ids = people
     with app.app_context():
-        office_id = db.session.scalar(select(User.id).where(User.username == "office"))
-        services.publish_and_commit(MONTH, office_id, now=AFTER, tz_name=TZ_NAME)
-        db.session.execute(update(Report).where(Report.id == ids["r3"]).values(status="voided"))
-        db.session.commit()
+        office_id = publish_march_then_void_r3(ids)
         services.publish_and_commit(MONTH, office_id, now=AFTER, tz_name=TZ_NAME)
         db.session.remove()
     with app.app_context(), recorded_statements(app) as seen:
